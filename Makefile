@@ -1,0 +1,58 @@
+# Two commands: `make demo` runs the whole system, `make test` runs every check.
+# Both set up what they need: Debian packages (as root), a virtual environment, Python packages.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium
+STAMP_DEBIAN := $(VENV)/.debian-packages
+STAMP_PYTHON := $(VENV)/.python-packages
+DURATION ?=
+
+.PHONY: demo test lint typecheck unit integration e2e bench setup clean
+
+setup: $(STAMP_DEBIAN) $(STAMP_PYTHON)
+
+$(STAMP_DEBIAN): Makefile
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "run as root (or install:$$missing) first" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+$(STAMP_PYTHON): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(BIN)/remotecare demo $(if $(DURATION),--duration $(DURATION))
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+integration: setup
+	$(BIN)/pytest -q tests/integration
+
+e2e: setup
+	$(BIN)/pytest -q tests/e2e
+
+test: setup lint typecheck
+	$(BIN)/pytest -q tests
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""ssl.SSLContext builders: the center's server sides and the agent's client side."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+__all__ = ["client_context", "server_context"]
+
+
+def _base(protocol: int) -> ssl.SSLContext:
+    # A bare context loads no system CAs: each side trusts exactly what it is given.
+    context = ssl.SSLContext(protocol)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def server_context(cert_file: Path, key_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
+    """Server side; with ``client_ca_file`` a client certificate from that CA is demanded."""
+    context = _base(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    if client_ca_file is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=str(client_ca_file))
+    return context
+
+
+def client_context(
+    ca_pem: str | None = None,
+    *,
+    ca_file: Path | None = None,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+) -> ssl.SSLContext:
+    """Client side trusting only the given CA, optionally presenting a client certificate."""
+    context = _base(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
+    if ca_pem is None and ca_file is None:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    else:
+        context.load_verify_locations(
+            cafile=str(ca_file) if ca_file else None, cadata=ca_pem if ca_pem else None
+        )
+    if cert_file is not None:
+        context.load_cert_chain(cert_file, key_file)
+    return context

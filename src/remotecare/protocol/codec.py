@@ -1,0 +1,60 @@
+"""Encode and decode wire messages: the only place that touches JSON and gzip."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from remotecare.errors import PayloadTooLarge, ProtocolError
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_INFLATED_BYTES",
+    "decode",
+    "encode",
+    "inflate",
+    "describe_validation_error",
+]
+
+MAX_BODY_BYTES = 1 * 1024 * 1024
+MAX_INFLATED_BYTES = 8 * 1024 * 1024
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def encode(message: BaseModel, *, compress: bool = False) -> bytes:
+    """Serialize a message to compact JSON, gzip-compressed on request."""
+    body = message.model_dump_json(exclude_none=True).encode()
+    return gzip.compress(body, compresslevel=6, mtime=0) if compress else body
+
+
+def inflate(body: bytes, *, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Gunzip ``body``, stopping as soon as the output passes ``limit`` (compression bombs)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ProtocolError(f"body is not valid gzip: {exc}") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
+    if not inflater.eof:
+        raise ProtocolError("gzip body is truncated")
+    return out
+
+
+def decode(model: type[M], body: bytes) -> M:
+    """Parse and validate ``body`` strictly; unknown fields are errors."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise ProtocolError(describe_validation_error(exc)) from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Name the first bad field and why, e.g. ``reports.0.reading.serial: field required``."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"

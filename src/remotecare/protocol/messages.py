@@ -1,0 +1,182 @@
+"""Messages exchanged between agent and center (the wire contract).
+
+Every message carries ``schema_version`` and rejects unknown fields: the report model is
+an explicit allow-list (terms, article 6(4)), so a field that is not declared here can
+never travel from a customer's site to the center.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "MAX_BATCH_REPORTS",
+    "Alert",
+    "Command",
+    "Counter",
+    "DeviceStatus",
+    "EnrollRequest",
+    "EnrollResponse",
+    "IngestResult",
+    "PrinterReading",
+    "Report",
+    "ReportBatch",
+    "SerialSource",
+    "Supply",
+    "SupplyClass",
+    "SupplyState",
+    "Tray",
+]
+
+SCHEMA_VERSION = 1
+MAX_BATCH_REPORTS = 500
+
+_Text = Annotated[str, Field(max_length=256)]
+_ShortText = Annotated[str, Field(max_length=64)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class SupplyState(str, enum.Enum):
+    """What is known about a supply's level, named instead of invented as a percentage.
+
+    RFC 3805 reserves -1 (unlimited), -2 (unknown) and -3 (some remaining) for
+    prtMarkerSuppliesLevel; those stay states and never become numbers.
+    """
+
+    OK = "ok"
+    LOW = "low"
+    EMPTY = "empty"
+    FULL = "full"  # a receptacle (waste toner box) that must be replaced
+    NEARLY_FULL = "nearly_full"
+    SOME_REMAINING = "some_remaining"
+    UNLIMITED = "unlimited"
+    UNKNOWN = "unknown"
+
+
+class SupplyClass(str, enum.Enum):
+    """prtMarkerSuppliesClass: consumed (toner) or a receptacle that fills up (waste box)."""
+
+    CONSUMED = "consumed"
+    RECEPTACLE = "receptacle"
+    OTHER = "other"
+
+
+class SerialSource(str, enum.Enum):
+    """Where the printer's identity came from, in the order the agent tries them."""
+
+    PRINTER_MIB = "prtGeneralSerialNumber"
+    VENDOR_MIB = "vendor"
+    IPP = "ipp"
+    MAC_ADDRESS = "ifPhysAddress"
+
+
+class Supply(_Message):
+    index: int = Field(ge=0)
+    description: _Text
+    type: _ShortText  # PrtMarkerSuppliesTypeTC name, e.g. "toner", "wasteToner"
+    supply_class: SupplyClass
+    colour: _ShortText | None = None
+    unit: _ShortText | None = None
+    level: int | None = Field(default=None, ge=0)  # None when the printer gave a special value
+    max_capacity: int | None = Field(default=None, ge=0)  # None when unknown or unlimited
+    percent: float | None = Field(default=None, ge=0, le=100)  # how full the box / how much left
+    state: SupplyState
+
+
+class Counter(_Message):
+    name: _ShortText  # "total", "mono", "colour", "copy", "print", "scan", "fax", ...
+    value: int = Field(ge=0)
+    unit: _ShortText  # "impressions", "sheets", "meters", ...
+
+
+class DeviceStatus(_Message):
+    device_status: _ShortText  # hrDeviceStatus: unknown, running, warning, testing, down
+    printer_status: _ShortText | None = None  # hrPrinterStatus: other, unknown, idle, printing, warmup
+    error_conditions: list[_ShortText] = Field(default_factory=list, max_length=32)
+
+
+class Tray(_Message):
+    index: int = Field(ge=0)
+    name: _Text
+    media: _Text | None = None
+    level: int | None = None
+    max_capacity: int | None = None
+    state: SupplyState
+
+
+class Alert(_Message):
+    index: int = Field(ge=0)
+    severity: _ShortText
+    training_level: _ShortText | None = None
+    group: _ShortText
+    group_index: int | None = None
+    location: int | None = None
+    code: _ShortText
+    description: _Text
+    time_ticks: int | None = None
+
+
+class PrinterReading(_Message):
+    """What the agent read from one printer in one poll."""
+
+    serial: Annotated[str, Field(min_length=1, max_length=128)]
+    serial_source: SerialSource
+    model: _Text
+    status: DeviceStatus
+    counters: list[Counter] = Field(default_factory=list, max_length=64)
+    supplies: list[Supply] = Field(default_factory=list, max_length=64)
+    trays: list[Tray] = Field(default_factory=list, max_length=64)
+    alerts: list[Alert] = Field(default_factory=list, max_length=128)
+    partial_reason: _Text | None = None  # set when some tables could not be read
+
+
+class Report(_Message):
+    """One printer's reading, or the agent's word that the printer did not answer."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    report_id: uuid.UUID
+    agent_time: AwareDatetime
+    printer_address: _Text  # the printer as the agent's configuration names it (no secrets)
+    reading: PrinterReading | None = None
+    unreachable_reason: _Text | None = None
+
+
+class ReportBatch(_Message):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    reports: list[Report] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
+
+
+class Command(_Message):
+    """Work the center wants an agent to do; picked up on the agent's own check-in."""
+
+    command_id: uuid.UUID
+    kind: _ShortText
+    arguments: dict[str, str | int] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class IngestResult(_Message):
+    accepted: int
+    duplicates: int
+    commands: list[Command] = Field(default_factory=list)
+
+
+class EnrollRequest(_Message):
+    token: Annotated[str, Field(min_length=16, max_length=128)]
+    csr_pem: Annotated[str, Field(min_length=64, max_length=8192)]
+
+
+class EnrollResponse(_Message):
+    endpoint_id: str
+    certificate_pem: str
+    ca_certificate_pem: str
+    device_api_url: str
