@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from remotecare.pki.certificates import ENDPOINT_URI_PREFIX, certificate_pem, load_certificate
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 
-__all__ = ["CertificateAuthority", "DEVICE_CERT_VALIDITY", "IssuedCertificate"]
+__all__ = ["DEVICE_CERT_VALIDITY", "CertificateAuthority", "IssuedCertificate"]
 
 CA_VALIDITY = timedelta(days=3650)
 SERVER_CERT_VALIDITY = timedelta(days=825)

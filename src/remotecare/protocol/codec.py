@@ -14,9 +14,9 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_INFLATED_BYTES",
     "decode",
+    "describe_validation_error",
     "encode",
     "inflate",
-    "describe_validation_error",
 ]
 
 MAX_BODY_BYTES = 1 * 1024 * 1024

@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
-    "SCHEMA_VERSION",
     "MAX_BATCH_REPORTS",
+    "SCHEMA_VERSION",
     "Alert",
     "Command",
     "Counter",
@@ -34,7 +34,7 @@ __all__ = [
     "Tray",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MAX_BATCH_REPORTS = 500
 
 _Text = Annotated[str, Field(max_length=256)]
@@ -45,7 +45,7 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
-class SupplyState(str, enum.Enum):
+class SupplyState(enum.StrEnum):
     """What is known about a supply's level, named instead of invented as a percentage.
 
     RFC 3805 reserves -1 (unlimited), -2 (unknown) and -3 (some remaining) for
@@ -62,7 +62,7 @@ class SupplyState(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-class SupplyClass(str, enum.Enum):
+class SupplyClass(enum.StrEnum):
     """prtMarkerSuppliesClass: consumed (toner) or a receptacle that fills up (waste box)."""
 
     CONSUMED = "consumed"
@@ -70,7 +70,7 @@ class SupplyClass(str, enum.Enum):
     OTHER = "other"
 
 
-class SerialSource(str, enum.Enum):
+class SerialSource(enum.StrEnum):
     """Where the printer's identity came from, in the order the agent tries them."""
 
     PRINTER_MIB = "prtGeneralSerialNumber"
@@ -100,7 +100,9 @@ class Counter(_Message):
 
 class DeviceStatus(_Message):
     device_status: _ShortText  # hrDeviceStatus: unknown, running, warning, testing, down
-    printer_status: _ShortText | None = None  # hrPrinterStatus: other, unknown, idle, printing, warmup
+    printer_status: _ShortText | None = (
+        None  # hrPrinterStatus: other, unknown, idle, printing, warmup
+    )
     error_conditions: list[_ShortText] = Field(default_factory=list, max_length=32)
 
 

@@ -1,0 +1,124 @@
+"""The agent's settings (``agent.toml``) and its enrolled identity (``identity.json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from remotecare.errors import ConfigError
+
+__all__ = ["AgentIdentity", "AgentPaths", "AgentSettings"]
+
+CONFIG_FILE = "agent.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaths:
+    home: Path
+
+    @property
+    def config(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    @property
+    def key(self) -> Path:
+        return self.home / "agent.key"
+
+    @property
+    def certificate(self) -> Path:
+        return self.home / "agent.pem"
+
+    @property
+    def ca_certificate(self) -> Path:
+        return self.home / "ca.pem"
+
+    @property
+    def identity(self) -> Path:
+        return self.home / "identity.json"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    """What the agent polls and how.
+
+    Usage (``agent.toml``)::
+
+        poll_interval_seconds = 300
+        printers = ["snmp://public@192.0.2.10:161"]
+    """
+
+    printers: tuple[str, ...] = ()
+    poll_interval_seconds: float = 300.0
+    snmp_timeout_seconds: float = 2.0
+    snmp_retries: int = 1
+    max_concurrent_polls: int = 32
+    http_timeout_seconds: float = 30.0
+    batch_size: int = 200
+
+    @classmethod
+    def load(cls, path: Path) -> AgentSettings:
+        try:
+            data: dict[str, Any] = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            return cls()
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+        printers = data.pop("printers", [])
+        if not isinstance(printers, list) or not all(isinstance(p, str) for p in printers):
+            raise ConfigError(f"{path}: printers must be a list of URLs")
+        try:
+            settings = cls(printers=tuple(printers), **data)
+        except TypeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        if settings.poll_interval_seconds < 1 or settings.max_concurrent_polls < 1:
+            raise ConfigError(f"{path}: poll interval and concurrency must be positive")
+        return settings
+
+    def save(self, path: Path) -> None:
+        lines = [
+            f"poll_interval_seconds = {self.poll_interval_seconds}",
+            f"snmp_timeout_seconds = {self.snmp_timeout_seconds}",
+            f"snmp_retries = {self.snmp_retries}",
+            "printers = [",
+            *[f"  {json.dumps(p)}," for p in self.printers],
+            "]",
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)  # printer URLs carry SNMP communities
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    endpoint_id: str
+    device_api_url: str
+    center_url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> AgentIdentity:
+        try:
+            data = json.loads(path.read_text())
+            return cls(data["endpoint_id"], data["device_api_url"], data["center_url"])
+        except FileNotFoundError as exc:
+            raise ConfigError("this agent is not enrolled: run `remotecare agent enroll`") from exc
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"{path} is damaged: {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        data = {
+            "endpoint_id": self.endpoint_id,
+            "device_api_url": self.device_api_url,
+            "center_url": self.center_url,
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n")

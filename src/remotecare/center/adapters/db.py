@@ -1,0 +1,172 @@
+"""Tables and engines: SQLAlchemy Core on SQLite (embedded default, WAL) or PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = [
+    "UtcDateTime",
+    "console_sessions",
+    "customers",
+    "endpoints",
+    "enrollment_tokens",
+    "make_engine",
+    "metadata",
+    "operators",
+    "printers",
+    "reports",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_Json = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),  # submitted, accepted, active, terminated
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("operator_id", ForeignKey("operators.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+enrollment_tokens = Table(
+    "enrollment_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("max_endpoints", Integer, nullable=False),
+    Column("used_endpoints", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("certificate_serial", String(48), nullable=False, unique=True),
+    Column("certificate_not_after", UtcDateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime),
+)
+
+printers = Table(
+    "printers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("serial", String(128), nullable=False),
+    Column("serial_source", String(32), nullable=False),
+    Column("address", String(256), nullable=False),  # as the agent's configuration names it
+    Column("model", String(256), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_contact_at", UtcDateTime),  # last time the agent read it successfully
+    Column("last_report_at", UtcDateTime, nullable=False),  # last report about it, any outcome
+    Column("unreachable_reason", Text),
+    Column("latest_reading", _Json),
+    Column("latest_reading_at", UtcDateTime),  # the agent's clock when latest_reading was taken
+    UniqueConstraint("customer_id", "serial"),
+    Index("ix_printers_endpoint_address", "endpoint_id", "address"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("printer_id", ForeignKey("printers.id"), nullable=True),
+    Column("printer_address", String(256), nullable=False),
+    Column("agent_time", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("reachable", Boolean, nullable=False),
+    Column("payload", _Json, nullable=False),
+    Index("ix_reports_printer_time", "printer_id", "agent_time"),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # durable: a report acknowledged is on disk
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

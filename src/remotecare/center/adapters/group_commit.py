@@ -1,0 +1,91 @@
+"""Group commit: many concurrent requests share one transaction and one disk flush.
+
+Requests submit a function of a connection and await its result; a single writer thread
+runs every waiting function in one transaction. If the shared transaction fails, each
+function is retried alone, so one bad request cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+__all__ = ["GroupCommitter"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_MAX_GROUP = 512
+
+
+@dataclass(slots=True)
+class _Job:
+    work: Callable[[Connection], Any]
+    future: asyncio.Future[Any]
+
+
+class GroupCommitter:
+    def __init__(self, engine: Engine, *, max_group: int = _MAX_GROUP) -> None:
+        self._engine = engine
+        self._max_group = max_group
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
+        self._task: asyncio.Task[None] | None = None
+        self.groups_committed = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._executor.shutdown(wait=True)
+
+    async def submit(self, work: Callable[[Connection], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Job(work, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < self._max_group and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            results = await loop.run_in_executor(self._executor, self._commit, jobs)
+            for job, (ok, value) in zip(jobs, results, strict=True):
+                if job.future.done():
+                    continue
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
+
+    def _commit(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+        try:
+            with self._engine.begin() as conn:
+                results = [(True, job.work(conn)) for job in jobs]
+            self.groups_committed += 1
+            return results
+        except Exception:
+            if len(jobs) == 1:
+                logger.exception("write failed")
+                return [self._alone(jobs[0])]
+            logger.warning("group of %d writes failed; retrying each alone", len(jobs))
+            return [self._alone(job) for job in jobs]
+
+    def _alone(self, job: _Job) -> tuple[bool, Any]:
+        try:
+            with self._engine.begin() as conn:
+                return True, job.work(conn)
+        except Exception as exc:
+            return False, exc

@@ -1,0 +1,111 @@
+"""The center's composition root: settings in, wired services and servers out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from remotecare.center.adapters.db import make_engine
+from remotecare.center.adapters.group_commit import GroupCommitter
+from remotecare.center.adapters.migrate import upgrade_to_head
+from remotecare.center.clock import Clock, SystemClock
+from remotecare.center.config import CenterSettings
+from remotecare.center.services.console import ConsoleService
+from remotecare.center.services.endpoints import EndpointDirectory
+from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.web.device_api import create_device_app
+from remotecare.center.web.public_app import create_public_app
+from remotecare.pki.ca import CertificateAuthority
+from remotecare.pki.tls import server_context
+
+__all__ = ["Center", "bootstrap"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Center:
+    settings: CenterSettings
+    engine: Engine
+    ca: CertificateAuthority
+    clock: Clock
+    enrollment: EnrollmentService
+    console: ConsoleService
+    directory: EndpointDirectory
+    _runners: list[web.AppRunner] = field(default_factory=list)
+    _committer: GroupCommitter | None = None
+
+    async def start(self) -> None:
+        """Listen on the console/enrolment port and the mutual-TLS device port."""
+        settings = self.settings
+        self._committer = GroupCommitter(self.engine)
+        self._committer.start()
+        device_app = create_device_app(
+            self.directory,
+            self._committer,
+            self.clock,
+            max_body_bytes=settings.max_body_bytes,
+            max_inflated_bytes=settings.max_inflated_bytes,
+        )
+        public_app = create_public_app(
+            self.enrollment,
+            self.console,
+            ca_pem=self.ca.pem,
+            device_api_url=settings.device_api_url,
+        )
+        device_tls = server_context(
+            settings.server_cert_file, settings.server_key_file, settings.ca_cert_file
+        )
+        public_tls = server_context(settings.server_cert_file, settings.server_key_file, None)
+        for app, port, tls in (
+            (public_app, settings.console_port, public_tls),
+            (device_app, settings.device_port, device_tls),
+        ):
+            # Request bodies are inflated by the device API itself, under its own limit.
+            runner = web.AppRunner(app, auto_decompress=False, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.listen_host, port, ssl_context=tls).start()
+            self._runners.append(runner)
+        logger.info(
+            "center listening: console https://%s:%d, device API https://%s:%d (mutual TLS)",
+            settings.listen_host,
+            settings.console_port,
+            settings.listen_host,
+            settings.device_port,
+        )
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+        if self._committer is not None:
+            await self._committer.stop()
+        self.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+
+def bootstrap(settings: CenterSettings, *, clock: Clock | None = None) -> Center:
+    chosen_clock = clock or SystemClock()
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    ca = CertificateAuthority.load(settings.pki_dir)
+    return Center(
+        settings=settings,
+        engine=engine,
+        ca=ca,
+        clock=chosen_clock,
+        enrollment=EnrollmentService(engine, ca, chosen_clock),
+        console=ConsoleService(engine, chosen_clock, timedelta(hours=settings.session_hours)),
+        directory=EndpointDirectory(engine),
+    )

@@ -1,0 +1,97 @@
+"""The center's settings: ``center.toml`` in its home, plus ``REMOTECARE_*`` environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from remotecare.errors import ConfigError
+
+__all__ = ["CenterSettings"]
+
+_FILE = "center.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class CenterSettings:
+    """Where the center keeps its state and where it listens.
+
+    Usage::
+
+        settings = CenterSettings.load(Path("/var/lib/remotecare"))
+    """
+
+    home: Path
+    hostname: str
+    listen_host: str = "0.0.0.0"
+    console_port: int = 8443
+    device_port: int = 8444
+    database_url: str = ""
+    max_body_bytes: int = 1024 * 1024
+    max_inflated_bytes: int = 8 * 1024 * 1024
+    session_hours: int = 12
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.home / "pki"
+
+    @property
+    def server_cert_file(self) -> Path:
+        return self.pki_dir / "server.pem"
+
+    @property
+    def server_key_file(self) -> Path:
+        return self.pki_dir / "server.key"
+
+    @property
+    def ca_cert_file(self) -> Path:
+        return self.pki_dir / "ca.pem"
+
+    @property
+    def device_api_url(self) -> str:
+        return f"https://{_url_host(self.hostname)}:{self.device_port}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'center.db'}"
+
+    @classmethod
+    def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> CenterSettings:
+        env = os.environ if environ is None else environ
+        path = home / _FILE
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path} not found: run `remotecare center init` first") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        known = set(cls.__dataclass_fields__) - {"home"}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+        settings = cls(home=home, **data)
+        if "REMOTECARE_DATABASE_URL" in env:
+            settings = replace(settings, database_url=env["REMOTECARE_DATABASE_URL"])
+        return settings
+
+    def save(self) -> None:
+        lines = [
+            f"hostname = {_toml_str(self.hostname)}",
+            f"listen_host = {_toml_str(self.listen_host)}",
+            f"console_port = {self.console_port}",
+            f"device_port = {self.device_port}",
+        ]
+        if self.database_url:
+            lines.append(f"database_url = {_toml_str(self.database_url)}")
+        (self.home / _FILE).write_text("\n".join(lines) + "\n")
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

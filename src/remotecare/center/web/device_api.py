@@ -1,0 +1,139 @@
+"""The device API, served only over mutual TLS: agents push reports here.
+
+Every request is attributed to the endpoint named by the verified client certificate,
+never to anything in the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from remotecare.center.adapters.group_commit import GroupCommitter
+from remotecare.center.clock import Clock
+from remotecare.center.services.endpoints import EndpointDirectory, EndpointRecord, refusal_for
+from remotecare.center.services.ingest import Caller, IngestOutcome, ingest_reports
+from remotecare.center.web.identity import peer_certificate
+from remotecare.center.web.responses import refuse
+from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.protocol.codec import describe_validation_error, inflate
+from remotecare.protocol.messages import IngestResult, Report, ReportBatch
+
+__all__ = ["create_device_app"]
+
+logger = logging.getLogger(__name__)
+
+_CALLER = web.AppKey("caller", Caller)
+_DIRECTORY = web.AppKey("directory", EndpointDirectory)
+_COMMITTER = web.AppKey("committer", GroupCommitter)
+_CLOCK = web.AppKey("clock", Clock)
+_INFLATED_LIMIT = web.AppKey("inflated_limit", int)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _identify_endpoint(request: web.Request, handler: Handler) -> web.StreamResponse:
+    peer = peer_certificate(request)
+    if peer is None:
+        return refuse(401, "a client certificate issued by this center is required")
+    directory = request.app[_DIRECTORY]
+    hit, record = directory.cached(peer.endpoint_id)
+    if not hit:
+        record = await asyncio.to_thread(directory.load, peer.endpoint_id)
+    reason = refusal_for(record, peer.serial_hex)
+    if reason is not None:
+        logger.info("refused endpoint %s: %s", peer.endpoint_id, reason)
+        return refuse(403, reason)
+    assert isinstance(record, EndpointRecord)
+    request["caller"] = Caller(record.endpoint_id, record.customer_id)
+    return await handler(request)
+
+
+async def _read_body(request: web.Request) -> bytes | web.Response:
+    if request.content_type != "application/json":
+        return refuse(415, "content type must be application/json")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return refuse(413, f"body exceeds {request.app._client_max_size} bytes")
+    encoding = request.headers.get("Content-Encoding", "identity").lower()
+    if encoding == "gzip":
+        try:
+            body = inflate(body, limit=request.app[_INFLATED_LIMIT])
+        except PayloadTooLarge as exc:
+            return refuse(413, str(exc))
+        except ProtocolError as exc:
+            return refuse(400, str(exc))
+    elif encoding != "identity":
+        return refuse(415, f"unsupported content encoding {encoding!r}")
+    return body
+
+
+def _parse(body: bytes, batch: bool) -> list[Report] | web.Response:
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return refuse(400, "body is not valid JSON")
+    try:
+        if batch:
+            return list(ReportBatch.model_validate_json(body).reports)
+        return [Report.model_validate_json(body)]
+    except ValidationError as exc:
+        return refuse(422, describe_validation_error(exc))
+
+
+async def _ingest(request: web.Request, batch: bool) -> web.Response:
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
+    parsed = _parse(body, batch)
+    if isinstance(parsed, web.Response):
+        return parsed
+    caller: Caller = request["caller"]
+    now = request.app[_CLOCK].now()
+    outcome: IngestOutcome = await request.app[_COMMITTER].submit(
+        lambda conn: ingest_reports(conn, caller, parsed, now)
+    )
+    if outcome.refused:
+        return refuse(
+            403,
+            outcome.refused[0].reason,
+            refused=[{"report_id": r.report_id, "reason": r.reason} for r in outcome.refused],
+        )
+    result = IngestResult(accepted=outcome.accepted, duplicates=outcome.duplicates)
+    status = 201 if outcome.accepted else 200
+    return web.json_response(text=result.model_dump_json(), status=status)
+
+
+async def post_report(request: web.Request) -> web.Response:
+    """Store one report (idempotent by report_id)."""
+    return await _ingest(request, batch=False)
+
+
+async def post_report_batch(request: web.Request) -> web.Response:
+    """Store up to 500 reports in one request (idempotent by report_id)."""
+    return await _ingest(request, batch=True)
+
+
+def create_device_app(
+    directory: EndpointDirectory,
+    committer: GroupCommitter,
+    clock: Clock,
+    *,
+    max_body_bytes: int,
+    max_inflated_bytes: int,
+) -> web.Application:
+    app = web.Application(middlewares=[_identify_endpoint], client_max_size=max_body_bytes)
+    app[_DIRECTORY] = directory
+    app[_COMMITTER] = committer
+    app[_CLOCK] = clock
+    app[_INFLATED_LIMIT] = max_inflated_bytes
+    app.router.add_post("/api/v1/reports", post_report)
+    app.router.add_post("/api/v1/report-batches", post_report_batch)
+    return app

@@ -1,0 +1,192 @@
+"""The center's public HTTPS site: enrolment (EST-shaped) and the operators' console.
+
+No client certificate is asked for here: an agent that enrols has none yet, and the
+console authenticates people with a login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from remotecare.center.services.console import ConsoleService
+from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.web.responses import refuse
+from remotecare.errors import EnrollmentError
+from remotecare.protocol.codec import describe_validation_error
+from remotecare.protocol.messages import EnrollRequest, EnrollResponse
+
+__all__ = ["SESSION_COOKIE", "create_public_app"]
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "rc_session"
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ENROLLMENT = web.AppKey("enrollment", EnrollmentService)
+_CONSOLE = web.AppKey("console", ConsoleService)
+_CA_PEM = web.AppKey("ca_pem", str)
+_DEVICE_URL = web.AppKey("device_url", str)
+_JINJA = web.AppKey("jinja", jinja2.Environment)
+_SECURE_COOKIE = web.AppKey("secure_cookie", bool)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+# --- enrolment (shape of RFC 7030: /cacerts, /simpleenroll) -----------------------------
+
+
+async def get_ca_certificates(request: web.Request) -> web.Response:
+    """The CA certificate, which the agent checks against the fingerprint it was given."""
+    return web.Response(text=request.app[_CA_PEM], content_type="application/pem-certificate-chain")
+
+
+async def post_simple_enroll(request: web.Request) -> web.Response:
+    """Exchange a one-time token and a CSR for a device certificate."""
+    try:
+        enroll_request = EnrollRequest.model_validate_json(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        return refuse(413, "enrolment request too large")
+    except ValidationError as exc:
+        return refuse(422, describe_validation_error(exc))
+    service = request.app[_ENROLLMENT]
+    try:
+        enrolled = await asyncio.to_thread(
+            service.enroll, enroll_request.token, enroll_request.csr_pem
+        )
+    except EnrollmentError as exc:
+        logger.info("enrolment refused: %s", exc.reason)
+        return refuse(exc.status, exc.reason)
+    logger.info("endpoint %s enrolled", enrolled.endpoint_id)
+    response = EnrollResponse(
+        endpoint_id=enrolled.endpoint_id,
+        certificate_pem=enrolled.certificate.pem,
+        ca_certificate_pem=request.app[_CA_PEM],
+        device_api_url=request.app[_DEVICE_URL],
+    )
+    return web.json_response(text=response.model_dump_json(), status=201)
+
+
+# --- console ---------------------------------------------------------------------------
+
+
+def _render(
+    request: web.Request, template: str, status: int = 200, **context: object
+) -> web.Response:
+    page = request.app[_JINJA].get_template(template).render(**context)
+    return web.Response(text=page, content_type="text/html", status=status)
+
+
+async def _operator(request: web.Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    return await asyncio.to_thread(request.app[_CONSOLE].operator_for_session, token)
+
+
+async def get_login(request: web.Request) -> web.Response:
+    return _render(request, "login.html", error=None)
+
+
+async def post_login(request: web.Request) -> web.Response:
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    token = await asyncio.to_thread(request.app[_CONSOLE].log_in, username, password)
+    if token is None:
+        logger.info("console login failed for %r", username)
+        return _render(request, "login.html", status=401, error="Wrong user name or password.")
+    response = web.HTTPSeeOther("/devices")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=request.app[_SECURE_COOKIE],
+        samesite="Strict",
+        path="/",
+    )
+    raise response
+
+
+async def post_logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await asyncio.to_thread(request.app[_CONSOLE].log_out, token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def get_devices(request: web.Request) -> web.Response:
+    operator = await _operator(request)
+    if operator is None:
+        raise web.HTTPSeeOther("/login")
+    devices = await asyncio.to_thread(request.app[_CONSOLE].devices)
+    return _render(
+        request, "devices.html", operator=operator, devices=devices, now=datetime.now(UTC)
+    )
+
+
+async def get_root(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/devices")
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def create_public_app(
+    enrollment: EnrollmentService,
+    console: ConsoleService,
+    *,
+    ca_pem: str,
+    device_api_url: str,
+    secure_cookie: bool = True,
+) -> web.Application:
+    app = web.Application(middlewares=[_security_headers], client_max_size=64 * 1024)
+    app[_ENROLLMENT] = enrollment
+    app[_CONSOLE] = console
+    app[_CA_PEM] = ca_pem
+    app[_DEVICE_URL] = device_api_url
+    app[_SECURE_COOKIE] = secure_cookie
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["ago"] = _ago
+    app[_JINJA] = env
+    app.router.add_get("/.well-known/est/cacerts", get_ca_certificates)
+    app.router.add_post("/.well-known/est/simpleenroll", post_simple_enroll)
+    app.router.add_get("/", get_root)
+    app.router.add_get("/login", get_login)
+    app.router.add_post("/login", post_login)
+    app.router.add_post("/logout", post_logout)
+    app.router.add_get("/devices", get_devices)
+    app.router.add_static("/static", _TEMPLATES.parent / "static")
+    return app
