@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -88,9 +89,15 @@ class Center:
         self.engine.dispose()
 
     async def serve_forever(self) -> None:
+        """Serve until SIGTERM or SIGINT, then close connections and the database cleanly."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
         await self.start()
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()
+            logger.info("stopping")
         finally:
             await self.stop()
 

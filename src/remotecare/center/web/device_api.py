@@ -28,7 +28,8 @@ __all__ = ["create_device_app"]
 
 logger = logging.getLogger(__name__)
 
-_CALLER = web.AppKey("caller", Caller)
+_CALLER = web.RequestKey("caller", Caller)
+_BODY_LIMIT = web.AppKey("body_limit", int)
 _DIRECTORY = web.AppKey("directory", EndpointDirectory)
 _COMMITTER = web.AppKey("committer", GroupCommitter)
 _CLOCK = web.AppKey("clock", Clock)
@@ -51,7 +52,7 @@ async def _identify_endpoint(request: web.Request, handler: Handler) -> web.Stre
         logger.info("refused endpoint %s: %s", peer.endpoint_id, reason)
         return refuse(403, reason)
     assert isinstance(record, EndpointRecord)
-    request["caller"] = Caller(record.endpoint_id, record.customer_id)
+    request[_CALLER] = Caller(record.endpoint_id, record.customer_id)
     return await handler(request)
 
 
@@ -61,7 +62,7 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return refuse(413, f"body exceeds {request.app._client_max_size} bytes")
+        return refuse(413, f"body exceeds {request.app[_BODY_LIMIT]} bytes")
     encoding = request.headers.get("Content-Encoding", "identity").lower()
     if encoding == "gzip":
         try:
@@ -95,7 +96,7 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     parsed = _parse(body, batch)
     if isinstance(parsed, web.Response):
         return parsed
-    caller: Caller = request["caller"]
+    caller = request[_CALLER]
     now = request.app[_CLOCK].now()
     outcome: IngestOutcome = await request.app[_COMMITTER].submit(
         lambda conn: ingest_reports(conn, caller, parsed, now)
@@ -134,6 +135,7 @@ def create_device_app(
     app[_COMMITTER] = committer
     app[_CLOCK] = clock
     app[_INFLATED_LIMIT] = max_inflated_bytes
+    app[_BODY_LIMIT] = max_body_bytes
     app.router.add_post("/api/v1/reports", post_report)
     app.router.add_post("/api/v1/report-batches", post_report_batch)
     return app

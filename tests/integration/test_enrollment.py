@@ -1,0 +1,107 @@
+"""Enrolment: one-time, expiring tokens stored as hashes; a pinned CA; keys that stay home."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from remotecare.agent.config import AgentPaths
+from remotecare.agent.enroll import enroll
+from remotecare.center.adapters.db import endpoints, enrollment_tokens
+from remotecare.center.bootstrap import Center
+from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.errors import EnrollmentRejected
+from remotecare.pki.certificates import endpoint_id_of, load_certificate
+from tests.support.centers import CenterInfo, init_center, running_center
+
+
+class _Yesterday:
+    def now(self) -> datetime:
+        return datetime.now(UTC) - timedelta(days=1)
+
+
+@pytest.fixture
+async def center(tmp_path: Path) -> AsyncIterator[tuple[CenterInfo, Center]]:
+    info = init_center(tmp_path / "center")
+    async with running_center(info) as running:
+        yield info, running
+
+
+def endpoint_count(info: CenterInfo) -> int:
+    with info.read_engine().connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(endpoints)).scalar_one())
+
+
+async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
+    center: tuple[CenterInfo, Center], tmp_path: Path
+) -> None:
+    info, running = center
+    issued = running.enrollment.create_token("Acme Ltd")
+    paths = AgentPaths(tmp_path / "agent")
+    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+
+    assert stat.S_IMODE(paths.key.stat().st_mode) == 0o600
+    cert = load_certificate(paths.certificate.read_bytes())
+    assert endpoint_id_of(cert) == identity.endpoint_id
+    assert identity.device_api_url == info.device_url
+    assert endpoint_count(info) == 1
+
+
+async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center]) -> None:
+    info, running = center
+    issued = running.enrollment.create_token("Acme Ltd")
+    with info.read_engine().connect() as conn:
+        stored = conn.execute(select(enrollment_tokens.c.token_hash)).scalars().all()
+    assert issued.token not in stored
+    raw = (info.settings.home / "center.db").read_bytes()
+    assert issued.token.encode() not in raw
+
+
+async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
+    info, running = center
+    issued = running.enrollment.create_token("Acme Ltd")
+    await enroll(
+        AgentPaths(tmp_path / "first"), info.console_url, issued.token, info.ca_fingerprint
+    )
+    with pytest.raises(EnrollmentRejected, match=r"\(403\): enrolment token already used$"):
+        await enroll(
+            AgentPaths(tmp_path / "second"), info.console_url, issued.token, info.ca_fingerprint
+        )
+    assert endpoint_count(info) == 1
+    assert not (tmp_path / "second" / "agent.pem").exists()
+
+
+async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
+    info, running = center
+    past = EnrollmentService(running.engine, running.ca, _Yesterday())
+    issued = past.create_token("Acme Ltd", ttl=timedelta(hours=1))
+    with pytest.raises(EnrollmentRejected, match=r"\(403\): enrolment token expired$"):
+        await enroll(
+            AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint
+        )
+    assert endpoint_count(info) == 0
+
+
+async def test_refuses_an_unknown_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
+    info, _ = center
+    with pytest.raises(EnrollmentRejected, match=r"\(403\): unknown enrolment token$"):
+        await enroll(AgentPaths(tmp_path / "a"), info.console_url, "x" * 43, info.ca_fingerprint)
+    assert endpoint_count(info) == 0
+
+
+async def test_will_not_send_the_token_to_a_center_with_another_ca(
+    center: tuple[CenterInfo, Center], tmp_path: Path
+) -> None:
+    info, running = center
+    issued = running.enrollment.create_token("Acme Ltd")
+    wrong = "AB:" * 31 + "AB"
+    with pytest.raises(EnrollmentRejected, match="not enrolling"):
+        await enroll(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
+    # The token was never presented, so it still works.
+    await enroll(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
+    assert endpoint_count(info) == 1

@@ -1,0 +1,132 @@
+"""Centers for tests: in-process (real TLS on loopback) or as a separate process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+
+from remotecare.center.bootstrap import Center, bootstrap
+from remotecare.center.config import CenterSettings
+from remotecare.center.setup import initialize_center
+
+OPERATOR_PASSWORD = "correct horse battery staple"
+_READY_TIMEOUT_S = 30.0
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class CenterInfo:
+    settings: CenterSettings
+    ca_fingerprint: str
+
+    @property
+    def console_url(self) -> str:
+        return f"https://localhost:{self.settings.console_port}"
+
+    @property
+    def device_url(self) -> str:
+        return f"https://localhost:{self.settings.device_port}"
+
+    def trusting_context(self) -> ssl.SSLContext:
+        """A client context that trusts this center's CA and presents no certificate."""
+        return ssl.create_default_context(cafile=str(self.settings.ca_cert_file))
+
+    def read_engine(self) -> Engine:
+        return create_engine(self.settings.effective_database_url)
+
+
+def init_center(home: Path, database_url: str = "") -> CenterInfo:
+    settings = CenterSettings(
+        home=home,
+        hostname="localhost",
+        listen_host="127.0.0.1",
+        console_port=free_tcp_port(),
+        device_port=free_tcp_port(),
+        database_url=database_url,
+    )
+    done = initialize_center(settings, password=OPERATOR_PASSWORD)
+    return CenterInfo(settings, done.ca_fingerprint)
+
+
+@contextlib.asynccontextmanager
+async def running_center(info: CenterInfo) -> AsyncIterator[Center]:
+    center = bootstrap(info.settings)
+    await center.start()
+    try:
+        yield center
+    finally:
+        await center.stop()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def remotecare(
+    *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the `remotecare` command line as a separate process."""
+    command = [sys.executable, "-m", "remotecare", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@contextlib.contextmanager
+def center_process(info: CenterInfo, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`remotecare center serve` in its own process, stopped (SIGTERM, then SIGKILL) on exit."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "remotecare",
+                "center",
+                "serve",
+                "--home",
+                str(info.settings.home),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+        )
+        try:
+            deadline = time.monotonic() + _READY_TIMEOUT_S
+            while not (
+                _listening(info.settings.console_port) and _listening(info.settings.device_port)
+            ):
+                if process.poll() is not None:
+                    raise AssertionError(f"center exited: {log.read_text()}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"center not listening after {_READY_TIMEOUT_S} s")
+                time.sleep(0.1)
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
