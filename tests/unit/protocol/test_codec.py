@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import gzip
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.protocol.codec import decode, encode, inflate
+from remotecare.protocol.messages import Report
+
+
+def test_inflate_returns_what_was_compressed() -> None:
+    assert inflate(gzip.compress(b"hello" * 100)) == b"hello" * 100
+
+
+def test_inflate_stops_at_the_limit_instead_of_inflating_a_bomb() -> None:
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))
+    with pytest.raises(PayloadTooLarge, match="exceeds 1024 bytes"):
+        inflate(bomb, limit=1024)
+
+
+def test_inflate_refuses_what_is_not_gzip() -> None:
+    with pytest.raises(ProtocolError, match="not valid gzip"):
+        inflate(b"plain text")
+
+
+def test_inflate_refuses_a_truncated_stream() -> None:
+    with pytest.raises(ProtocolError, match="truncated"):
+        inflate(gzip.compress(b"x" * 1000)[:-12])
+
+
+def test_a_report_survives_encoding_and_decoding() -> None:
+    report = Report(
+        report_id=uuid.uuid4(),
+        agent_time=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        printer_address="snmp://192.0.2.1:161",
+        unreachable_reason="timeout",
+    )
+    assert decode(Report, encode(report)) == report
+    assert decode(Report, inflate(encode(report, compress=True))) == report
+
+
+def test_decode_names_the_bad_field() -> None:
+    with pytest.raises(ProtocolError, match=r"^agent_time: "):
+        decode(
+            Report,
+            b'{"report_id": "5f0c3a52-7a43-4a5c-9d7e-0b8e8f0f7f11", '
+            b'"agent_time": "yesterday", "printer_address": "x"}',
+        )
+
+
+def test_a_naive_agent_time_is_refused() -> None:
+    with pytest.raises(ProtocolError, match=r"^agent_time: "):
+        decode(
+            Report,
+            b'{"report_id": "5f0c3a52-7a43-4a5c-9d7e-0b8e8f0f7f11", '
+            b'"agent_time": "2026-11-25T12:00:00", "printer_address": "x"}',
+        )
