@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -19,12 +18,18 @@ __all__ = [
     "SCHEMA_VERSION",
     "Alert",
     "Command",
+    "CommandAck",
+    "CommandKind",
+    "CommandList",
+    "CommandOutcome",
     "Counter",
     "DeviceStatus",
     "EnrollRequest",
     "EnrollResponse",
     "IngestResult",
     "PrinterReading",
+    "RenewRequest",
+    "RenewResponse",
     "Report",
     "ReportBatch",
     "SerialSource",
@@ -157,13 +162,52 @@ class ReportBatch(_Message):
     reports: list[Report] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
 
 
+class CommandKind(enum.StrEnum):
+    """What the center may ask of an agent (the center never connects to a device)."""
+
+    SET_POLL_INTERVAL = "set_poll_interval"  # arguments: {"seconds": int}
+    COLLECT_DIAGNOSTICS = "collect_diagnostics"  # arguments: {"printer": serial}
+    RENEW_CERTIFICATE = "renew_certificate"
+    REDISCOVER = "rediscover"
+
+
 class Command(_Message):
-    """Work the center wants an agent to do; picked up on the agent's own check-in."""
+    """Work the center wants an agent to do; picked up on the agent's own check-in
+    (in every device API response, and from ``GET /api/v1/commands``)."""
 
     command_id: uuid.UUID
-    kind: _ShortText
+    kind: CommandKind
     arguments: dict[str, str | int] = Field(default_factory=dict)
-    created_at: datetime
+    created_at: AwareDatetime
+
+
+class CommandOutcome(enum.StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CommandAck(_Message):
+    """The agent's answer to a command: ``POST /api/v1/commands/{command_id}/ack``."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    outcome: CommandOutcome
+    detail: _Text | None = None
+
+
+class CommandList(_Message):
+    commands: list[Command] = Field(default_factory=list)
+
+
+class RenewRequest(_Message):
+    """Simple re-enrol (RFC 7030 shape) over mutual TLS: a CSR for a new key made on
+    the device; the caller is the endpoint named by its current certificate."""
+
+    csr_pem: Annotated[str, Field(min_length=64, max_length=8192)]
+
+
+class RenewResponse(_Message):
+    certificate_pem: str
+    ca_certificate_pem: str
 
 
 class IngestResult(_Message):
