@@ -122,7 +122,7 @@ class System:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[System]:
     root = tmp_path_factory.mktemp("e2e")
     home = root / "center"
     console_port, device_port = free_tcp_port(), free_tcp_port()
@@ -130,6 +130,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "center", "init", "--home", str(home), "--hostname", "localhost",
         "--listen", "127.0.0.1", "--console-port", str(console_port),
         "--device-port", str(device_port), "--password", OPERATOR_PASSWORD,
+        "--database-url", module_database_url,
     )  # fmt: skip
     from remotecare.center.config import CenterSettings
     from remotecare.center.setup import ca_fingerprint_of

@@ -51,8 +51,8 @@ def _reading() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def center_with_a_device(tmp_path: Path) -> AsyncIterator[CenterInfo]:
-    info = init_center(tmp_path / "center")
+async def center_with_a_device(tmp_path: Path, database_url: str) -> AsyncIterator[CenterInfo]:
+    info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
         issued = running.enrollment.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")

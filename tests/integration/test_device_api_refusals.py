@@ -33,8 +33,8 @@ class Fixture:
 
 
 @pytest.fixture
-async def center(tmp_path: Path) -> AsyncIterator[Fixture]:
-    info = init_center(tmp_path / "center")
+async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
+    info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
         contexts = []
         for name in ("a", "b"):

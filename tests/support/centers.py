@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
@@ -49,7 +50,12 @@ class CenterInfo:
         return ssl.create_default_context(cafile=str(self.settings.ca_cert_file))
 
     def read_engine(self) -> Engine:
-        return create_engine(self.settings.effective_database_url)
+        """An engine for reading what the center stored (no pooled connections left over)."""
+        return create_engine(self.settings.effective_database_url, poolclass=NullPool)
+
+    @property
+    def on_sqlite(self) -> bool:
+        return self.settings.effective_database_url.startswith("sqlite")
 
 
 def init_center(home: Path, database_url: str = "") -> CenterInfo:
