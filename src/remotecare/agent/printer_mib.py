@@ -1,0 +1,945 @@
+"""Build a :class:`PrinterReading` from walked Printer-MIB and Host Resources MIB OIDs.
+
+Pure functions, no I/O: the probe walks :data:`SUBTREES` and hands the values (``int``,
+``bytes``, dotted ``str`` for OIDs) to :func:`build_reading`. Wire names and numbers come
+from RFC 3805 (Printer-MIB), the IANA-PRINTER-MIB textual conventions and RFC 2790 (Host
+Resources MIB); every table row the printer reported becomes a value, and nothing that it
+did not report is invented: a missing column gives ``None`` (or a named ``unknown``), a
+missing table is named in ``partial_reason``.
+
+Usage::
+
+    reading = build_reading(values, failed={"prtAlertTable": "timeout"})
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from pydantic import ValidationError
+
+from remotecare.errors import ProbeError
+from remotecare.protocol.messages import (
+    Alert,
+    Counter,
+    DeviceStatus,
+    PrinterReading,
+    SerialSource,
+    Supply,
+    SupplyClass,
+    SupplyState,
+    Tray,
+)
+
+__all__ = [
+    "FULL_PERCENT",
+    "HR_DEVICE_TABLE",
+    "HR_PRINTER_TABLE",
+    "IF_PHYS_ADDRESS",
+    "LOW_PERCENT",
+    "NEARLY_FULL_PERCENT",
+    "PRT_ALERT_TABLE",
+    "PRT_COLORANT_TABLE",
+    "PRT_GENERAL_SERIAL",
+    "PRT_INPUT_TABLE",
+    "PRT_MARKER_TABLE",
+    "PRT_SUPPLIES_TABLE",
+    "SUBTREES",
+    "SYS_DESCR",
+    "Oid",
+    "SnmpValue",
+    "Subtree",
+    "build_reading",
+    "decode_error_state",
+    "decode_text",
+]
+
+Oid = tuple[int, ...]
+SnmpValue = int | bytes | str
+_T = TypeVar("_T")
+
+LOW_PERCENT: Final = 10.0  # a consumed supply at or below this share left is "low"
+NEARLY_FULL_PERCENT: Final = 90.0  # a receptacle at or above this share full is "nearly full"
+FULL_PERCENT: Final = 100.0
+
+_MIB2: Final = (1, 3, 6, 1, 2, 1)
+_PRINTMIB: Final = (*_MIB2, 43)
+_HR_DEVICE_PRINTER_TYPE: Final = "1.3.6.1.2.1.25.3.1.5"  # hrDevicePrinter
+_MAC_OCTETS: Final = 6
+_ERROR_STATE_OCTETS: Final = 2  # RFC 2790 defines bits 0..14; later octets are ignored
+_BITS_PER_OCTET: Final = 8
+_SPACE: Final = 0x20
+_TOP_BIT: Final = 0x80  # bit 0 of an octet in RFC 2790 BITS numbering
+_TEXT_LIMIT: Final = 256  # PrinterReading's _Text
+_SHORT_LIMIT: Final = 64  # PrinterReading's _ShortText
+_SERIAL_LIMIT: Final = 128
+_MAX_ITEMS: Final = {"counters": 64, "supplies": 64, "trays": 64, "alerts": 128, "errors": 32}
+
+
+@dataclass(frozen=True, slots=True)
+class Subtree:
+    """One subtree the probe walks; ``gap`` says what the reading lacks when it is empty.
+
+    ``gap`` is None for subtrees whose emptiness is normal: an empty prtAlertTable means
+    no active alert, the colorant table is optional, and the serial number and MAC
+    address have fallbacks (``serial_source`` tells which one was used).
+    """
+
+    name: str
+    oid: Oid
+    gap: str | None
+
+
+# Only sysDescr and prtGeneralSerialNumber are walked from the system and prtGeneral
+# groups: their other columns (sysContact, sysName, sysLocation, prtGeneralCurrentOperator,
+# prtGeneralServicePerson) are what the customer registered and nothing here needs them.
+SYS_DESCR: Final = Subtree("sysDescr", (*_MIB2, 1, 1), None)
+HR_DEVICE_TABLE: Final = Subtree("hrDeviceTable", (*_MIB2, 25, 3, 2), "device status")
+HR_PRINTER_TABLE: Final = Subtree(
+    "hrPrinterTable", (*_MIB2, 25, 3, 5), "printer status, error state"
+)
+IF_PHYS_ADDRESS: Final = Subtree("ifPhysAddress", (*_MIB2, 2, 2, 1, 6), None)
+PRT_GENERAL_SERIAL: Final = Subtree("prtGeneralSerialNumber", (*_PRINTMIB, 5, 1, 1, 17), None)
+PRT_INPUT_TABLE: Final = Subtree("prtInputTable", (*_PRINTMIB, 8), "trays")
+PRT_MARKER_TABLE: Final = Subtree("prtMarkerTable", (*_PRINTMIB, 10), "page counters")
+PRT_SUPPLIES_TABLE: Final = Subtree("prtMarkerSuppliesTable", (*_PRINTMIB, 11), "supplies")
+PRT_COLORANT_TABLE: Final = Subtree("prtMarkerColorantTable", (*_PRINTMIB, 12), None)
+PRT_ALERT_TABLE: Final = Subtree("prtAlertTable", (*_PRINTMIB, 18), None)
+SUBTREES: Final = (
+    SYS_DESCR,
+    HR_DEVICE_TABLE,
+    HR_PRINTER_TABLE,
+    IF_PHYS_ADDRESS,
+    PRT_GENERAL_SERIAL,
+    PRT_INPUT_TABLE,
+    PRT_MARKER_TABLE,
+    PRT_SUPPLIES_TABLE,
+    PRT_COLORANT_TABLE,
+    PRT_ALERT_TABLE,
+)
+
+
+def _column(table_entry: Oid, number: int) -> Oid:
+    return (*table_entry, number)
+
+
+# Columns (entry OID + column number).
+_SYS_DESCR_0: Final = (*_MIB2, 1, 1, 0)
+_HR_DEVICE_ENTRY: Final = (*_MIB2, 25, 3, 2, 1)
+_HR_DEVICE_TYPE: Final = _column(_HR_DEVICE_ENTRY, 2)
+_HR_DEVICE_DESCR: Final = _column(_HR_DEVICE_ENTRY, 3)
+_HR_DEVICE_STATUS: Final = _column(_HR_DEVICE_ENTRY, 5)
+_HR_PRINTER_ENTRY: Final = (*_MIB2, 25, 3, 5, 1)
+_HR_PRINTER_STATUS: Final = _column(_HR_PRINTER_ENTRY, 1)
+_HR_PRINTER_ERROR_STATE: Final = _column(_HR_PRINTER_ENTRY, 2)
+_PRT_INPUT_ENTRY: Final = (*_PRINTMIB, 8, 2, 1)
+_PRT_INPUT_MAX_CAPACITY: Final = _column(_PRT_INPUT_ENTRY, 9)
+_PRT_INPUT_CURRENT_LEVEL: Final = _column(_PRT_INPUT_ENTRY, 10)
+_PRT_INPUT_MEDIA_NAME: Final = _column(_PRT_INPUT_ENTRY, 12)
+_PRT_INPUT_NAME: Final = _column(_PRT_INPUT_ENTRY, 13)
+_PRT_MARKER_ENTRY: Final = (*_PRINTMIB, 10, 2, 1)
+_PRT_MARKER_COUNTER_UNIT: Final = _column(_PRT_MARKER_ENTRY, 3)
+_PRT_MARKER_LIFE_COUNT: Final = _column(_PRT_MARKER_ENTRY, 4)
+_PRT_MARKER_POWER_ON_COUNT: Final = _column(_PRT_MARKER_ENTRY, 5)
+_PRT_SUPPLIES_ENTRY: Final = (*_PRINTMIB, 11, 1, 1)
+_PRT_SUPPLIES_COLORANT_INDEX: Final = _column(_PRT_SUPPLIES_ENTRY, 3)
+_PRT_SUPPLIES_CLASS: Final = _column(_PRT_SUPPLIES_ENTRY, 4)
+_PRT_SUPPLIES_TYPE: Final = _column(_PRT_SUPPLIES_ENTRY, 5)
+_PRT_SUPPLIES_DESCRIPTION: Final = _column(_PRT_SUPPLIES_ENTRY, 6)
+_PRT_SUPPLIES_UNIT: Final = _column(_PRT_SUPPLIES_ENTRY, 7)
+_PRT_SUPPLIES_MAX_CAPACITY: Final = _column(_PRT_SUPPLIES_ENTRY, 8)
+_PRT_SUPPLIES_LEVEL: Final = _column(_PRT_SUPPLIES_ENTRY, 9)
+_PRT_COLORANT_VALUE: Final = (*_PRINTMIB, 12, 1, 1, 4)
+_PRT_ALERT_ENTRY: Final = (*_PRINTMIB, 18, 1, 1)
+_PRT_ALERT_SEVERITY: Final = _column(_PRT_ALERT_ENTRY, 2)
+_PRT_ALERT_TRAINING_LEVEL: Final = _column(_PRT_ALERT_ENTRY, 3)
+_PRT_ALERT_GROUP: Final = _column(_PRT_ALERT_ENTRY, 4)
+_PRT_ALERT_GROUP_INDEX: Final = _column(_PRT_ALERT_ENTRY, 5)
+_PRT_ALERT_LOCATION: Final = _column(_PRT_ALERT_ENTRY, 6)
+_PRT_ALERT_CODE: Final = _column(_PRT_ALERT_ENTRY, 7)
+_PRT_ALERT_DESCRIPTION: Final = _column(_PRT_ALERT_ENTRY, 8)
+_PRT_ALERT_TIME: Final = _column(_PRT_ALERT_ENTRY, 9)
+
+
+class _HrDeviceStatus(enum.IntEnum):
+    """hrDeviceStatus (RFC 2790)."""
+
+    UNKNOWN = 1
+    RUNNING = 2
+    WARNING = 3
+    TESTING = 4
+    DOWN = 5
+
+
+class _SpecialLevel(enum.IntEnum):
+    """Reserved values of prtMarkerSuppliesLevel/MaxCapacity and prtInput levels (RFC 3805)."""
+
+    UNLIMITED = -1  # "other": the sub-unit places no restriction
+    UNKNOWN = -2
+    SOME_REMAINING = -3  # some supply (or, for a receptacle, some space) is left
+
+
+class _SuppliesClass(enum.IntEnum):
+    """PrtMarkerSuppliesClassTC (RFC 3805)."""
+
+    OTHER = 1
+    CONSUMED = 3  # supplyThatIsConsumed
+    RECEPTACLE = 4  # receptacleThatIsFilled
+
+
+_SPECIAL_STATES: Final[dict[int, SupplyState]] = {
+    _SpecialLevel.UNLIMITED: SupplyState.UNLIMITED,
+    _SpecialLevel.UNKNOWN: SupplyState.UNKNOWN,
+    _SpecialLevel.SOME_REMAINING: SupplyState.SOME_REMAINING,
+}
+_SUPPLY_CLASSES: Final[dict[int, SupplyClass]] = {
+    _SuppliesClass.OTHER: SupplyClass.OTHER,
+    _SuppliesClass.CONSUMED: SupplyClass.CONSUMED,
+    _SuppliesClass.RECEPTACLE: SupplyClass.RECEPTACLE,
+}
+_DEVICE_STATUS_NAMES: Final = {member.value: member.name.lower() for member in _HrDeviceStatus}
+_ALERT_ACTIVE_STATUSES: Final = frozenset({_HrDeviceStatus.WARNING, _HrDeviceStatus.DOWN})
+
+# hrPrinterStatus (RFC 2790).
+_PRINTER_STATUS_NAMES: Final = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
+
+# hrPrinterDetectedErrorState bits (RFC 2790); bit 0 is the most significant bit of octet 1.
+_ERROR_STATE_BITS: Final = (
+    "lowPaper",
+    "noPaper",
+    "lowToner",
+    "noToner",
+    "doorOpen",
+    "jammed",
+    "offline",
+    "serviceRequested",
+    "inputTrayMissing",
+    "outputTrayMissing",
+    "markerSupplyMissing",
+    "outputNearFull",
+    "outputFull",
+    "inputTrayEmpty",
+    "overduePreventMaint",
+)
+
+# PrtMarkerCounterUnitTC (RFC 3805).
+_COUNTER_UNIT_NAMES: Final = {
+    3: "tenThousandthsOfInches",
+    4: "micrometers",
+    5: "characters",
+    6: "lines",
+    7: "impressions",
+    8: "sheets",
+    9: "dotRow",
+    11: "hours",
+    16: "feet",
+    17: "meters",
+}
+
+# PrtMarkerSuppliesSupplyUnitTC (RFC 3805).
+_SUPPLY_UNIT_NAMES: Final = {
+    1: "other",
+    2: "unknown",
+    3: "tenThousandthsOfInches",
+    4: "micrometers",
+    7: "impressions",
+    8: "sheets",
+    11: "hours",
+    12: "thousandthsOfOunces",
+    13: "tenthsOfGrams",
+    14: "hundrethsOfFluidOunces",
+    15: "tenthsOfMilliliters",
+    16: "feet",
+    17: "meters",
+    18: "items",
+    19: "percent",
+}
+
+# PrtMarkerSuppliesTypeTC (IANA-PRINTER-MIB).
+_SUPPLY_TYPE_NAMES: Final = {
+    1: "other",
+    2: "unknown",
+    3: "toner",
+    4: "wasteToner",
+    5: "ink",
+    6: "inkCartridge",
+    7: "inkRibbon",
+    8: "wasteInk",
+    9: "opc",
+    10: "developer",
+    11: "fuserOil",
+    12: "solidWax",
+    13: "ribbonWax",
+    14: "wasteWax",
+    15: "fuser",
+    16: "coronaWire",
+    17: "fuserOilWick",
+    18: "cleanerUnit",
+    19: "fuserCleaningPad",
+    20: "transferUnit",
+    21: "tonerCartridge",
+    22: "fuserOiler",
+    23: "water",
+    24: "wasteWater",
+    25: "glueWaterAdditive",
+    26: "wastePaper",
+    27: "bindingSupply",
+    28: "bandingSupply",
+    29: "stitchingWire",
+    30: "shrinkWrap",
+    31: "paperWrap",
+    32: "staples",
+    33: "inserts",
+    34: "covers",
+    35: "matteToner",
+    36: "matteInk",
+}
+_UNKNOWN_TYPE: Final = "unknown"
+_RECEPTACLE_TYPES: Final = frozenset(
+    {"wasteToner", "wasteInk", "wasteWax", "wasteWater", "wastePaper"}
+)
+_UNCLASSIFIED_TYPES: Final = frozenset({"other", _UNKNOWN_TYPE})
+
+# PrtAlertSeverityLevelTC (RFC 3805).
+_ALERT_SEVERITY_NAMES: Final = {
+    1: "other",
+    3: "critical",
+    4: "warning",
+    5: "warningBinaryChangeEvent",
+}
+
+# PrtAlertTrainingLevelTC (IANA-PRINTER-MIB).
+_ALERT_TRAINING_NAMES: Final = {
+    1: "other",
+    2: "unknown",
+    3: "untrained",
+    4: "trained",
+    5: "fieldService",
+    6: "management",
+    7: "noInterventionRequired",
+}
+
+# PrtAlertGroupTC (IANA-PRINTER-MIB).
+_ALERT_GROUP_NAMES: Final = {
+    1: "other",
+    2: "unknown",
+    3: "hostResourcesMIBStorageTable",
+    4: "hostResourcesMIBDeviceTable",
+    5: "generalPrinter",
+    6: "cover",
+    7: "localization",
+    8: "input",
+    9: "output",
+    10: "marker",
+    11: "markerSupplies",
+    12: "markerColorant",
+    13: "mediaPath",
+    14: "channel",
+    15: "interpreter",
+    16: "consoleDisplayBuffer",
+    17: "consoleLights",
+    18: "alert",
+    30: "finDevice",
+    31: "finSupply",
+    32: "finSupplyMediaInput",
+    33: "finAttribute",
+}
+
+# PrtAlertCodeTC (IANA-PRINTER-MIB, the RFC 3805 set; finisher codes 30000+ stay numeric).
+_ALERT_CODE_NAMES: Final = {
+    1: "other",
+    2: "unknown",
+    3: "coverOpen",
+    4: "coverClosed",
+    5: "interlockOpen",
+    6: "interlockClosed",
+    7: "configurationChange",
+    8: "jam",
+    9: "subunitMissing",
+    10: "subunitLifeAlmostOver",
+    11: "subunitLifeOver",
+    12: "subunitAlmostEmpty",
+    13: "subunitEmpty",
+    14: "subunitAlmostFull",
+    15: "subunitFull",
+    16: "subunitNearLimit",
+    17: "subunitAtLimit",
+    18: "subunitOpened",
+    19: "subunitClosed",
+    20: "subunitTurnedOn",
+    21: "subunitTurnedOff",
+    22: "subunitOffline",
+    23: "subunitPowerSaver",
+    24: "subunitWarmingUp",
+    25: "subunitAdded",
+    26: "subunitRemoved",
+    27: "subunitResourceAdded",
+    28: "subunitResourceRemoved",
+    29: "subunitRecoverableFailure",
+    30: "subunitUnrecoverableFailure",
+    31: "subunitRecoverableStorageError",
+    32: "subunitUnrecoverableStorageError",
+    33: "subunitMotorFailure",
+    34: "subunitMemoryExhausted",
+    35: "subunitUnderTemperature",
+    36: "subunitOverTemperature",
+    37: "subunitTimingFailure",
+    38: "subunitThermistorFailure",
+    501: "doorOpen",
+    502: "doorClosed",
+    503: "powerUp",
+    504: "powerDown",
+    505: "printerNMSReset",
+    506: "printerManualReset",
+    507: "printerReadyToPrint",
+    801: "inputMediaTrayMissing",
+    802: "inputMediaSizeChange",
+    803: "inputMediaWeightChange",
+    804: "inputMediaTypeChange",
+    805: "inputMediaColorChange",
+    806: "inputMediaFormPartsChange",
+    807: "inputMediaSupplyLow",
+    808: "inputMediaSupplyEmpty",
+    809: "inputMediaChangeRequest",
+    810: "inputManualInputRequest",
+    811: "inputTrayPositionFailure",
+    812: "inputTrayElevationFailure",
+    813: "inputCannotFeedSizeSelected",
+    901: "outputMediaTrayMissing",
+    902: "outputMediaTrayAlmostFull",
+    903: "outputMediaTrayFull",
+    904: "outputMailboxSelectFailure",
+    1001: "markerFuserUnderTemperature",
+    1002: "markerFuserOverTemperature",
+    1003: "markerFuserTimingFailure",
+    1004: "markerFuserThermistorFailure",
+    1005: "markerAdjustingPrintQuality",
+    1101: "markerTonerEmpty",
+    1102: "markerInkEmpty",
+    1103: "markerPrintRibbonEmpty",
+    1104: "markerTonerAlmostEmpty",
+    1105: "markerInkAlmostEmpty",
+    1106: "markerPrintRibbonAlmostEmpty",
+    1107: "markerWasteTonerReceptacleAlmostFull",
+    1108: "markerWasteInkReceptacleAlmostFull",
+    1109: "markerWasteTonerReceptacleFull",
+    1110: "markerWasteInkReceptacleFull",
+    1111: "markerOpcLifeAlmostOver",
+    1112: "markerOpcLifeOver",
+    1113: "markerDeveloperAlmostEmpty",
+    1114: "markerDeveloperEmpty",
+    1115: "markerTonerCartridgeMissing",
+    1301: "mediaPathMediaTrayMissing",
+    1302: "mediaPathMediaTrayAlmostFull",
+    1303: "mediaPathMediaTrayFull",
+    1304: "mediaPathCannotDuplexMediaSelected",
+    1501: "interpreterMemoryIncrease",
+    1502: "interpreterMemoryDecrease",
+    1503: "interpreterCartridgeAdded",
+    1504: "interpreterCartridgeDeleted",
+    1505: "interpreterResourceAdded",
+    1506: "interpreterResourceDeleted",
+    1507: "interpreterResourceUnavailable",
+    1509: "interpreterComplexPageEncountered",
+    1801: "alertRemovalOfBinaryChangeEntry",
+}
+
+# Supply type from the description, used only when the printer sends no type column.
+# Each rule needs all of its words; the first matching rule wins. A word alone that could
+# mean several supplies ("cartridge", "unit", "kit") infers nothing.
+_TYPE_RULES: Final[tuple[tuple[frozenset[str], str], ...]] = (
+    (frozenset({"waste", "toner"}), "wasteToner"),
+    (frozenset({"waste", "ink"}), "wasteInk"),
+    (frozenset({"waste", "wax"}), "wasteWax"),
+    (frozenset({"developer"}), "developer"),
+    (frozenset({"drum"}), "opc"),
+    (frozenset({"opc"}), "opc"),
+    (frozenset({"photoconductor"}), "opc"),
+    (frozenset({"photoconductive"}), "opc"),
+    (frozenset({"fuser"}), "fuser"),
+    (frozenset({"fusing"}), "fuser"),
+    (frozenset({"transfer"}), "transferUnit"),
+    (frozenset({"staples"}), "staples"),
+    (frozenset({"staple"}), "staples"),
+    (frozenset({"toner"}), "toner"),
+    (frozenset({"ink"}), "ink"),
+)
+_WASTE_WORD: Final = "waste"
+_COLOUR_WORDS: Final = frozenset(
+    {"black", "cyan", "magenta", "yellow", "red", "green", "blue", "white", "gray", "grey"}
+)
+_LIGHT_WORD: Final = "light"
+_WORD: Final = re.compile(r"[a-z]+")
+
+_DEFAULT_DEVICE_STATUS: Final = "unknown"  # hrDeviceStatus not reported
+_MISSING_NAME: Final = "unknown"  # an alert column the printer did not send
+_NO_MODEL: Final = "model (no hrDeviceDescr, no sysDescr)"
+
+
+def build_reading(
+    values: Mapping[Oid, SnmpValue], *, failed: Mapping[str, str] | None = None
+) -> PrinterReading:
+    """Map walked ``values`` to a reading; ``failed`` names subtrees that could not be read.
+
+    Identity, in this order: prtGeneralSerialNumber; else the first non-zero 6-octet
+    ifPhysAddress (lowest ifIndex) as ``mac:aa:bb:cc:dd:ee:ff`` with serial_source
+    ifPhysAddress. With neither the printer cannot be identified and :class:`ProbeError`
+    is raised. Failed subtrees, and empty ones that leave part of the reading unknown, are
+    named in ``partial_reason``.
+    """
+    failures = dict(failed or {})
+    serial, source = _identity(values, failures)
+    device = _printer_device_index(values)
+    model = _model(values, device)
+    reading = {
+        "serial": serial,
+        "serial_source": source,
+        "model": model,
+        "status": _status(values, device),
+        "counters": _limited(_counters(values), "counters"),
+        "supplies": _limited(_supplies(values), "supplies"),
+        "trays": _limited(_trays(values), "trays"),
+        "alerts": _limited(_alerts(values), "alerts"),
+        "partial_reason": _partial_reason(values, failures, has_model=bool(model)),
+    }
+    try:
+        return PrinterReading.model_validate(reading)
+    except ValidationError as exc:
+        raise ProbeError(f"printer {serial} sent values outside the wire contract: {exc}") from exc
+
+
+# --- decoding helpers -------------------------------------------------------------------
+
+
+def decode_text(value: SnmpValue | None) -> str | None:
+    """Decode an OCTET STRING robustly: UTF-8, else latin-1; None when empty.
+
+    Leading NULs are dropped and the text ends at the first NUL after them (C-style
+    padding, sometimes followed by garbage); surrounding whitespace is stripped.
+    """
+    if value is None or isinstance(value, int):
+        return None
+    raw = value.encode() if isinstance(value, str) else value
+    raw = raw.lstrip(b"\x00").split(b"\x00", 1)[0]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text.strip() or None
+
+
+def decode_error_state(value: SnmpValue | None, device_status: int | None) -> list[str]:
+    """Decode hrPrinterDetectedErrorState bit by bit (RFC 2790), bit 0 = MSB of octet 1.
+
+    Quirks handled: an empty string means no condition, one octet is read as the first
+    octet, octets after the second are ignored (RFC 2790 defines 15 bits).
+
+    A value made only of spaces (0x20) is the known quirk of agents that pad an empty
+    DisplayString with " ". Strictly, 0x20 in octet 1 is bit 2, lowToner. The decision
+    uses hrDeviceStatus: RFC 3805 section 2.2.13.2 maps every condition bit to an alert,
+    and an active alert sets hrDeviceStatus to warning(3) (non-critical, like lowToner)
+    or down(5) (critical). So the spaces are read as conditions only when the device says
+    warning or down; with running, testing, unknown or no hrDeviceStatus they are padding.
+    hrPrinterStatus cannot decide it: lowToner goes with idle and printing alike.
+    """
+    if not isinstance(value, bytes) or not value:
+        return []
+    if set(value) == {_SPACE} and device_status not in _ALERT_ACTIVE_STATUSES:
+        return []
+    conditions = []
+    for bit, name in enumerate(_ERROR_STATE_BITS):
+        octet, position = divmod(bit, _BITS_PER_OCTET)
+        if octet < min(len(value), _ERROR_STATE_OCTETS) and value[octet] & (_TOP_BIT >> position):
+            conditions.append(name)
+    return conditions
+
+
+def _integer(value: SnmpValue | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _name(names: Mapping[int, str], value: SnmpValue | None) -> str | None:
+    """Name of an enumerated value; ``unrecognized(N)`` outside the table; None if absent."""
+    number = _integer(value)
+    if number is None:
+        return None
+    return names.get(number, f"unrecognized({number})")
+
+
+def _rows(values: Mapping[Oid, SnmpValue], column: Oid) -> dict[Oid, SnmpValue]:
+    """Values of one table column keyed by row index (the OID suffix after the column)."""
+    size = len(column)
+    return {
+        oid[size:]: value
+        for oid, value in values.items()
+        if oid[:size] == column and len(oid) > size
+    }
+
+
+def _row_indexes(values: Mapping[Oid, SnmpValue], columns: Iterable[Oid]) -> list[Oid]:
+    indexes: set[Oid] = set()
+    for column in columns:
+        indexes.update(_rows(values, column))
+    return sorted(indexes)
+
+
+def _limited(items: list[_T], kind: str) -> list[_T]:
+    return items[: _MAX_ITEMS[kind]]
+
+
+# --- identity, model, status ------------------------------------------------------------
+
+
+def _identity(
+    values: Mapping[Oid, SnmpValue], failures: Mapping[str, str]
+) -> tuple[str, SerialSource]:
+    serials = [
+        decode_text(value) for _, value in sorted(_rows(values, PRT_GENERAL_SERIAL.oid).items())
+    ]
+    serial = next((text for text in serials if text), None)
+    if serial:
+        return _clip(serial, _SERIAL_LIMIT), SerialSource.PRINTER_MIB
+    mac = _first_mac(values)
+    if mac:
+        return mac, SerialSource.MAC_ADDRESS
+    failed = "".join(f"; {name} failed: {reason}" for name, reason in failures.items())
+    raise ProbeError(
+        "cannot identify the printer: it reported no prtGeneralSerialNumber and no "
+        f"non-zero ifPhysAddress{failed}"
+    )
+
+
+def _first_mac(values: Mapping[Oid, SnmpValue]) -> str | None:
+    for _, value in sorted(_rows(values, IF_PHYS_ADDRESS.oid).items()):
+        if isinstance(value, bytes) and len(value) == _MAC_OCTETS and any(value):
+            return "mac:" + ":".join(f"{octet:02x}" for octet in value)
+    return None
+
+
+def _printer_device_index(values: Mapping[Oid, SnmpValue]) -> Oid | None:
+    """hrDeviceIndex of the device typed hrDevicePrinter, else the first device row."""
+    types = sorted(_rows(values, _HR_DEVICE_TYPE).items())
+    for index, device_type in types:
+        if device_type == _HR_DEVICE_PRINTER_TYPE:
+            return index
+    rows = _row_indexes(values, (_HR_DEVICE_TYPE, _HR_DEVICE_DESCR, _HR_DEVICE_STATUS))
+    return rows[0] if rows else None
+
+
+def _device_value(
+    values: Mapping[Oid, SnmpValue], column: Oid, device: Oid | None
+) -> SnmpValue | None:
+    """A per-device column at ``device``; without that row, the column's first row."""
+    rows = _rows(values, column)
+    if device is not None and device in rows:
+        return rows[device]
+    return rows[min(rows)] if rows else None
+
+
+def _model(values: Mapping[Oid, SnmpValue], device: Oid | None) -> str:
+    described = decode_text(_device_value(values, _HR_DEVICE_DESCR, device))
+    model = described or decode_text(values.get(_SYS_DESCR_0)) or ""
+    return _clip(model, _TEXT_LIMIT)
+
+
+def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus:
+    device_status = _integer(_device_value(values, _HR_DEVICE_STATUS, device))
+    error_state = _device_value(values, _HR_PRINTER_ERROR_STATE, device)
+    conditions = decode_error_state(error_state, device_status)
+    return DeviceStatus(
+        device_status=(
+            _name(_DEVICE_STATUS_NAMES, device_status)
+            if device_status is not None
+            else _DEFAULT_DEVICE_STATUS
+        ),
+        printer_status=_name(
+            _PRINTER_STATUS_NAMES, _device_value(values, _HR_PRINTER_STATUS, device)
+        ),
+        error_conditions=_limited(conditions, "errors"),
+    )
+
+
+# --- counters ----------------------------------------------------------------------------
+
+
+def _counters(values: Mapping[Oid, SnmpValue]) -> list[Counter]:
+    """Map prtMarkerLifeCount to ``total`` and prtMarkerPowerOnCount to ``power_on``.
+
+    The first marker gives ``total``/``power_on``, marker N after it ``total_marker_N``
+    and ``power_on_marker_N``. The unit comes from prtMarkerCounterUnit; a marker that
+    does not report it gets ``unknown`` rather than a guessed unit.
+    """
+    columns = (_PRT_MARKER_COUNTER_UNIT, _PRT_MARKER_LIFE_COUNT, _PRT_MARKER_POWER_ON_COUNT)
+    units = _rows(values, _PRT_MARKER_COUNTER_UNIT)
+    life = _rows(values, _PRT_MARKER_LIFE_COUNT)
+    power_on = _rows(values, _PRT_MARKER_POWER_ON_COUNT)
+    counters = []
+    for position, index in enumerate(_row_indexes(values, columns)):
+        suffix = "" if position == 0 else f"_marker_{index[-1]}"
+        unit = _name(_COUNTER_UNIT_NAMES, units.get(index)) or _MISSING_NAME
+        for name, column in (("total", life), ("power_on", power_on)):
+            count = _integer(column.get(index))
+            if count is not None and count >= 0:
+                counters.append(Counter(name=name + suffix, value=count, unit=unit))
+    return counters
+
+
+# --- supplies and trays ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    level: int | None
+    max_capacity: int | None
+    percent: float | None
+    state: SupplyState
+
+
+def _assess_level(level: int | None, max_capacity: int | None, supply_class: SupplyClass) -> _Level:
+    """Apply RFC 3805 level semantics to one supply or tray.
+
+    -1 (unlimited), -2 (unknown) and -3 (some remaining) stay named states with no level
+    and no percent; a max of -1/-2 gives no max and no percent. For a receptacle the level
+    is the *remaining space*, so its percent says how full it is: (max - level) / max.
+    A level above its max (a known firmware bug) gives no percent and state unknown, with
+    the raw level and max kept. Without a usable max (-1, -2 or 0) a level of 0 is empty
+    (full for a receptacle) and any other level is some_remaining.
+    """
+    capacity = max_capacity if max_capacity is not None and max_capacity >= 0 else None
+    if level is None:
+        return _Level(None, capacity, None, SupplyState.UNKNOWN)
+    if level < 0:
+        special = _SPECIAL_STATES.get(level, SupplyState.UNKNOWN)
+        return _Level(None, capacity, None, special)
+    receptacle = supply_class is SupplyClass.RECEPTACLE
+    if not capacity:
+        exhausted = SupplyState.FULL if receptacle else SupplyState.EMPTY
+        return _Level(
+            level, capacity, None, exhausted if level == 0 else SupplyState.SOME_REMAINING
+        )
+    if level > capacity:
+        return _Level(level, capacity, None, SupplyState.UNKNOWN)
+    if receptacle:
+        full = (capacity - level) * FULL_PERCENT / capacity
+        return _Level(level, capacity, full, _receptacle_state(full))
+    left = level * FULL_PERCENT / capacity
+    return _Level(level, capacity, left, _consumed_state(level, left))
+
+
+def _receptacle_state(percent_full: float) -> SupplyState:
+    if percent_full >= FULL_PERCENT:
+        return SupplyState.FULL
+    if percent_full >= NEARLY_FULL_PERCENT:
+        return SupplyState.NEARLY_FULL
+    return SupplyState.OK
+
+
+def _consumed_state(level: int, percent_left: float) -> SupplyState:
+    if level == 0:
+        return SupplyState.EMPTY
+    if percent_left <= LOW_PERCENT:
+        return SupplyState.LOW
+    return SupplyState.OK
+
+
+def _supplies(values: Mapping[Oid, SnmpValue]) -> list[Supply]:
+    columns = (
+        _PRT_SUPPLIES_COLORANT_INDEX,
+        _PRT_SUPPLIES_CLASS,
+        _PRT_SUPPLIES_TYPE,
+        _PRT_SUPPLIES_DESCRIPTION,
+        _PRT_SUPPLIES_UNIT,
+        _PRT_SUPPLIES_MAX_CAPACITY,
+        _PRT_SUPPLIES_LEVEL,
+    )
+    table = {column: _rows(values, column) for column in columns}
+    colorants = _colorants(values)
+    return [
+        _supply(index, {column: rows.get(index) for column, rows in table.items()}, colorants)
+        for index in _row_indexes(values, columns)
+    ]
+
+
+def _supply(
+    index: Oid, row: Mapping[Oid, SnmpValue | None], colorants: Mapping[Oid, str]
+) -> Supply:
+    description = decode_text(row[_PRT_SUPPLIES_DESCRIPTION]) or ""
+    supply_type = _name(_SUPPLY_TYPE_NAMES, row[_PRT_SUPPLIES_TYPE]) or _infer_type(description)
+    supply_class = _supply_class(_integer(row[_PRT_SUPPLIES_CLASS]), supply_type, description)
+    assessed = _assess_level(
+        _integer(row[_PRT_SUPPLIES_LEVEL]), _integer(row[_PRT_SUPPLIES_MAX_CAPACITY]), supply_class
+    )
+    colorant = _integer(row[_PRT_SUPPLIES_COLORANT_INDEX])
+    colour = colorants.get((*index[:-1], colorant)) if colorant else None
+    return Supply(
+        index=index[-1],
+        description=_clip(description, _TEXT_LIMIT),
+        type=supply_type,
+        supply_class=supply_class,
+        colour=colour or _colour_from_description(description),
+        unit=_name(_SUPPLY_UNIT_NAMES, row[_PRT_SUPPLIES_UNIT]),
+        level=assessed.level,
+        max_capacity=assessed.max_capacity,
+        percent=assessed.percent,
+        state=assessed.state,
+    )
+
+
+def _colorants(values: Mapping[Oid, SnmpValue]) -> dict[Oid, str]:
+    """prtMarkerColorantValue by (hrDeviceIndex, prtMarkerColorantIndex), lower-cased."""
+    colorants = {}
+    for index, value in _rows(values, _PRT_COLORANT_VALUE).items():
+        text = decode_text(value)
+        if text:
+            colorants[index] = _clip(text.lower(), _SHORT_LIMIT)
+    return colorants
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _infer_type(description: str) -> str:
+    """Supply type from its description when the printer sends no type; else ``unknown``."""
+    words = set(_words(description))
+    for needed, supply_type in _TYPE_RULES:
+        if needed <= words:
+            return supply_type
+    return _UNKNOWN_TYPE
+
+
+def _supply_class(reported: int | None, supply_type: str, description: str) -> SupplyClass:
+    """prtMarkerSuppliesClass; when the column is missing, inferred from the type.
+
+    waste* types are receptacles; a supply of unknown/other type whose description says
+    "waste" is a receptacle too; everything else is consumed.
+    """
+    if reported is not None:
+        return _SUPPLY_CLASSES.get(reported, SupplyClass.OTHER)
+    if supply_type in _RECEPTACLE_TYPES:
+        return SupplyClass.RECEPTACLE
+    if supply_type in _UNCLASSIFIED_TYPES and _WASTE_WORD in _words(description):
+        return SupplyClass.RECEPTACLE
+    return SupplyClass.CONSUMED
+
+
+def _colour_from_description(description: str) -> str | None:
+    """The one colour word in a description ("light cyan" kept whole); None if none or several."""
+    words = _words(description)
+    found = {
+        f"{_LIGHT_WORD} {word}" if position and words[position - 1] == _LIGHT_WORD else word
+        for position, word in enumerate(words)
+        if word in _COLOUR_WORDS
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _trays(values: Mapping[Oid, SnmpValue]) -> list[Tray]:
+    """prtInputTable rows; levels follow the supply rules (a tray is consumed paper)."""
+    columns = (
+        _PRT_INPUT_MAX_CAPACITY,
+        _PRT_INPUT_CURRENT_LEVEL,
+        _PRT_INPUT_MEDIA_NAME,
+        _PRT_INPUT_NAME,
+    )
+    table = {column: _rows(values, column) for column in columns}
+    trays = []
+    for index in _row_indexes(values, columns):
+        assessed = _assess_level(
+            _integer(table[_PRT_INPUT_CURRENT_LEVEL].get(index)),
+            _integer(table[_PRT_INPUT_MAX_CAPACITY].get(index)),
+            SupplyClass.CONSUMED,
+        )
+        media = decode_text(table[_PRT_INPUT_MEDIA_NAME].get(index))
+        trays.append(
+            Tray(
+                index=index[-1],
+                name=_clip(decode_text(table[_PRT_INPUT_NAME].get(index)) or "", _TEXT_LIMIT),
+                media=_clip(media, _TEXT_LIMIT) if media else None,
+                level=assessed.level,
+                max_capacity=assessed.max_capacity,
+                state=assessed.state,
+            )
+        )
+    return trays
+
+
+# --- alerts ------------------------------------------------------------------------------
+
+
+def _alerts(values: Mapping[Oid, SnmpValue]) -> list[Alert]:
+    """prtAlertTable rows; an empty table means no active alert.
+
+    prtAlertGroupIndex and prtAlertLocation use negative values for "not applicable" and
+    "unknown"; those become None. A column the printer did not send gives ``unknown``
+    for names and None for numbers.
+    """
+    columns = (
+        _PRT_ALERT_SEVERITY,
+        _PRT_ALERT_TRAINING_LEVEL,
+        _PRT_ALERT_GROUP,
+        _PRT_ALERT_GROUP_INDEX,
+        _PRT_ALERT_LOCATION,
+        _PRT_ALERT_CODE,
+        _PRT_ALERT_DESCRIPTION,
+        _PRT_ALERT_TIME,
+    )
+    table = {column: _rows(values, column) for column in columns}
+    alerts = []
+    for index in _row_indexes(values, columns):
+        row = {column: rows.get(index) for column, rows in table.items()}
+        alerts.append(
+            Alert(
+                index=index[-1],
+                severity=_name(_ALERT_SEVERITY_NAMES, row[_PRT_ALERT_SEVERITY]) or _MISSING_NAME,
+                training_level=_name(_ALERT_TRAINING_NAMES, row[_PRT_ALERT_TRAINING_LEVEL]),
+                group=_name(_ALERT_GROUP_NAMES, row[_PRT_ALERT_GROUP]) or _MISSING_NAME,
+                group_index=_non_negative(row[_PRT_ALERT_GROUP_INDEX]),
+                location=_non_negative(row[_PRT_ALERT_LOCATION]),
+                code=_name(_ALERT_CODE_NAMES, row[_PRT_ALERT_CODE]) or _MISSING_NAME,
+                description=_clip(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", _TEXT_LIMIT),
+                time_ticks=_integer(row[_PRT_ALERT_TIME]),
+            )
+        )
+    return alerts
+
+
+def _non_negative(value: SnmpValue | None) -> int | None:
+    number = _integer(value)
+    return number if number is not None and number >= 0 else None
+
+
+# --- partial readings --------------------------------------------------------------------
+
+
+def _partial_reason(
+    values: Mapping[Oid, SnmpValue], failures: Mapping[str, str], *, has_model: bool
+) -> str | None:
+    """Name failed subtrees, and empty ones that leave part of the reading unknown."""
+    missing = [] if has_model else [_NO_MODEL]
+    missing += [
+        f"{subtree.name} ({subtree.gap})"
+        for subtree in SUBTREES
+        if subtree.gap and subtree.name not in failures and not _has_values(values, subtree.oid)
+    ]
+    parts = []
+    if missing:
+        parts.append("not reported: " + ", ".join(missing))
+    if failures:
+        parts.append(
+            "failed: " + ", ".join(f"{name} ({reason})" for name, reason in failures.items())
+        )
+    return _clip("; ".join(parts), _TEXT_LIMIT) if parts else None
+
+
+def _has_values(values: Mapping[Oid, SnmpValue], root: Oid) -> bool:
+    size = len(root)
+    return any(oid[:size] == root for oid in values)
