@@ -1,16 +1,19 @@
 """The exceptions Remote Care raises, rooted at one class.
 
-    RemoteCareError
-    ├── ConfigError                 a setting or file is missing or wrong
-    ├── ProtocolError               a message does not match the wire contract
-    │   └── PayloadTooLarge         a body, or what it inflates to, is over the limit
-    ├── PkiError                    a key, CSR or certificate could not be used
-    ├── ProbeError                  a printer could not be read
-    │   └── ProbeTimeout            the printer did not answer in time
-    ├── UplinkError                 the agent could not talk to the center
-    │   ├── EnrollmentRejected      the center refused the enrolment (token, CSR)
-    │   └── ReportRejected          the center refused a report for good (4xx)
-    └── EnrollmentError             the center refused an enrolment request
+RemoteCareError
+├── ConfigError                 a setting or file is missing or wrong
+├── ProtocolError               a message does not match the wire contract
+│   └── PayloadTooLarge         a body, or what it inflates to, is over the limit
+├── PkiError                    a key, CSR or certificate could not be used
+├── ProbeError                  a printer could not be read
+│   └── ProbeTimeout            the printer did not answer in time
+├── OutboxError                 the agent's outbox cannot be written (disk full)
+├── UplinkError                 the agent could not talk to the center
+│   ├── EnrollmentRejected      the center refused the enrolment (token, CSR)
+│   ├── ReportRejected          the center refused a report for good (4xx)
+│   └── RetryLater              the center is busy (429, 503): wait, then retry
+├── EnrollmentError             the center refused an enrolment request
+└── OperatorError               an operator's request cannot be carried out as asked
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ __all__ = [
     "ConfigError",
     "EnrollmentError",
     "EnrollmentRejected",
+    "OperatorError",
+    "OutboxError",
     "PayloadTooLarge",
     "PkiError",
     "ProbeError",
@@ -26,6 +31,7 @@ __all__ = [
     "ProtocolError",
     "RemoteCareError",
     "ReportRejected",
+    "RetryLater",
     "UplinkError",
 ]
 
@@ -58,6 +64,10 @@ class ProbeTimeout(ProbeError):
     """The printer did not answer in time."""
 
 
+class OutboxError(RemoteCareError):
+    """The agent's outbox cannot be written (disk full, damaged file)."""
+
+
 class UplinkError(RemoteCareError):
     """The agent could not talk to the center."""
 
@@ -69,6 +79,18 @@ class EnrollmentRejected(UplinkError):
 class ReportRejected(UplinkError):
     """The center refused a report for good (a 4xx answer other than 429)."""
 
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RetryLater(UplinkError):
+    """The center is busy (429, 503); ``retry_after_s`` is its Retry-After, if any."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
 
 class EnrollmentError(RemoteCareError):
     """The center refuses an enrolment request; ``reason`` is safe to show the caller."""
@@ -77,3 +99,7 @@ class EnrollmentError(RemoteCareError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class OperatorError(RemoteCareError):
+    """An operator's request cannot be carried out as asked (unknown endpoint, bad argument)."""

@@ -44,6 +44,21 @@ class AgentPaths:
     def outbox(self) -> Path:
         return self.home / "outbox.sqlite"
 
+    @property
+    def privacy_key(self) -> Path:
+        """HMAC key for pseudonyms (mode 0600); never sent anywhere."""
+        return self.home / "privacy.key"
+
+    @property
+    def state(self) -> Path:
+        """What the center changed at run time (poll interval) and commands already done."""
+        return self.home / "state.json"
+
+    @property
+    def bundles(self) -> Path:
+        """Diagnostic bundles waiting to be uploaded."""
+        return self.home / "bundles"
+
 
 @dataclass(frozen=True, slots=True)
 class AgentSettings:
@@ -55,13 +70,37 @@ class AgentSettings:
         printers = ["snmp://public@192.0.2.10:161"]
     """
 
-    printers: tuple[str, ...] = ()
+    printers: tuple[str, ...] = field(default=(), repr=False)  # URLs carry communities
     poll_interval_seconds: float = 300.0
     snmp_timeout_seconds: float = 2.0
     snmp_retries: int = 1
     max_concurrent_polls: int = 32
     http_timeout_seconds: float = 30.0
     batch_size: int = 200
+    # Store and forward.
+    outbox_max_reports: int = 200_000
+    retry_min_seconds: float = 5.0
+    retry_max_seconds: float = 900.0
+    # Network: an HTTP proxy (CONNECT) and extra trusted CAs for the center's server side.
+    proxy_url: str = field(default="", repr=False)  # may carry user:password@
+    proxy_username: str = ""
+    proxy_password: str = field(default="", repr=False)
+    ca_bundle: str = ""
+    # Diagnostic bundles.
+    auto_diagnostics: bool = True
+    diagnostics_max_rows: int = 20_000
+    diagnostics_walk_seconds: float = 60.0
+    diagnostics_monthly_budget_bytes: int = 50 * 1024 * 1024
+    metered_line: bool = False
+    metered_monthly_budget_bytes: int = 5 * 1024 * 1024
+    bundle_chunk_bytes: int = 256 * 1024
+
+    @property
+    def bundle_budget_bytes(self) -> int:
+        """Bytes of diagnostic bundles this agent may upload per calendar month."""
+        if self.metered_line:
+            return min(self.diagnostics_monthly_budget_bytes, self.metered_monthly_budget_bytes)
+        return self.diagnostics_monthly_budget_bytes
 
     @classmethod
     def load(cls, path: Path) -> AgentSettings:
@@ -83,6 +122,14 @@ class AgentSettings:
             raise ConfigError(f"{path}: {exc}") from exc
         if settings.poll_interval_seconds < 1 or settings.max_concurrent_polls < 1:
             raise ConfigError(f"{path}: poll interval and concurrency must be positive")
+        if not 0 < settings.retry_min_seconds <= settings.retry_max_seconds:
+            raise ConfigError(f"{path}: need 0 < retry_min_seconds <= retry_max_seconds")
+        if settings.outbox_max_reports < 1 or settings.bundle_chunk_bytes < 1024:
+            raise ConfigError(f"{path}: outbox_max_reports and bundle_chunk_bytes are too small")
+        if settings.proxy_url and not settings.proxy_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{path}: proxy_url must be http://HOST:PORT")
+        if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
+            raise ConfigError(f"{path}: ca_bundle {settings.ca_bundle} is not a file")
         return settings
 
     def save(self, path: Path) -> None:

@@ -1,29 +1,44 @@
 """The agent's outbox: every report is on disk before it is sent, and leaves only when
 the center has acknowledged it (terms, article 5(3): nothing lost while the line or the
-center is down). Plain stdlib sqlite3: a single-table queue needs no ORM."""
+center is down). Plain stdlib sqlite3: a single-table queue needs no ORM.
+
+The outbox is bounded. When it is full the oldest reports are dropped, and every drop,
+whatever its reason, is counted with the span of readings it cost; that summary travels
+to the center with every batch (:meth:`Outbox.agent_status`), so nothing is lost silently.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Final
 
-from remotecare.protocol.messages import Report
+from remotecare.errors import OutboxError
+from remotecare.protocol.messages import AgentStatus, DropSummary, Report
 
-__all__ = ["Outbox", "QueuedReport"]
+__all__ = ["DROP_OUTBOX_FULL", "DROP_REFUSED", "DROP_REJECTED", "Outbox", "QueuedReport"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    report_id TEXT NOT NULL UNIQUE,
-    body BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dropped (
-    reason TEXT PRIMARY KEY,
-    count INTEGER NOT NULL
-);
-"""
+DROP_OUTBOX_FULL: Final = "outbox full"
+DROP_REFUSED: Final = "refused by center"  # 403: a printer bound to another endpoint
+DROP_REJECTED: Final = "rejected by center"  # 400/413/422: the center will never take it
+
+_SCHEMA_VERSION: Final = 2
+_TABLES: Final = (
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL UNIQUE,"
+    " body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS dropped (reason TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+)
+# Version 2: when each queued reading was taken, and the span of what each reason dropped.
+_COLUMNS_V2: Final = (
+    ("outbox", "agent_time"),
+    ("dropped", "first_agent_time"),
+    ("dropped", "last_agent_time"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,32 +51,55 @@ class QueuedReport:
 class Outbox:
     """A durable FIFO of reports, bounded by ``max_reports``.
 
-    When full, the oldest reports are dropped and counted by reason, never silently.
+    Usage::
+
+        outbox = Outbox(paths.outbox)
+        outbox.put(reports)                 # durable before it returns
+        batch = outbox.peek(200)            # oldest first
+        outbox.remove([q.seq for q in batch])   # once the center acknowledged them
     """
 
     def __init__(self, path: Path, *, max_reports: int = 200_000) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._path = path
         self._max_reports = max_reports
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise _storage_error(path, exc, "open") from exc
 
     def close(self) -> None:
         self._db.close()
 
     def put(self, reports: Sequence[Report]) -> None:
-        rows = [(str(r.report_id), r.model_dump_json(exclude_none=True).encode()) for r in reports]
-        with self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (report_id, body) VALUES (?, ?)", rows
+        """Queue ``reports`` durably; drop the oldest (counted) beyond the bound."""
+        rows = [
+            (
+                str(r.report_id),
+                r.model_dump_json(exclude_none=True).encode(),
+                r.agent_time.isoformat(),
             )
-            overflow = self.count() - self._max_reports
-            if overflow > 0:
-                self._db.execute(
-                    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)",
-                    (overflow,),
+            for r in reports
+        ]
+        try:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO outbox (report_id, body, agent_time) VALUES (?, ?, ?)",
+                    rows,
                 )
-                self._count_dropped("outbox full", overflow)
+                overflow = self.count() - self._max_reports
+                if overflow > 0:
+                    oldest = [
+                        seq
+                        for (seq,) in self._db.execute(
+                            "SELECT seq FROM outbox ORDER BY seq LIMIT ?", (overflow,)
+                        )
+                    ]
+                    self._drop(oldest, DROP_OUTBOX_FULL)
+        except sqlite3.Error as exc:
+            raise _storage_error(self._path, exc, "queue new reports in") from exc
 
     def peek(self, limit: int) -> list[QueuedReport]:
         rows = self._db.execute(
@@ -70,14 +108,20 @@ class Outbox:
         return [QueuedReport(seq, rid, body) for seq, rid, body in rows]
 
     def remove(self, seqs: Sequence[int]) -> None:
-        with self._transaction():
-            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+        """Forget reports the center has acknowledged."""
+        try:
+            with self._transaction():
+                self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+        except sqlite3.Error as exc:
+            raise _storage_error(self._path, exc, "update") from exc
 
     def drop(self, seqs: Sequence[int], reason: str) -> None:
         """Remove reports the center refused for good, keeping count of why."""
-        with self._transaction():
-            self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
-            self._count_dropped(reason, len(seqs))
+        try:
+            with self._transaction():
+                self._drop(seqs, reason)
+        except sqlite3.Error as exc:
+            raise _storage_error(self._path, exc, "update") from exc
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
@@ -85,23 +129,86 @@ class Outbox:
     def dropped(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT reason, count FROM dropped").fetchall())
 
-    def _count_dropped(self, reason: str, count: int) -> None:
+    def drop_summary(self) -> list[DropSummary]:
+        """Every reason reports were dropped for, with counts and the span of readings."""
+        rows = self._db.execute(
+            "SELECT reason, count, first_agent_time, last_agent_time FROM dropped ORDER BY reason"
+        ).fetchall()
+        return [
+            DropSummary(
+                reason=reason[:64],
+                count=count,
+                first_agent_time=_time(first),
+                last_agent_time=_time(last),
+            )
+            for reason, count, first, last in rows[:16]
+        ]
+
+    def agent_status(self) -> AgentStatus:
+        """What travels with each batch: the queue length and every drop so far."""
+        return AgentStatus(queued_reports=self.count(), dropped=self.drop_summary())
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own consistency check of the file (for the doctor and tests)."""
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    def _drop(self, seqs: Sequence[int], reason: str) -> None:
+        if not seqs:
+            return
+        marks = ",".join("?" * len(seqs))
+        first, last = self._db.execute(
+            f"SELECT min(agent_time), max(agent_time) FROM outbox WHERE seq IN ({marks})",  # noqa: S608
+            list(seqs),
+        ).fetchone()
+        deleted = self._db.execute(
+            f"DELETE FROM outbox WHERE seq IN ({marks})",  # noqa: S608
+            list(seqs),
+        ).rowcount
         self._db.execute(
-            "INSERT INTO dropped (reason, count) VALUES (?, ?) "
-            "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
-            (reason[:200], count),
+            "INSERT INTO dropped (reason, count, first_agent_time, last_agent_time) "
+            "VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count, "
+            "first_agent_time = coalesce(min(first_agent_time, excluded.first_agent_time), "
+            "first_agent_time, excluded.first_agent_time), "
+            "last_agent_time = coalesce(max(last_agent_time, excluded.last_agent_time), "
+            "last_agent_time, excluded.last_agent_time)",
+            (reason[:64], deleted, first, last),
         )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _migrate(self) -> None:
+        with self._transaction():
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version >= _SCHEMA_VERSION:
+                return
+            for statement in _TABLES:
+                self._db.execute(statement)
+            for table, column in _COLUMNS_V2:
+                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+            self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _storage_error(path: Path, exc: sqlite3.Error, doing: str) -> OutboxError:
+    text = str(exc)
+    if "full" in text.lower() or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return OutboxError(
+            f"the disk holding {path.parent} is full: could not {doing} the outbox. "
+            "Reports already queued are safe and will be sent; new readings cannot be kept "
+            "until space is freed on that disk."
+        )
+    return OutboxError(f"could not {doing} the outbox {path}: {text}")

@@ -16,7 +16,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 __all__ = [
     "MAX_BATCH_REPORTS",
     "SCHEMA_VERSION",
+    "AgentStatus",
     "Alert",
+    "BundleDeclaration",
+    "BundleReason",
+    "BundleState",
     "Command",
     "CommandAck",
     "CommandKind",
@@ -24,6 +28,7 @@ __all__ = [
     "CommandOutcome",
     "Counter",
     "DeviceStatus",
+    "DropSummary",
     "EnrollRequest",
     "EnrollResponse",
     "IngestResult",
@@ -157,9 +162,26 @@ class Report(_Message):
     unreachable_reason: _Text | None = None
 
 
+class DropSummary(_Message):
+    """Reports the agent had to give up, by reason, since it was installed (cumulative)."""
+
+    reason: _ShortText  # "outbox full", "rejected by center", "refused by center"
+    count: int = Field(ge=0)
+    first_agent_time: AwareDatetime | None = None  # oldest reading dropped for this reason
+    last_agent_time: AwareDatetime | None = None  # newest reading dropped for this reason
+
+
+class AgentStatus(_Message):
+    """The agent's own health, sent with every batch so no drop goes unnoticed."""
+
+    queued_reports: int = Field(ge=0)
+    dropped: list[DropSummary] = Field(default_factory=list, max_length=16)
+
+
 class ReportBatch(_Message):
     schema_version: Literal[1] = SCHEMA_VERSION
     reports: list[Report] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
+    agent_status: AgentStatus | None = None
 
 
 class CommandKind(enum.StrEnum):
@@ -214,6 +236,34 @@ class IngestResult(_Message):
     accepted: int
     duplicates: int
     commands: list[Command] = Field(default_factory=list)
+
+
+class BundleReason(enum.StrEnum):
+    """Why the agent collected a diagnostic bundle."""
+
+    SERVICE_REQUESTED = "service_requested"  # the printer raised serviceRequested
+    CENTER_REQUEST = "center_request"  # command collect_diagnostics
+
+
+class BundleDeclaration(_Message):
+    """``POST /api/v1/bundles``: announce a bundle before its chunks are uploaded."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    bundle_id: uuid.UUID
+    size_bytes: int = Field(gt=0)
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    reason: BundleReason
+    printer_serial: Annotated[str, Field(max_length=128)] | None = None
+    command_id: uuid.UUID | None = None
+
+
+class BundleState(_Message):
+    """The center's view of one bundle: how many bytes arrived (the resume point)."""
+
+    bundle_id: uuid.UUID
+    size_bytes: int
+    received_bytes: int
+    complete: bool
 
 
 class EnrollRequest(_Message):
