@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
+    "RawJson",
     "UtcDateTime",
     "console_sessions",
     "customers",
@@ -56,6 +58,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RawJson(str):
+    """JSON text already serialized (by pydantic, in Rust): stored as is, not encoded again.
+
+    Only engines from ``make_engine`` know it; give it to no other engine.
+    """
+
+    __slots__ = ()
+
+
+def _serialize_json(value: Any) -> str:
+    if isinstance(value, RawJson):
+        return str(value)
+    return json.dumps(value)
 
 
 _Json = JSON().with_variant(JSONB(), "postgresql")
@@ -158,7 +175,9 @@ reports = Table(
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url, connect_args={"timeout": 30}, json_serializer=_serialize_json
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -169,4 +188,6 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_serialize_json
+    )

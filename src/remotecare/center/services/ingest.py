@@ -3,18 +3,27 @@ refuse a report about a printer that belongs to another endpoint."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, case, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from remotecare.center.adapters.db import endpoints, printers, reports
+from remotecare.center.adapters.db import RawJson, UtcDateTime, endpoints, printers, reports
+from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import Report
 
-__all__ = ["Caller", "IngestOutcome", "Refusal", "ingest_reports"]
+__all__ = [
+    "BindingRaceLost",
+    "Caller",
+    "IngestOutcome",
+    "IngestRequest",
+    "Refusal",
+    "ingest_many",
+    "ingest_reports",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,22 @@ class IngestOutcome:
     refused: list[Refusal] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    """One device API request: who sent it, its reports in order, and when it arrived."""
+
+    caller: Caller
+    reports: Sequence[Report]
+    received_at: datetime
+
+
+class BindingRaceLost(RemoteCareError):
+    """Another process bound a printer this group meant to bind; retry the request alone."""
+
+
+_CHUNK = 2000  # values per IN (...) list: far below SQLite's and psycopg's parameter limits
+
+
 def _insert(conn: Connection, table: Any) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
@@ -49,147 +74,270 @@ def ingest_reports(
     All or nothing: if any report is refused, nothing of the batch is written and the
     refusals are returned, so the sender learns exactly which report was wrong.
     """
-    serials = {r.reading.serial for r in batch if r.reading is not None}
-    bound = _printers_by_serial(conn, caller.customer_id, serials)
-    refused = [
-        Refusal(str(r.report_id), f"printer {r.reading.serial} is bound to another endpoint")
-        for r in batch
+    return ingest_many(conn, [IngestRequest(caller, batch, now)])[0]
+
+
+def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[IngestOutcome]:
+    """Store several requests in the open transaction of ``conn`` with a few set-wise
+    statements, with the same result as storing them one after another.
+
+    Each request is all or nothing on its own. A printer first reported in this group
+    belongs to the first request that names it, exactly as if the requests ran in order.
+    Raises ``BindingRaceLost`` when another process bound one of those printers meanwhile:
+    the caller then retries each request alone, which refuses cleanly.
+    """
+    keys = {
+        (request.caller.customer_id, r.reading.serial)
+        for request in requests
+        for r in request.reports
         if r.reading is not None
-        and bound.get(r.reading.serial, (None, caller.endpoint_id))[1] != caller.endpoint_id
-    ]
-    if refused:
-        return IngestOutcome(refused=refused)
-
-    newest_by_serial: dict[str, Report] = {}
-    for r in batch:
-        if r.reading is not None:
-            seen = newest_by_serial.get(r.reading.serial)
-            if seen is None or r.agent_time > seen.agent_time:
-                newest_by_serial[r.reading.serial] = r
-    unbound = [r for s, r in newest_by_serial.items() if s not in bound]
-    if unbound:
-        _bind_printers(conn, caller, unbound, now)
-        bound = _printers_by_serial(conn, caller.customer_id, serials)
+    }
+    owners = _printers_by_serial(conn, keys)  # (customer, serial) -> (printer id, endpoint)
+    claimed: dict[tuple[int, str], tuple[str, Report, datetime]] = {}
+    outcomes: list[IngestOutcome] = []
+    accepted: list[IngestRequest] = []
+    for request in requests:
+        refused = _refusals(request, owners, claimed)
+        outcomes.append(IngestOutcome(refused=refused))
+        if refused:
+            continue
+        accepted.append(request)
+        for r in request.reports:
+            if r.reading is None:
+                continue
+            key = (request.caller.customer_id, r.reading.serial)
+            if key in owners:
+                continue
+            first = claimed.get(key)
+            if first is None or r.agent_time > first[1].agent_time:
+                claimed[key] = (request.caller.endpoint_id, r, request.received_at)
+    if not accepted:
+        return outcomes
+    if claimed:
+        owners.update(_bind_printers(conn, claimed))
     by_address = _printers_by_address(
-        conn, caller.endpoint_id, {r.printer_address for r in batch if r.reading is None}
+        conn,
+        {
+            (request.caller.endpoint_id, r.printer_address)
+            for request in accepted
+            for r in request.reports
+            if r.reading is None
+        },
     )
-
-    rows = []
-    for r in batch:
-        printer_id = (
-            bound[r.reading.serial][0]
-            if r.reading is not None
-            else by_address.get(r.printer_address)
-        )
-        rows.append(
-            {
-                "report_id": str(r.report_id),
-                "endpoint_id": caller.endpoint_id,
-                "printer_id": printer_id,
-                "printer_address": r.printer_address,
-                "agent_time": r.agent_time,
-                "received_at": now,
-                "reachable": r.reading is not None,
-                "payload": r.model_dump(mode="json", exclude_none=True),
-            }
-        )
-    statement = (
-        _insert(conn, reports)
-        .on_conflict_do_nothing(index_elements=["report_id"])
-        .returning(reports.c.report_id)
-    )
-    inserted = set(conn.execute(statement, rows).scalars()) if rows else set()
-    outcome = IngestOutcome(accepted=len(inserted), duplicates=len(batch) - len(inserted))
-    fresh = [r for r in batch if str(r.report_id) in inserted]
-    _update_printer_state(conn, fresh, bound, by_address, now)
+    fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
+    _update_printers(conn, fresh)
+    seen = {
+        request.caller.endpoint_id: request.received_at for request in accepted
+    }  # the last request of each endpoint wins
     conn.execute(
-        update(endpoints).where(endpoints.c.id == caller.endpoint_id).values(last_seen_at=now)
+        update(endpoints)
+        .where(endpoints.c.id == bindparam("b_id"))
+        .values(last_seen_at=bindparam("b_seen", type_=UtcDateTime)),
+        [{"b_id": eid, "b_seen": seen[eid]} for eid in sorted(seen)],
     )
-    return outcome
+    return outcomes
+
+
+def _refusals(
+    request: IngestRequest,
+    owners: dict[tuple[int, str], tuple[int, str]],
+    claimed: dict[tuple[int, str], tuple[str, Report, datetime]],
+) -> list[Refusal]:
+    caller = request.caller
+    refused = []
+    for r in request.reports:
+        if r.reading is None:
+            continue
+        key = (caller.customer_id, r.reading.serial)
+        owner = owners[key][1] if key in owners else claimed.get(key, (caller.endpoint_id,))[0]
+        if owner != caller.endpoint_id:
+            refused.append(
+                Refusal(
+                    str(r.report_id), f"printer {r.reading.serial} is bound to another endpoint"
+                )
+            )
+    return refused
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
 
 
 def _printers_by_serial(
-    conn: Connection, customer_id: int, serials: set[str]
-) -> dict[str, tuple[int, str]]:
-    if not serials:
-        return {}
-    query = select(printers.c.serial, printers.c.id, printers.c.endpoint_id).where(
-        printers.c.customer_id == customer_id, printers.c.serial.in_(serials)
-    )
-    return {serial: (pid, eid) for serial, pid, eid in conn.execute(query)}
+    conn: Connection, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, str]]:
+    found: dict[tuple[int, str], tuple[int, str]] = {}
+    for chunk in _chunks(sorted({serial for _, serial in keys})):
+        query = select(
+            printers.c.customer_id, printers.c.serial, printers.c.id, printers.c.endpoint_id
+        ).where(printers.c.serial.in_(chunk))
+        for customer_id, serial, pid, eid in conn.execute(query):
+            if (customer_id, serial) in keys:
+                found[(customer_id, serial)] = (pid, eid)
+    return found
 
 
-def _printers_by_address(conn: Connection, endpoint_id: str, addresses: set[str]) -> dict[str, int]:
-    if not addresses:
-        return {}
-    query = select(printers.c.address, printers.c.id).where(
-        printers.c.endpoint_id == endpoint_id, printers.c.address.in_(addresses)
-    )
-    return dict(conn.execute(query).tuples().all())
+def _printers_by_address(
+    conn: Connection, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(sorted({endpoint for endpoint, _ in keys})):
+        query = select(printers.c.endpoint_id, printers.c.address, printers.c.id).where(
+            printers.c.endpoint_id.in_(chunk)
+        )
+        for eid, address, pid in conn.execute(query):
+            if (eid, address) in keys:
+                found[(eid, address)] = pid
+    return found
 
 
 def _bind_printers(
-    conn: Connection, caller: Caller, first_reports: list[Report], now: datetime
-) -> None:
+    conn: Connection, claimed: dict[tuple[int, str], tuple[str, Report, datetime]]
+) -> dict[tuple[int, str], tuple[int, str]]:
     """Automatic binding: a printer first reported by an endpoint of this customer is its."""
-    rows = [
-        {
-            "customer_id": caller.customer_id,
-            "endpoint_id": caller.endpoint_id,
-            "serial": r.reading.serial,
-            "serial_source": r.reading.serial_source.value,
-            "address": r.printer_address,
-            "model": r.reading.model,
-            "first_seen_at": now,
-            "last_report_at": now,
-        }
-        for r in first_reports
-        if r.reading is not None
-    ]
+    rows = []
+    for (customer_id, serial), (endpoint_id, r, now) in sorted(claimed.items()):
+        assert r.reading is not None
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "endpoint_id": endpoint_id,
+                "serial": serial,
+                "serial_source": r.reading.serial_source.value,
+                "address": r.printer_address,
+                "model": r.reading.model,
+                "first_seen_at": now,
+                "last_report_at": now,
+            }
+        )
     # Another process may bind the same printer at the same moment: the unique key decides.
     conn.execute(
         _insert(conn, printers).on_conflict_do_nothing(index_elements=["customer_id", "serial"]),
         rows,
     )
+    bound = _printers_by_serial(conn, set(claimed))
+    for key, (endpoint_id, _, _) in claimed.items():
+        if bound[key][1] != endpoint_id:
+            raise BindingRaceLost(f"printer {key[1]} was bound by another process meanwhile")
+    return bound
 
 
-def _update_printer_state(
+def _insert_reports(
     conn: Connection,
-    fresh: list[Report],
-    bound: dict[str, tuple[int, str]],
-    by_address: dict[str, int],
-    now: datetime,
-) -> None:
-    for r in fresh:
-        if r.reading is not None:
-            printer_id = bound[r.reading.serial][0]
-            conn.execute(
-                update(printers)
-                .where(printers.c.id == printer_id)
-                .values(last_report_at=now, address=r.printer_address)
+    accepted: list[IngestRequest],
+    owners: dict[tuple[int, str], tuple[int, str]],
+    by_address: dict[tuple[str, str], int],
+    outcomes: list[IngestOutcome],
+    requests: Sequence[IngestRequest],
+) -> list[tuple[int, Report, datetime]]:
+    """Insert each report once; count accepted and duplicates; return (printer, report,
+    received) for each report stored now, in order."""
+    rows: dict[str, dict[str, Any]] = {}
+    printer_of: dict[str, int | None] = {}
+    for request in accepted:
+        caller = request.caller
+        for r in request.reports:
+            report_id = str(r.report_id)
+            if report_id in rows:
+                continue
+            printer_id = (
+                owners[(caller.customer_id, r.reading.serial)][0]
+                if r.reading is not None
+                else by_address.get((caller.endpoint_id, r.printer_address))
             )
-            conn.execute(
-                update(printers)
-                .where(
-                    printers.c.id == printer_id,
-                    (printers.c.latest_reading_at.is_(None))
-                    | (printers.c.latest_reading_at <= r.agent_time),
-                )
-                .values(
-                    model=r.reading.model,
-                    latest_reading=r.reading.model_dump(mode="json", exclude_none=True),
-                    latest_reading_at=r.agent_time,
-                    last_contact_at=r.agent_time,
-                    unreachable_reason=None,
-                )
-            )
-        elif r.printer_address in by_address:
-            conn.execute(
-                update(printers)
-                .where(
-                    printers.c.id == by_address[r.printer_address],
-                    (printers.c.latest_reading_at.is_(None))
-                    | (printers.c.latest_reading_at <= r.agent_time),
-                )
-                .values(last_report_at=now, unreachable_reason=r.unreachable_reason)
-            )
+            printer_of[report_id] = printer_id
+            rows[report_id] = {
+                "report_id": report_id,
+                "endpoint_id": caller.endpoint_id,
+                "printer_id": printer_id,
+                "printer_address": r.printer_address,
+                "agent_time": r.agent_time,
+                "received_at": request.received_at,
+                "reachable": r.reading is not None,
+                "payload": RawJson(r.model_dump_json(exclude_none=True)),
+            }
+    statement = (
+        _insert(conn, reports)
+        .on_conflict_do_nothing(index_elements=["report_id"])
+        .returning(reports.c.report_id)
+    )
+    inserted = set(conn.execute(statement, [rows[k] for k in sorted(rows)]).scalars())
+    fresh: list[tuple[int, Report, datetime]] = []
+    outcome_of = {id(request): outcome for request, outcome in zip(requests, outcomes, strict=True)}
+    for request in accepted:
+        outcome = outcome_of[id(request)]
+        for r in request.reports:
+            report_id = str(r.report_id)
+            if report_id in inserted:
+                inserted.discard(report_id)  # a second copy in the group is a duplicate
+                outcome.accepted += 1
+                printer_id = printer_of[report_id]
+                if printer_id is not None:
+                    fresh.append((printer_id, r, request.received_at))
+            else:
+                outcome.duplicates += 1
+    return fresh
+
+
+def _update_printers(conn: Connection, fresh: list[tuple[int, Report, datetime]]) -> None:
+    """Each printer's state from its newest fresh reading and newest "did not answer"
+    (newest agent time wins, also against what is stored): two statements for the group."""
+    newest_reading: dict[int, tuple[Report, datetime]] = {}
+    newest_silence: dict[int, tuple[Report, datetime]] = {}
+    for printer_id, r, received_at in fresh:
+        newest = newest_reading if r.reading is not None else newest_silence
+        seen = newest.get(printer_id)
+        if seen is None or r.agent_time >= seen[0].agent_time:
+            newest[printer_id] = (r, received_at)
+    t = bindparam("b_time", type_=UtcDateTime)
+    newer = or_(printers.c.latest_reading_at.is_(None), printers.c.latest_reading_at <= t)
+    if newest_reading:
+        conn.execute(
+            update(printers)
+            .where(printers.c.id == bindparam("b_id"))
+            .values(
+                last_report_at=bindparam("b_now", type_=UtcDateTime),
+                address=bindparam("b_address"),
+                model=case((newer, bindparam("b_model")), else_=printers.c.model),
+                latest_reading=case(
+                    (newer, bindparam("b_reading", type_=printers.c.latest_reading.type)),
+                    else_=printers.c.latest_reading,
+                ),
+                latest_reading_at=case((newer, t), else_=printers.c.latest_reading_at),
+                last_contact_at=case((newer, t), else_=printers.c.last_contact_at),
+                unreachable_reason=case((newer, null()), else_=printers.c.unreachable_reason),
+            ),
+            [
+                {
+                    "b_id": pid,
+                    "b_now": received_at,
+                    "b_address": r.printer_address,
+                    "b_model": r.reading.model,
+                    "b_reading": RawJson(r.reading.model_dump_json(exclude_none=True)),
+                    "b_time": r.agent_time,
+                }
+                for pid, (r, received_at) in sorted(newest_reading.items())
+                if r.reading is not None
+            ],
+        )
+    if newest_silence:
+        conn.execute(
+            update(printers)
+            .where(printers.c.id == bindparam("b_id"))
+            .values(
+                last_report_at=bindparam("b_now", type_=UtcDateTime),
+                unreachable_reason=case(
+                    (newer, bindparam("b_reason")), else_=printers.c.unreachable_reason
+                ),
+            ),
+            [
+                {
+                    "b_id": pid,
+                    "b_now": received_at,
+                    "b_reason": r.unreachable_reason,
+                    "b_time": r.agent_time,
+                }
+                for pid, (r, received_at) in sorted(newest_silence.items())
+            ],
+        )

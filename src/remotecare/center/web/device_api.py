@@ -7,7 +7,6 @@ never to anything in the body.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.clock import Clock
 from remotecare.center.services.endpoints import EndpointDirectory, EndpointRecord, refusal_for
-from remotecare.center.services.ingest import Caller, IngestOutcome, ingest_reports
+from remotecare.center.services.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
 from remotecare.center.web.identity import peer_certificate
 from remotecare.center.web.responses import refuse
 from remotecare.errors import PayloadTooLarge, ProtocolError
@@ -78,14 +77,12 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
 
 def _parse(body: bytes, batch: bool) -> list[Report] | web.Response:
     try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return refuse(400, "body is not valid JSON")
-    try:
         if batch:
             return list(ReportBatch.model_validate_json(body).reports)
         return [Report.model_validate_json(body)]
     except ValidationError as exc:
+        if exc.errors(include_url=False)[0]["type"] == "json_invalid":
+            return refuse(400, "body is not valid JSON")
         return refuse(422, describe_validation_error(exc))
 
 
@@ -98,8 +95,8 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
         return parsed
     caller = request[_CALLER]
     now = request.app[_CLOCK].now()
-    outcome: IngestOutcome = await request.app[_COMMITTER].submit(
-        lambda conn: ingest_reports(conn, caller, parsed, now)
+    outcome: IngestOutcome = await request.app[_COMMITTER].submit_batched(
+        ingest_many, IngestRequest(caller, parsed, now)
     )
     if outcome.refused:
         return refuse(

@@ -1,0 +1,176 @@
+"""Grouped ingest on SQLite and PostgreSQL: the same outcome as storing requests one by one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+
+from remotecare.center.adapters.db import customers, endpoints, make_engine, printers, reports
+from remotecare.center.adapters.group_commit import GroupCommitter
+from remotecare.center.adapters.migrate import upgrade_to_head
+from remotecare.center.services.ingest import (
+    BindingRaceLost,
+    Caller,
+    IngestRequest,
+    ingest_many,
+)
+from remotecare.protocol.messages import Report
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+A = Caller("00000000-0000-4000-8000-00000000000a", 1)
+B = Caller("00000000-0000-4000-8000-00000000000b", 1)
+
+
+@pytest.fixture
+def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=T0))
+        for caller in (A, B):
+            conn.execute(
+                insert(endpoints).values(
+                    id=caller.endpoint_id,
+                    customer_id=1,
+                    certificate_serial=caller.endpoint_id[-2:],
+                    certificate_not_after=T0 + timedelta(days=365),
+                    revoked=False,
+                    enrolled_at=T0,
+                )
+            )
+    yield engine
+    engine.dispose()
+
+
+def report(
+    serial: str | None, at: datetime, *, pages: int = 100, model: str = "Acme 9000"
+) -> Report:
+    body: dict[str, Any] = {
+        "report_id": str(uuid.uuid4()),
+        "agent_time": at.isoformat(),
+        "printer_address": f"snmp://192.0.2.{len(serial or '') + 1}:161",
+    }
+    if serial is None:
+        body["unreachable_reason"] = "the printer did not answer"
+    else:
+        body["reading"] = {
+            "serial": serial,
+            "serial_source": "prtGeneralSerialNumber",
+            "model": model,
+            "status": {"device_status": "running", "error_conditions": []},
+            "counters": [{"name": "total", "value": pages, "unit": "impressions"}],
+            "supplies": [],
+        }
+    return Report.model_validate(body)
+
+
+def run(engine: Engine, *requests: IngestRequest) -> list[Any]:
+    with engine.begin() as conn:
+        return ingest_many(conn, list(requests))
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def printer_row(engine: Engine, serial: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(printers).where(printers.c.serial == serial)).one()
+
+
+def test_a_new_printer_in_a_group_belongs_to_the_first_request_naming_it(engine: Engine) -> None:
+    first = IngestRequest(A, [report("NEW-1", T0)], T0)
+    second = IngestRequest(B, [report("OTHER", T0), report("NEW-1", T0)], T0)
+    done_a, done_b = run(engine, first, second)
+    assert (done_a.accepted, done_a.refused) == (1, [])
+    assert done_b.accepted == 0
+    assert [r.reason for r in done_b.refused] == ["printer NEW-1 is bound to another endpoint"]
+    assert count(engine, reports) == 1
+    assert count(engine, printers) == 1  # the refused request bound nothing either
+    assert printer_row(engine, "NEW-1").endpoint_id == A.endpoint_id
+
+
+def test_a_report_sent_twice_in_one_group_is_stored_once(engine: Engine) -> None:
+    once = report("P-1", T0)
+    done = run(engine, IngestRequest(A, [once], T0), IngestRequest(A, [once, once], T0))
+    assert [(d.accepted, d.duplicates) for d in done] == [(1, 0), (0, 2)]
+    assert run(engine, IngestRequest(A, [once], T0))[0].duplicates == 1
+    assert count(engine, reports) == 1
+
+
+def test_the_newest_reading_wins_in_any_order(engine: Engine) -> None:
+    newer, older = report("P-2", T0, pages=200), report("P-2", T0 - timedelta(hours=1), pages=100)
+    run(engine, IngestRequest(A, [newer], T0))
+    run(engine, IngestRequest(A, [older], T0 + timedelta(minutes=1)))
+    row = printer_row(engine, "P-2")
+    assert row.latest_reading["counters"][0]["value"] == 200
+    assert row.latest_reading_at == T0
+    assert row.last_report_at == T0 + timedelta(minutes=1)
+    assert count(engine, reports) == 2  # the older one is history all the same
+
+
+def test_silence_after_a_reading_is_shown_and_a_newer_reading_clears_it(engine: Engine) -> None:
+    reading = report("P-3", T0)
+    address = reading.printer_address
+    silent = report(None, T0 + timedelta(minutes=5)).model_copy(update={"printer_address": address})
+    stale_silence = report(None, T0 - timedelta(minutes=5)).model_copy(
+        update={"printer_address": address}
+    )
+    run(engine, IngestRequest(A, [reading, stale_silence], T0))
+    assert printer_row(engine, "P-3").unreachable_reason is None
+    run(engine, IngestRequest(A, [silent], T0 + timedelta(minutes=5)))
+    assert printer_row(engine, "P-3").unreachable_reason == "the printer did not answer"
+    run(engine, IngestRequest(A, [report("P-3", T0 + timedelta(minutes=10))], T0))
+    assert printer_row(engine, "P-3").unreachable_reason is None
+
+
+def test_datetimes_come_back_aware_in_utc_to_the_microsecond(engine: Engine) -> None:
+    local = T0.astimezone(timezone(timedelta(hours=2)))
+    sent = report("P-4", local)
+    run(engine, IngestRequest(A, [sent], T0))
+    with engine.connect() as conn:
+        stored = conn.execute(select(reports.c.agent_time, reports.c.received_at)).one()
+    assert stored.agent_time == T0
+    assert stored.agent_time.utcoffset() == timedelta(0)
+    assert stored.received_at == T0
+
+
+def test_payloads_keep_unicode_and_drop_nothing_declared(engine: Engine) -> None:
+    sent = report("P-5", T0, model="Büro-Drucker 東京 ✓")
+    run(engine, IngestRequest(A, [sent], T0))
+    with engine.connect() as conn:
+        payload = conn.execute(select(reports.c.payload)).scalar_one()
+    assert payload["reading"]["model"] == "Büro-Drucker 東京 ✓"
+    assert Report.model_validate(payload) == sent
+
+
+async def test_a_failed_group_is_retried_request_by_request(engine: Engine) -> None:
+    calls: list[int] = []
+
+    def flaky(conn: Any, items: Any) -> list[Any]:
+        calls.append(len(items))
+        if len(items) > 1:
+            raise BindingRaceLost("lost")
+        return ingest_many(conn, items)
+
+    committer = GroupCommitter(engine)
+    committer.start()
+    try:
+        outcomes = await asyncio.gather(
+            committer.submit_batched(flaky, IngestRequest(A, [report("R-1", T0)], T0)),
+            committer.submit_batched(flaky, IngestRequest(B, [report("R-1", T0)], T0)),
+        )
+    finally:
+        await committer.stop()
+    assert calls == [2, 1, 1]
+    assert [o.accepted for o in outcomes] == [1, 0]
+    assert len(outcomes[1].refused) == 1
+    assert count(engine, reports) == 1
