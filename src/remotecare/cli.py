@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from remotecare.agent.cli import agent
 from remotecare.center.cli import center
 from remotecare.demo.cli import demo
+from remotecare.logs import LOG_FORMATS, configure_logging
 
 __all__ = ["main"]
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="REMOTECARE_LOG_FORMAT",
+    help="text, or json: one JSON object per line (secrets are scrubbed either way).",
+)
 @click.version_option(package_name="remotecare")
-def main(verbose: bool) -> None:
+def main(verbose: bool, log_format: str) -> None:
     """Remote care for office printers and MFPs."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=verbose, log_format=log_format)
 
 
 main.add_command(agent)

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
@@ -58,7 +59,8 @@ class CenterInfo:
         return self.settings.effective_database_url.startswith("sqlite")
 
 
-def init_center(home: Path, database_url: str = "") -> CenterInfo:
+def init_center(home: Path, database_url: str = "", **overrides: Any) -> CenterInfo:
+    """A new center home on free loopback ports; ``overrides`` are further settings."""
     settings = CenterSettings(
         home=home,
         hostname="localhost",
@@ -66,6 +68,7 @@ def init_center(home: Path, database_url: str = "") -> CenterInfo:
         console_port=free_tcp_port(),
         device_port=free_tcp_port(),
         database_url=database_url,
+        **overrides,
     )
     done = initialize_center(settings, password=OPERATOR_PASSWORD)
     return CenterInfo(settings, done.ca_fingerprint)

@@ -20,6 +20,8 @@ from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.endpoints import EndpointDirectory
 from remotecare.center.services.enrollment import EnrollmentService
 from remotecare.center.web.device_api import create_device_app
+from remotecare.center.web.identity import ForwardedCertificates, identify_caller
+from remotecare.center.web.metrics import Metrics, create_metrics_app
 from remotecare.center.web.public_app import create_public_app
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.tls import server_context
@@ -40,6 +42,8 @@ class Center:
     directory: EndpointDirectory
     _runners: list[web.AppRunner] = field(default_factory=list)
     _committer: GroupCommitter | None = None
+    metrics: Metrics | None = None
+    reuse_port: bool = False  # several worker processes share the ports (SO_REUSEPORT)
 
     async def start(self) -> None:
         """Listen on the console/enrolment port and the mutual-TLS device port."""
@@ -52,6 +56,12 @@ class Center:
             self.clock,
             max_body_bytes=settings.max_body_bytes,
             max_inflated_bytes=settings.max_inflated_bytes,
+            identify=identify_caller(
+                ForwardedCertificates(settings.trusted_proxies, self.ca.certificate)
+                if settings.proxy_port
+                else None
+            ),
+            metrics=self.metrics,
         )
         public_app = create_public_app(
             self.enrollment,
@@ -70,7 +80,26 @@ class Center:
             # Request bodies are inflated by the device API itself, under its own limit.
             runner = web.AppRunner(app, auto_decompress=False, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, settings.listen_host, port, ssl_context=tls).start()
+            await web.TCPSite(
+                runner, settings.listen_host, port, ssl_context=tls, reuse_port=self._reuse
+            ).start()
+            self._runners.append(runner)
+        if settings.proxy_port:  # the device API again, in plain HTTP for the TLS proxy
+            await web.TCPSite(
+                self._runners[-1], settings.proxy_host, settings.proxy_port, reuse_port=self._reuse
+            ).start()
+            logger.info(
+                "device API for the TLS proxy: http://%s:%d (trusting %s)",
+                settings.proxy_host,
+                settings.proxy_port,
+                ", ".join(settings.trusted_proxies),
+            )
+        if settings.metrics_port and self.metrics is not None:
+            runner = web.AppRunner(create_metrics_app(self.metrics), access_log=None)
+            await runner.setup()
+            await web.TCPSite(
+                runner, settings.metrics_host, settings.metrics_port, reuse_port=self._reuse
+            ).start()
             self._runners.append(runner)
         logger.info(
             "center listening: console https://%s:%d, device API https://%s:%d (mutual TLS)",
@@ -79,6 +108,10 @@ class Center:
             settings.listen_host,
             settings.device_port,
         )
+
+    @property
+    def _reuse(self) -> bool | None:
+        return True if self.reuse_port else None
 
     async def stop(self) -> None:
         for runner in self._runners:
@@ -102,10 +135,18 @@ class Center:
             await self.stop()
 
 
-def bootstrap(settings: CenterSettings, *, clock: Clock | None = None) -> Center:
+def bootstrap(
+    settings: CenterSettings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    reuse_port: bool = False,
+) -> Center:
+    """Wire a center; ``migrate=False`` when a supervisor already upgraded the schema."""
     chosen_clock = clock or SystemClock()
     engine = make_engine(settings.effective_database_url)
-    upgrade_to_head(engine)
+    if migrate:
+        upgrade_to_head(engine)
     ca = CertificateAuthority.load(settings.pki_dir)
     return Center(
         settings=settings,
@@ -115,4 +156,6 @@ def bootstrap(settings: CenterSettings, *, clock: Clock | None = None) -> Center
         enrollment=EnrollmentService(engine, ca, chosen_clock),
         console=ConsoleService(engine, chosen_clock, timedelta(hours=settings.session_hours)),
         directory=EndpointDirectory(engine),
+        metrics=Metrics(engine),
+        reuse_port=reuse_port,
     )

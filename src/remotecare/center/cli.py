@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
 from remotecare.center.bootstrap import bootstrap
 from remotecare.center.config import CenterSettings
+from remotecare.center.proxy import nginx_config
 from remotecare.center.setup import ca_fingerprint_of, initialize_center
+from remotecare.center.workers import check_workers, supervise, worker_command_line
 from remotecare.errors import RemoteCareError
 
 __all__ = ["center"]
@@ -82,8 +86,23 @@ def init(
 @click.option("--listen", "listen_host", default=None, help="Override the listen address.")
 @click.option("--console-port", type=int, default=None)
 @click.option("--device-port", type=int, default=None)
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Processes sharing the ports (SO_REUSEPORT); more than 1 needs PostgreSQL.",
+)
+@click.option("--worker", "as_worker", is_flag=True, hidden=True)
+@click.pass_context
 def serve(
-    home: Path, listen_host: str | None, console_port: int | None, device_port: int | None
+    ctx: click.Context,
+    home: Path,
+    listen_host: str | None,
+    console_port: int | None,
+    device_port: int | None,
+    workers: int,
+    as_worker: bool,
 ) -> None:
     """Serve the console and the mutual-TLS device API until interrupted."""
     settings = _load(home)
@@ -100,9 +119,58 @@ def serve(
         from dataclasses import replace
 
         settings = replace(settings, **overrides)  # type: ignore[arg-type]
-    center_ = bootstrap(settings)
+    try:
+        check_workers(settings, workers)
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if workers > 1 and not as_worker:
+        root = ctx.find_root().params
+        argv = ["--log-format", str(root.get("log_format", "text"))]
+        argv += ["-v"] if root.get("verbose") else []
+        argv += ["center", "serve", "--home", str(home)]
+        for name, value in overrides.items():
+            argv += [f"--{name.replace('_host', '').replace('_', '-')}", str(value)]
+        ctx.exit(supervise(settings, workers, worker_command_line(argv)))
+    center_ = bootstrap(settings, migrate=not as_worker, reuse_port=as_worker)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(center_.serve_forever())
+        _run(center_.serve_forever())
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (faster TLS and HTTP), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
+@center.command("proxy-config")
+@_HOME
+@click.option("--listen", default="443", show_default=True, help="nginx listen address:port.")
+@click.option("--server-name", default=None, help="Default: the center's hostname.")
+@click.option("--certificate", type=click.Path(path_type=Path), default=None)
+@click.option("--key", type=click.Path(path_type=Path), default=None)
+def proxy_config(
+    home: Path, listen: str, server_name: str | None, certificate: Path | None, key: Path | None
+) -> None:
+    """Print an nginx server block that terminates mutual TLS for the device API."""
+    settings = _load(home)
+    if not settings.proxy_port:
+        raise click.ClickException(
+            "set proxy_port (and trusted_proxies) in center.toml first: it is where nginx sends"
+        )
+    click.echo(
+        nginx_config(
+            settings,
+            listen=listen,
+            server_name=server_name,
+            certificate=certificate,
+            key=key,
+        ),
+        nl=False,
+    )
 
 
 @center.group()

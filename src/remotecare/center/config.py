@@ -30,6 +30,15 @@ class CenterSettings:
     console_port: int = 8443
     device_port: int = 8444
     database_url: str = ""
+    # Proxy mode: plain HTTP on proxy_host:proxy_port for a TLS-terminating proxy (nginx)
+    # that passes the verified client certificate in a header; 0 = off. The header is
+    # believed only from the addresses (or networks) in trusted_proxies.
+    proxy_port: int = 0
+    proxy_host: str = "127.0.0.1"
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Prometheus metrics (plain HTTP, no login: keep it on loopback); 0 = off.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     max_body_bytes: int = 1024 * 1024
     max_inflated_bytes: int = 8 * 1024 * 1024
     session_hours: int = 12
@@ -72,6 +81,8 @@ class CenterSettings:
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+        if isinstance(data.get("trusted_proxies"), list):
+            data["trusted_proxies"] = tuple(data["trusted_proxies"])
         settings = cls(home=home, **data)
         if "REMOTECARE_DATABASE_URL" in env:
             settings = replace(settings, database_url=env["REMOTECARE_DATABASE_URL"])
@@ -86,6 +97,18 @@ class CenterSettings:
         ]
         if self.database_url:
             lines.append(f"database_url = {_toml_str(self.database_url)}")
+        if self.proxy_port:
+            proxies = ", ".join(_toml_str(p) for p in self.trusted_proxies)
+            lines += [
+                f"proxy_host = {_toml_str(self.proxy_host)}",
+                f"proxy_port = {self.proxy_port}",
+                f"trusted_proxies = [{proxies}]",
+            ]
+        if self.metrics_port:
+            lines += [
+                f"metrics_host = {_toml_str(self.metrics_host)}",
+                f"metrics_port = {self.metrics_port}",
+            ]
         (self.home / _FILE).write_text("\n".join(lines) + "\n")
 
 

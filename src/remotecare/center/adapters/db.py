@@ -175,9 +175,7 @@ reports = Table(
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"timeout": 30}, json_serializer=_serialize_json
-        )
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_serialize_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,17 +7,21 @@ never to anything in the body.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import ValidationError
 
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.clock import Clock
 from remotecare.center.services.endpoints import EndpointDirectory, EndpointRecord, refusal_for
 from remotecare.center.services.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
-from remotecare.center.web.identity import peer_certificate
+from remotecare.center.web.identity import Identify, identify_caller
+from remotecare.center.web.metrics import Metrics
+from remotecare.center.web.openapi import OPENAPI_PATH, build_openapi
 from remotecare.center.web.responses import refuse
 from remotecare.errors import PayloadTooLarge, ProtocolError
 from remotecare.protocol.codec import describe_validation_error, inflate
@@ -33,13 +37,21 @@ _DIRECTORY = web.AppKey("directory", EndpointDirectory)
 _COMMITTER = web.AppKey("committer", GroupCommitter)
 _CLOCK = web.AppKey("clock", Clock)
 _INFLATED_LIMIT = web.AppKey("inflated_limit", int)
+_IDENTIFY: web.AppKey[Identify] = web.AppKey("identify")
+_METRICS = web.AppKey("metrics", Metrics)
+_OPENAPI = web.AppKey("openapi", dict[str, bytes])
+_REPORT_PATHS = frozenset({"/api/v1/reports", "/api/v1/report-batches"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
 async def _identify_endpoint(request: web.Request, handler: Handler) -> web.StreamResponse:
-    peer = peer_certificate(request)
+    if request.path == OPENAPI_PATH:  # the contract is no secret (TLS still applies)
+        return await handler(request)
+    peer = request.app[_IDENTIFY](request)
+    if isinstance(peer, web.Response):
+        return peer
     if peer is None:
         return refuse(401, "a client certificate issued by this center is required")
     directory = request.app[_DIRECTORY]
@@ -98,6 +110,8 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     outcome: IngestOutcome = await request.app[_COMMITTER].submit_batched(
         ingest_many, IngestRequest(caller, parsed, now)
     )
+    if _METRICS in request.app:
+        request.app[_METRICS].count(outcome.accepted, outcome.duplicates)
     if outcome.refused:
         return refuse(
             403,
@@ -119,6 +133,14 @@ async def post_report_batch(request: web.Request) -> web.Response:
     return await _ingest(request, batch=True)
 
 
+async def get_openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of this API, built from the wire models."""
+    cache = request.app[_OPENAPI]
+    if "json" not in cache:
+        cache["json"] = json.dumps(build_openapi(request.app)).encode()
+    return web.Response(body=cache["json"], content_type="application/json")
+
+
 def create_device_app(
     directory: EndpointDirectory,
     committer: GroupCommitter,
@@ -126,8 +148,17 @@ def create_device_app(
     *,
     max_body_bytes: int,
     max_inflated_bytes: int,
+    identify: Identify | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[_identify_endpoint], client_max_size=max_body_bytes)
+    middlewares: list[Middleware] = [_identify_endpoint]
+    if metrics is not None:
+        middlewares.insert(0, metrics.middleware(_REPORT_PATHS))
+    app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
+    app[_IDENTIFY] = identify or identify_caller(None)
+    app[_OPENAPI] = {}
+    if metrics is not None:
+        app[_METRICS] = metrics
     app[_DIRECTORY] = directory
     app[_COMMITTER] = committer
     app[_CLOCK] = clock
@@ -135,4 +166,5 @@ def create_device_app(
     app[_BODY_LIMIT] = max_body_bytes
     app.router.add_post("/api/v1/reports", post_report)
     app.router.add_post("/api/v1/report-batches", post_report_batch)
+    app.router.add_get(OPENAPI_PATH, get_openapi)
     return app
