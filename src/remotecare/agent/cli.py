@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
 from pathlib import Path
 
 import click
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
+from remotecare.agent.diagnostics import RecentLogs
+from remotecare.agent.doctor import diagnose, healthy, render
 from remotecare.agent.enroll import enroll as enroll_agent
+from remotecare.agent.poller import poll_once
+from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.runner import run_agent, run_cycle
 from remotecare.errors import RemoteCareError
+from remotecare.protocol.messages import ReportBatch
 
 __all__ = ["agent"]
 
@@ -63,14 +70,61 @@ def run(home: Path, once: bool) -> None:
         raise click.ClickException(f"no printers configured in {paths.config}")
     if not once:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_agent(paths, settings, identity))
+            asyncio.run(_run_until_stopped(paths, settings, identity))
         return
-    result = asyncio.run(run_cycle(paths, settings, identity))
+    try:
+        result = asyncio.run(run_cycle(paths, settings, identity))
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"polled {result.polled} printer(s), {result.unreachable} not answering; "
         f"sent {result.delivery.sent} report(s), {result.delivery.remaining} waiting"
     )
+    if result.storage_error:
+        raise click.ClickException(result.storage_error)
     if result.delivery.remaining:
         raise click.ClickException(
             "some reports are still queued: " + "; ".join(result.delivery.errors)
         )
+
+
+async def _run_until_stopped(
+    paths: AgentPaths, settings: AgentSettings, identity: AgentIdentity
+) -> None:
+    """Run the agent until SIGTERM (systemd's stop) or SIGINT, then stop between steps."""
+    logs = RecentLogs()
+    logging.getLogger().addHandler(logs)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await run_agent(paths, settings, identity, logs=logs, stop=stop)
+
+
+@agent.command()
+@_HOME
+@click.option("--skip-printers", is_flag=True, help="Check the way to the center only.")
+def doctor(home: Path, skip_printers: bool) -> None:
+    """Check configuration, network, certificates, clock, center and printers, in order."""
+    paths = AgentPaths(home.resolve())
+    checks = asyncio.run(diagnose(paths, check_printers=not skip_printers))
+    click.echo(render(checks))
+    if not healthy(checks):
+        raise SystemExit(1)
+
+
+@agent.command("show-payload")
+@_HOME
+def show_payload(home: Path) -> None:
+    """Poll now and print exactly what the center would receive; send nothing."""
+    paths = AgentPaths(home.resolve())
+    try:
+        settings = AgentSettings.load(paths.config)
+        privacy = Pseudonymizer(load_or_create_key(paths.privacy_key))
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not settings.printers:
+        raise click.ClickException(f"no printers configured in {paths.config}")
+    reports = asyncio.run(poll_once(settings))
+    batch = ReportBatch(reports=[privacy.report(r) for r in reports])
+    click.echo(batch.model_dump_json(indent=2, exclude_none=True))

@@ -17,6 +17,7 @@ import aiohttp
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
+from remotecare.agent.privacy import load_or_create_key
 from remotecare.errors import EnrollmentRejected, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
@@ -106,6 +107,7 @@ async def enroll(
     _write_public(paths.ca_certificate, ca_pem)
     identity = AgentIdentity(answer.endpoint_id, answer.device_api_url, center_url)
     identity.save(paths.identity)
+    load_or_create_key(paths.privacy_key)  # the site's pseudonym key: 0600, never sent
     return identity
 
 

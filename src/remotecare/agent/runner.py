@@ -1,60 +1,358 @@
-"""The agent's main loop: poll, queue durably, send what is queued, sleep, repeat."""
+"""The agent's main loop: poll, pseudonymize, queue durably, send what is queued, carry out
+what the center asked, upload diagnostic bundles; sleep until the agent's own moment in
+the next interval, or retry sooner with backoff when sending failed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import inspect
 import logging
 import random
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
+from remotecare.agent.commands import CommandHandlers, carry_out_all
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
+from remotecare.agent.diagnostics import (
+    BundleQueue,
+    MonthlyBudget,
+    RecentLogs,
+    UploadResult,
+    build_bundle,
+    collect_walk,
+    upload_bundles,
+)
 from remotecare.agent.outbox import Outbox
 from remotecare.agent.poller import poll_once
-from remotecare.agent.uplink import DrainResult, Uplink, agent_tls_context, drain
+from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
+from remotecare.agent.probes.snmp import parse_printer_url
+from remotecare.agent.schedule import Backoff, next_cycle_at, phase_of
+from remotecare.agent.state import AgentState
+from remotecare.agent.uplink import DrainResult, Uplink, drain, open_uplink
+from remotecare.errors import OutboxError, RemoteCareError, UplinkError
+from remotecare.protocol.messages import BundleReason, Command, Report
 
-__all__ = ["CycleResult", "run_agent", "run_cycle"]
+__all__ = ["Agent", "CycleResult", "run_agent", "run_cycle"]
 
 logger = logging.getLogger(__name__)
 
+SERVICE_REQUESTED: Final = "serviceRequested"
+AUTO_BUNDLE_EVERY: Final = timedelta(hours=24)  # per printer, for the same fault
+_FIRST_CYCLE_SPREAD_S: Final = 30.0
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class CycleResult:
     polled: int
     unreachable: int
     delivery: DrainResult
+    storage_error: str | None = None
+    commands_done: int = 0
+    bundles: UploadResult = field(default_factory=UploadResult)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """A diagnostic bundle to collect: for a printer (by serial) or the agent alone."""
+
+    serial: str | None
+    reason: BundleReason
+    command_id: uuid.UUID | None = None
+
+
+class Agent:
+    """One agent home at work. Usage::
+
+    agent = Agent(paths, settings, identity)
+    result = await agent.cycle()
+    """
+
+    def __init__(
+        self,
+        paths: AgentPaths,
+        settings: AgentSettings,
+        identity: AgentIdentity,
+        *,
+        logs: RecentLogs | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.identity = identity
+        self.privacy = Pseudonymizer(load_or_create_key(paths.privacy_key))
+        self.state = AgentState.load(paths.state)
+        self.logs = logs or RecentLogs()
+        self.rng = rng or random.Random()
+        self.bundles = BundleQueue(paths.bundles)
+        self.budget = MonthlyBudget(paths.bundles / "budget.json", settings.bundle_budget_bytes)
+        self._printer_urls: dict[str, str] = {}  # serial -> configured URL (memory only)
+        self._wanted: list[_Wanted] = []
+
+    @property
+    def poll_interval_seconds(self) -> float:
+        return self.state.poll_interval_seconds or self.settings.poll_interval_seconds
+
+    async def poll(self) -> tuple[list[Report], str | None]:
+        """Read every printer and queue the pseudonymized reports; (reports, storage error)."""
+        raw = await poll_once(self.settings)
+        now = datetime.now(UTC)
+        for url, report in zip(self.settings.printers, raw, strict=True):
+            if report.reading is None:
+                continue
+            self._printer_urls[report.reading.serial] = url
+            if SERVICE_REQUESTED in report.reading.status.error_conditions:
+                self._want_auto_bundle(report.reading.serial, now)
+        safe = [self.privacy.report(r) for r in raw]
+        try:
+            outbox = Outbox(self.paths.outbox, max_reports=self.settings.outbox_max_reports)
+        except OutboxError as exc:
+            logger.error("%s", exc)
+            return safe, str(exc)
+        try:
+            outbox.put(safe)
+        except OutboxError as exc:
+            logger.error("%s", exc)
+            return safe, str(exc)
+        finally:
+            outbox.close()
+        return safe, None
+
+    async def deliver(self) -> tuple[DrainResult, int, UploadResult]:
+        """Send queued reports, do the center's commands, upload bundles."""
+        outbox = Outbox(self.paths.outbox, max_reports=self.settings.outbox_max_reports)
+        try:
+            async with self._uplink() as uplink:
+                delivery = await drain(outbox, uplink, self.settings.batch_size)
+                done = 0
+                uploaded = UploadResult()
+                if not delivery.failed:
+                    done = await self._commands(uplink, delivery.commands)
+                    uploaded = await self._bundles(uplink)
+        finally:
+            outbox.close()
+        return delivery, done, uploaded
+
+    async def cycle(self) -> CycleResult:
+        reports, storage_error = await self.poll()
+        delivery, done, uploaded = await self.deliver()
+        unreachable = sum(1 for r in reports if r.reading is None)
+        logger.info(
+            "cycle: %d printers read, %d not answering; sent %d, %d waiting",
+            len(reports) - unreachable,
+            unreachable,
+            delivery.sent,
+            delivery.remaining,
+        )
+        return CycleResult(len(reports), unreachable, delivery, storage_error, done, uploaded)
+
+    def _uplink(self) -> Uplink:
+        return open_uplink(self.paths, self.settings, self.identity.device_api_url)
+
+    async def _commands(self, uplink: Uplink, from_ingest: Sequence[Command]) -> int:
+        try:
+            pulled = await uplink.fetch_commands()
+        except UplinkError as exc:
+            logger.warning("could not fetch commands: %s", exc)
+            pulled = []
+        commands = [*from_ingest, *pulled]
+        if not commands:
+            return 0
+        handlers = CommandHandlers(
+            set_poll_interval=self._set_poll_interval,
+            collect_diagnostics=self._collect_diagnostics,
+            renew_certificate=self._renew_certificate,
+            rediscover=self._rediscover,
+        )
+        answered = await carry_out_all(commands, handlers, self.state, self.paths.state, uplink)
+        return len(answered)
+
+    async def _bundles(self, uplink: Uplink) -> UploadResult:
+        while self._wanted:
+            wanted = self._wanted.pop(0)
+            try:
+                await self._collect(wanted)
+            except (RemoteCareError, OSError) as exc:
+                logger.error("diagnostic bundle not collected: %s", exc)
+        if not self.bundles.pending():
+            return UploadResult()
+        self.budget.limit_bytes = self.settings.bundle_budget_bytes
+        return await upload_bundles(
+            self.bundles,
+            uplink,
+            self.budget,
+            chunk_bytes=self.settings.bundle_chunk_bytes,
+            now=datetime.now(UTC),
+        )
+
+    def _want_auto_bundle(self, serial: str, now: datetime) -> None:
+        if not self.settings.auto_diagnostics:
+            return
+        last = self.state.auto_bundles.get(serial)
+        if last is not None and now - last < AUTO_BUNDLE_EVERY:
+            return
+        logger.info("printer %s requests service: collecting a diagnostic bundle", serial)
+        self.state.auto_bundles[serial] = now
+        self.state.save(self.paths.state)
+        self._wanted.append(_Wanted(serial, BundleReason.SERVICE_REQUESTED))
+
+    async def _collect(self, wanted: _Wanted) -> str:
+        walked = None
+        url = None if wanted.serial is None else self._printer_urls.get(wanted.serial)
+        if wanted.serial is not None and url is None:
+            raise RemoteCareError(f"printer {wanted.serial} is not read by this agent")
+        if url is not None:
+            settings = self.settings
+            walked = await collect_walk(
+                parse_printer_url(url),
+                max_rows=settings.diagnostics_max_rows,
+                time_budget_s=settings.diagnostics_walk_seconds,
+                timeout_s=settings.snmp_timeout_seconds,
+                retries=settings.snmp_retries,
+            )
+        meta: dict[str, Any] = {
+            "endpoint_id": self.identity.endpoint_id,
+            "collected_at": datetime.now(UTC).isoformat(),
+            "reason": wanted.reason.value,
+            "printer_serial": wanted.serial,
+            "walked_variables": 0 if walked is None else len(walked.values),
+        }
+        data = build_bundle(walked, self.logs.lines(), meta, self.privacy)
+        queued = self.bundles.add(
+            data, wanted.reason, printer_serial=wanted.serial, command_id=wanted.command_id
+        )
+        logger.info(
+            "diagnostic bundle %s queued (%d bytes)", queued.declaration.bundle_id, len(data)
+        )
+        return f"bundle {queued.declaration.bundle_id} queued ({len(data)} bytes)"
+
+    async def _set_poll_interval(self, seconds: float) -> str:
+        self.state.poll_interval_seconds = seconds
+        self.state.save(self.paths.state)
+        return f"poll interval is now {seconds:g} s"
+
+    async def _collect_diagnostics(self, printer: str | None, command_id: uuid.UUID) -> str:
+        if printer is not None and printer not in self._printer_urls:
+            await self.poll_serials()
+        return await self._collect(_Wanted(printer, BundleReason.CENTER_REQUEST, command_id))
+
+    async def poll_serials(self) -> None:
+        """Learn which configured URL serves which serial (before the first cycle)."""
+        for url, report in zip(self.settings.printers, await poll_once(self.settings), strict=True):
+            if report.reading is not None:
+                self._printer_urls[report.reading.serial] = url
+
+    async def _renew_certificate(self) -> str:
+        renew = _optional_function("remotecare.agent.renewal", "renew_certificate")
+        if renew is None:
+            raise RemoteCareError("this agent has no certificate renewal yet; re-enrol instead")
+        result = await _call_with(
+            renew, paths=self.paths, settings=self.settings, identity=self.identity
+        )
+        return f"certificate renewed{'' if result is None else f': {result}'}"[:256]
+
+    async def _rediscover(self) -> str:
+        for module in ("remotecare.agent.discovery", "remotecare.agent.probes.discovery"):
+            discover = _optional_function(module, "discover")
+            if discover is not None:
+                result = await _call_with(discover, paths=self.paths, settings=self.settings)
+                return f"discovery ran{'' if result is None else f': {result}'}"[:256]
+        raise RemoteCareError(
+            "this agent has no printer discovery; list printers in agent.toml instead"
+        )
+
+
+def _optional_function(module_name: str, name: str) -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    function = getattr(module, name, None)
+    return function if callable(function) else None
+
+
+async def _call_with(function: Callable[..., Any], **available: Any) -> Any:
+    """Call ``function`` with those of ``available`` it names; await it if needed."""
+    parameters = inspect.signature(function).parameters
+    result = function(**{k: v for k, v in available.items() if k in parameters})
+    if inspect.isawaitable(result):
+        result = await result
+    return result
 
 
 async def run_cycle(
     paths: AgentPaths, settings: AgentSettings, identity: AgentIdentity
 ) -> CycleResult:
-    reports = await poll_once(settings)
-    outbox = Outbox(paths.outbox)
-    try:
-        outbox.put(reports)
-        async with Uplink(
-            identity.device_api_url, agent_tls_context(paths), settings.http_timeout_seconds
-        ) as uplink:
-            delivery = await drain(outbox, uplink, settings.batch_size)
-    finally:
-        outbox.close()
-    unreachable = sum(1 for r in reports if r.reading is None)
-    logger.info(
-        "cycle: %d printers read, %d not answering; sent %d, %d waiting",
-        len(reports) - unreachable,
-        unreachable,
-        delivery.sent,
-        delivery.remaining,
-    )
-    return CycleResult(len(reports), unreachable, delivery)
+    """One cycle: poll, queue, send, commands, bundles."""
+    return await Agent(paths, settings, identity).cycle()
 
 
-async def run_agent(paths: AgentPaths, settings: AgentSettings, identity: AgentIdentity) -> None:
-    """Run cycles forever; the first waits a random part of the interval so that many
-    agents started together do not all report in the same second."""
-    await asyncio.sleep(random.uniform(0, min(settings.poll_interval_seconds, 30)))
-    while True:
-        try:
-            await run_cycle(paths, settings, identity)
-        except Exception:  # one bad cycle must not stop the agent
-            logger.exception("poll cycle failed")
-        await asyncio.sleep(settings.poll_interval_seconds * random.uniform(0.9, 1.1))
+async def run_agent(
+    paths: AgentPaths,
+    settings: AgentSettings,
+    identity: AgentIdentity,
+    *,
+    logs: RecentLogs | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> None:
+    """Run cycles until ``stop`` is set.
+
+    Each agent polls at its own phase of the interval (from its endpoint id), so agents
+    spread over the interval. When sending fails it retries with backoff and jitter, never
+    sooner than the center's Retry-After, and polling goes on meanwhile.
+    """
+    agent = Agent(paths, settings, identity, logs=logs)
+    stopping = stop or asyncio.Event()
+    backoff = Backoff(settings.retry_min_seconds, settings.retry_max_seconds)
+
+    async def pause(seconds: float) -> None:
+        if sleep is not None:
+            await sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), max(0.0, seconds))
+
+    await pause(agent.rng.uniform(0, min(agent.poll_interval_seconds, _FIRST_CYCLE_SPREAD_S)))
+    next_poll = clock()
+    next_send = float("inf")
+    not_before = 0.0
+    while not stopping.is_set():
+        now = clock()
+        if now >= next_poll:
+            try:
+                await agent.poll()
+            except Exception:  # one bad poll must not stop the agent
+                logger.exception("poll failed")
+            interval = agent.poll_interval_seconds
+            next_poll = next_cycle_at(clock(), interval, phase_of(identity.endpoint_id, interval))
+            next_send = max(clock(), not_before)
+        if clock() >= next_send:
+            try:
+                delivery, _, _ = await agent.deliver()
+                failed, retry_after = delivery.failed, delivery.retry_after_s
+            except Exception:
+                logger.exception("sending failed")
+                failed, retry_after = True, None
+            if failed:
+                delay = backoff.next_delay(agent.rng, retry_after)
+                not_before = clock() + delay
+                next_send = not_before
+                logger.info("next try in %.1f s", delay)
+            else:
+                backoff.reset()
+                not_before = 0.0
+                next_send = float("inf")
+            # a changed poll interval takes effect now, not after the old one ran out
+            interval = agent.poll_interval_seconds
+            next_poll = min(
+                next_poll,
+                next_cycle_at(clock(), interval, phase_of(identity.endpoint_id, interval)),
+            )
+        await pause(min(next_poll, next_send) - clock())

@@ -94,8 +94,11 @@ class ProxySettings:
         return cls(url, username, password)
 
     @property
-    def auth(self) -> aiohttp.BasicAuth | None:
-        return aiohttp.BasicAuth(self.username, self.password) if self.username else None
+    def headers(self) -> dict[str, str] | None:
+        """``Proxy-Authorization`` for the CONNECT request, if credentials are set."""
+        if not self.username:
+            return None
+        return {"Proxy-Authorization": aiohttp.encode_basic_auth(self.username, self.password)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +244,13 @@ class Uplink:
             data=chunk,
             headers={"Content-Type": "application/octet-stream"},
         )
-        if status == 409:  # the center has a different resume point: tell the caller
-            return BundleState.model_validate_json(payload)
+        if status == 409:  # the center has another resume point: tell the caller
+            answer = _json(payload)
+            answer.pop("error", None)
+            try:
+                return BundleState.model_validate(answer)
+            except ValidationError as exc:
+                raise UplinkError(f"the center's resume point is not understood: {exc}") from exc
         return _bundle_state(status, payload, "bundle chunk")
 
     async def probe(self) -> tuple[int, str, dict[str, str]]:
@@ -267,7 +275,7 @@ class Uplink:
                 data=data,
                 headers=headers,
                 proxy=proxy.url if proxy else None,
-                proxy_auth=proxy.auth if proxy else None,
+                proxy_headers=proxy.headers if proxy else None,
             ) as response:
                 payload = await response.read()
                 if data is not None:

@@ -1,0 +1,109 @@
+"""Realistic reports built with the protocol models, and agents enrolled for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from remotecare.agent.config import AgentIdentity, AgentPaths
+from remotecare.agent.enroll import enroll
+from remotecare.center.bootstrap import Center
+from remotecare.protocol.messages import (
+    Alert,
+    Counter,
+    DeviceStatus,
+    PrinterReading,
+    Report,
+    SerialSource,
+    Supply,
+    SupplyClass,
+    SupplyState,
+)
+from tests.support.centers import CenterInfo
+
+_COLOURS = ("black", "cyan", "magenta", "yellow")
+
+
+def a_reading(serial: str, pages: int, *, errors: tuple[str, ...] = ()) -> PrinterReading:
+    """A colour MFP's reading: four toners, a waste box, counters and an alert."""
+    supplies = [
+        Supply(
+            index=i + 1,
+            description=f"{colour.title()} Toner",
+            type="toner",
+            supply_class=SupplyClass.CONSUMED,
+            colour=colour,
+            unit="percent",
+            level=max(0, 90 - (pages // 100 + i * 7) % 90),
+            max_capacity=100,
+            percent=float(max(0, 90 - (pages // 100 + i * 7) % 90)),
+            state=SupplyState.OK,
+        )
+        for i, colour in enumerate(_COLOURS)
+    ]
+    supplies.append(
+        Supply(
+            index=5,
+            description="Waste Toner Box",
+            type="wasteToner",
+            supply_class=SupplyClass.RECEPTACLE,
+            state=SupplyState.SOME_REMAINING,
+        )
+    )
+    return PrinterReading(
+        serial=serial,
+        serial_source=SerialSource.PRINTER_MIB,
+        model="ACME ColorMFP 4500",
+        status=DeviceStatus(
+            device_status="warning" if errors else "running",
+            printer_status="idle",
+            error_conditions=list(errors),
+        ),
+        counters=[
+            Counter(name="total", value=pages, unit="impressions"),
+            Counter(name="mono", value=pages * 2 // 3, unit="impressions"),
+            Counter(name="colour", value=pages // 3, unit="impressions"),
+        ],
+        supplies=supplies,
+        alerts=[
+            Alert(
+                index=1,
+                severity="warning",
+                group="markerSupplies",
+                group_index=3,
+                code="markerTonerAlmostEmpty",
+                description="Magenta toner low",
+            )
+        ],
+    )
+
+
+def a_report(
+    serial: str = "SER-1",
+    pages: int = 1000,
+    agent_time: datetime | None = None,
+    address: str = "snmp://192.0.2.7:161",
+) -> Report:
+    return Report(
+        report_id=uuid.uuid4(),
+        agent_time=agent_time or datetime.now(UTC),
+        printer_address=address,
+        reading=a_reading(serial, pages),
+    )
+
+
+def a_history(serial: str, count: int, start: datetime | None = None) -> list[Report]:
+    """``count`` readings of one printer, one minute apart, pages rising."""
+    first = start or datetime.now(UTC) - timedelta(minutes=count)
+    return [a_report(serial, 1000 + i * 3, first + timedelta(minutes=i)) for i in range(count)]
+
+
+async def enrolled_agent(
+    center: Center, info: CenterInfo, home: Path, customer: str = "Acme Ltd"
+) -> tuple[AgentPaths, AgentIdentity]:
+    """An agent home enrolled with an in-process center."""
+    issued = center.enrollment.create_token(customer)
+    paths = AgentPaths(home)
+    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    return paths, identity
