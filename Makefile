@@ -33,8 +33,8 @@ demo: setup
 	$(BIN)/remotecare demo $(if $(DURATION),--duration $(DURATION))
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: setup
 	$(BIN)/mypy
