@@ -178,8 +178,7 @@ class BundleQueue:
     """Bundles waiting for upload, one ``<id>.tar.gz`` and ``<id>.json`` each."""
 
     def __init__(self, directory: Path) -> None:
-        self._dir = directory
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._dir = directory  # made on the first bundle, not before (a full disk may wait)
 
     def add(
         self,
@@ -197,6 +196,7 @@ class BundleQueue:
             printer_serial=printer_serial,
             command_id=command_id,
         )
+        self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self._dir / f"{declaration.bundle_id}.tar.gz"
         _write_atomically(path, data)
         _write_atomically(
@@ -208,6 +208,8 @@ class BundleQueue:
     def pending(self) -> list[QueuedBundle]:
         """Waiting bundles, oldest first."""
         found = []
+        if not self._dir.is_dir():
+            return []
         metas = [p for p in self._dir.glob("*.json") if _is_uuid(p.stem)]
         for meta in sorted(metas, key=lambda p: p.stat().st_mtime):
             data = meta.with_name(f"{meta.stem}.tar.gz")
@@ -263,6 +265,7 @@ class MonthlyBudget:
 
     def spend(self, count: int, now: datetime) -> None:
         data = {"month": _month(now), "bytes": self.used(now) + count}
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_atomically(self._path, json.dumps(data).encode())
 
 

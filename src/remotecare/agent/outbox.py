@@ -9,6 +9,7 @@ to the center with every batch (:meth:`Outbox.agent_status`), so nothing is lost
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ DROP_REFUSED: Final = "refused by center"  # 403: a printer bound to another end
 DROP_REJECTED: Final = "rejected by center"  # 400/413/422: the center will never take it
 
 _SCHEMA_VERSION: Final = 2
+_NEARLY_FULL_BYTES: Final = 256 * 1024  # an SQLite error with less free space is "disk full"
 _TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS outbox ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL UNIQUE,"
@@ -203,9 +205,22 @@ def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+def _free_bytes(directory: Path) -> int | None:
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 def _storage_error(path: Path, exc: sqlite3.Error, doing: str) -> OutboxError:
     text = str(exc)
-    if "full" in text.lower() or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+    free = _free_bytes(path.parent)
+    if (
+        "full" in text.lower()
+        or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or (free is not None and free < _NEARLY_FULL_BYTES)
+    ):
         return OutboxError(
             f"the disk holding {path.parent} is full: could not {doing} the outbox. "
             "Reports already queued are safe and will be sent; new readings cannot be kept "
