@@ -48,7 +48,7 @@ CONSUMED, RECEPTACLE, OTHER = SupplyClass.CONSUMED, SupplyClass.RECEPTACLE, Supp
 OK, LOW, EMPTY, FULL = SupplyState.OK, SupplyState.LOW, SupplyState.EMPTY, SupplyState.FULL
 NEARLY_FULL, UNKNOWN = SupplyState.NEARLY_FULL, SupplyState.UNKNOWN
 SOME, UNLIMITED = SupplyState.SOME_REMAINING, SupplyState.UNLIMITED
-MIB, MAC = SerialSource.PRINTER_MIB, SerialSource.MAC_ADDRESS
+MIB, MAC, VENDOR = SerialSource.PRINTER_MIB, SerialSource.MAC_ADDRESS, SerialSource.VENDOR_MIB
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,12 @@ class Printer:
 
 
 EXPECTED: dict[str, Printer] = {
-    # No prtGeneralSerialNumber: ifPhysAddress.1. No prtMarkerTable: no counter. Toner max -2
-    # and level -3 are states; the drum (type 9 opc) has 11501 of 12000 left.
+    # No prtGeneralSerialNumber: brInfoSerialNumber (2435.2.3.9.4.2.1.5.5.1.0) of the Brother
+    # profile. No prtMarkerTable: no counter. Toner max -2 and level -3 are states; the drum
+    # (type 9 opc) has 11501 of 12000 left.
     "brother_mfc-l2710dw": Printer(
-        "mac:3c:2a:f4:bf:f5:1b",
-        MAC,
+        "000A5J431816",
+        VENDOR,
         "Brother MFC-L2710DW series",
         "running",
         (),
@@ -262,10 +263,11 @@ EXPECTED: dict[str, Printer] = {
         ),
         ("hrDeviceTable", "hrPrinterTable", "prtMarkerTable"),
     ),
-    # ifPhysAddress.1 is empty, .2 is the first MAC. No type/class columns.
+    # No prtGeneralSerialNumber and no HP serial-number object: "SN:AAA0A00000" of sysDescr
+    # (HP profile). No type/class columns.
     "hp_color-laserjet-m452nw": Printer(
-        "mac:94:57:a5:34:df:33",
-        MAC,
+        "AAA0A00000",
+        VENDOR,
         "HP Color LaserJet M452nw",
         "running",
         (),
@@ -291,8 +293,8 @@ EXPECTED: dict[str, Printer] = {
     # Full supplies columns: class 3, type 3, unit 19 (percent), colorant indexes 1..4 but
     # no prtMarkerColorantTable, so colours come from the descriptions.
     "hp_color-laserjet-pro-m252dw": Printer(
-        "mac:3c:a8:2a:f6:38:ac",
-        MAC,
+        "VNB3J99999",  # "SN:" of sysDescr (HP profile); no prtGeneralSerialNumber
+        VENDOR,
         "HP Color LaserJet Pro M252dw",
         "running",
         (),
@@ -471,8 +473,8 @@ EXPECTED: dict[str, Printer] = {
     ),
     # "PK-3010S" names no colour. Waste box -2/-3. prtMarkerCounterUnit 7 = impressions.
     "utax_p-4532dn": Printer(
-        "mac:00:17:c8:94:5f:14",
-        MAC,
+        "R9L0309954",  # kcprtSerialNumber.1 (1347.43.5.1.1.28.1, Kyocera profile)
+        VENDOR,
         "P-4532DN",
         "running",
         (),
@@ -660,7 +662,7 @@ async def test_the_simulator_url_parses_to_a_readable_target(
     target = parse_printer_url(recording_simulator.url("utax_p-4532dn"))
     assert target == SnmpTarget("127.0.0.1", recording_simulator.port, "utax_p-4532dn", "2c")
     reading = await read_printer(target, timeout_s=TIMEOUT_S, retries=RETRIES)
-    assert reading.serial == "mac:00:17:c8:94:5f:14"
+    assert reading.serial == "R9L0309954"
 
 
 @on_module_loop
@@ -683,6 +685,104 @@ async def test_walk_refuses_a_subtree_over_its_row_bound(
         await walk(
             target, [(1, 3, 6, 1, 2, 1, 43, 11)], timeout_s=TIMEOUT_S, retries=RETRIES, max_rows=10
         )
+
+
+# --- vendor profiles and sysObjectID ----------------------------------------------------------
+
+# sysObjectID.0 (1.3.6.1.2.1.1.2.0) of each recording, copied from its line.
+SYS_OBJECT_IDS = {
+    "brother_mfc-l2710dw": "1.3.6.1.4.1.2435.2.3.9.1",
+    "canon_imageprograf-tm-5300": "1.3.6.1.4.1.1602.4.3",
+    "canon_lbp6670": "1.3.6.1.4.1.1602.4.2",
+    "dell_s5830dn": "1.3.6.1.4.1.674.10898.2.100.100.51.1094474004",
+    "epson_wf-c5790": "1.3.6.1.4.1.1248.1.1.2.1.3.5.69.69.80.83.50",
+    "fujifilm_apeospro-c810": "1.3.6.1.4.1.297.1.11.93.2.1.3.5.5",
+    "hp_color-laserjet-m452nw": "1.3.6.1.4.1.11.2.3.9.1",
+    "hp_color-laserjet-pro-m252dw": "1.3.6.1.4.1.11.2.3.9.1",
+    "hp_laserjet-mfp-m130nw": "1.3.6.1.4.1.11.2.3.9.1",
+    "konicaminolta_bizhub-25e": "1.3.6.1.4.1.18334.1.1.1.2.1.10008.1.1",
+    "konicaminolta_bizhub-c250i": "1.3.6.1.4.1.18334.1.1.1.2.1.181.2.4",
+    "konicaminolta_bizhub-c3110": "1.3.6.1.4.1.18334.1.1.1.2.1.117.2.2",
+    "ricoh_aficio-mp-c3002": "1.3.6.1.4.1.367.1.1",
+    "sharp_mx-3570n": "1.3.6.1.4.1.2385.3.1.112.1.2",
+    "utax_p-4532dn": "1.3.6.1.4.1.1347.41",
+}
+
+# Every counter of the reading: Printer-MIB (prtMarkerLifeCount "total", prtMarkerPowerOnCount
+# "power_on", unit from prtMarkerCounterUnit) first, then the vendor profile's, by hand from
+# the private-MIB lines. Sharp: 2385.1.1.19.2.1.3.<row> with the label at .4.<row>.
+# Konica Minolta C250i: 18334.1.1.1.5.7.2.2.1.5.{1.1 copy black, 1.2 print black, 2.1 copy
+# colour, 2.2 print colour} and .2.1.5.0 scans; no prtMarkerCounterUnit, so "unknown". HP
+# M130nw: total-mono-page-count 15232; its total-engine-page-count 15232 is not added because
+# prtMarkerLifeCount already gives "total".
+VENDOR_COUNTERS = {
+    "sharp_mx-3570n": [
+        ("total", 121104, "impressions"),
+        ("power_on", 9562, "impressions"),
+        ("print", 82214, "impressions"),
+        ("print_mono", 53631, "impressions"),
+        ("print_colour", 28583, "impressions"),
+        ("copy", 38804, "impressions"),
+        ("copy_mono", 37485, "impressions"),
+        ("copy_colour", 1319, "impressions"),
+        ("mono", 91164, "impressions"),
+        ("colour", 29940, "impressions"),
+        ("scan", 13534, "images"),
+    ],
+    "konicaminolta_bizhub-c250i": [
+        ("total", 33810, "unknown"),
+        ("power_on", 46, "unknown"),
+        ("copy_mono", 3672, "impressions"),
+        ("print_mono", 22876, "impressions"),
+        ("copy_colour", 544, "impressions"),
+        ("print_colour", 6711, "impressions"),
+        ("scan", 5653, "images"),
+    ],
+    "hp_laserjet-mfp-m130nw": [
+        ("total", 15232, "impressions"),
+        ("power_on", 237, "impressions"),
+        ("mono", 15232, "impressions"),
+    ],
+}
+
+
+@on_module_loop
+@pytest.mark.parametrize("name", sorted(SYS_OBJECT_IDS))
+async def test_the_reading_carries_the_recorded_sys_object_id(
+    recording_simulator: SnmpSimulator, name: str
+) -> None:
+    reading = await read(recording_simulator, name)
+    assert reading.sys_object_id == SYS_OBJECT_IDS[name]
+
+
+@on_module_loop
+@pytest.mark.parametrize("name", sorted(VENDOR_COUNTERS))
+async def test_vendor_profiles_add_the_private_mib_counters(
+    recording_simulator: SnmpSimulator, name: str
+) -> None:
+    reading = await read(recording_simulator, name)
+    assert [(c.name, c.value, c.unit) for c in reading.counters] == VENDOR_COUNTERS[name]
+
+
+@on_module_loop
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ricoh_aficio-mp-c3002",  # Ricoh profile: none of its counter objects recorded
+        "canon_lbp6670",  # Canon, Epson, Fujifilm profiles map no counter yet
+        "epson_wf-c5790",
+        "fujifilm_apeospro-c810",
+        "utax_p-4532dn",  # Kyocera profile: serial only
+        "brother_mfc-l2710dw",
+        "konicaminolta_bizhub-25e",  # Konica Minolta profile, but no private object recorded
+    ],
+)
+async def test_a_profile_whose_objects_are_missing_invents_no_counter(
+    recording_simulator: SnmpSimulator, name: str
+) -> None:
+    reading = await read(recording_simulator, name)
+    assert {c.name for c in reading.counters} <= {"total", "power_on"}
+    assert "vendor profile" not in (reading.partial_reason or "")
 
 
 # --- synthetic devices: alerts, hrPrinterStatus, space padding --------------------------------

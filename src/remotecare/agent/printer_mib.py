@@ -22,10 +22,12 @@ from typing import Final, TypeVar
 
 from pydantic import ValidationError
 
+from remotecare.agent.vendor_profiles import VendorProfile, vendor_counters, vendor_serial
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
     Alert,
     Counter,
+    Cover,
     DeviceStatus,
     PrinterReading,
     SerialSource,
@@ -44,12 +46,15 @@ __all__ = [
     "NEARLY_FULL_PERCENT",
     "PRT_ALERT_TABLE",
     "PRT_COLORANT_TABLE",
+    "PRT_CONSOLE_DISPLAY",
+    "PRT_COVER_TABLE",
     "PRT_GENERAL_SERIAL",
     "PRT_INPUT_TABLE",
     "PRT_MARKER_TABLE",
     "PRT_SUPPLIES_TABLE",
     "SUBTREES",
     "SYS_DESCR",
+    "SYS_OBJECT_ID",
     "Oid",
     "SnmpValue",
     "Subtree",
@@ -77,7 +82,15 @@ _TOP_BIT: Final = 0x80  # bit 0 of an octet in RFC 2790 BITS numbering
 _TEXT_LIMIT: Final = 256  # PrinterReading's _Text
 _SHORT_LIMIT: Final = 64  # PrinterReading's _ShortText
 _SERIAL_LIMIT: Final = 128
-_MAX_ITEMS: Final = {"counters": 64, "supplies": 64, "trays": 64, "alerts": 128, "errors": 32}
+_MAX_ITEMS: Final = {
+    "counters": 64,
+    "supplies": 64,
+    "trays": 64,
+    "alerts": 128,
+    "errors": 32,
+    "covers": 32,
+    "display": 16,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +107,12 @@ class Subtree:
     gap: str | None
 
 
-# Only sysDescr and prtGeneralSerialNumber are walked from the system and prtGeneral
-# groups: their other columns (sysContact, sysName, sysLocation, prtGeneralCurrentOperator,
-# prtGeneralServicePerson) are what the customer registered and nothing here needs them.
+# Only sysDescr, sysObjectID and prtGeneralSerialNumber are walked from the system and
+# prtGeneral groups: their other columns (sysContact, sysName, sysLocation,
+# prtGeneralCurrentOperator, prtGeneralServicePerson) are what the customer registered and
+# nothing here needs them.
 SYS_DESCR: Final = Subtree("sysDescr", (*_MIB2, 1, 1), None)
+SYS_OBJECT_ID: Final = Subtree("sysObjectID", (*_MIB2, 1, 2), None)
 HR_DEVICE_TABLE: Final = Subtree("hrDeviceTable", (*_MIB2, 25, 3, 2), "device status")
 HR_PRINTER_TABLE: Final = Subtree(
     "hrPrinterTable", (*_MIB2, 25, 3, 5), "printer status, error state"
@@ -109,8 +124,12 @@ PRT_MARKER_TABLE: Final = Subtree("prtMarkerTable", (*_PRINTMIB, 10), "page coun
 PRT_SUPPLIES_TABLE: Final = Subtree("prtMarkerSuppliesTable", (*_PRINTMIB, 11), "supplies")
 PRT_COLORANT_TABLE: Final = Subtree("prtMarkerColorantTable", (*_PRINTMIB, 12), None)
 PRT_ALERT_TABLE: Final = Subtree("prtAlertTable", (*_PRINTMIB, 18), None)
+# Many printers have no cover table or console: an empty one is normal.
+PRT_COVER_TABLE: Final = Subtree("prtCoverTable", (*_PRINTMIB, 6), None)
+PRT_CONSOLE_DISPLAY: Final = Subtree("prtConsoleDisplayBufferText", (*_PRINTMIB, 16, 5, 1, 2), None)
 SUBTREES: Final = (
     SYS_DESCR,
+    SYS_OBJECT_ID,
     HR_DEVICE_TABLE,
     HR_PRINTER_TABLE,
     IF_PHYS_ADDRESS,
@@ -120,6 +139,8 @@ SUBTREES: Final = (
     PRT_SUPPLIES_TABLE,
     PRT_COLORANT_TABLE,
     PRT_ALERT_TABLE,
+    PRT_COVER_TABLE,
+    PRT_CONSOLE_DISPLAY,
 )
 
 
@@ -129,6 +150,10 @@ def _column(table_entry: Oid, number: int) -> Oid:
 
 # Columns (entry OID + column number).
 _SYS_DESCR_0: Final = (*_MIB2, 1, 1, 0)
+_SYS_OBJECT_ID_0: Final = (*_MIB2, 1, 2, 0)
+_PRT_COVER_ENTRY: Final = (*_PRINTMIB, 6, 1, 1)
+_PRT_COVER_DESCRIPTION: Final = _column(_PRT_COVER_ENTRY, 2)
+_PRT_COVER_STATUS: Final = _column(_PRT_COVER_ENTRY, 3)
 _HR_DEVICE_ENTRY: Final = (*_MIB2, 25, 3, 2, 1)
 _HR_DEVICE_TYPE: Final = _column(_HR_DEVICE_ENTRY, 2)
 _HR_DEVICE_DESCR: Final = _column(_HR_DEVICE_ENTRY, 3)
@@ -163,6 +188,26 @@ _PRT_ALERT_LOCATION: Final = _column(_PRT_ALERT_ENTRY, 6)
 _PRT_ALERT_CODE: Final = _column(_PRT_ALERT_ENTRY, 7)
 _PRT_ALERT_DESCRIPTION: Final = _column(_PRT_ALERT_ENTRY, 8)
 _PRT_ALERT_TIME: Final = _column(_PRT_ALERT_ENTRY, 9)
+
+
+class _CoverStatus(enum.IntEnum):
+    """PrtCoverStatusTC (RFC 3805)."""
+
+    OTHER = 1
+    COVER_OPEN = 3
+    COVER_CLOSED = 4
+    INTERLOCK_OPEN = 5
+    INTERLOCK_CLOSED = 6
+
+
+# Our names for prtCoverStatus and whether the cover is open (None: the printer cannot say).
+_COVER_STATES: Final[dict[int, tuple[str, bool | None]]] = {
+    _CoverStatus.OTHER: ("other", None),
+    _CoverStatus.COVER_OPEN: ("open", True),
+    _CoverStatus.COVER_CLOSED: ("closed", False),
+    _CoverStatus.INTERLOCK_OPEN: ("interlock_open", True),
+    _CoverStatus.INTERLOCK_CLOSED: ("interlock_closed", False),
+}
 
 
 class _HrDeviceStatus(enum.IntEnum):
@@ -478,32 +523,45 @@ _WORD: Final = re.compile(r"[a-z]+")
 _DEFAULT_DEVICE_STATUS: Final = "unknown"  # hrDeviceStatus not reported
 _MISSING_NAME: Final = "unknown"  # an alert column the printer did not send
 _NO_MODEL: Final = "model (no hrDeviceDescr, no sysDescr)"
+_DOTTED_OID: Final = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
 def build_reading(
-    values: Mapping[Oid, SnmpValue], *, failed: Mapping[str, str] | None = None
+    values: Mapping[Oid, SnmpValue],
+    *,
+    failed: Mapping[str, str] | None = None,
+    profile: VendorProfile | None = None,
 ) -> PrinterReading:
     """Map walked ``values`` to a reading; ``failed`` names subtrees that could not be read.
 
-    Identity, in this order: prtGeneralSerialNumber; else the first non-zero 6-octet
-    ifPhysAddress (lowest ifIndex) as ``mac:aa:bb:cc:dd:ee:ff`` with serial_source
-    ifPhysAddress. With neither the printer cannot be identified and :class:`ProbeError`
-    is raised. Failed subtrees, and empty ones that leave part of the reading unknown, are
-    named in ``partial_reason``.
+    Identity, in this order: prtGeneralSerialNumber; else the vendor serial number of
+    ``profile`` (serial_source vendor); else the first non-zero 6-octet ifPhysAddress
+    (lowest ifIndex) as ``mac:aa:bb:cc:dd:ee:ff`` with serial_source ifPhysAddress. With
+    none of them the printer cannot be identified and :class:`ProbeError` is raised.
+    Counters of ``profile`` are added after the Printer-MIB ones, except a name the
+    Printer-MIB already gave (its ``total`` stays the billing counter). Failed subtrees,
+    and empty ones that leave part of the reading unknown, are named in ``partial_reason``.
     """
     failures = dict(failed or {})
-    serial, source = _identity(values, failures)
+    serial, source = _identity(values, failures, profile)
     device = _printer_device_index(values)
     model = _model(values, device)
+    counters = _counters(values)
+    if profile is not None:
+        known = {counter.name for counter in counters}
+        counters += [c for c in vendor_counters(profile, values) if c.name not in known]
     reading = {
         "serial": serial,
         "serial_source": source,
         "model": model,
         "status": _status(values, device),
-        "counters": _limited(_counters(values), "counters"),
+        "counters": _limited(counters, "counters"),
         "supplies": _limited(_supplies(values), "supplies"),
         "trays": _limited(_trays(values), "trays"),
         "alerts": _limited(_alerts(values), "alerts"),
+        "covers": _limited(_covers(values), "covers"),
+        "display_text": _limited(_display_text(values), "display"),
+        "sys_object_id": _sys_object_id(values),
         "partial_reason": _partial_reason(values, failures, has_model=bool(model)),
     }
     try:
@@ -599,7 +657,9 @@ def _limited(items: list[_T], kind: str) -> list[_T]:
 
 
 def _identity(
-    values: Mapping[Oid, SnmpValue], failures: Mapping[str, str]
+    values: Mapping[Oid, SnmpValue],
+    failures: Mapping[str, str],
+    profile: VendorProfile | None,
 ) -> tuple[str, SerialSource]:
     serials = [
         decode_text(value) for _, value in sorted(_rows(values, PRT_GENERAL_SERIAL.oid).items())
@@ -607,13 +667,16 @@ def _identity(
     serial = next((text for text in serials if text), None)
     if serial:
         return _clip(serial, _SERIAL_LIMIT), SerialSource.PRINTER_MIB
+    vendor = vendor_serial(profile, values) if profile is not None else None
+    if vendor:
+        return _clip(vendor, _SERIAL_LIMIT), SerialSource.VENDOR_MIB
     mac = _first_mac(values)
     if mac:
         return mac, SerialSource.MAC_ADDRESS
     failed = "".join(f"; {name} failed: {reason}" for name, reason in failures.items())
     raise ProbeError(
-        "cannot identify the printer: it reported no prtGeneralSerialNumber and no "
-        f"non-zero ifPhysAddress{failed}"
+        "cannot identify the printer: it reported no prtGeneralSerialNumber, no vendor "
+        f"serial number and no non-zero ifPhysAddress{failed}"
     )
 
 
@@ -915,6 +978,44 @@ def _alerts(values: Mapping[Oid, SnmpValue]) -> list[Alert]:
 def _non_negative(value: SnmpValue | None) -> int | None:
     number = _integer(value)
     return number if number is not None and number >= 0 else None
+
+
+# --- covers, console, machine identity ---------------------------------------------------
+
+
+def _covers(values: Mapping[Oid, SnmpValue]) -> list[Cover]:
+    """prtCoverTable rows: description and status; "open" covers interlocks too."""
+    descriptions = _rows(values, _PRT_COVER_DESCRIPTION)
+    statuses = _rows(values, _PRT_COVER_STATUS)
+    covers = []
+    for index in _row_indexes(values, (_PRT_COVER_DESCRIPTION, _PRT_COVER_STATUS)):
+        number = _integer(statuses.get(index))
+        if number is None:
+            status, is_open = _MISSING_NAME, None
+        else:
+            status, is_open = _COVER_STATES.get(number, (f"unrecognized({number})", None))
+        covers.append(
+            Cover(
+                index=index[-1],
+                description=_clip(decode_text(descriptions.get(index)) or "", _TEXT_LIMIT),
+                status=status,
+                open=is_open,
+            )
+        )
+    return covers
+
+
+def _display_text(values: Mapping[Oid, SnmpValue]) -> list[str]:
+    """prtConsoleDisplayBufferText lines in index order; empty lines are left out."""
+    lines = (
+        decode_text(value) for _, value in sorted(_rows(values, PRT_CONSOLE_DISPLAY.oid).items())
+    )
+    return [_clip(line, _TEXT_LIMIT) for line in lines if line]
+
+
+def _sys_object_id(values: Mapping[Oid, SnmpValue]) -> str | None:
+    value = values.get(_SYS_OBJECT_ID_0)
+    return value if isinstance(value, str) and _DOTTED_OID.fullmatch(value) else None
 
 
 # --- partial readings --------------------------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from remotecare.errors import ConfigError
-from remotecare.protocol.messages import Alert, PrinterReading, Report, Supply, Tray
+from remotecare.protocol.messages import Alert, Cover, PrinterReading, Report, Supply, Tray
 
 __all__ = [
     "KEY_BYTES",
@@ -118,6 +118,8 @@ class Pseudonymizer:
                 "trays": [_update(tr, t, "name", "media") for tr in reading.trays],
                 "alerts": [_update(a, t, "description") for a in reading.alerts],
                 "partial_reason": _maybe(reading.partial_reason, t),
+                "covers": [_update(c, t, "description") for c in reading.covers],
+                "display_text": [t(line) for line in reading.display_text],
             }
         )
 
@@ -173,8 +175,8 @@ def _maybe(value: str | None, f: Callable[[str], str]) -> str | None:
 
 
 def _update(
-    item: Supply | Tray | Alert, f: Callable[[str], str], *fields: str
-) -> Supply | Tray | Alert:
+    item: Supply | Tray | Alert | Cover, f: Callable[[str], str], *fields: str
+) -> Supply | Tray | Alert | Cover:
     changes = {name: _maybe(getattr(item, name), f) for name in fields}
     return item.model_copy(update=changes)
 

@@ -27,6 +27,7 @@ __all__ = [
     "CommandList",
     "CommandOutcome",
     "Counter",
+    "Cover",
     "DeviceStatus",
     "DropSummary",
     "EnrollRequest",
@@ -49,6 +50,7 @@ MAX_BATCH_REPORTS = 500
 
 _Text = Annotated[str, Field(max_length=256)]
 _ShortText = Annotated[str, Field(max_length=64)]
+_SysObjectId = Annotated[str, Field(max_length=256, pattern=r"^[0-9]+(\.[0-9]+)*$")]
 
 
 class _Message(BaseModel):
@@ -137,6 +139,15 @@ class Alert(_Message):
     time_ticks: int | None = None
 
 
+class Cover(_Message):
+    """prtCoverTable row (RFC 3805): a door or cover and whether it is open."""
+
+    index: int = Field(ge=0)
+    description: _Text
+    status: _ShortText  # open, closed, interlock_open, interlock_closed, other, unknown
+    open: bool | None = None  # None when the printer says "other" or nothing
+
+
 class PrinterReading(_Message):
     """What the agent read from one printer in one poll."""
 
@@ -149,6 +160,10 @@ class PrinterReading(_Message):
     trays: list[Tray] = Field(default_factory=list, max_length=64)
     alerts: list[Alert] = Field(default_factory=list, max_length=128)
     partial_reason: _Text | None = None  # set when some tables could not be read
+    # Added later; optional so that readings of older agents still validate.
+    covers: list[Cover] = Field(default_factory=list, max_length=32)
+    display_text: list[_Text] = Field(default_factory=list, max_length=16)  # console lines
+    sys_object_id: _SysObjectId | None = None  # machine identity: vendor and product line
 
 
 class Report(_Message):

@@ -598,3 +598,69 @@ def test_a_printer_without_any_model_text_says_so() -> None:
 def test_every_walked_subtree_has_a_distinct_name() -> None:
     names = [subtree.name for subtree in SUBTREES]
     assert len(set(names)) == len(names)
+
+
+# --- covers, console display, sysObjectID ------------------------------------------------------
+
+COVER = "1.3.6.1.2.1.43.6.1.1"  # prtCoverEntry: 2 description, 3 status
+CONSOLE_TEXT = "1.3.6.1.2.1.43.16.5.1.2"  # prtConsoleDisplayBufferText
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+
+
+def test_covers_name_their_status_per_rfc_3805() -> None:
+    values = identified(
+        {
+            f"{COVER}.2.1.1": b"Front Cover",
+            f"{COVER}.2.1.2": b"Right Door",
+            f"{COVER}.2.1.3": b"Toner Door",
+            f"{COVER}.2.1.4": b"Rear Interlock",
+            f"{COVER}.2.1.5": b"Top",
+            f"{COVER}.3.1.1": 3,  # coverOpen
+            f"{COVER}.3.1.2": 4,  # coverClosed
+            f"{COVER}.3.1.3": 5,  # interlockOpen
+            f"{COVER}.3.1.4": 6,  # interlockClosed
+            f"{COVER}.3.1.5": 1,  # other
+            f"{COVER}.3.1.6": 9,  # outside PrtCoverStatusTC, and no description
+        }
+    )
+    covers = [(c.index, c.description, c.status, c.open) for c in build_reading(values).covers]
+    assert covers == [
+        (1, "Front Cover", "open", True),
+        (2, "Right Door", "closed", False),
+        (3, "Toner Door", "interlock_open", True),
+        (4, "Rear Interlock", "interlock_closed", False),
+        (5, "Top", "other", None),
+        (6, "", "unrecognized(9)", None),
+    ]
+
+
+def test_a_cover_without_status_is_unknown_not_closed() -> None:
+    [cover] = build_reading(identified({f"{COVER}.2.1.1": b"Front Cover"})).covers
+    assert (cover.status, cover.open) == ("unknown", None)
+
+
+def test_console_lines_are_kept_in_order_without_empty_ones() -> None:
+    values = identified(
+        {
+            f"{CONSOLE_TEXT}.1.2": b"Close front cover",
+            f"{CONSOLE_TEXT}.1.1": b"Door open\x00\x00",
+            f"{CONSOLE_TEXT}.1.3": b"   ",
+        }
+    )
+    assert build_reading(values).display_text == ["Door open", "Close front cover"]
+
+
+def test_sys_object_id_is_kept_only_when_it_is_an_oid() -> None:
+    assert build_reading(identified({SYS_OBJECT_ID: "1.3.6.1.4.1.367.1.1"})).sys_object_id == (
+        "1.3.6.1.4.1.367.1.1"
+    )
+    assert build_reading(identified({SYS_OBJECT_ID: b"1.3.6"})).sys_object_id is None
+    assert build_reading(identified({})).sys_object_id is None
+
+
+def test_a_reading_of_an_older_agent_without_the_new_fields_still_validates() -> None:
+    old = build_reading(identified({})).model_dump(
+        mode="json", exclude={"covers", "display_text", "sys_object_id"}
+    )
+    reading = type(build_reading(identified({}))).model_validate(old)
+    assert (reading.covers, reading.display_text, reading.sys_object_id) == ([], [], None)

@@ -1,24 +1,36 @@
-"""Read one printer over SNMP: walk the Printer-MIB subtrees, then map them to a reading.
+"""Read one printer over SNMP: identify it, walk the Printer-MIB subtrees, map a reading.
 
 Usage::
 
     reading = await read_printer(parse_printer_url("snmp://public@192.0.2.10"), timeout_s=2.0)
 
-sysDescr is walked first: a printer that does not answer it is reported as not answering
-at all (:class:`ProbeTimeout`) without waiting for every other subtree to time out. The
-other subtrees are then walked a few at a time; one that fails is named in the reading's
-``partial_reason``. A printer whose every subtree fails, or which answers with nothing
-that identifies it, raises :class:`ProbeError`.
+First one GET asks for sysDescr.0 and sysObjectID.0: a printer that does not answer it is
+reported as not answering at all (:class:`ProbeTimeout`) without waiting for every other
+subtree to time out, and one that refuses our SNMPv3 credentials fails at once
+(:class:`SnmpAuthError`). sysObjectID and sysDescr select a vendor profile
+(:mod:`remotecare.agent.vendor_profiles`); its private objects are fetched with one GET
+while the other subtrees are walked, a few requests at a time. A subtree that fails is
+named in the reading's ``partial_reason``. A printer whose every subtree fails, or which
+answers with nothing that identifies it, raises :class:`ProbeError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from remotecare.agent import printer_mib
-from remotecare.agent.probes.snmp import Oid, SnmpTarget, SnmpValue, walk
+from remotecare.agent.probes.snmp import (
+    Oid,
+    SnmpAuthError,
+    SnmpTarget,
+    SnmpValue,
+    get,
+    walk,
+)
+from remotecare.agent.vendor_profiles import VendorProfile, packaged_profiles, select_profile
 from remotecare.errors import ProbeError, ProbeTimeout
 from remotecare.protocol.messages import PrinterReading
 
@@ -28,63 +40,98 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_WALKS: Final = 4  # embedded SNMP agents are small: few requests in flight
 _TIMEOUT_REASON: Final = "timeout"
+_SYS_DESCR_0: Final = (*printer_mib.SYS_DESCR.oid, 0)
+_SYS_OBJECT_ID_0: Final = (*printer_mib.SYS_OBJECT_ID.oid, 0)
+_IDENTIFYING: Final = (printer_mib.SYS_DESCR, printer_mib.SYS_OBJECT_ID)
 
 
 async def read_printer(
-    target: SnmpTarget, *, timeout_s: float = 2.0, retries: int = 1
+    target: SnmpTarget,
+    *,
+    timeout_s: float = 2.0,
+    retries: int = 1,
+    profiles: Sequence[VendorProfile] | None = None,
 ) -> PrinterReading:
-    """Walk every subtree of :data:`printer_mib.SUBTREES` and build the reading.
+    """Read every subtree of :data:`printer_mib.SUBTREES` (and the vendor profile's objects).
 
-    ``timeout_s`` and ``retries`` apply to every SNMP request.
+    ``timeout_s`` and ``retries`` apply to every SNMP request. ``profiles`` defaults to
+    the packaged vendor profiles.
     """
-    first = printer_mib.SYS_DESCR
     values: dict[Oid, SnmpValue] = {}
     failed: dict[str, str] = {}
     try:
-        values.update(await walk(target, [first.oid], timeout_s=timeout_s, retries=retries))
+        values.update(
+            await get(
+                target, [_SYS_DESCR_0, _SYS_OBJECT_ID_0], timeout_s=timeout_s, retries=retries
+            )
+        )
     except ProbeTimeout as exc:
         budget = timeout_s * (retries + 1)
         raise ProbeTimeout(
             f"printer did not answer SNMP at {target.address} within {budget:g} s"
         ) from exc
+    except SnmpAuthError:
+        raise
     except ProbeError as exc:
-        failed[first.name] = str(exc)
-    others = [subtree for subtree in printer_mib.SUBTREES if subtree is not first]
-    gate = asyncio.Semaphore(MAX_CONCURRENT_WALKS)
-    results = await asyncio.gather(
-        *(
-            _walk_one(target, subtree, gate, timeout_s=timeout_s, retries=retries)
-            for subtree in others
-        )
+        failed[printer_mib.SYS_DESCR.name] = str(exc)
+    profile = select_profile(
+        packaged_profiles() if profiles is None else profiles,
+        _text(values.get(_SYS_OBJECT_ID_0)),
+        _text(values.get(_SYS_DESCR_0)),
     )
-    for subtree, result in zip(others, results, strict=True):
+    walked = [subtree for subtree in printer_mib.SUBTREES if subtree not in _IDENTIFYING]
+    gate = asyncio.Semaphore(MAX_CONCURRENT_WALKS)
+    jobs: list[tuple[str, Callable[[], Awaitable[dict[Oid, SnmpValue]]]]] = [
+        (subtree.name, _walker(target, subtree.oid, timeout_s, retries)) for subtree in walked
+    ]
+    wanted = [oid for oid in (profile.oids if profile else ()) if oid not in values]
+    if profile is not None and wanted:
+        jobs.append((f"vendor profile {profile.name}", _getter(target, wanted, timeout_s, retries)))
+    results = await asyncio.gather(*(_guarded(target, name, job, gate) for name, job in jobs))
+    for (name, _job), result in zip(jobs, results, strict=True):
         if isinstance(result, str):
-            failed[subtree.name] = result
+            failed[name] = result
         else:
             values.update(result)
-    if len(failed) == len(printer_mib.SUBTREES):
+    if all(subtree.name in failed for subtree in walked):
         raise ProbeError(
             f"printer at {target.address} answered SNMP but no subtree could be read: "
             + "; ".join(f"{name}: {reason}" for name, reason in failed.items())
         )
-    return printer_mib.build_reading(values, failed=failed)
+    return printer_mib.build_reading(values, failed=failed, profile=profile)
 
 
-async def _walk_one(
+def _walker(
+    target: SnmpTarget, root: Oid, timeout_s: float, retries: int
+) -> Callable[[], Awaitable[dict[Oid, SnmpValue]]]:
+    return lambda: walk(target, [root], timeout_s=timeout_s, retries=retries)
+
+
+def _getter(
+    target: SnmpTarget, oids: Sequence[Oid], timeout_s: float, retries: int
+) -> Callable[[], Awaitable[dict[Oid, SnmpValue]]]:
+    return lambda: get(target, oids, timeout_s=timeout_s, retries=retries)
+
+
+async def _guarded(
     target: SnmpTarget,
-    subtree: printer_mib.Subtree,
+    name: str,
+    job: Callable[[], Awaitable[dict[Oid, SnmpValue]]],
     gate: asyncio.Semaphore,
-    *,
-    timeout_s: float,
-    retries: int,
 ) -> dict[Oid, SnmpValue] | str:
-    """Walk one subtree; on failure return the short reason instead of raising."""
+    """Run one walk or GET; on failure return the short reason instead of raising."""
     async with gate:
         try:
-            return await walk(target, [subtree.oid], timeout_s=timeout_s, retries=retries)
+            return await job()
         except ProbeTimeout:
-            logger.info("%s of %s timed out", subtree.name, target.address)
+            logger.info("%s of %s timed out", name, target.address)
             return _TIMEOUT_REASON
         except ProbeError as exc:
-            logger.info("%s of %s failed: %s", subtree.name, target.address, exc)
+            logger.info("%s of %s failed: %s", name, target.address, exc)
             return str(exc)
+
+
+def _text(value: SnmpValue | None) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value if isinstance(value, str) else None

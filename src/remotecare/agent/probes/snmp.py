@@ -1,9 +1,16 @@
-"""Walk SNMP subtrees of one printer: GETBULK (v2c) or GETNEXT (v1), bounded and timed.
+"""Walk SNMP subtrees of one printer: GETBULK (v2c, v3) or GETNEXT (v1), bounded and timed.
 
 Usage::
 
     target = parse_printer_url("snmp://public@192.0.2.10")
     values = await walk(target, [(1, 3, 6, 1, 2, 1, 43, 11)], timeout_s=2.0, retries=1)
+    values = await get(target, [(1, 3, 6, 1, 2, 1, 1, 1, 0)], timeout_s=2.0, retries=1)
+
+SNMPv3 (USM) targets name the user and the protocols in the URL and take the keys from
+the agent's settings, never from the URL::
+
+    users = usm_users({"monitor": {"auth_key": "env:PRINTER_AUTH", "priv_key": "..."}})
+    target = parse_printer_url("snmpv3://monitor@192.0.2.10?auth=sha&priv=aes", users)
 
 Values come out as plain Python so the mapping code never sees pysnmp: ``int`` for
 INTEGER, Counter32/64, Gauge32 and TimeTicks; ``bytes`` for OCTET STRING (and IpAddress,
@@ -23,15 +30,28 @@ import contextlib
 import enum
 import ipaddress
 import logging
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pyasn1.type import univ
 from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
+    USM_AUTH_HMAC96_MD5,
+    USM_AUTH_HMAC96_SHA,
+    USM_AUTH_HMAC128_SHA224,
+    USM_AUTH_HMAC192_SHA256,
+    USM_AUTH_HMAC256_SHA384,
+    USM_AUTH_HMAC384_SHA512,
+    USM_PRIV_CBC56_DES,
+    USM_PRIV_CFB128_AES,
+    USM_PRIV_CFB192_AES,
+    USM_PRIV_CFB256_AES,
+    USM_PRIV_NONE,
     CommunityData,
     ContextData,
     ObjectIdentity,
@@ -39,7 +59,9 @@ from pysnmp.hlapi.v3arch.asyncio import (
     SnmpEngine,
     Udp6TransportTarget,
     UdpTransportTarget,
+    UsmUserData,
     bulk_cmd,
+    get_cmd,
     next_cmd,
 )
 from pysnmp.proto import errind
@@ -48,14 +70,21 @@ from pysnmp.proto.rfc1905 import EndOfMibView
 from remotecare.errors import ConfigError, ProbeError, ProbeTimeout
 
 __all__ = [
+    "AUTH_PROTOCOLS",
     "DEFAULT_PORT",
     "MAX_ROWS_PER_SUBTREE",
+    "PRIV_PROTOCOLS",
     "Oid",
+    "SnmpAuthError",
     "SnmpTarget",
     "SnmpValue",
     "SnmpVersion",
+    "UsmCredentials",
+    "UsmKeys",
     "close_engine",
+    "get",
     "parse_printer_url",
+    "usm_users",
     "walk",
 ]
 
@@ -63,18 +92,145 @@ logger = logging.getLogger(__name__)
 
 Oid = tuple[int, ...]
 SnmpValue = int | bytes | str
-SnmpVersion = Literal["1", "2c"]
+SnmpVersion = Literal["1", "2c", "3"]
 
 DEFAULT_PORT: Final = 161
 MAX_ROWS_PER_SUBTREE: Final = 5000  # varbinds; a printer table larger than this is broken
 _MAX_PORT: Final = 65535
 _BULK_REPETITIONS: Final = 25
 _TIMER_SLACK_S: Final = 0.5  # pysnmp checks its timeouts on a 0.1 s timer
-_URL_FORM: Final = "snmp://COMMUNITY@HOST[:PORT] (or snmp+v1://...)"
-_SCHEMES: Final[dict[str, SnmpVersion]] = {"snmp": "2c", "snmp+v2c": "2c", "snmp+v1": "1"}
+_URL_FORM: Final = (
+    "snmp://COMMUNITY@HOST[:PORT] (or snmp+v1://...) or "
+    "snmpv3://USER@HOST[:PORT]?auth=PROTOCOL&priv=PROTOCOL[&context=NAME]"
+)
+_SCHEMES: Final[dict[str, SnmpVersion]] = {
+    "snmp": "2c",
+    "snmp+v2c": "2c",
+    "snmp+v1": "1",
+    "snmpv3": "3",
+}
+_V3_QUERY_KEYS: Final = frozenset({"auth", "priv", "context"})
+AUTH_PROTOCOLS: Final[dict[str, Any]] = {
+    "md5": USM_AUTH_HMAC96_MD5,
+    "sha": USM_AUTH_HMAC96_SHA,
+    "sha224": USM_AUTH_HMAC128_SHA224,
+    "sha256": USM_AUTH_HMAC192_SHA256,
+    "sha384": USM_AUTH_HMAC256_SHA384,
+    "sha512": USM_AUTH_HMAC384_SHA512,
+}
+PRIV_PROTOCOLS: Final[dict[str, Any]] = {
+    "none": USM_PRIV_NONE,  # authNoPriv: authenticated, not encrypted
+    "des": USM_PRIV_CBC56_DES,
+    "aes": USM_PRIV_CFB128_AES,
+    "aes128": USM_PRIV_CFB128_AES,
+    "aes192": USM_PRIV_CFB192_AES,
+    "aes256": USM_PRIV_CFB256_AES,
+}
+_MIN_KEY_CHARS: Final = 8  # RFC 3414: a passphrase has at least 8 octets
+_SECRET_REFERENCES: Final = ("env:", "file:")
+_USM_FAILURES: Final = (
+    errind.WrongDigest,
+    errind.UnknownUserName,
+    errind.DecryptionError,
+    errind.UnsupportedSecurityLevel,
+    errind.UnknownSecurityName,
+    errind.AuthenticationError,
+    errind.AuthenticationFailure,
+)
 _HOSTNAME: Final = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
 _IPV6: Final = 6
 _MP_MODEL: Final[dict[SnmpVersion, int]] = {"1": 0, "2c": 1}  # pysnmp's message processing models
+
+
+class SnmpAuthError(ProbeError):
+    """The printer refused our SNMPv3 credentials (user, key or protocol); retrying is futile."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsmKeys:
+    """The passphrases of one SNMPv3 user (``[snmpv3.USER]`` in agent.toml); never shown."""
+
+    auth_key: str = field(repr=False)
+    priv_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class UsmCredentials:
+    """An SNMPv3 user with protocols and keys; only the user name appears in ``repr``."""
+
+    user: str
+    auth: str
+    priv: str
+    keys: UsmKeys = field(repr=False)
+    context: str = ""
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_PROTOCOLS:
+            raise ConfigError(
+                f"SNMPv3 user {self.user}: auth={self.auth!r} is not one of "
+                f"{', '.join(AUTH_PROTOCOLS)}"
+            )
+        if self.priv not in PRIV_PROTOCOLS:
+            raise ConfigError(
+                f"SNMPv3 user {self.user}: priv={self.priv!r} is not one of "
+                f"{', '.join(PRIV_PROTOCOLS)}"
+            )
+        if len(self.keys.auth_key) < _MIN_KEY_CHARS:
+            raise ConfigError(
+                f"SNMPv3 user {self.user}: auth_key needs at least {_MIN_KEY_CHARS} characters"
+            )
+        if self.priv != "none" and len(self.keys.priv_key) < _MIN_KEY_CHARS:
+            raise ConfigError(
+                f"SNMPv3 user {self.user}: priv={self.priv} needs a priv_key of at least "
+                f"{_MIN_KEY_CHARS} characters"
+            )
+
+    def auth_data(self) -> Any:
+        return UsmUserData(
+            self.user,
+            authKey=self.keys.auth_key,
+            privKey=self.keys.priv_key if self.priv != "none" else None,
+            authProtocol=AUTH_PROTOCOLS[self.auth],
+            privProtocol=PRIV_PROTOCOLS[self.priv],
+        )
+
+
+def usm_users(table: Mapping[str, Mapping[str, str]]) -> dict[str, UsmKeys]:
+    """Keys per SNMPv3 user from agent.toml's ``[snmpv3.USER]`` tables.
+
+    A value may be the passphrase itself, ``env:NAME`` (read from that environment
+    variable) or ``file:PATH`` (the file's first line), so agent.toml need not hold it.
+    Errors name the user and the setting, never a key.
+    """
+    users = {}
+    for user, entry in table.items():
+        unknown = set(entry) - {"auth_key", "priv_key"}
+        if unknown:
+            raise ConfigError(f"[snmpv3.{user}]: unknown settings {sorted(unknown)}")
+        if "auth_key" not in entry:
+            raise ConfigError(f"[snmpv3.{user}]: auth_key is missing")
+        users[user] = UsmKeys(
+            auth_key=_resolve_secret(entry["auth_key"], f"[snmpv3.{user}] auth_key"),
+            priv_key=_resolve_secret(entry.get("priv_key", ""), f"[snmpv3.{user}] priv_key"),
+        )
+    return users
+
+
+def _resolve_secret(value: str, name: str) -> str:
+    if value.startswith("env:"):
+        variable = value.removeprefix("env:")
+        found = os.environ.get(variable)
+        if not found:
+            raise ConfigError(f"{name}: environment variable {variable} is not set")
+        return found
+    if value.startswith("file:"):
+        path = Path(value.removeprefix("file:")).expanduser()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot read {path}: {exc.strerror}") from None
+        return lines[0].strip() if lines else ""
+    return value
 
 
 class _ErrorStatus(enum.IntEnum):
@@ -86,26 +242,31 @@ class _ErrorStatus(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """One printer's SNMP agent; the community never appears in ``repr``.
+    """One printer's SNMP agent; the community and keys never appear in ``repr``.
 
     Usage::
 
         SnmpTarget("192.0.2.10", 161, "public")            # SNMP v2c
         SnmpTarget("::1", 1161, "ricoh", version="1")        # SNMP v1 over IPv6
+        SnmpTarget("192.0.2.10", 161, version="3", usm=credentials)
     """
 
     host: str
     port: int
-    community: str = field(repr=False)
+    community: str = field(default="", repr=False)
     version: SnmpVersion = "2c"
+    usm: UsmCredentials | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.port <= _MAX_PORT:
             raise ConfigError(f"SNMP port {self.port} of {self.host} is out of range")
-        if not self.community:
-            raise ConfigError(f"no SNMP community given for {self.host}")
         if self.version not in _SCHEMES.values():
-            raise ConfigError(f"SNMP version {self.version!r} is not supported (use 1 or 2c)")
+            raise ConfigError(f"SNMP version {self.version!r} is not supported (use 1, 2c or 3)")
+        if self.version == "3":
+            if self.usm is None or self.community:
+                raise ConfigError(f"SNMPv3 for {self.host} needs a user and no community")
+        elif not self.community or self.usm is not None:
+            raise ConfigError(f"no SNMP community given for {self.host}")
 
     @property
     def address(self) -> str:
@@ -114,12 +275,14 @@ class SnmpTarget:
         return f"{host}:{self.port}"
 
 
-def parse_printer_url(url: str) -> SnmpTarget:
-    """Parse ``snmp://COMMUNITY@HOST[:PORT]`` (v2c) or ``snmp+v1://...`` into a target.
+def parse_printer_url(url: str, users: Mapping[str, UsmKeys] | None = None) -> SnmpTarget:
+    """Parse ``snmp://COMMUNITY@HOST[:PORT]`` (v2c), ``snmp+v1://...`` or
+    ``snmpv3://USER@HOST[:PORT]?auth=sha&priv=aes[&context=NAME]`` into a target.
 
-    The community may be percent-encoded; an IPv6 host is written in brackets
-    (``snmp://public@[::1]:1161``); the port defaults to 161. Anything else raises
-    :class:`ConfigError`, whose message never contains the community.
+    The community or user may be percent-encoded; an IPv6 host is written in brackets
+    (``snmp://public@[::1]:1161``); the port defaults to 161. An SNMPv3 user's keys come
+    from ``users`` (see :func:`usm_users`), never from the URL. Anything else raises
+    :class:`ConfigError`, whose message never contains the community or a key.
     """
     shown = _redact(url)
     try:
@@ -133,13 +296,51 @@ def parse_printer_url(url: str) -> SnmpTarget:
     userinfo, at, _ = parts.netloc.rpartition("@")
     community = unquote(userinfo)
     if not at or not community:
-        raise ConfigError(f"printer address {shown!r} has no community: {_URL_FORM}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"printer address {shown!r} has no community or user: {_URL_FORM}")
+    if parts.path not in ("", "/") or parts.fragment or (parts.query and version != "3"):
         raise ConfigError(f"printer address {shown!r} must not have a path or query")
     host = _checked_host(parts.hostname, shown)
     if port == 0:
         raise ConfigError(f"printer address {shown!r} has port 0")
-    return SnmpTarget(host=host, port=port or DEFAULT_PORT, community=community, version=version)
+    if version != "3":
+        return SnmpTarget(
+            host=host, port=port or DEFAULT_PORT, community=community, version=version
+        )
+    usm = _usm_credentials(community, parts.query, users or {}, shown)
+    return SnmpTarget(host=host, port=port or DEFAULT_PORT, version="3", usm=usm)
+
+
+def _usm_credentials(
+    user: str, query: str, users: Mapping[str, UsmKeys], shown: str
+) -> UsmCredentials:
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise ConfigError(f"printer address {shown!r} has a malformed query") from None
+    options = dict(pairs)
+    unknown = set(options) - _V3_QUERY_KEYS
+    if unknown or len(options) != len(pairs):
+        raise ConfigError(
+            f"printer address {shown!r}: SNMPv3 takes only auth=, priv= and context= "
+            "(keys belong in agent.toml [snmpv3.USER])"
+        )
+    if "auth" not in options or "priv" not in options:
+        raise ConfigError(
+            f"printer address {shown!r}: SNMPv3 needs auth= and priv= (e.g. ?auth=sha&priv=aes)"
+        )
+    keys = users.get(user)
+    if keys is None:
+        raise ConfigError(
+            f"printer address {shown!r}: no keys for SNMPv3 user {user!r}: "
+            f"add [snmpv3.{user}] auth_key and priv_key to agent.toml"
+        )
+    return UsmCredentials(
+        user=user,
+        auth=options["auth"].lower(),
+        priv=options["priv"].lower(),
+        keys=keys,
+        context=options.get("context", ""),
+    )
 
 
 def _checked_host(host: str | None, shown: str) -> str:
@@ -153,11 +354,16 @@ def _checked_host(host: str | None, shown: str) -> str:
 
 
 def _redact(url: str) -> str:
-    """Return ``url`` with any community replaced by ``***``, fit for messages and logs."""
+    """Return ``url`` with any community or user replaced by ``***``, fit for messages.
+
+    The query is dropped as well: it holds nothing secret by design, but a key pasted
+    there by mistake must not end up in a log.
+    """
     scheme, sep, rest = url.partition("://")
-    _, at, hostpart = (rest if sep else url).rpartition("@")
+    rest = (rest if sep else url).split("?", 1)[0]
+    _, at, hostpart = rest.rpartition("@")
     if not at:
-        return url
+        return f"{scheme}://{hostpart}" if sep else hostpart
     return f"{scheme}://***@{hostpart}" if sep else f"***@{hostpart}"
 
 
@@ -207,6 +413,7 @@ class _Session:
     target: SnmpTarget
     engine: Any
     auth: Any
+    context: Any
     transport: Any
     timeout_s: float
     retries: int
@@ -216,41 +423,55 @@ class _Session:
         return self.timeout_s * (self.retries + 1)
 
     async def fetch(self, cursor: Oid, repetitions: int) -> tuple[int, list[tuple[Oid, Any]]]:
-        """Send one GETBULK (v2c) or GETNEXT (v1) after ``cursor``: (error status, varbinds)."""
-        request = ObjectType(ObjectIdentity(".".join(map(str, cursor))))
+        """Send one GETBULK (v2c, v3) or GETNEXT (v1) after ``cursor``: (status, varbinds)."""
+        request = ObjectType(ObjectIdentity(_dotted(cursor)))
+        if self.target.version == "1":
+            command = next_cmd(
+                self.engine, self.auth, self.transport, self.context, request, lookupMib=False
+            )
+        else:
+            command = bulk_cmd(
+                self.engine,
+                self.auth,
+                self.transport,
+                self.context,
+                0,
+                repetitions,
+                request,
+                lookupMib=False,
+            )
+        status, _index, var_binds = await self._send(command)
+        return status, var_binds
+
+    async def get(self, oids: Sequence[Oid]) -> tuple[int, int, list[tuple[Oid, Any]]]:
+        """Send one GET of ``oids``: (error status, error index, varbinds)."""
+        requests = [ObjectType(ObjectIdentity(_dotted(oid))) for oid in oids]
+        command = get_cmd(
+            self.engine, self.auth, self.transport, self.context, *requests, lookupMib=False
+        )
+        return await self._send(command)
+
+    async def _send(self, command: Any) -> tuple[int, int, list[tuple[Oid, Any]]]:
         try:
             async with asyncio.timeout(self.budget_s + _TIMER_SLACK_S):
-                if self.target.version == "1":
-                    response = await next_cmd(
-                        self.engine,
-                        self.auth,
-                        self.transport,
-                        ContextData(),
-                        request,
-                        lookupMib=False,
-                    )
-                else:
-                    response = await bulk_cmd(
-                        self.engine,
-                        self.auth,
-                        self.transport,
-                        ContextData(),
-                        0,
-                        repetitions,
-                        request,
-                        lookupMib=False,
-                    )
+                response = await command
         except TimeoutError:
             raise self._timeout() from None
         except (PySnmpError, OSError) as exc:
             raise ProbeError(f"SNMP request to {self.target.address} failed: {exc}") from exc
-        indication, status, _index, var_binds = response
+        indication, status, index, var_binds = response
         if isinstance(indication, errind.RequestTimedOut):
             raise self._timeout()
+        if isinstance(indication, _USM_FAILURES):
+            user = self.target.usm.user if self.target.usm else "?"
+            raise SnmpAuthError(
+                f"{self.target.address} refused SNMPv3 user {user!r}: {indication} "
+                "(check the user, auth/priv protocols and keys)"
+            )
         if indication:
             raise ProbeError(f"SNMP request to {self.target.address} failed: {indication}")
         try:
-            return int(status), [(tuple(oid), value) for oid, value in var_binds]
+            return int(status), int(index), [(tuple(oid), value) for oid, value in var_binds]
         except (TypeError, ValueError) as exc:
             raise ProbeError(f"{self.target.address} sent a malformed response: {exc}") from exc
 
@@ -285,6 +506,36 @@ async def walk(
     return values
 
 
+async def get(
+    target: SnmpTarget, oids: Sequence[Oid], *, timeout_s: float, retries: int
+) -> dict[Oid, SnmpValue]:
+    """GET ``oids`` (instances) in one request; objects the printer lacks are left out.
+
+    SNMPv1 answers a missing object with noSuchName for the whole request: that object
+    is dropped and the rest asked again (at most once per object).
+    """
+    if timeout_s <= 0 or retries < 0:
+        raise ValueError("timeout_s must be positive and retries not negative")
+    pending = [tuple(oid) for oid in oids]
+    values: dict[Oid, SnmpValue] = {}
+    if not pending:
+        return values
+    session = await _open_session(target, timeout_s=timeout_s, retries=retries)
+    while pending:
+        status, index, var_binds = await session.get(pending)
+        if status == _ErrorStatus.NO_SUCH_NAME and 0 < index <= len(pending):
+            del pending[index - 1]
+            continue
+        if status:
+            raise ProbeError(f"{target.address} answered error status {status} to a GET")
+        for oid, value in var_binds:
+            plain = _plain(value)
+            if plain is not None and oid in pending:
+                values[oid] = plain
+        return values
+    return values
+
+
 async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -> _Session:
     engine = _ENGINE.get()
     transport_class = Udp6TransportTarget if _is_ipv6(target.host) else UdpTransportTarget
@@ -297,8 +548,13 @@ async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -
         raise ProbeTimeout(f"could not resolve {target.host} in time") from None
     except (PySnmpError, OSError) as exc:
         raise ProbeError(f"cannot reach {target.address}: {exc}") from exc
-    auth = CommunityData(target.community, mpModel=_MP_MODEL[target.version])
-    return _Session(target, engine, auth, transport, timeout_s, retries)
+    if target.usm is not None:
+        auth = target.usm.auth_data()
+        context = ContextData(contextName=target.usm.context.encode())
+    else:
+        auth = CommunityData(target.community, mpModel=_MP_MODEL[target.version])
+        context = ContextData()
+    return _Session(target, engine, auth, context, transport, timeout_s, retries)
 
 
 async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid, SnmpValue]:
