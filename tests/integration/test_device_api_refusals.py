@@ -212,3 +212,18 @@ async def test_accepts_a_gzip_compressed_batch(center: Fixture) -> None:
     )
     assert (status, answer["accepted"]) == (201, 2)
     assert stored_reports(center.info) == 2
+
+
+async def test_refuses_text_with_a_nul_character_on_every_backend(center: Fixture) -> None:
+    report = a_report()
+    report["reading"]["model"] = "Acme\x00Laser"
+    status, answer = await post(
+        center.info.device_url + "/api/v1/reports",
+        center.agent_a,
+        json.dumps(report).encode(),
+    )
+    assert (status, answer) == (
+        422,
+        {"error": "reading.model: text must not contain NUL characters"},
+    )
+    assert stored_reports(center.info) == 0

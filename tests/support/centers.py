@@ -10,7 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,18 +104,27 @@ def remotecare(
 
 
 @contextlib.contextmanager
-def center_process(info: CenterInfo, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`remotecare center serve` in its own process, stopped (SIGTERM, then SIGKILL) on exit."""
+def center_process(
+    info: CenterInfo,
+    log: Path,
+    *,
+    global_args: Sequence[str] = (),
+    serve_args: Sequence[str] = (),
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`remotecare [global_args] center serve [serve_args]` in its own process, stopped
+    (SIGTERM, then SIGKILL) on exit."""
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "remotecare",
+                *global_args,
                 "center",
                 "serve",
                 "--home",
                 str(info.settings.home),
+                *serve_args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -55,9 +55,11 @@ __all__ = [
     "SUBTREES",
     "SYS_DESCR",
     "SYS_OBJECT_ID",
+    "LevelAssessment",
     "Oid",
     "SnmpValue",
     "Subtree",
+    "assess_level",
     "build_reading",
     "decode_error_state",
     "decode_text",
@@ -759,14 +761,18 @@ def _counters(values: Mapping[Oid, SnmpValue]) -> list[Counter]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Level:
+class LevelAssessment:
+    """What a level and max capacity say, by RFC 3805 rules: see :func:`assess_level`."""
+
     level: int | None
     max_capacity: int | None
     percent: float | None
     state: SupplyState
 
 
-def _assess_level(level: int | None, max_capacity: int | None, supply_class: SupplyClass) -> _Level:
+def assess_level(
+    level: int | None, max_capacity: int | None, supply_class: SupplyClass
+) -> LevelAssessment:
     """Apply RFC 3805 level semantics to one supply or tray.
 
     -1 (unlimited), -2 (unknown) and -3 (some remaining) stay named states with no level
@@ -778,23 +784,23 @@ def _assess_level(level: int | None, max_capacity: int | None, supply_class: Sup
     """
     capacity = max_capacity if max_capacity is not None and max_capacity >= 0 else None
     if level is None:
-        return _Level(None, capacity, None, SupplyState.UNKNOWN)
+        return LevelAssessment(None, capacity, None, SupplyState.UNKNOWN)
     if level < 0:
         special = _SPECIAL_STATES.get(level, SupplyState.UNKNOWN)
-        return _Level(None, capacity, None, special)
+        return LevelAssessment(None, capacity, None, special)
     receptacle = supply_class is SupplyClass.RECEPTACLE
     if not capacity:
         exhausted = SupplyState.FULL if receptacle else SupplyState.EMPTY
-        return _Level(
+        return LevelAssessment(
             level, capacity, None, exhausted if level == 0 else SupplyState.SOME_REMAINING
         )
     if level > capacity:
-        return _Level(level, capacity, None, SupplyState.UNKNOWN)
+        return LevelAssessment(level, capacity, None, SupplyState.UNKNOWN)
     if receptacle:
         full = (capacity - level) * FULL_PERCENT / capacity
-        return _Level(level, capacity, full, _receptacle_state(full))
+        return LevelAssessment(level, capacity, full, _receptacle_state(full))
     left = level * FULL_PERCENT / capacity
-    return _Level(level, capacity, left, _consumed_state(level, left))
+    return LevelAssessment(level, capacity, left, _consumed_state(level, left))
 
 
 def _receptacle_state(percent_full: float) -> SupplyState:
@@ -837,7 +843,7 @@ def _supply(
     description = decode_text(row[_PRT_SUPPLIES_DESCRIPTION]) or ""
     supply_type = _name(_SUPPLY_TYPE_NAMES, row[_PRT_SUPPLIES_TYPE]) or _infer_type(description)
     supply_class = _supply_class(_integer(row[_PRT_SUPPLIES_CLASS]), supply_type, description)
-    assessed = _assess_level(
+    assessed = assess_level(
         _integer(row[_PRT_SUPPLIES_LEVEL]), _integer(row[_PRT_SUPPLIES_MAX_CAPACITY]), supply_class
     )
     colorant = _integer(row[_PRT_SUPPLIES_COLORANT_INDEX])
@@ -916,7 +922,7 @@ def _trays(values: Mapping[Oid, SnmpValue]) -> list[Tray]:
     table = {column: _rows(values, column) for column in columns}
     trays = []
     for index in _row_indexes(values, columns):
-        assessed = _assess_level(
+        assessed = assess_level(
             _integer(table[_PRT_INPUT_CURRENT_LEVEL].get(index)),
             _integer(table[_PRT_INPUT_MAX_CAPACITY].get(index)),
             SupplyClass.CONSUMED,

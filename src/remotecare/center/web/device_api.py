@@ -84,7 +84,37 @@ async def _read_body(request: web.Request) -> bytes | web.Response:
             return refuse(400, str(exc))
     elif encoding != "identity":
         return refuse(415, f"unsupported content encoding {encoding!r}")
+    where = _nul_in_text(body)
+    if where is not None:
+        return refuse(422, f"{where}: text must not contain NUL characters")
     return body
+
+
+def _nul_in_text(body: bytes) -> str | None:
+    """Where the JSON body has a string with a NUL character, or None.
+
+    Nothing a printer says needs one (the agent strips SNMP's padding), and PostgreSQL
+    cannot store one in text or jsonb: refused alike on every backend.
+    """
+    if b"\\u0000" not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None  # not JSON: the parser says so
+    stack: list[tuple[str, object]] = [("body", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return where
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return where
+                stack.append((key if where == "body" else f"{where}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{i}", item) for i, item in enumerate(value))
+    return None
 
 
 def _parse(body: bytes, batch: bool) -> list[Report] | web.Response:
