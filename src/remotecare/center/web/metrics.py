@@ -100,7 +100,7 @@ class _EndpointStates(Collector):
             .group_by(state)
         )
         with self._engine.connect() as conn:
-            counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(query).tuples()}
+            counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(query)}
         family = GaugeMetricFamily(
             "remotecare_endpoints", "Enrolled endpoints by state", labels=["state"]
         )
