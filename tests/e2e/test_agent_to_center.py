@@ -7,9 +7,14 @@ read by hand from the .snmprec files with RFC 3805 / RFC 2790 at hand.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +60,11 @@ EXPECTED = {
             ("Yellow Toner", 50, 100, 50.0, "ok"),
         ],
     ),
-    # No prtGeneralSerialNumber: identity falls back to ifPhysAddress.1. The waste box says
-    # -3 (some remaining) with max -2 (unknown): a state, never a number.
+    # No prtGeneralSerialNumber: identity falls back to Kyocera's kcprtSerialNumber.1
+    # (1.3.6.1.4.1.1347.43.5.1.1.28.1). The waste box says -3 (some remaining) with max -2
+    # (unknown): a state, never a number.
     "utax_p-4532dn": Expected(
-        "mac:00:17:c8:94:5f:14",
+        "R9L0309954",
         427,
         "impressions",
         [
@@ -253,3 +259,56 @@ async def test_the_console_lists_devices_after_login(system: System) -> None:
     assert "Acme Ltd" in page
     assert re.search(r"271,871\s*<small>sheets</small>", page)
     assert "some remaining" in page
+
+
+def _listening_socket_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def test_the_running_agent_listens_on_no_port(system: System) -> None:
+    """Terms, article 6(3): the center never initiates access, so the agent accepts none."""
+    with system.info.read_engine().connect() as conn:
+        before = conn.execute(select(func.count()).select_from(reports)).scalar_one()
+    config = system.agent_home / "agent.toml"
+    original = config.read_text()
+    config.write_text("poll_interval_seconds = 2.0\n" + original)
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "remotecare", "agent", "run", "--home", str(system.agent_home)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        sockets_seen: set[str] = set()
+        while time.monotonic() < deadline:
+            sockets_seen |= _socket_inodes_of(agent.pid)
+            assert not sockets_seen & _listening_socket_inodes()
+            with system.info.read_engine().connect() as conn:
+                if conn.execute(select(func.count()).select_from(reports)).scalar_one() > before:
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the agent sent nothing within 60 s")
+        assert sockets_seen, "the agent was seen with no socket at all: the check saw nothing"
+    finally:
+        agent.terminate()
+        agent.wait(10)
+        config.write_text(original)
