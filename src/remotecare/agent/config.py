@@ -67,10 +67,16 @@ class AgentSettings:
     Usage (``agent.toml``)::
 
         poll_interval_seconds = 300
-        printers = ["snmp://public@192.0.2.10:161"]
+        printers = ["snmp://public@192.0.2.10:161",
+                    "snmpv3://monitor@192.0.2.11?auth=sha&priv=aes"]
+
+        [snmpv3.monitor]             # keys of SNMPv3 user "monitor", never in the URL
+        auth_key = "env:PRINTER_AUTH_KEY"   # or file:/path, or the passphrase itself
+        priv_key = "file:/etc/remotecare/priv.key"
     """
 
     printers: tuple[str, ...] = field(default=(), repr=False)  # URLs carry communities
+    snmpv3: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)  # user -> keys
     poll_interval_seconds: float = 300.0
     snmp_timeout_seconds: float = 2.0
     snmp_retries: int = 1
@@ -116,6 +122,12 @@ class AgentSettings:
         printers = data.pop("printers", [])
         if not isinstance(printers, list) or not all(isinstance(p, str) for p in printers):
             raise ConfigError(f"{path}: printers must be a list of URLs")
+        snmpv3 = data.get("snmpv3", {})
+        if not isinstance(snmpv3, dict) or not all(
+            isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())
+            for entry in snmpv3.values()
+        ):
+            raise ConfigError(f"{path}: [snmpv3.USER] tables hold auth_key and priv_key strings")
         try:
             settings = cls(printers=tuple(printers), **data)
         except TypeError as exc:

@@ -27,8 +27,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.poller import public_address
-from remotecare.agent.probes.snmp import SnmpTarget, parse_printer_url, walk
+from remotecare.agent.poller import printer_targets, public_address
+from remotecare.agent.probes.snmp import SnmpTarget, walk
 from remotecare.agent.uplink import ProxySettings, agent_tls_context, open_uplink
 from remotecare.errors import ProbeError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
@@ -132,8 +132,7 @@ def _check_configuration(ctx: _Context) -> None:
         ]
         if missing:
             raise RemoteCareError(f"missing {', '.join(missing)} in {paths.home}")
-        for url in settings.printers:
-            parse_printer_url(url)
+        printer_targets(settings)
     except RemoteCareError as exc:
         ctx.add(
             "configuration",
@@ -442,7 +441,7 @@ def _check_answer(ctx: _Context) -> None:
 async def _check_printers(ctx: _Context) -> None:
     assert ctx.settings is not None
     settings = ctx.settings
-    targets = [parse_printer_url(url) for url in settings.printers]
+    targets = printer_targets(settings)
     results = await asyncio.gather(*(_ask_printer(t, settings) for t in targets))
     for target, problem in zip(targets, results, strict=True):
         name = f"printer {public_address(target)}"

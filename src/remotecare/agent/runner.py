@@ -29,9 +29,8 @@ from remotecare.agent.diagnostics import (
     upload_bundles,
 )
 from remotecare.agent.outbox import Outbox
-from remotecare.agent.poller import poll_once
+from remotecare.agent.poller import poll_once, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
-from remotecare.agent.probes.snmp import parse_printer_url
 from remotecare.agent.schedule import Backoff, next_cycle_at, phase_of
 from remotecare.agent.state import AgentState
 from remotecare.agent.uplink import DrainResult, Uplink, drain, open_uplink
@@ -209,7 +208,7 @@ class Agent:
         if url is not None:
             settings = self.settings
             walked = await collect_walk(
-                parse_printer_url(url),
+                printer_targets(settings, [url])[0],
                 max_rows=settings.diagnostics_max_rows,
                 time_budget_s=settings.diagnostics_walk_seconds,
                 timeout_s=settings.snmp_timeout_seconds,

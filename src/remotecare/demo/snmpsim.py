@@ -16,12 +16,12 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from remotecare.errors import RemoteCareError
 
-__all__ = ["SnmpSimulator", "free_udp_port", "running_snmpsim"]
+__all__ = ["SnmpSimulator", "SnmpV3User", "free_udp_port", "running_snmpsim"]
 
 _READY_TIMEOUT_S = 20.0
 _STOP_TIMEOUT_S = 10.0
@@ -33,6 +33,30 @@ def free_udp_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpV3User:
+    """The one SNMPv3 user snmpsim accepts (protocol names as its --help lists them).
+
+    With v3, snmpsim picks the recording by *context name* (the file name without
+    ``.snmprec``), as it picks it by community with v1/v2c.
+    """
+
+    user: str
+    auth_key: str = field(repr=False)
+    priv_key: str = field(repr=False)
+    auth_proto: str = "SHA"
+    priv_proto: str = "AES"
+
+    def args(self) -> list[str]:
+        return [
+            f"--v3-user={self.user}",
+            f"--v3-auth-key={self.auth_key}",
+            f"--v3-auth-proto={self.auth_proto}",
+            f"--v3-priv-key={self.priv_key}",
+            f"--v3-priv-proto={self.priv_proto}",
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +112,17 @@ def running_snmpsim(
     ports: Sequence[int] | None = None,
     host: str = "127.0.0.1",
     log_file: Path | None = None,
+    v3_user: SnmpV3User | None = None,
 ) -> Iterator[SnmpSimulator]:
-    """Start snmpsim serving ``data_dir`` on ``ports``; stop it on exit, whatever happens."""
+    """Start snmpsim serving ``data_dir`` on ``ports``; stop it on exit, whatever happens.
+
+    ``v3_user`` adds one SNMPv3 user (v1/v2c communities keep working beside it).
+    """
     chosen = tuple(ports) if ports else (free_udp_port(),)
     with tempfile.TemporaryDirectory(prefix="remotecare-snmpsim-") as cache_dir:
         args = [_snmpsim_executable(), f"--data-dir={data_dir}", f"--cache-dir={cache_dir}"]
+        if v3_user is not None:
+            args = [args[0], "--v3-engine-id=auto", *v3_user.args(), *args[1:]]
         args += [f"--agent-udpv4-endpoint={host}:{port}" for port in chosen]
         env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
         log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115

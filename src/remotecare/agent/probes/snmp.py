@@ -81,6 +81,7 @@ __all__ = [
     "SnmpVersion",
     "UsmCredentials",
     "UsmKeys",
+    "check_usm_users",
     "close_engine",
     "get",
     "parse_printer_url",
@@ -214,6 +215,25 @@ def usm_users(table: Mapping[str, Mapping[str, str]]) -> dict[str, UsmKeys]:
             priv_key=_resolve_secret(entry.get("priv_key", ""), f"[snmpv3.{user}] priv_key"),
         )
     return users
+
+
+def check_usm_users(targets: Iterable[SnmpTarget]) -> None:
+    """Refuse one SNMPv3 user name with two different protocol pairs.
+
+    The process shares one SNMP engine, whose USM table holds one entry per user name:
+    two printers asking for ``monitor`` with SHA and with MD5 would overwrite each other.
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    for target in targets:
+        if target.usm is None:
+            continue
+        protocols = (target.usm.auth, target.usm.priv)
+        first = seen.setdefault(target.usm.user, protocols)
+        if first != protocols:
+            raise ConfigError(
+                f"SNMPv3 user {target.usm.user!r} is used with auth/priv {first[0]}/{first[1]} "
+                f"and {protocols[0]}/{protocols[1]}: use one pair per user name"
+            )
 
 
 def _resolve_secret(value: str, name: str) -> str:
