@@ -14,11 +14,14 @@ from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.diagnostics import RecentLogs
 from remotecare.agent.doctor import diagnose, healthy, render
 from remotecare.agent.enroll import enroll as enroll_agent
-from remotecare.agent.poller import poll_once
+from remotecare.agent.poller import poll_once, printer_targets, public_address
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
+from remotecare.agent.probe_view import render_reading
+from remotecare.agent.probes.reader import read_printer
+from remotecare.agent.probes.snmp import SnmpTarget, close_engine
 from remotecare.agent.runner import run_agent, run_cycle
 from remotecare.errors import RemoteCareError
-from remotecare.protocol.messages import ReportBatch
+from remotecare.protocol.messages import PrinterReading, ReportBatch
 
 __all__ = ["agent"]
 
@@ -128,3 +131,43 @@ def show_payload(home: Path) -> None:
     reports = asyncio.run(poll_once(settings))
     batch = ReportBatch(reports=[privacy.report(r) for r in reports])
     click.echo(batch.model_dump_json(indent=2, exclude_none=True))
+
+
+@agent.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the reading as JSON.")
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="REMOTECARE_AGENT_HOME",
+    default=None,
+    help="Agent home whose agent.toml gives SNMPv3 keys, timeout and retries (optional).",
+)
+def probe(url: str, as_json: bool, home: Path | None) -> None:
+    """Read one printer now and print everything the agent reads from it.
+
+    URL is a printer address as in agent.toml (snmp://COMMUNITY@HOST[:PORT],
+    snmpv3://USER@HOST?auth=sha&priv=aes ...). This is the reading as read, before
+    pseudonymization; nothing is sent (`show-payload` shows what would leave the site).
+    """
+    try:
+        settings = AgentSettings()
+        if home is not None:
+            settings = AgentSettings.load(AgentPaths(home.resolve()).config)
+        [target] = printer_targets(settings, [url])
+        reading = asyncio.run(_probe(target, settings))
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(reading.model_dump_json(indent=2))
+    else:
+        click.echo(render_reading(reading, address=public_address(target)))
+
+
+async def _probe(target: SnmpTarget, settings: AgentSettings) -> PrinterReading:
+    try:
+        return await read_printer(
+            target, timeout_s=settings.snmp_timeout_seconds, retries=settings.snmp_retries
+        )
+    finally:
+        close_engine()

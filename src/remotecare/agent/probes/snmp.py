@@ -582,11 +582,13 @@ async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid
     cursor, repetitions, seen = root, _BULK_REPETITIONS, 0
     while True:
         status, var_binds = await session.fetch(cursor, repetitions)
-        if status == _ErrorStatus.TOO_BIG and repetitions > 1:
-            repetitions //= 2
-            continue
         if status == _ErrorStatus.NO_SUCH_NAME and session.target.version == "1":
             return values
+        if status and repetitions > 1:
+            # tooBig, or a broken object somewhere in the repetitions (genErr): ask for
+            # fewer, so the rows before a broken one are still read.
+            repetitions //= 2
+            continue
         if status:
             raise ProbeError(
                 f"{session.target.address} answered error status {status} "
