@@ -110,10 +110,19 @@ class Outbox:
         return [QueuedReport(seq, rid, body) for seq, rid, body in rows]
 
     def remove(self, seqs: Sequence[int]) -> None:
-        """Forget reports the center has acknowledged."""
+        """Forget reports the center has acknowledged.
+
+        Without a flush to disk of its own: should a power cut undo the removal, the
+        reports go again and the center answers them as duplicates (idempotent by
+        report_id). Queuing stays fully synchronous: a reading must survive.
+        """
         try:
-            with self._transaction():
-                self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._transaction():
+                    self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
             raise _storage_error(self._path, exc, "update") from exc
 
