@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from remotecare.errors import ConfigError
+from remotecare.protocol.messages import MAX_BATCH_REPORTS
 
 __all__ = ["AgentIdentity", "AgentPaths", "AgentSettings"]
 
@@ -80,6 +82,7 @@ class AgentSettings:
     poll_interval_seconds: float = 300.0
     snmp_timeout_seconds: float = 2.0
     snmp_retries: int = 1
+    ipp_timeout_seconds: float = 5.0  # one Get-Printer-Attributes, connect to last byte
     max_concurrent_polls: int = 32
     http_timeout_seconds: float = 30.0
     batch_size: int = 200
@@ -132,12 +135,16 @@ class AgentSettings:
             settings = cls(printers=tuple(printers), **data)
         except TypeError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
+        if settings.snmp_timeout_seconds <= 0 or settings.ipp_timeout_seconds <= 0:
+            raise ConfigError(f"{path}: snmp and ipp timeouts must be positive")
         if settings.poll_interval_seconds < 1 or settings.max_concurrent_polls < 1:
             raise ConfigError(f"{path}: poll interval and concurrency must be positive")
         if not 0 < settings.retry_min_seconds <= settings.retry_max_seconds:
             raise ConfigError(f"{path}: need 0 < retry_min_seconds <= retry_max_seconds")
         if settings.outbox_max_reports < 1 or settings.bundle_chunk_bytes < 1024:
             raise ConfigError(f"{path}: outbox_max_reports and bundle_chunk_bytes are too small")
+        if not 1 <= settings.batch_size <= MAX_BATCH_REPORTS:
+            raise ConfigError(f"{path}: batch_size must be between 1 and {MAX_BATCH_REPORTS}")
         if settings.proxy_url and not settings.proxy_url.startswith(("http://", "https://")):
             raise ConfigError(f"{path}: proxy_url must be http://HOST:PORT")
         if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
@@ -145,16 +152,56 @@ class AgentSettings:
         return settings
 
     def save(self, path: Path) -> None:
+        """Write every setting that differs from its default (the main three always), the
+        printers and the ``[snmpv3.USER]`` tables, so that loading gives these settings back.
+
+        The file is created 0600 before anything is written (printer URLs carry SNMP
+        communities) and replaces the old one in one rename. Comments are not kept.
+        """
+        defaults = AgentSettings()
         lines = [
-            f"poll_interval_seconds = {self.poll_interval_seconds}",
-            f"snmp_timeout_seconds = {self.snmp_timeout_seconds}",
-            f"snmp_retries = {self.snmp_retries}",
-            "printers = [",
-            *[f"  {json.dumps(p)}," for p in self.printers],
-            "]",
+            f"{name} = {_toml_value(getattr(self, name))}"
+            for name in self.__dataclass_fields__
+            if name not in _TABLES
+            and (name in _ALWAYS_WRITTEN or getattr(self, name) != getattr(defaults, name))
         ]
-        path.write_text("\n".join(lines) + "\n")
-        os.chmod(path, 0o600)  # printer URLs carry SNMP communities
+        lines += ["printers = [", *[f"  {json.dumps(p)}," for p in self.printers], "]"]
+        for user, keys in sorted(self.snmpv3.items()):
+            lines += ["", f"[snmpv3.{_toml_key(user)}]"]
+            lines += [f"{_toml_key(key)} = {json.dumps(value)}" for key, value in keys.items()]
+        _write_private(path, "\n".join(lines) + "\n")
+
+
+_TABLES: Final = frozenset({"printers", "snmpv3"})
+_ALWAYS_WRITTEN: Final = frozenset(
+    {"poll_interval_seconds", "snmp_timeout_seconds", "snmp_retries"}
+)
+_BARE_KEY: Final = re.compile(r"^[A-Za-z0-9_-]+$")
+_PRIVATE_MODE: Final = 0o600
+
+
+def _toml_value(value: object) -> str:
+    """A TOML value for a setting: booleans, numbers, or a (JSON-escaped) basic string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600 from the start, replacing it atomically."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_MODE)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+    os.chmod(path, _PRIVATE_MODE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,9 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.poller import printer_targets, public_address
-from remotecare.agent.probes.snmp import SnmpTarget, walk
+from remotecare.agent.poller import PrinterTarget, printer_targets, public_address
+from remotecare.agent.probes.ipp import IppTarget, get_printer_attributes
+from remotecare.agent.probes.snmp import walk
 from remotecare.agent.uplink import ProxySettings, agent_tls_context, open_uplink
 from remotecare.errors import ProbeError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
@@ -446,7 +447,8 @@ async def _check_printers(ctx: _Context) -> None:
     for target, problem in zip(targets, results, strict=True):
         name = f"printer {public_address(target)}"
         if problem is None:
-            ctx.add(name, Outcome.OK, "answers SNMP (sysDescr)")
+            answered = "IPP (printer-state)" if isinstance(target, IppTarget) else "SNMP (sysDescr)"
+            ctx.add(name, Outcome.OK, f"answers {answered}")
         else:
             ctx.add(
                 name,
@@ -458,7 +460,15 @@ async def _check_printers(ctx: _Context) -> None:
             )
 
 
-async def _ask_printer(target: SnmpTarget, settings: AgentSettings) -> str | None:
+async def _ask_printer(target: PrinterTarget, settings: AgentSettings) -> str | None:
+    if isinstance(target, IppTarget):
+        try:
+            await get_printer_attributes(
+                target, timeout_s=settings.ipp_timeout_seconds, requested=("printer-state",)
+            )
+        except ProbeError as exc:
+            return str(exc)
+        return None
     try:
         values = await walk(
             target,

@@ -1,5 +1,9 @@
 """One poll cycle: read every configured printer (a bounded number at a time) and turn
-each outcome, answered or not, into a report."""
+each outcome, answered or not, into a report.
+
+A printer's URL scheme picks the protocol: ``snmp://``, ``snmp+v1://`` and ``snmpv3://``
+read the Printer-MIB over SNMP, ``ipp://`` and ``ipps://`` ask Get-Printer-Attributes over
+IPP; both give the same :class:`PrinterReading`."""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from remotecare.agent.config import AgentSettings
+from remotecare.agent.ipp_attributes import build_reading as build_ipp_reading
+from remotecare.agent.probes.ipp import (
+    IPP_SCHEMES,
+    IppTarget,
+    get_printer_attributes,
+    parse_ipp_url,
+)
 from remotecare.agent.probes.reader import read_printer
 from remotecare.agent.probes.snmp import (
     SnmpTarget,
@@ -18,35 +29,63 @@ from remotecare.agent.probes.snmp import (
     usm_users,
 )
 from remotecare.errors import ProbeError
-from remotecare.protocol.messages import Report
+from remotecare.protocol.messages import PrinterReading, Report
 
-__all__ = ["poll_once", "printer_targets", "public_address"]
+__all__ = ["PrinterTarget", "poll_once", "printer_targets", "public_address", "read_any"]
 
 logger = logging.getLogger(__name__)
 
 
-def public_address(target: SnmpTarget) -> str:
-    """The printer's address as it may leave the site: no community string."""
+PrinterTarget = SnmpTarget | IppTarget
+
+
+def public_address(target: PrinterTarget) -> str:
+    """The printer's address as it may leave the site: no community, user or key.
+
+    IPP URLs cannot carry credentials (:func:`parse_ipp_url` refuses them), so an IPP
+    printer's address is its printer-uri.
+    """
+    if isinstance(target, IppTarget):
+        return target.printer_uri
     host = f"[{target.host}]" if ":" in target.host else target.host
     return f"snmp://{host}:{target.port}"
 
 
 def printer_targets(
     settings: AgentSettings, printer_urls: Sequence[str] | None = None
-) -> list[SnmpTarget]:
-    """Parse the printer URLs, SNMPv3 ones with their users' keys from ``[snmpv3.USER]``."""
+) -> list[PrinterTarget]:
+    """Parse the printer URLs by scheme; SNMPv3 ones get their users' keys (``[snmpv3.USER]``)."""
     users = usm_users(settings.snmpv3)
-    targets = [parse_printer_url(url, users) for url in (printer_urls or settings.printers)]
-    check_usm_users(targets)
+    targets: list[PrinterTarget] = [
+        parse_ipp_url(url) if _scheme(url) in IPP_SCHEMES else parse_printer_url(url, users)
+        for url in (printer_urls or settings.printers)
+    ]
+    check_usm_users([target for target in targets if isinstance(target, SnmpTarget)])
     return targets
 
 
-async def _poll_one(target: SnmpTarget, settings: AgentSettings, gate: asyncio.Semaphore) -> Report:
+def _scheme(url: str) -> str:
+    return url.strip().partition("://")[0].lower()
+
+
+async def read_any(target: PrinterTarget | str, settings: AgentSettings) -> PrinterReading:
+    """Read one printer by the protocol its URL names, with the timeouts from ``settings``."""
+    if isinstance(target, str):
+        [target] = printer_targets(settings, [target])
+    if isinstance(target, IppTarget):
+        attributes = await get_printer_attributes(target, timeout_s=settings.ipp_timeout_seconds)
+        return build_ipp_reading(attributes)
+    return await read_printer(
+        target, timeout_s=settings.snmp_timeout_seconds, retries=settings.snmp_retries
+    )
+
+
+async def _poll_one(
+    target: PrinterTarget, settings: AgentSettings, gate: asyncio.Semaphore
+) -> Report:
     async with gate:
         try:
-            reading = await read_printer(
-                target, timeout_s=settings.snmp_timeout_seconds, retries=settings.snmp_retries
-            )
+            reading = await read_any(target, settings)
         except ProbeError as exc:
             logger.warning("printer %s not read: %s", public_address(target), exc)
             return Report(

@@ -31,6 +31,7 @@ from remotecare.agent.diagnostics import (
 from remotecare.agent.outbox import Outbox
 from remotecare.agent.poller import poll_once, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
+from remotecare.agent.probes.snmp import SnmpTarget
 from remotecare.agent.schedule import Backoff, next_cycle_at, phase_of
 from remotecare.agent.state import AgentState
 from remotecare.agent.uplink import DrainResult, Uplink, drain, open_uplink
@@ -205,10 +206,11 @@ class Agent:
         url = None if wanted.serial is None else self._printer_urls.get(wanted.serial)
         if wanted.serial is not None and url is None:
             raise RemoteCareError(f"printer {wanted.serial} is not read by this agent")
-        if url is not None:
+        target = None if url is None else printer_targets(self.settings, [url])[0]
+        if isinstance(target, SnmpTarget):  # an IPP printer has no MIB to walk: logs only
             settings = self.settings
             walked = await collect_walk(
-                printer_targets(settings, [url])[0],
+                target,
                 max_rows=settings.diagnostics_max_rows,
                 time_budget_s=settings.diagnostics_walk_seconds,
                 timeout_s=settings.snmp_timeout_seconds,
