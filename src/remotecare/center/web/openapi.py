@@ -113,6 +113,17 @@ _OPERATIONS: dict[tuple[str, str], _Operation] = {
     ("get", OPENAPI_PATH): _Operation("This document", None, {200: ("OpenAPI 3.1", None)}),
 }
 
+
+def _generic(method: str, path: str) -> _Operation:
+    """A route this module has no description for: listed, with every answer it may give."""
+    return _Operation(
+        f"{method.upper()} {path}",
+        None,
+        {200: ("Done", None), 201: ("Created", None), 204: ("Done, no content", None)},
+        tuple(sorted(_REFUSAL_TEXT)),
+    )
+
+
 _MODELS: list[type[BaseModel]] = [
     ErrorBody,
     Report,
@@ -184,9 +195,7 @@ def build_openapi(
                 routes.append((method, path))
     paths: dict[str, dict[str, Any]] = {}
     for method, path in routes:
-        spec = _OPERATIONS.get(
-            (method, path), _Operation(f"{method.upper()} {path}", None, {200: ("Done", None)})
-        )
+        spec = _OPERATIONS.get((method, path)) or _generic(method, path)
         paths.setdefault(path, {})[method] = _operation(spec, names, path)
     document: dict[str, Any] = {
         "openapi": "3.1.0",
