@@ -14,11 +14,16 @@ from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.diagnostics import RecentLogs
 from remotecare.agent.doctor import diagnose, healthy, render
 from remotecare.agent.enroll import enroll as enroll_agent
-from remotecare.agent.poller import poll_once, printer_targets, public_address
+from remotecare.agent.poller import (
+    PrinterTarget,
+    poll_once,
+    printer_targets,
+    public_address,
+    read_any,
+)
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.probe_view import render_reading
-from remotecare.agent.probes.reader import read_printer
-from remotecare.agent.probes.snmp import SnmpTarget, close_engine
+from remotecare.agent.probes.snmp import close_engine
 from remotecare.agent.runner import run_agent, run_cycle
 from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import PrinterReading, ReportBatch
@@ -164,10 +169,8 @@ def probe(url: str, as_json: bool, home: Path | None) -> None:
         click.echo(render_reading(reading, address=public_address(target)))
 
 
-async def _probe(target: SnmpTarget, settings: AgentSettings) -> PrinterReading:
+async def _probe(target: PrinterTarget, settings: AgentSettings) -> PrinterReading:
     try:
-        return await read_printer(
-            target, timeout_s=settings.snmp_timeout_seconds, retries=settings.snmp_retries
-        )
+        return await read_any(target, settings)
     finally:
         close_engine()
