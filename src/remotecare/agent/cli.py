@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
+import time
 from pathlib import Path
 
 import click
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.diagnostics import RecentLogs
+from remotecare.agent.discovery import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE_PPS,
+    DEFAULT_SNMP_PORT,
+    MDNS_LISTEN_SECONDS,
+    FoundPrinter,
+    ScanProgress,
+    browse_ipp,
+    merge_printers,
+    scan_network,
+)
 from remotecare.agent.doctor import diagnose, healthy, render
 from remotecare.agent.enroll import enroll as enroll_agent
 from remotecare.agent.poller import (
@@ -174,3 +187,110 @@ async def _probe(target: PrinterTarget, settings: AgentSettings) -> PrinterReadi
         return await read_any(target, settings)
     finally:
         close_engine()
+
+
+_PROGRESS_EVERY_S = 0.5
+
+
+@agent.command()
+@click.argument("network")
+@_HOME
+@click.option("--community", default="public", show_default=True, help="SNMP v2c community.")
+@click.option("--port", default=DEFAULT_SNMP_PORT, show_default=True, help="SNMP port.")
+@click.option(
+    "--rate",
+    default=DEFAULT_RATE_PPS,
+    show_default=True,
+    type=float,
+    help="SNMP packets per second at most (retries included).",
+)
+@click.option(
+    "--concurrency",
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="SNMP requests waiting for an answer at most.",
+)
+@click.option("--mdns", is_flag=True, help="Also look for IPP printers announced over mDNS.")
+@click.option("--yes", is_flag=True, help="Add the printers found without asking.")
+def discover(
+    network: str,
+    home: Path,
+    community: str,
+    port: int,
+    rate: float,
+    concurrency: int,
+    mdns: bool,
+    yes: bool,
+) -> None:
+    """Find printers in NETWORK (CIDR, at most a /16) and offer to add them to agent.toml.
+
+    Each address gets one SNMP GET (sysDescr and the Printer-MIB), at most --rate packets
+    a second; progress goes to stderr. The community is written into agent.toml (mode
+    0600) with the printers' addresses, and shown nowhere.
+    """
+    paths = AgentPaths(home.resolve())
+    try:
+        settings = AgentSettings.load(paths.config)
+        found = asyncio.run(_discover(network, settings, community, port, rate, concurrency, mdns))
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    printers, added = merge_printers(settings.printers, [p.url for p in found])
+    if not found:
+        click.echo("no printers found")
+        return
+    new = set(added)
+    for printer in found:
+        known = "" if printer.url in new else "  (already in agent.toml)"
+        click.echo(
+            f"{printer.protocol:<5} {printer.address:<24} {printer.model or '-'}  "
+            f"serial {printer.serial or '-'}{known}"
+        )
+    if not added:
+        click.echo(f"every printer found is already in {paths.config}")
+        return
+    if not yes and not click.confirm(f"add {len(added)} printer(s) to {paths.config}?"):
+        click.echo("nothing added")
+        return
+    paths.home.mkdir(parents=True, exist_ok=True)
+    dataclasses.replace(settings, printers=printers).save(paths.config)
+    click.echo(f"added {len(added)} printer(s) to {paths.config}")
+
+
+async def _discover(
+    network: str,
+    settings: AgentSettings,
+    community: str,
+    port: int,
+    rate: float,
+    concurrency: int,
+    mdns: bool,
+) -> list[FoundPrinter]:
+    last_shown = 0.0
+
+    def show(progress: ScanProgress) -> None:
+        nonlocal last_shown
+        now = time.monotonic()
+        if progress.scanned == progress.total or now - last_shown >= _PROGRESS_EVERY_S:
+            last_shown = now
+            click.echo(str(progress), err=True)
+
+    try:
+        result = await scan_network(
+            network,
+            community=community,
+            port=port,
+            rate_pps=rate,
+            concurrency=concurrency,
+            timeout_s=settings.snmp_timeout_seconds,
+            retries=settings.snmp_retries,
+            progress=show,
+        )
+    finally:
+        close_engine()
+    click.echo(f"{result.packets} SNMP packets in {result.elapsed_s:.1f} s", err=True)
+    found = list(result.printers)
+    if mdns:
+        seen = {printer.host for printer in found}
+        announced = await browse_ipp(MDNS_LISTEN_SECONDS)
+        found += [printer for printer in announced if printer.host not in seen]
+    return found

@@ -620,6 +620,8 @@ async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid
 
 def _plain(value: Any) -> SnmpValue | None:
     """Convert a pysnmp value to int, bytes or dotted str; None for "no value" markers."""
+    if isinstance(value, univ.Null):  # noSuchObject/noSuchInstance: Null is an OctetString
+        return None
     if isinstance(value, univ.Integer):
         return int(value)
     if isinstance(value, univ.OctetString):
