@@ -221,16 +221,19 @@ async def test_a_broken_object_fails_only_its_table_and_invents_nothing(
     assert "error status 5" in reason  # genErr
 
 
-def _request_oid(datagram: bytes) -> tuple[int, ...]:
-    """The first variable's OID of an SNMP v2c request."""
+def _request_oids(datagram: bytes) -> list[tuple[int, ...]]:
+    """The variables' OIDs of an SNMP v2c request."""
     v2c = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
     message, _ = decoder.decode(datagram, asn1Spec=v2c.Message())
-    oid, _value = v2c.apiPDU.get_varbinds(v2c.apiMessage.get_pdu(message))[0]
-    return tuple(oid)
+    return [tuple(oid) for oid, _ in v2c.apiPDU.get_varbinds(v2c.apiMessage.get_pdu(message))]
 
 
 class _DroppingProxy(asyncio.DatagramProtocol):
-    """Forwards requests to snmpsim, except those that ask inside ``drop``: no answer."""
+    """Forwards requests to snmpsim, except any that asks inside ``drop``: no answer.
+
+    Like an agent that hangs on one table: the side-by-side GETBULK, which carries a
+    cursor in every table, gets no answer either.
+    """
 
     def __init__(self, upstream: tuple[str, int], drop: tuple[int, ...]) -> None:
         self.upstream = upstream
@@ -241,7 +244,7 @@ class _DroppingProxy(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if _request_oid(data)[: len(self.drop)] == self.drop:
+        if any(oid[: len(self.drop)] == self.drop for oid in _request_oids(data)):
             return
         asyncio.get_running_loop().create_task(self._forward(data, addr))
 

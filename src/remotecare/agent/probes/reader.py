@@ -4,14 +4,17 @@ Usage::
 
     reading = await read_printer(parse_printer_url("snmp://public@192.0.2.10"), timeout_s=2.0)
 
-First one GET asks for sysDescr.0 and sysObjectID.0: a printer that does not answer it is
-reported as not answering at all (:class:`ProbeTimeout`) without waiting for every other
-subtree to time out, and one that refuses our SNMPv3 credentials fails at once
-(:class:`SnmpAuthError`). sysObjectID and sysDescr select a vendor profile
-(:mod:`remotecare.agent.vendor_profiles`); its private objects are fetched with one GET
-while the other subtrees are walked, a few requests at a time. A subtree that fails is
-named in the reading's ``partial_reason``. A printer whose every subtree fails, or which
-answers with nothing that identifies it, raises :class:`ProbeError`.
+With SNMP v2c and v3, one GETBULK after another carries a cursor for every subtree not yet
+read to its end, plus sysDescr and sysObjectID in the first one (:func:`bulk_read`): two
+or three round trips per printer. Whatever that leaves unread (an error status, a timeout;
+always with SNMPv1) is read the careful way: one GET of sysDescr.0 and sysObjectID.0,
+then one walk per subtree, a few at a time, so that a failing subtree is named in the
+reading's ``partial_reason``. A printer that does not answer that GET is reported as not
+answering at all (:class:`ProbeTimeout`), one that refuses our SNMPv3 credentials fails at
+once (:class:`SnmpAuthError`). sysObjectID and sysDescr select a vendor profile
+(:mod:`remotecare.agent.vendor_profiles`) whose private objects are fetched with one GET.
+A printer whose every subtree fails, or which answers with nothing that identifies it,
+raises :class:`ProbeError`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from remotecare.agent.probes.snmp import (
     SnmpAuthError,
     SnmpTarget,
     SnmpValue,
+    bulk_read,
     get,
     walk,
 )
@@ -59,30 +63,51 @@ async def read_printer(
     """
     values: dict[Oid, SnmpValue] = {}
     failed: dict[str, str] = {}
-    try:
-        values.update(
-            await get(
-                target, [_SYS_DESCR_0, _SYS_OBJECT_ID_0], timeout_s=timeout_s, retries=retries
-            )
+    walked = [subtree for subtree in printer_mib.SUBTREES if subtree not in _IDENTIFYING]
+    remaining = walked
+    if target.version != "1":
+        bulk = await bulk_read(
+            target,
+            [subtree.oid for subtree in _IDENTIFYING],
+            [subtree.oid for subtree in walked],
+            timeout_s=timeout_s,
+            retries=retries,
         )
-    except ProbeTimeout as exc:
-        budget = timeout_s * (retries + 1)
-        raise ProbeTimeout(
-            f"printer did not answer SNMP at {target.address} within {budget:g} s"
-        ) from exc
-    except SnmpAuthError:
-        raise
-    except ProbeError as exc:
-        failed[printer_mib.SYS_DESCR.name] = str(exc)
+        values.update(bulk.scalars)
+        remaining = [subtree for subtree in walked if subtree.oid not in bulk.finished]
+        # Rows of a subtree left unfinished are dropped: its own walk reads it again, or
+        # names it as failed, and half a table must not pass for the whole one.
+        values.update(
+            (oid, value)
+            for oid, value in bulk.values.items()
+            if not any(oid[: len(s.oid)] == s.oid for s in remaining)
+        )
+        if bulk.error is not None:
+            logger.info("bulk read of %s stopped: %s", target.address, bulk.error)
+    if not any(oid in values for oid in (_SYS_DESCR_0, _SYS_OBJECT_ID_0)):
+        try:
+            values.update(
+                await get(
+                    target, [_SYS_DESCR_0, _SYS_OBJECT_ID_0], timeout_s=timeout_s, retries=retries
+                )
+            )
+        except ProbeTimeout as exc:
+            budget = timeout_s * (retries + 1)
+            raise ProbeTimeout(
+                f"printer did not answer SNMP at {target.address} within {budget:g} s"
+            ) from exc
+        except SnmpAuthError:
+            raise
+        except ProbeError as exc:
+            failed[printer_mib.SYS_DESCR.name] = str(exc)
     profile = select_profile(
         packaged_profiles() if profiles is None else profiles,
         _text(values.get(_SYS_OBJECT_ID_0)),
         _text(values.get(_SYS_DESCR_0)),
     )
-    walked = [subtree for subtree in printer_mib.SUBTREES if subtree not in _IDENTIFYING]
     gate = asyncio.Semaphore(MAX_CONCURRENT_WALKS)
     jobs: list[tuple[str, Callable[[], Awaitable[dict[Oid, SnmpValue]]]]] = [
-        (subtree.name, _walker(target, subtree.oid, timeout_s, retries)) for subtree in walked
+        (subtree.name, _walker(target, subtree.oid, timeout_s, retries)) for subtree in remaining
     ]
     wanted = [oid for oid in (profile.oids if profile else ()) if oid not in values]
     if profile is not None and wanted:

@@ -17,10 +17,14 @@ INTEGER, Counter32/64, Gauge32 and TimeTicks; ``bytes`` for OCTET STRING (and Ip
 Opaque, BITS); ``str`` in dotted form for OBJECT IDENTIFIER. Every pysnmp failure is
 translated here, once, into :class:`ProbeError` or :class:`ProbeTimeout`.
 
+SNMP v1 and v2c go through pysnmp's lean "v1arch" dispatcher: plain OIDs, no MIB
+lookups and no per-printer rows in an engine's configuration tables, so memory does not
+grow with the number of printers. SNMPv3 needs the USM of a full ``SnmpEngine``.
 Creating an ``SnmpEngine`` (and its MIB view) is slow, so one engine is shared by every
-walk of the process. pysnmp binds an engine to the event loop it first ran on, so the
-engine is replaced when a different loop asks for it (tests run one loop per test); the
-agent runs a single loop. Not thread-safe: use it from one event loop at a time.
+SNMPv3 walk of the process, as one dispatcher is by every v1/v2c walk. pysnmp binds
+them to the event loop they first ran on, so they are replaced when a different loop
+asks for them (tests run one loop per test); the agent runs a single loop. Not
+thread-safe: use it from one event loop at a time.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pyasn1.type import univ
 from pysnmp.error import PySnmpError
+from pysnmp.hlapi.v1arch.asyncio import CommunityData as V1CommunityData
+from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
+from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget as V1Udp6TransportTarget
+from pysnmp.hlapi.v1arch.asyncio import UdpTransportTarget as V1UdpTransportTarget
+from pysnmp.hlapi.v1arch.asyncio import bulk_cmd as v1_bulk_cmd
+from pysnmp.hlapi.v1arch.asyncio import get_cmd as v1_get_cmd
+from pysnmp.hlapi.v1arch.asyncio import next_cmd as v1_next_cmd
 from pysnmp.hlapi.v3arch.asyncio import (
     USM_AUTH_HMAC96_MD5,
     USM_AUTH_HMAC96_SHA,
@@ -52,7 +63,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
     USM_PRIV_CFB192_AES,
     USM_PRIV_CFB256_AES,
     USM_PRIV_NONE,
-    CommunityData,
     ContextData,
     ObjectIdentity,
     ObjectType,
@@ -71,9 +81,11 @@ from remotecare.errors import ConfigError, ProbeError, ProbeTimeout
 
 __all__ = [
     "AUTH_PROTOCOLS",
+    "BULK_MAX_VARBINDS",
     "DEFAULT_PORT",
     "MAX_ROWS_PER_SUBTREE",
     "PRIV_PROTOCOLS",
+    "BulkRead",
     "Oid",
     "SnmpAuthError",
     "SnmpTarget",
@@ -81,6 +93,7 @@ __all__ = [
     "SnmpVersion",
     "UsmCredentials",
     "UsmKeys",
+    "bulk_read",
     "check_usm_users",
     "close_engine",
     "get",
@@ -99,6 +112,7 @@ DEFAULT_PORT: Final = 161
 MAX_ROWS_PER_SUBTREE: Final = 5000  # varbinds; a printer table larger than this is broken
 _MAX_PORT: Final = 65535
 _BULK_REPETITIONS: Final = 25
+BULK_MAX_VARBINDS: Final = 60  # per GETBULK response of bulk_read: about 2-4 KB
 _TIMER_SLACK_S: Final = 0.5  # pysnmp checks its timeouts on a 0.1 s timer
 _URL_FORM: Final = (
     "snmp://COMMUNITY@HOST[:PORT] (or snmp+v1://...) or "
@@ -395,34 +409,50 @@ def _is_ipv6(host: str) -> bool:
 
 
 class _SharedEngine:
-    """Hold the process's one ``SnmpEngine``, replaced only when the event loop changes."""
+    """Hold the process's one ``SnmpEngine`` (v3) and one ``SnmpDispatcher`` (v1/v2c),
+    replaced only when the event loop changes."""
 
     def __init__(self) -> None:
         self._engine: Any = None
+        self._dispatcher: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def get(self) -> Any:
+    def _check_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._engine is None or self._loop is not loop:
+        if self._loop is not loop:
             self.close()
-            self._engine = SnmpEngine()
             self._loop = loop
+
+    def get(self) -> Any:
+        self._check_loop()
+        if self._engine is None:
+            self._engine = SnmpEngine()
         return self._engine
 
+    def dispatcher(self) -> Any:
+        self._check_loop()
+        if self._dispatcher is None:
+            self._dispatcher = SnmpDispatcher()
+        return self._dispatcher
+
     def close(self) -> None:
-        engine, self._engine, self._loop = self._engine, None, None
+        engine, dispatcher = self._engine, self._dispatcher
+        self._engine, self._dispatcher, self._loop = None, None, None
+        # Closing sockets of an event loop that is already closed raises; they are
+        # released with the loop anyway.
         if engine is not None:
-            # Closing sockets of an event loop that is already closed raises; they are
-            # released with the loop anyway.
             with contextlib.suppress(RuntimeError, PySnmpError, OSError):
                 engine.close_dispatcher()
+        if dispatcher is not None:
+            with contextlib.suppress(RuntimeError, PySnmpError, OSError):
+                dispatcher.close()
 
 
 _ENGINE = _SharedEngine()
 
 
 def close_engine() -> None:
-    """Release the shared SNMP engine and its sockets (at agent shutdown)."""
+    """Release the shared SNMP engine, dispatcher and their sockets (at agent shutdown)."""
     _ENGINE.close()
 
 
@@ -439,11 +469,33 @@ class _Session:
     retries: int
 
     @property
+    def lean(self) -> bool:
+        """v1/v2c through the v1arch dispatcher (``engine`` is then the dispatcher)."""
+        return self.target.usm is None
+
+    @property
     def budget_s(self) -> float:
         return self.timeout_s * (self.retries + 1)
 
     async def fetch(self, cursor: Oid, repetitions: int) -> tuple[int, list[tuple[Oid, Any]]]:
         """Send one GETBULK (v2c, v3) or GETNEXT (v1) after ``cursor``: (status, varbinds)."""
+        if self.lean:
+            if self.target.version == "1":
+                command = v1_next_cmd(
+                    self.engine, self.auth, self.transport, _null(cursor), lookupMib=False
+                )
+            else:
+                command = v1_bulk_cmd(
+                    self.engine,
+                    self.auth,
+                    self.transport,
+                    0,
+                    repetitions,
+                    _null(cursor),
+                    lookupMib=False,
+                )
+            status, _index, var_binds = await self._send(command)
+            return status, var_binds
         request = ObjectType(ObjectIdentity(_dotted(cursor)))
         if self.target.version == "1":
             command = next_cmd(
@@ -463,8 +515,49 @@ class _Session:
         status, _index, var_binds = await self._send(command)
         return status, var_binds
 
+    async def bulk(
+        self, scalars: Sequence[Oid], cursors: Sequence[Oid], repetitions: int
+    ) -> tuple[int, list[tuple[Oid, Any]]]:
+        """One GETBULK: GETNEXT once for each of ``scalars``, ``repetitions`` times for each
+        of ``cursors`` (RFC 3416 non-repeaters and repeaters): (error status, varbinds)."""
+        if self.lean:
+            command = v1_bulk_cmd(
+                self.engine,
+                self.auth,
+                self.transport,
+                len(scalars),
+                repetitions,
+                *(_null(oid) for oid in (*scalars, *cursors)),
+                lookupMib=False,
+            )
+            status, _index, var_binds = await self._send(command)
+            return status, var_binds
+        requests = [ObjectType(ObjectIdentity(_dotted(oid))) for oid in (*scalars, *cursors)]
+        command = bulk_cmd(
+            self.engine,
+            self.auth,
+            self.transport,
+            self.context,
+            len(scalars),
+            repetitions,
+            *requests,
+            lookupMib=False,
+        )
+        status, _index, var_binds = await self._send(command)
+        return status, var_binds
+
     async def get(self, oids: Sequence[Oid]) -> tuple[int, int, list[tuple[Oid, Any]]]:
         """Send one GET of ``oids``: (error status, error index, varbinds)."""
+        if self.lean:
+            return await self._send(
+                v1_get_cmd(
+                    self.engine,
+                    self.auth,
+                    self.transport,
+                    *(_null(oid) for oid in oids),
+                    lookupMib=False,
+                )
+            )
         requests = [ObjectType(ObjectIdentity(_dotted(oid))) for oid in oids]
         command = get_cmd(
             self.engine, self.auth, self.transport, self.context, *requests, lookupMib=False
@@ -556,9 +649,138 @@ async def get(
     return values
 
 
+@dataclass(slots=True)
+class BulkRead:
+    """What :func:`bulk_read` got: values, the subtrees read to their end, and why it stopped.
+
+    ``finished`` holds every subtree whose end was seen; the others (with ``error`` set)
+    were not read completely and should be walked one by one.
+    """
+
+    scalars: dict[Oid, SnmpValue] = field(default_factory=dict)
+    values: dict[Oid, SnmpValue] = field(default_factory=dict)
+    finished: set[Oid] = field(default_factory=set)
+    error: ProbeError | None = None
+    requests: int = 0
+
+
+async def bulk_read(
+    target: SnmpTarget,
+    scalars: Sequence[Oid],
+    subtrees: Sequence[Oid],
+    *,
+    timeout_s: float,
+    retries: int,
+    max_rows: int = MAX_ROWS_PER_SUBTREE,
+    max_varbinds: int = BULK_MAX_VARBINDS,
+) -> BulkRead:
+    """Walk several subtrees side by side, each GETBULK carrying a cursor per open subtree.
+
+    The first request also asks once for the object after each of ``scalars`` (non-
+    repeaters: ``sysDescr`` gives ``sysDescr.0``). Repetitions are spread so that one
+    response holds about ``max_varbinds`` variables; a subtree leaves the request as soon
+    as its end is seen, so a printer is read in two or three round trips instead of one
+    walk per subtree. SNMPv1 has no GETBULK: use :func:`walk`.
+
+    Refused SNMPv3 credentials raise :class:`SnmpAuthError`. Any other trouble (a timeout,
+    even of the first request: some agents drop a request whose answer would be large;
+    an error status that fewer repetitions do not cure; OIDs out of order; too many rows)
+    ends the bulk read with ``error`` set and the unfinished subtrees left for one-by-one
+    walks, which then name the culprit.
+    """
+    if target.version == "1":
+        raise ValueError("SNMPv1 has no GETBULK")
+    result = BulkRead()
+    session = await _open_session(target, timeout_s=timeout_s, retries=retries)
+    cursors = {tuple(root): tuple(root) for root in subtrees}
+    counts = dict.fromkeys(cursors, 0)
+    pending_scalars = [tuple(oid) for oid in scalars]
+    shrink = 1
+    while cursors or pending_scalars:
+        repetitions = max(1, (max_varbinds - len(pending_scalars)) // max(1, len(cursors)))
+        repetitions = max(1, repetitions // shrink)
+        try:
+            status, var_binds = await session.bulk(
+                pending_scalars, list(cursors.values()), repetitions
+            )
+        except SnmpAuthError:
+            raise
+        except ProbeError as exc:
+            result.error = exc
+            return result
+        result.requests += 1
+        if status:
+            if repetitions > 1:
+                shrink *= 2
+                continue
+            result.error = ProbeError(
+                f"{target.address} answered error status {status} to a GETBULK"
+            )
+            return result
+        try:
+            _take_bulk(result, pending_scalars, cursors, counts, var_binds, max_rows, target)
+        except ProbeError as exc:
+            result.error = exc
+            return result
+        pending_scalars = []
+        shrink = 1
+    return result
+
+
+def _take_bulk(
+    result: BulkRead,
+    scalars: Sequence[Oid],
+    cursors: dict[Oid, Oid],
+    counts: dict[Oid, int],
+    var_binds: Sequence[tuple[Oid, Any]],
+    max_rows: int,
+    target: SnmpTarget,
+) -> None:
+    """Sort one GETBULK response into scalars and per-subtree rows; advance the cursors."""
+    for scalar, (oid, value) in zip(scalars, var_binds, strict=False):
+        plain = _plain(value)
+        if plain is not None and oid > scalar and oid[: len(scalar)] == scalar:
+            result.scalars[oid] = plain
+    repeated = var_binds[len(scalars) :]
+    roots = list(cursors)
+    if roots and not repeated:
+        raise ProbeError(f"{target.address} answered a GETBULK without the repeated variables")
+    done: set[Oid] = set()
+    for position, (oid, value) in enumerate(repeated):
+        root = roots[position % len(roots)]
+        if root in done:
+            continue
+        if isinstance(value, EndOfMibView) or oid[: len(root)] != root:
+            done.add(root)
+            continue
+        if oid <= cursors[root]:
+            raise ProbeError(
+                f"{target.address} returned OIDs out of order "
+                f"({_dotted(oid)} after {_dotted(cursors[root])})"
+            )
+        counts[root] += 1
+        if counts[root] > max_rows:
+            raise ProbeError(
+                f"{target.address} returned more than {max_rows} variables below {_dotted(root)}"
+            )
+        plain = _plain(value)
+        if plain is not None:
+            result.values[oid] = plain
+        cursors[root] = oid
+    for root in done:
+        result.finished.add(root)
+        del cursors[root]
+
+
 async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -> _Session:
-    engine = _ENGINE.get()
-    transport_class = Udp6TransportTarget if _is_ipv6(target.host) else UdpTransportTarget
+    lean = target.usm is None
+    engine = _ENGINE.dispatcher() if lean else _ENGINE.get()
+    if lean:
+        transport_class: Any = (
+            V1Udp6TransportTarget if _is_ipv6(target.host) else V1UdpTransportTarget
+        )
+    else:
+        transport_class = Udp6TransportTarget if _is_ipv6(target.host) else UdpTransportTarget
     try:
         async with asyncio.timeout(timeout_s * (retries + 1)):
             transport = await transport_class.create(
@@ -572,8 +794,8 @@ async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -
         auth = target.usm.auth_data()
         context = ContextData(contextName=target.usm.context.encode())
     else:
-        auth = CommunityData(target.community, mpModel=_MP_MODEL[target.version])
-        context = ContextData()
+        auth = V1CommunityData(target.community, mpModel=_MP_MODEL[target.version])
+        context = None
     return _Session(target, engine, auth, context, transport, timeout_s, retries)
 
 
@@ -616,6 +838,11 @@ async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid
             if plain is not None:
                 values[oid] = plain
             cursor = oid
+
+
+def _null(oid: Oid) -> tuple[Oid, Any]:
+    """A request variable for the v1arch commands: the OID with a NULL value."""
+    return oid, univ.Null("")
 
 
 def _plain(value: Any) -> SnmpValue | None:
