@@ -70,13 +70,13 @@ class PostgresCluster:
     def create_database(self, name: str) -> str:
         """Create an empty database and return its SQLAlchemy URL."""
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
         """Drop a database, disconnecting whoever still uses it."""
         with self._admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _as_server_user(command: list[str]) -> list[str]:

@@ -1,0 +1,716 @@
+"""Ingest benchmark: many mutual-TLS client processes against a real center, durable storage.
+
+What it measures, in one run (see BENCHMARKS.md for results and the machine):
+
+1. keep-alive: each client keeps its connections and posts one ~2 KB report per request;
+2. new connection per report: a full mutual-TLS handshake for every report;
+3. the same client against nginx answering 204 with mutual TLS (its own config in a temp
+   dir): the reference, and the ratio of the center to it for both modes;
+4. history: keep-alive ingest with 100 printers and an empty history, then with 100,000
+   registered printers and 10 million stored readings (seeded with bulk SQL), and the
+   ratio (``--quick``: 10,000 printers and 500,000 readings).
+
+Storage is durable: SQLite in WAL mode with synchronous=FULL (the center's default), or a
+private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``).
+Reports/s, p50/p99 latency and the CPU used by clients and server (in cores) are printed.
+
+Usage::
+
+    .venv/bin/python bench/ingest.py --db sqlite
+    .venv/bin/python bench/ingest.py --db postgresql --workers 2 --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests.support: throwaway PostgreSQL and nginx
+
+import aiohttp  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from tests.support.nginx import running_nginx  # noqa: E402
+from tests.support.postgres import throwaway_postgres  # noqa: E402
+
+from remotecare.center.adapters.db import make_engine  # noqa: E402
+from remotecare.center.clock import SystemClock  # noqa: E402
+from remotecare.center.config import CenterSettings  # noqa: E402
+from remotecare.center.services.enrollment import EnrollmentService  # noqa: E402
+from remotecare.center.setup import initialize_center  # noqa: E402
+from remotecare.pki.ca import CertificateAuthority  # noqa: E402
+from remotecare.pki.certificates import build_csr  # noqa: E402
+from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
+from remotecare.protocol.messages import Report  # noqa: E402
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_WARMUP_S = 1.5
+
+
+# --- realistic reports -------------------------------------------------------------------
+
+
+def realistic_report(serial: str, address: str) -> dict[str, Any]:
+    """A colour MFP's reading as the agent sends it (validated by the protocol models)."""
+    colours = [("Black", "black", 34), ("Cyan", "cyan", 55), ("Magenta", "magenta", 19)]
+    colours.append(("Yellow", "yellow", 40))
+    supplies = [
+        {
+            "index": i + 1,
+            "description": f"{name} Toner Cartridge TK-8345{name[0]}",
+            "type": "toner",
+            "supply_class": "consumed",
+            "colour": colour,
+            "unit": "percent",
+            "level": level,
+            "max_capacity": 100,
+            "percent": float(level),
+            "state": "ok",
+        }
+        for i, (name, colour, level) in enumerate(colours)
+    ]
+    supplies.append(
+        {
+            "index": 5,
+            "description": "Waste Toner Box WT-8500",
+            "type": "wasteToner",
+            "supply_class": "receptacle",
+            "level": -3 + 3,
+            "state": "some_remaining",
+        }
+    )
+    counters = [
+        ("total", 121104),
+        ("mono", 82214),
+        ("colour", 38890),
+        ("duplex", 40211),
+        ("copy", 28583),
+        ("print", 86377),
+        ("scan", 31022),
+        ("fax", 412),
+    ]
+    reading = {
+        "serial": serial,
+        "serial_source": "prtGeneralSerialNumber",
+        "model": "Acme TASKalfa 2552ci Colour MFP",
+        "status": {
+            "device_status": "warning",
+            "printer_status": "idle",
+            "error_conditions": ["lowToner"],
+        },
+        "counters": [{"name": n, "value": v, "unit": "impressions"} for n, v in counters],
+        "supplies": supplies,
+        "trays": [
+            {
+                "index": t,
+                "name": f"Tray {t}",
+                "media": "A4 plain 80 g/m2",
+                "level": 250,
+                "max_capacity": 500,
+                "state": "ok",
+            }
+            for t in (1, 2, 3)
+        ],
+        "alerts": [
+            {
+                "index": 1,
+                "severity": "warning",
+                "training_level": "noInterventionRequired",
+                "group": "markerSupplies",
+                "group_index": 2,
+                "location": 0,
+                "code": "markerTonerAlmostEmpty",
+                "description": "Magenta toner is low. Order a new cartridge.",
+                "time_ticks": 8261543,
+            },
+            {
+                "index": 2,
+                "severity": "warning",
+                "group": "mediaInput",
+                "group_index": 3,
+                "code": "inputMediaSupplyLow",
+                "description": "Paper in tray 3 is low.",
+                "time_ticks": 8262011,
+            },
+        ],
+    }
+    report = {
+        "report_id": str(uuid.uuid4()),
+        "agent_time": datetime.now(UTC).isoformat(),
+        "printer_address": address,
+        "reading": reading,
+    }
+    Report.model_validate(report)  # the center would refuse anything else
+    return report
+
+
+def body_template(serial: str, address: str) -> tuple[bytes, bytes, bytes]:
+    """Bytes around the report_id and agent_time, so clients spend no CPU on JSON."""
+    report = realistic_report(serial, address)
+    report["report_id"] = "@ID@"
+    report["agent_time"] = "@TIME@"
+    raw = json.dumps(report, separators=(",", ":")).encode()
+    head, rest = raw.split(b"@ID@")
+    middle, tail = rest.split(b"@TIME@")
+    return head, middle, tail
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientJob:
+    url: str
+    ca_file: str
+    identities: list[tuple[str, str, list[str]]]  # (cert, key, serials it may report)
+    concurrency: int  # per identity
+    new_connection: bool
+    start_at: float  # wall clock
+    duration_s: float
+
+
+@dataclass
+class ClientResult:
+    done: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _client_main(job: ClientJob) -> ClientResult:
+    result = ClientResult()
+    templates: dict[str, tuple[bytes, bytes, bytes]] = {}
+    for _, _, serials in job.identities:
+        for serial in serials:
+            templates[serial] = body_template(serial, f"snmp://192.0.2.{len(templates) % 250}:161")
+    measure_from = job.start_at + _WARMUP_S
+    end = job.start_at + _WARMUP_S + job.duration_s
+    cpu_at_start = [0.0]
+
+    async def worker(
+        session: aiohttp.ClientSession, context: ssl.SSLContext, serials: list[str], n: int
+    ) -> None:
+        i = n
+        while True:
+            now = time.time()
+            if now >= end:
+                return
+            serial = serials[i % len(serials)]
+            i += job.concurrency
+            head, middle, tail = templates[serial]
+            body = b"".join(
+                (
+                    head,
+                    str(uuid.uuid4()).encode(),
+                    middle,
+                    datetime.now(UTC).isoformat().encode(),
+                    tail,
+                )
+            )
+            started = time.perf_counter()
+            try:
+                async with session.post(
+                    job.url,
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    ssl=context,
+                ) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, OSError):
+                if time.time() >= measure_from:
+                    result.errors += 1
+                continue
+            finished = time.time()
+            if measure_from <= finished < end:
+                result.done += 1
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    delay = job.start_at - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    sessions = []
+    tasks = []
+    for cert, key, serials in job.identities:
+        context = ssl.create_default_context(cafile=job.ca_file)
+        context.load_cert_chain(cert, key)
+        connector = aiohttp.TCPConnector(
+            limit=job.concurrency, force_close=job.new_connection, enable_cleanup_closed=True
+        )
+        session = aiohttp.ClientSession(connector=connector)
+        sessions.append(session)
+        tasks += [worker(session, context, serials, n) for n in range(job.concurrency)]
+
+    async def mark_cpu() -> None:
+        await asyncio.sleep(max(0.0, measure_from - time.time()))
+        cpu_at_start[0] = _cpu()
+
+    await asyncio.gather(mark_cpu(), *tasks)
+    result.cpu_s = _cpu() - cpu_at_start[0]
+    for session in sessions:
+        await session.close()
+    return result
+
+
+def run_client(job: ClientJob) -> ClientResult:
+    try:
+        import uvloop
+
+        return uvloop.run(_client_main(job))
+    except ImportError:
+        return asyncio.run(_client_main(job))
+
+
+# --- processes and their CPU ---------------------------------------------------------------
+
+
+def _process_tree(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [pid], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        tree += children
+        frontier += children
+    return tree
+
+
+def _cpu_of(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def _cpu_pressure() -> str:
+    """The kernel's share of the last 10 s in which runnable tasks waited for a CPU: other
+    load on the machine (anything above a few percent makes the figures unreliable)."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split()[1]
+    except (OSError, IndexError):
+        return "n/a"
+    return some.replace("avg10=", "") + " %"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+@dataclass
+class RunResult:
+    name: str
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    client_cores: float
+    server_cores: float
+    errors: int
+    statuses: dict[int, int]
+
+
+def run_load(
+    name: str,
+    url: str,
+    ca_file: Path,
+    identities: list[tuple[str, str, list[str]]],
+    args: argparse.Namespace,
+    *,
+    new_connection: bool,
+    server_pid: int,
+) -> RunResult:
+    per_client = [identities[i :: args.clients] for i in range(args.clients)]
+    start_at = time.time() + 1.0
+    jobs = [
+        ClientJob(url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration)
+        for ids in per_client
+    ]
+    pids = _process_tree(server_pid)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(args.clients) as pool:
+        pending = pool.map_async(run_client, jobs)
+        time.sleep(max(0.0, start_at + _WARMUP_S - time.time()))
+        server_before = _cpu_of(pids)
+        time.sleep(args.duration)
+        server_after = _cpu_of(pids)
+        results = pending.get(timeout=args.duration + 120)
+    latencies = sorted(x for r in results for x in r.latencies_ms)
+    done = sum(r.done for r in results)
+    statuses: dict[int, int] = {}
+    for r in results:
+        for status, count in r.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
+
+    outcome = RunResult(
+        name,
+        done / args.duration,
+        pct(0.50),
+        pct(0.99),
+        sum(r.cpu_s for r in results) / args.duration,
+        (server_after - server_before) / args.duration,
+        sum(r.errors for r in results),
+        statuses,
+    )
+    print(
+        f"  {name:<44} {outcome.rate:>9,.0f} reports/s  cpu pressure {_cpu_pressure()}"
+        f"\n  {'':<44} {'':>9}              p50 {outcome.p50_ms:6.1f} ms  "
+        f"p99 {outcome.p99_ms:6.1f} ms  client {outcome.client_cores:4.2f} cores  "
+        f"server {outcome.server_cores:4.2f} cores  statuses {statuses} errors {outcome.errors}",
+        flush=True,
+    )
+    return outcome
+
+
+# --- the center and the reference --------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    root: Path
+    settings: CenterSettings
+    identities: list[tuple[str, str, list[str]]]
+
+
+def make_center(root: Path, database_url: str, args: argparse.Namespace, printers: int) -> Bench:
+    """A center home with ``args.clients * args.endpoints`` enrolled endpoints sharing
+    ``printers`` printers (bound to them by seeding, so the first report finds them)."""
+    settings = CenterSettings(
+        home=root / "center",
+        hostname="localhost",
+        listen_host="127.0.0.1",
+        console_port=_free_port(),
+        device_port=_free_port(),
+        database_url=database_url,
+    )
+    initialize_center(settings, password="bench-password-0")
+    engine = make_engine(settings.effective_database_url)
+    ca = CertificateAuthority.load(settings.pki_dir)
+    service = EnrollmentService(engine, ca, SystemClock())
+    count = args.clients * args.endpoints
+    token = service.create_token("Bench Customer Ltd", max_endpoints=count).token
+    identities: list[tuple[str, str, list[str]]] = []
+    endpoint_ids = []
+    for n in range(count):
+        key = generate_private_key()
+        key_file, cert_file = root / f"agent-{n}.key", root / f"agent-{n}.pem"
+        write_private_key(key_file, key)
+        csr = build_csr(key, f"bench-{n}").public_bytes(Encoding.PEM).decode()
+        enrolled = service.enroll(token, csr)
+        cert_file.write_text(enrolled.certificate.pem)
+        endpoint_ids.append(enrolled.endpoint_id)
+        identities.append((str(cert_file), str(key_file), []))
+    serials = seed_printers(engine, endpoint_ids, printers)
+    for index, serial in enumerate(serials):
+        identities[index % count][2].append(serial)
+    engine.dispose()
+    return Bench(root, settings, identities)
+
+
+def seed_printers(engine: Any, endpoint_ids: list[str], printers: int) -> list[str]:
+    """Register ``printers`` printers, round-robin over the endpoints, in one statement."""
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    values = ", ".join(f"('{e}', {i})" for i, e in enumerate(endpoint_ids))
+    columns = (
+        "customer_id, endpoint_id, serial, serial_source, address, model, first_seen_at,"
+        " last_report_at"
+    )
+    with engine.begin() as conn:
+        customer = conn.execute(text("SELECT id FROM customers")).scalar_one()
+        if engine.dialect.name == "postgresql":
+            numbers = f"generate_series(0, {printers - 1}) AS s(n)"
+            serial, stamp, head = "lpad(n::text, 7, '0')", f"TIMESTAMPTZ '{now}+00'", "WITH"
+        else:
+            numbers = "s"
+            serial, stamp = "substr('0000000' || n, -7, 7)", f"'{now}'"
+            head = (
+                "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s"
+                f" WHERE n < {printers - 1}),"
+            )
+        conn.execute(
+            text(
+                f"{head} e(id, k) AS (VALUES {values}) "
+                f"INSERT INTO printers ({columns}) "
+                f"SELECT {customer}, e.id, 'BENCH' || {serial}, 'prtGeneralSerialNumber',"
+                f" 'snmp://192.0.2.1:161', 'Acme TASKalfa 2552ci Colour MFP', {stamp}, {stamp} "
+                f"FROM {numbers} JOIN e ON e.k = n % {len(endpoint_ids)}"
+            )
+        )
+    return [f"BENCH{n:07d}" for n in range(printers)]
+
+
+def seed_history(engine: Any, readings: int, printers: int) -> float:
+    """Store ``readings`` readings spread over the printers with bulk SQL; seconds taken."""
+    started = time.monotonic()
+    chunk = 1_000_000
+    with engine.connect() as conn:
+        first_printer = conn.execute(text("SELECT min(id) FROM printers")).scalar_one()
+        conn.commit()
+        endpoint_of = "(SELECT endpoint_id FROM printers WHERE id = q.pid)"
+        for start in range(0, readings, chunk):
+            stop = min(readings, start + chunk) - 1
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    conn.execute(
+                        text(
+                            "INSERT INTO reports (report_id, endpoint_id, printer_id,"
+                            " printer_address, agent_time, received_at, reachable, payload) "
+                            "SELECT lpad(to_hex(g), 8, '0') || '-0000-4000-8000-000000000000',"
+                            f" {endpoint_of}, q.pid, 'snmp://192.0.2.1:161',"
+                            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + g * INTERVAL '1 second',"
+                            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + g * INTERVAL '1 second',"
+                            " true, '{\"seeded\": true}'::jsonb "
+                            f"FROM (SELECT g, {first_printer} + (g % {printers}) AS pid "
+                            f"FROM generate_series({start}, {stop}) AS g) AS q"
+                        )
+                    )
+                else:
+                    conn.execute(
+                        text(
+                            "WITH RECURSIVE s(g) AS (SELECT :start UNION ALL SELECT g + 1 FROM s"
+                            " WHERE g < :stop) "
+                            "INSERT INTO reports (report_id, endpoint_id, printer_id,"
+                            " printer_address, agent_time, received_at, reachable, payload) "
+                            "SELECT printf('%08x-0000-4000-8000-000000000000', g),"
+                            f" {endpoint_of}, q.pid, 'snmp://192.0.2.1:161',"
+                            " strftime('%Y-%m-%d %H:%M:%S', 1735689600 + g, 'unixepoch')"
+                            " || '.000000',"
+                            " strftime('%Y-%m-%d %H:%M:%S', 1735689600 + g, 'unixepoch')"
+                            " || '.000000', 1, '{\"seeded\": true}' "
+                            f"FROM (SELECT g, {first_printer} + (g % {printers}) AS pid FROM s) q"
+                        ),
+                        {"start": start, "stop": stop},
+                    )
+            print(f"    seeded {stop + 1:,} readings", flush=True)
+        if engine.dialect.name == "postgresql":
+            with conn.begin():
+                conn.execute(text("ANALYZE"))
+    return time.monotonic() - started
+
+
+@contextlib.contextmanager
+def serving(bench: Bench, workers: int) -> Iterator[subprocess.Popen[bytes]]:
+    log = bench.root / "center.log"
+    command = [sys.executable, "-m", "remotecare", "center", "serve"]
+    command += ["--home", str(bench.settings.home)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_listening(bench.settings.device_port, process, log)
+        time.sleep(0.5 if workers == 1 else 2.0)  # every worker bound
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def nginx_reference(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
+    port = _free_port()
+    settings = bench.settings
+    server = f"""
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {settings.server_cert_file};
+        ssl_certificate_key {settings.server_key_file};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_client_certificate {settings.ca_cert_file};
+        ssl_verify_client on;
+        keepalive_requests 10000000;
+        client_max_body_size 1m;
+        location / {{ return 204; }}
+    }}
+"""
+    with running_nginx(root / "nginx", server, port, workers=os.cpu_count() or 1) as process:
+        yield f"https://localhost:{port}/api/v1/reports", process.pid
+
+
+# --- the runs ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def database(kind: str, root: Path) -> Iterator[Any]:
+    """Yield a function name -> fresh database URL ("" = SQLite in the center's home)."""
+    if kind == "sqlite":
+        yield lambda name: ""
+        return
+    with throwaway_postgres(durable=True) as cluster:
+        yield cluster.create_database
+
+
+def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
+    print(f"\n== throughput ({args.db}, durable) ==", flush=True)
+    bench = make_center(root / "throughput", new_db("throughput"), args, args.printers_small)
+    endpoint = f"https://localhost:{bench.settings.device_port}/api/v1/reports"
+    results = []
+    with serving(bench, args.workers) as process:
+        results.append(
+            run_load("center, keep-alive", endpoint, bench.settings.ca_cert_file,
+                     bench.identities, args, new_connection=False, server_pid=process.pid)
+        )  # fmt: skip
+        results.append(
+            run_load("center, new TLS connection per report", endpoint,
+                     bench.settings.ca_cert_file, bench.identities, args, new_connection=True,
+                     server_pid=process.pid)
+        )  # fmt: skip
+    if not args.skip_nginx:
+        with nginx_reference(root / "throughput", bench) as (url, pid):
+            results.append(
+                run_load("nginx 204, keep-alive", url, bench.settings.ca_cert_file,
+                         bench.identities, args, new_connection=False, server_pid=pid)
+            )  # fmt: skip
+            results.append(
+                run_load("nginx 204, new TLS connection per report", url,
+                         bench.settings.ca_cert_file, bench.identities, args,
+                         new_connection=True, server_pid=pid)
+            )  # fmt: skip
+        print(
+            f"  ratio center/nginx: keep-alive {results[0].rate / results[2].rate:.1%}, "
+            f"new connection per report {results[1].rate / results[3].rate:.1%}",
+            flush=True,
+        )
+    return results
+
+
+def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
+    print(f"\n== history ({args.db}, keep-alive) ==", flush=True)
+    results = []
+    for label, printers, readings in (
+        ("small", 100, 0),
+        ("big", args.printers_big, args.readings_big),
+    ):
+        bench = make_center(root / label, new_db(label), args, printers)
+        if readings:
+            engine = make_engine(bench.settings.effective_database_url)
+            seconds = seed_history(engine, readings, printers)
+            engine.dispose()
+            print(f"    {readings:,} readings over {printers:,} printers in {seconds:.0f} s")
+        with serving(bench, args.workers) as process:
+            results.append(
+                run_load(
+                    f"{printers:,} printers, {readings:,} readings",
+                    f"https://localhost:{bench.settings.device_port}/api/v1/reports",
+                    bench.settings.ca_cert_file,
+                    bench.identities,
+                    args,
+                    new_connection=False,
+                    server_pid=process.pid,
+                )
+            )
+        with contextlib.suppress(OSError):
+            size = sum(f.stat().st_size for f in (root / label / "center").glob("center.db*"))
+            if size:
+                print(f"    SQLite files: {size / 2**30:.2f} GiB")
+    print(f"  ratio big/small history: {results[1].rate / results[0].rate:.1%}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="smaller history, shorter runs")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per run")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--endpoints", type=int, default=8, help="enrolled endpoints per client")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight per endpoint"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="center processes (PostgreSQL)")
+    parser.add_argument("--skip-nginx", action="store_true")
+    parser.add_argument("--skip-history", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+    args.duration = args.duration or (5.0 if args.quick else 15.0)
+    args.printers_small = 100
+    args.printers_big = 10_000 if args.quick else 100_000
+    args.readings_big = 500_000 if args.quick else 10_000_000
+
+    size = len(json.dumps(realistic_report("X1234567", "snmp://192.0.2.1:161")))
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; report {size} bytes of JSON; {args.clients} client "
+        f"processes x {args.endpoints} endpoints x {args.concurrency} in flight; "
+        f"{args.duration:g} s per run after {_WARMUP_S:g} s warm-up; center workers "
+        f"{args.workers}",
+        flush=True,
+    )
+    root = Path(tempfile.mkdtemp(prefix="remotecare-bench-"))
+    collected: dict[str, list[RunResult]] = {}
+    try:
+        with database(args.db, root) as new_db:
+            if not args.skip_throughput:
+                collected["throughput"] = throughput(args, root, new_db)
+            if not args.skip_history:
+                collected["history"] = history(args, root, new_db)
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    if args.json:
+        args.json.write_text(
+            json.dumps({k: [vars(r) for r in v] for k, v in collected.items()}, indent=2)
+        )
+
+
+if __name__ == "__main__":
+    main()
