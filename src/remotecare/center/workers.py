@@ -31,7 +31,7 @@ from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.config import CenterSettings
 from remotecare.errors import ConfigError
 
-__all__ = ["check_workers", "supervise"]
+__all__ = ["check_workers", "supervise", "worker_command_line"]
 
 logger = logging.getLogger(__name__)
 
