@@ -103,6 +103,11 @@ class AgentSettings:
     metered_line: bool = False
     metered_monthly_budget_bytes: int = 5 * 1024 * 1024
     bundle_chunk_bytes: int = 256 * 1024
+    # What the center's `rediscover` scans (as `agent discover` would); none: it fails.
+    discovery_networks: tuple[str, ...] = ()
+    discovery_community: str = field(default="", repr=False)
+    discovery_rate_pps: float = 50.0
+    discovery_port: int = 161
 
     @property
     def bundle_budget_bytes(self) -> int:
@@ -131,6 +136,10 @@ class AgentSettings:
             for entry in snmpv3.values()
         ):
             raise ConfigError(f"{path}: [snmpv3.USER] tables hold auth_key and priv_key strings")
+        networks = data.get("discovery_networks", [])
+        if not isinstance(networks, list) or not all(isinstance(n, str) for n in networks):
+            raise ConfigError(f"{path}: discovery_networks must be a list of CIDR ranges")
+        data["discovery_networks"] = tuple(networks)
         try:
             settings = cls(printers=tuple(printers), **data)
         except TypeError as exc:
@@ -186,6 +195,8 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(json.dumps(str(item)) for item in value) + "]"
     return json.dumps(str(value))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -28,6 +29,7 @@ from remotecare.agent.diagnostics import (
     collect_walk,
     upload_bundles,
 )
+from remotecare.agent.discovery import merge_printers, scan_network
 from remotecare.agent.outbox import Outbox
 from remotecare.agent.poller import poll_once, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
@@ -258,14 +260,30 @@ class Agent:
         return f"certificate renewed{'' if result is None else f': {result}'}"[:256]
 
     async def _rediscover(self) -> str:
-        for module in ("remotecare.agent.discovery", "remotecare.agent.probes.discovery"):
-            discover = _optional_function(module, "discover")
-            if discover is not None:
-                result = await _call_with(discover, paths=self.paths, settings=self.settings)
-                return f"discovery ran{'' if result is None else f': {result}'}"[:256]
-        raise RemoteCareError(
-            "this agent has no printer discovery; list printers in agent.toml instead"
-        )
+        """Scan ``discovery_networks`` as `agent discover` does; add new printers to
+        agent.toml and poll them from the next cycle on."""
+        settings = self.settings
+        if not settings.discovery_networks or not settings.discovery_community:
+            raise RemoteCareError(
+                "no discovery_networks and discovery_community in agent.toml: nothing to "
+                "scan; list the printers there instead"
+            )
+        found: list[str] = []
+        for network in settings.discovery_networks:
+            result = await scan_network(
+                network,
+                community=settings.discovery_community,
+                port=settings.discovery_port,
+                rate_pps=settings.discovery_rate_pps,
+                timeout_s=settings.snmp_timeout_seconds,
+                retries=settings.snmp_retries,
+            )
+            found += [printer.url for printer in result.printers]
+        printers, added = merge_printers(settings.printers, found)
+        if added:
+            self.settings = dataclasses.replace(settings, printers=printers)
+            self.settings.save(self.paths.config)
+        return f"{len(found)} printer(s) answered, {len(added)} new added to agent.toml"
 
 
 def _optional_function(module_name: str, name: str) -> Callable[..., Any] | None:
