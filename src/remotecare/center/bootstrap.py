@@ -16,9 +16,13 @@ from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.clock import Clock, SystemClock
 from remotecare.center.config import CenterSettings
+from remotecare.center.domain.rate_limit import FailureLimiter
+from remotecare.center.services.certificates import CertificateService
+from remotecare.center.services.commands import CommandService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.endpoints import EndpointDirectory
 from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.services.printers import PrinterService
 from remotecare.center.web.device_api import create_device_app
 from remotecare.center.web.identity import ForwardedCertificates, identify_caller
 from remotecare.center.web.metrics import Metrics, create_metrics_app
@@ -40,6 +44,10 @@ class Center:
     enrollment: EnrollmentService
     console: ConsoleService
     directory: EndpointDirectory
+    certificates: CertificateService
+    commands: CommandService
+    printers: PrinterService
+    enrolment_limiter: FailureLimiter = field(default_factory=FailureLimiter)
     _runners: list[web.AppRunner] = field(default_factory=list)
     _committer: GroupCommitter | None = None
     metrics: Metrics | None = None
@@ -62,15 +70,26 @@ class Center:
                 else None
             ),
             metrics=self.metrics,
+            certificates=self.certificates,
+            commands=self.commands,
+            binding=settings.binding_policy,
         )
         public_app = create_public_app(
             self.enrollment,
             self.console,
             ca_pem=self.ca.pem,
             device_api_url=settings.device_api_url,
+            certificates=self.certificates,
+            printers=self.printers,
+            enrolment_limiter=self.enrolment_limiter,
         )
+        # The device API checks certificate dates itself, to refuse an expired one with a
+        # reason the agent can show (services/endpoints.refusal_for, on every request).
         device_tls = server_context(
-            settings.server_cert_file, settings.server_key_file, settings.ca_cert_file
+            settings.server_cert_file,
+            settings.server_key_file,
+            settings.ca_cert_file,
+            client_validity_checked_by_application=True,
         )
         public_tls = server_context(settings.server_cert_file, settings.server_key_file, None)
         for app, port, tls in (
@@ -158,4 +177,7 @@ def bootstrap(
         directory=EndpointDirectory(engine),
         metrics=Metrics(engine),
         reuse_port=reuse_port,
+        certificates=CertificateService(engine, ca, chosen_clock),
+        commands=CommandService(engine, chosen_clock),
+        printers=PrinterService(engine, chosen_clock),
     )

@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Coroutine
-from datetime import timedelta
+from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from remotecare.center.bootstrap import bootstrap
+from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
 from remotecare.center.proxy import nginx_config
 from remotecare.center.setup import ca_fingerprint_of, initialize_center
 from remotecare.center.workers import check_workers, supervise, worker_command_line
-from remotecare.errors import RemoteCareError
+from remotecare.errors import OperatorError, RemoteCareError
+from remotecare.protocol.messages import CommandKind
 
 __all__ = ["center"]
 
@@ -219,4 +220,111 @@ def token_create(home: Path, customer: str, hours: int, max_endpoints: int, as_j
         "enrol with: remotecare agent enroll --home DIR "
         f"--center https://{settings.hostname}:{settings.console_port} "
         f"--token {issued.token} --ca-fingerprint {fp}"
+    )
+
+
+@contextlib.contextmanager
+def _administered(home: Path) -> Iterator[Center]:
+    """The center's services for one administrative command; an OperatorError becomes a
+    plain error message and exit status 1."""
+    center_ = bootstrap(_load(home))
+    try:
+        yield center_
+    except OperatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        center_.engine.dispose()
+
+
+@center.command()
+@_HOME
+@click.argument("endpoint")
+@click.option("--reason", default=None, help="Why (kept with the endpoint, shown in the console).")
+def revoke(home: Path, endpoint: str, reason: str | None) -> None:
+    """Revoke ENDPOINT's certificate: every running center refuses it within a second."""
+    with _administered(home) as center_:
+        done = center_.certificates.revoke(endpoint, reason)
+    if done.already_revoked:
+        click.echo(f"endpoint {endpoint} was already revoked")
+        return
+    click.echo(
+        f"endpoint {endpoint} revoked: refused by every center process within 1 s; "
+        f"{done.cancelled_commands} pending command(s) cancelled"
+    )
+
+
+def _arguments(pairs: tuple[str, ...]) -> dict[str, str | int]:
+    arguments: dict[str, str | int] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--arg")
+        arguments[name.strip()] = value.strip()
+    return arguments
+
+
+@center.command()
+@_HOME
+@click.argument("endpoint")
+@click.argument("kind", type=click.Choice([k.value for k in CommandKind]))
+@click.option("--arg", "pairs", multiple=True, metavar="NAME=VALUE", help="A command argument.")
+def command(home: Path, endpoint: str, kind: str, pairs: tuple[str, ...]) -> None:
+    """Queue a command for ENDPOINT; its agent picks it up at its next check-in.
+
+    \b
+    set_poll_interval    --arg seconds=600     (60 to 86400)
+    collect_diagnostics  --arg printer=SERIAL  (a printer the endpoint reports for)
+    renew_certificate
+    rediscover
+    """
+    with _administered(home) as center_:
+        queued = center_.commands.queue(endpoint, CommandKind(kind), _arguments(pairs))
+    click.echo(f"queued {queued.kind.value} {queued.command_id} for endpoint {endpoint}")
+
+
+@center.command("endpoints")
+@_HOME
+def list_endpoints(home: Path) -> None:
+    """List enrolled endpoints: state, certificate expiry, revocation."""
+    with _administered(home) as center_:
+        rows = center_.console.endpoints()
+    for row in rows:
+        state = "revoked" if row.revoked else row.presence.state.value
+        click.echo(
+            f"{row.endpoint_id}  {state:<7}  expires {row.certificate_not_after:%Y-%m-%d}  "
+            f"{row.printers} printer(s)  {row.customer}"
+        )
+
+
+@center.group("printers")
+def printers_group() -> None:
+    """Printers waiting for confirmation (printer_binding = "confirm")."""
+
+
+@printers_group.command("pending")
+@_HOME
+def printers_pending(home: Path) -> None:
+    """List printers waiting for an operator to confirm them."""
+    with _administered(home) as center_:
+        rows = center_.printers.pending()
+    now = datetime.now(UTC)
+    for row in rows:
+        waiting = int((now - row.first_seen_at).total_seconds() // 60)
+        click.echo(
+            f"{row.serial}  {row.model}  {row.customer}  endpoint {row.endpoint_id}  "
+            f"{row.held_reports} held report(s), waiting {waiting} min"
+        )
+
+
+@printers_group.command("confirm")
+@_HOME
+@click.argument("serial")
+@click.option("--customer", default=None, help="Needed only if several customers have SERIAL.")
+def printers_confirm(home: Path, serial: str, customer: str | None) -> None:
+    """Confirm the pending printer SERIAL: it becomes a device and its held reports attach."""
+    with _administered(home) as center_:
+        done = center_.printers.confirm(serial, customer)
+    click.echo(
+        f"printer {done.serial} of {done.customer} confirmed for endpoint {done.endpoint_id}; "
+        f"{done.attached_reports} held report(s) attached"
     )

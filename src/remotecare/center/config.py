@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from remotecare.center.domain.binding import BindingPolicy
 from remotecare.errors import ConfigError
 
 __all__ = ["CenterSettings"]
@@ -42,6 +43,18 @@ class CenterSettings:
     max_body_bytes: int = 1024 * 1024
     max_inflated_bytes: int = 8 * 1024 * 1024
     session_hours: int = 12
+    printer_binding: str = BindingPolicy.AUTOMATIC.value  # "automatic" or "confirm"
+
+    def __post_init__(self) -> None:
+        if self.printer_binding not in set(BindingPolicy):
+            raise ConfigError(
+                f"printer_binding must be one of {', '.join(BindingPolicy)}, "
+                f"not {self.printer_binding!r}"
+            )
+
+    @property
+    def binding_policy(self) -> BindingPolicy:
+        return BindingPolicy(self.printer_binding)
 
     @property
     def pki_dir(self) -> Path:
@@ -97,6 +110,8 @@ class CenterSettings:
         ]
         if self.database_url:
             lines.append(f"database_url = {_toml_str(self.database_url)}")
+        if self.printer_binding != BindingPolicy.AUTOMATIC:
+            lines.append(f"printer_binding = {_toml_str(self.printer_binding)}")
         if self.proxy_port:
             proxies = ", ".join(_toml_str(p) for p in self.trusted_proxies)
             lines += [

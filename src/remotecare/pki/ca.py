@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +18,18 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from remotecare.pki.certificates import ENDPOINT_URI_PREFIX, certificate_pem, load_certificate
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 
-__all__ = ["DEVICE_CERT_VALIDITY", "CertificateAuthority", "IssuedCertificate"]
+__all__ = [
+    "CRL_VALIDITY",
+    "DEVICE_CERT_VALIDITY",
+    "CertificateAuthority",
+    "IssuedCertificate",
+    "RevokedSerial",
+]
 
 CA_VALIDITY = timedelta(days=3650)
 SERVER_CERT_VALIDITY = timedelta(days=825)
 DEVICE_CERT_VALIDITY = timedelta(days=365)
+CRL_VALIDITY = timedelta(days=7)
 _CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 
 
@@ -34,6 +42,12 @@ class IssuedCertificate:
     @property
     def pem(self) -> str:
         return certificate_pem(self.certificate)
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedSerial:
+    serial_hex: str
+    revoked_at: datetime
 
 
 def _random_serial() -> int:
@@ -162,6 +176,37 @@ class CertificateAuthority:
             .sign(self._key, hashes.SHA256())
         )
         return _issued(cert)
+
+    def issue_crl(
+        self, revoked: Iterable[RevokedSerial], now: datetime, validity: timedelta = CRL_VALIDITY
+    ) -> x509.CertificateRevocationList:
+        """A CRL listing ``revoked``, valid from ``now`` (whole seconds) for ``validity``.
+
+        The CRL number is ``now`` in seconds since the epoch: later CRLs have larger
+        numbers (RFC 5280, 5.2.3). A consumer that reloads CRLs needs a strictly newer
+        lastUpdate, so do not issue two different CRLs within the same second.
+        """
+        this_update = now.astimezone(UTC).replace(microsecond=0)
+        ca_ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(this_update)
+            .next_update(this_update + validity)
+            .add_extension(x509.CRLNumber(int(this_update.timestamp())), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
+                critical=False,
+            )
+        )
+        for entry in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(int(entry.serial_hex, 16))
+                .revocation_date(entry.revoked_at.astimezone(UTC).replace(microsecond=0))
+                .build()
+            )
+        return builder.sign(self._key, hashes.SHA256())
 
 
 def _leaf_key_usage() -> x509.KeyUsage:

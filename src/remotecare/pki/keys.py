@@ -37,6 +37,8 @@ def write_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
         raise PkiError(f"refusing to overwrite existing key {path}") from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before anyone renames it into place
     os.chmod(path, _KEY_FILE_MODE)
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 __all__ = ["client_context", "server_context"]
 
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME (1.1.0+); Python's ssl module has no name for it.
+_NO_CHECK_TIME = 0x200000
+
 
 def _base(protocol: int) -> ssl.SSLContext:
     # A bare context loads no system CAs: each side trusts exactly what it is given.
@@ -15,13 +18,27 @@ def _base(protocol: int) -> ssl.SSLContext:
     return context
 
 
-def server_context(cert_file: Path, key_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
-    """Server side; with ``client_ca_file`` a client certificate from that CA is demanded."""
+def server_context(
+    cert_file: Path,
+    key_file: Path,
+    client_ca_file: Path | None,
+    *,
+    client_validity_checked_by_application: bool = False,
+) -> ssl.SSLContext:
+    """Server side; with ``client_ca_file`` a client certificate from that CA is demanded.
+
+    With ``client_validity_checked_by_application`` the handshake checks the client's
+    chain and signature but not the validity period, so that the application can refuse
+    an expired certificate with a reason the agent can show, instead of a handshake that
+    just closes. The application must then check the dates on every request.
+    """
     context = _base(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     if client_ca_file is not None:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cafile=str(client_ca_file))
+        if client_validity_checked_by_application:
+            context.verify_flags |= _NO_CHECK_TIME
     return context
 
 

@@ -29,10 +29,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 __all__ = [
     "RawJson",
     "UtcDateTime",
+    "commands",
     "console_sessions",
     "customers",
     "endpoints",
     "enrollment_tokens",
+    "held_reports",
     "make_engine",
     "metadata",
     "operators",
@@ -135,6 +137,12 @@ endpoints = Table(
     Column("revoked", Boolean, nullable=False),
     Column("enrolled_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime),
+    # The certificate a renewal replaced, accepted until previous_certificate_valid_until.
+    Column("previous_certificate_serial", String(48)),
+    Column("previous_certificate_valid_until", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("revocation_reason", String(256)),
+    Column("poll_interval_seconds", Integer),  # as last confirmed by the agent; NULL: default
 )
 
 printers = Table(
@@ -153,6 +161,9 @@ printers = Table(
     Column("unreachable_reason", Text),
     Column("latest_reading", _Json),
     Column("latest_reading_at", UtcDateTime),  # the agent's clock when latest_reading was taken
+    # "bound": a device; "pending": waits for an operator to confirm it (printer_binding).
+    Column("binding", String(16), nullable=False, server_default="bound"),
+    Column("confirmed_at", UtcDateTime),
     UniqueConstraint("customer_id", "serial"),
     Index("ix_printers_endpoint_address", "endpoint_id", "address"),
 )
@@ -169,6 +180,28 @@ reports = Table(
     Column("reachable", Boolean, nullable=False),
     Column("payload", _Json, nullable=False),
     Index("ix_reports_printer_time", "printer_id", "agent_time"),
+)
+
+
+held_reports = Table(
+    "held_reports",
+    metadata,
+    Column("report_id", ForeignKey("reports.report_id"), primary_key=True),
+    Column("printer_id", ForeignKey("printers.id"), nullable=False, index=True),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("arguments", _Json, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, done, failed, cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("detail", String(256)),
+    Index("ix_commands_endpoint_status", "endpoint_id", "status"),
 )
 
 

@@ -1,4 +1,5 @@
-"""What the console shows and who may see it: operator logins, sessions, the fleet."""
+"""What the console shows and who may see it: operator logins, sessions, the fleet,
+the endpoints and whether each agent and printer is in touch."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
-from remotecare.center.adapters.db import console_sessions, customers, operators, printers
+from remotecare.center.adapters.db import (
+    console_sessions,
+    customers,
+    endpoints,
+    operators,
+    printers,
+)
 from remotecare.center.clock import Clock
+from remotecare.center.domain.binding import Binding
+from remotecare.center.domain.connectivity import Presence, assess
 from remotecare.center.secrets import hash_password, hash_token, new_token, verify_password
 
-__all__ = ["ConsoleService", "DeviceRow", "SupplyBar"]
+__all__ = ["ConsoleService", "DeviceRow", "EndpointRow", "SupplyBar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +47,25 @@ class DeviceRow:
     status: str | None
     error_conditions: tuple[str, ...]
     supplies: tuple[SupplyBar, ...]
+    presence: Presence  # the printer, by the last report about it (any outcome)
+    agent_presence: Presence  # the agent that reads it, by its last check-in
 
 
-def _device_row(row: Any) -> DeviceRow:
+@dataclass(frozen=True, slots=True)
+class EndpointRow:
+    endpoint_id: str
+    customer: str
+    enrolled_at: datetime
+    last_seen_at: datetime | None
+    certificate_not_after: datetime
+    revoked: bool
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    printers: int
+    presence: Presence
+
+
+def _device_row(row: Any, now: datetime) -> DeviceRow:
     reading: dict[str, Any] = row.latest_reading or {}
     total = next((c for c in reading.get("counters", []) if c["name"] == "total"), None)
     status = reading.get("status", {})
@@ -66,7 +91,13 @@ def _device_row(row: Any) -> DeviceRow:
             )
             for s in reading.get("supplies", [])
         ),
+        presence=assess(row.last_report_at, now, row.poll_interval_seconds),
+        agent_presence=_agent_presence(row, now),
     )
+
+
+def _agent_presence(row: Any, now: datetime) -> Presence:
+    return assess(row.last_seen_at or row.enrolled_at, now, row.poll_interval_seconds)
 
 
 class ConsoleService:
@@ -138,9 +169,57 @@ class ConsoleService:
                 printers.c.unreachable_reason,
                 printers.c.latest_reading,
                 customers.c.name.label("customer"),
+                endpoints.c.last_seen_at,
+                endpoints.c.enrolled_at,
+                endpoints.c.poll_interval_seconds,
             )
             .join(customers, customers.c.id == printers.c.customer_id)
+            .join(endpoints, endpoints.c.id == printers.c.endpoint_id)
+            .where(printers.c.binding == Binding.BOUND.value)
             .order_by(customers.c.name, printers.c.serial)
         )
+        now = self._clock.now()
         with self._engine.connect() as conn:
-            return [_device_row(row) for row in conn.execute(query)]
+            return [_device_row(row, now) for row in conn.execute(query)]
+
+    def endpoints(self) -> list[EndpointRow]:
+        bound = (
+            select(printers.c.endpoint_id, func.count().label("printers"))
+            .where(printers.c.binding == Binding.BOUND.value)
+            .group_by(printers.c.endpoint_id)
+            .subquery()
+        )
+        query = (
+            select(
+                endpoints.c.id,
+                customers.c.name,
+                endpoints.c.enrolled_at,
+                endpoints.c.last_seen_at,
+                endpoints.c.certificate_not_after,
+                endpoints.c.revoked,
+                endpoints.c.revoked_at,
+                endpoints.c.revocation_reason,
+                endpoints.c.poll_interval_seconds,
+                func.coalesce(bound.c.printers, 0).label("printers"),
+            )
+            .join(customers, customers.c.id == endpoints.c.customer_id)
+            .outerjoin(bound, bound.c.endpoint_id == endpoints.c.id)
+            .order_by(customers.c.name, endpoints.c.enrolled_at, endpoints.c.id)
+        )
+        now = self._clock.now()
+        with self._engine.connect() as conn:
+            return [
+                EndpointRow(
+                    endpoint_id=row.id,
+                    customer=row.name,
+                    enrolled_at=row.enrolled_at,
+                    last_seen_at=row.last_seen_at,
+                    certificate_not_after=row.certificate_not_after,
+                    revoked=row.revoked,
+                    revoked_at=row.revoked_at,
+                    revocation_reason=row.revocation_reason,
+                    printers=row.printers,
+                    presence=_agent_presence(row, now),
+                )
+                for row in conn.execute(query)
+            ]

@@ -1,17 +1,29 @@
 """Ingest: store each report once, bind printers to the endpoint that reads them, and
-refuse a report about a printer that belongs to another endpoint."""
+refuse a report about a printer that belongs to another endpoint.
+
+Under the ``confirm`` binding policy a printer reported for the first time is *pending*:
+its reports are stored unattached (``printer_id`` NULL, listed in ``held_reports``) until
+an operator confirms it (``services/printers.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, case, null, or_, select, update
+from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from remotecare.center.adapters.db import RawJson, UtcDateTime, endpoints, printers, reports
+from remotecare.center.adapters.db import (
+    RawJson,
+    UtcDateTime,
+    endpoints,
+    held_reports,
+    printers,
+    reports,
+)
+from remotecare.center.domain.binding import Binding, BindingPolicy
 from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import Report
 
@@ -52,6 +64,17 @@ class IngestRequest:
     caller: Caller
     reports: Sequence[Report]
     received_at: datetime
+    binding: BindingPolicy = BindingPolicy.AUTOMATIC
+
+
+class _Owner(NamedTuple):
+    printer_id: int
+    endpoint_id: str
+    pending: bool  # waits for an operator: its reports are held, not attached
+
+
+_Owners = dict[tuple[int, str], _Owner]
+_Claims = dict[tuple[int, str], tuple[str, Report, datetime, Binding]]
 
 
 class BindingRaceLost(RemoteCareError):
@@ -93,7 +116,7 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
         if r.reading is not None
     }
     owners = _printers_by_serial(conn, keys)  # (customer, serial) -> (printer id, endpoint)
-    claimed: dict[tuple[int, str], tuple[str, Report, datetime]] = {}
+    claimed: _Claims = {}
     outcomes: list[IngestOutcome] = []
     accepted: list[IngestRequest] = []
     for request in requests:
@@ -110,7 +133,8 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
                 continue
             first = claimed.get(key)
             if first is None or r.agent_time > first[1].agent_time:
-                claimed[key] = (request.caller.endpoint_id, r, request.received_at)
+                binding = Binding.for_new_printer(request.binding)
+                claimed[key] = (request.caller.endpoint_id, r, request.received_at, binding)
     if not accepted:
         return outcomes
     if claimed:
@@ -140,8 +164,8 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
 
 def _refusals(
     request: IngestRequest,
-    owners: dict[tuple[int, str], tuple[int, str]],
-    claimed: dict[tuple[int, str], tuple[str, Report, datetime]],
+    owners: _Owners,
+    claimed: _Claims,
 ) -> list[Refusal]:
     caller = request.caller
     refused = []
@@ -164,17 +188,19 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-def _printers_by_serial(
-    conn: Connection, keys: set[tuple[int, str]]
-) -> dict[tuple[int, str], tuple[int, str]]:
-    found: dict[tuple[int, str], tuple[int, str]] = {}
+def _printers_by_serial(conn: Connection, keys: set[tuple[int, str]]) -> _Owners:
+    found: _Owners = {}
     for chunk in _chunks(sorted({serial for _, serial in keys})):
         query = select(
-            printers.c.customer_id, printers.c.serial, printers.c.id, printers.c.endpoint_id
+            printers.c.customer_id,
+            printers.c.serial,
+            printers.c.id,
+            printers.c.endpoint_id,
+            printers.c.binding,
         ).where(printers.c.serial.in_(chunk))
-        for customer_id, serial, pid, eid in conn.execute(query):
+        for customer_id, serial, pid, eid, binding in conn.execute(query):
             if (customer_id, serial) in keys:
-                found[(customer_id, serial)] = (pid, eid)
+                found[(customer_id, serial)] = _Owner(pid, eid, binding == Binding.PENDING)
     return found
 
 
@@ -184,7 +210,7 @@ def _printers_by_address(
     found: dict[tuple[str, str], int] = {}
     for chunk in _chunks(sorted({endpoint for endpoint, _ in keys})):
         query = select(printers.c.endpoint_id, printers.c.address, printers.c.id).where(
-            printers.c.endpoint_id.in_(chunk)
+            printers.c.endpoint_id.in_(chunk), printers.c.binding == Binding.BOUND.value
         )
         for eid, address, pid in conn.execute(query):
             if (eid, address) in keys:
@@ -192,12 +218,11 @@ def _printers_by_address(
     return found
 
 
-def _bind_printers(
-    conn: Connection, claimed: dict[tuple[int, str], tuple[str, Report, datetime]]
-) -> dict[tuple[int, str], tuple[int, str]]:
-    """Automatic binding: a printer first reported by an endpoint of this customer is its."""
+def _bind_printers(conn: Connection, claimed: _Claims) -> _Owners:
+    """A printer first reported by an endpoint of this customer is its: bound at once, or
+    pending until an operator confirms it, as the binding policy says."""
     rows = []
-    for (customer_id, serial), (endpoint_id, r, now) in sorted(claimed.items()):
+    for (customer_id, serial), (endpoint_id, r, now, binding) in sorted(claimed.items()):
         assert r.reading is not None
         rows.append(
             {
@@ -209,6 +234,7 @@ def _bind_printers(
                 "model": r.reading.model,
                 "first_seen_at": now,
                 "last_report_at": now,
+                "binding": binding.value,
             }
         )
     # Another process may bind the same printer at the same moment: the unique key decides.
@@ -217,7 +243,7 @@ def _bind_printers(
         rows,
     )
     bound = _printers_by_serial(conn, set(claimed))
-    for key, (endpoint_id, _, _) in claimed.items():
+    for key, (endpoint_id, *_) in claimed.items():
         if bound[key][1] != endpoint_id:
             raise BindingRaceLost(f"printer {key[1]} was bound by another process meanwhile")
     return bound
@@ -226,7 +252,7 @@ def _bind_printers(
 def _insert_reports(
     conn: Connection,
     accepted: list[IngestRequest],
-    owners: dict[tuple[int, str], tuple[int, str]],
+    owners: _Owners,
     by_address: dict[tuple[str, str], int],
     outcomes: list[IngestOutcome],
     requests: Sequence[IngestRequest],
@@ -235,22 +261,26 @@ def _insert_reports(
     received) for each report stored now, in order."""
     rows: dict[str, dict[str, Any]] = {}
     printer_of: dict[str, int | None] = {}
+    held: dict[str, int] = {}  # report id -> the pending printer it waits for
     for request in accepted:
         caller = request.caller
         for r in request.reports:
             report_id = str(r.report_id)
             if report_id in rows:
                 continue
+            owner = owners[(caller.customer_id, r.reading.serial)] if r.reading else None
             printer_id = (
-                owners[(caller.customer_id, r.reading.serial)][0]
-                if r.reading is not None
+                owner.printer_id
+                if owner is not None
                 else by_address.get((caller.endpoint_id, r.printer_address))
             )
             printer_of[report_id] = printer_id
+            if owner is not None and owner.pending:
+                held[report_id] = owner.printer_id
             rows[report_id] = {
                 "report_id": report_id,
                 "endpoint_id": caller.endpoint_id,
-                "printer_id": printer_id,
+                "printer_id": None if report_id in held else printer_id,
                 "printer_address": r.printer_address,
                 "agent_time": r.agent_time,
                 "received_at": request.received_at,
@@ -263,6 +293,9 @@ def _insert_reports(
         .returning(reports.c.report_id)
     )
     inserted = set(conn.execute(statement, [rows[k] for k in sorted(rows)]).scalars())
+    held_rows = [{"report_id": k, "printer_id": held[k]} for k in sorted(held) if k in inserted]
+    if held_rows:
+        conn.execute(insert(held_reports), held_rows)
     fresh: list[tuple[int, Report, datetime]] = []
     outcome_of = {id(request): outcome for request, outcome in zip(requests, outcomes, strict=True)}
     for request in accepted:

@@ -1,7 +1,9 @@
-"""The device API, served only over mutual TLS: agents push reports here.
+"""The device API, served only over mutual TLS: agents push reports here, pick up the
+commands queued for them, and renew their certificates.
 
 Every request is attributed to the endpoint named by the verified client certificate,
-never to anything in the body.
+never to anything in the body, and checked against the endpoint's record on every
+request (also on keep-alive connections): a revocation is refused within a second.
 """
 
 from __future__ import annotations
@@ -9,29 +11,52 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.clock import Clock
-from remotecare.center.services.endpoints import EndpointDirectory, EndpointRecord, refusal_for
+from remotecare.center.domain.binding import BindingPolicy
+from remotecare.center.services.certificates import CertificateService
+from remotecare.center.services.commands import CommandService, acknowledge, check_in
+from remotecare.center.services.endpoints import (
+    EndpointDirectory,
+    EndpointRecord,
+    PresentedCertificate,
+    refusal_for,
+)
 from remotecare.center.services.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
 from remotecare.center.web.identity import Identify, identify_caller
 from remotecare.center.web.metrics import Metrics
 from remotecare.center.web.openapi import OPENAPI_PATH, build_openapi
 from remotecare.center.web.responses import refuse
-from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.errors import EnrollmentError, PayloadTooLarge, ProtocolError
 from remotecare.protocol.codec import describe_validation_error, inflate
-from remotecare.protocol.messages import IngestResult, Report, ReportBatch
+from remotecare.protocol.messages import (
+    CommandAck,
+    CommandList,
+    IngestResult,
+    RenewRequest,
+    RenewResponse,
+    Report,
+    ReportBatch,
+)
 
 __all__ = ["create_device_app"]
 
 logger = logging.getLogger(__name__)
 
 _CALLER = web.RequestKey("caller", Caller)
+_PEER = web.RequestKey("peer", PresentedCertificate)
+_PENDING_COMMANDS = web.RequestKey("pending_commands", bool)
+_CERTIFICATES = web.AppKey("certificates", CertificateService)
+_COMMANDS = web.AppKey("commands", CommandService)
+_BINDING = web.AppKey("binding", BindingPolicy)
 _BODY_LIMIT = web.AppKey("body_limit", int)
 _DIRECTORY = web.AppKey("directory", EndpointDirectory)
 _COMMITTER = web.AppKey("committer", GroupCommitter)
@@ -43,6 +68,7 @@ _OPENAPI = web.AppKey("openapi", dict[str, bytes])
 _REPORT_PATHS = frozenset({"/api/v1/reports", "/api/v1/report-batches"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
 
 
 @web.middleware
@@ -55,15 +81,17 @@ async def _identify_endpoint(request: web.Request, handler: Handler) -> web.Stre
     if peer is None:
         return refuse(401, "a client certificate issued by this center is required")
     directory = request.app[_DIRECTORY]
-    hit, record = directory.cached(peer.endpoint_id)
+    hit, record = directory.cached(peer.endpoint_id, peer.serial_hex)
     if not hit:
-        record = await asyncio.to_thread(directory.load, peer.endpoint_id)
-    reason = refusal_for(record, peer.serial_hex)
+        record = await asyncio.to_thread(directory.load, peer.endpoint_id, peer.serial_hex)
+    reason = refusal_for(record, peer, request.app[_CLOCK].now())
     if reason is not None:
         logger.info("refused endpoint %s: %s", peer.endpoint_id, reason)
         return refuse(403, reason)
     assert isinstance(record, EndpointRecord)
     request[_CALLER] = Caller(record.endpoint_id, record.customer_id)
+    request[_PEER] = peer
+    request[_PENDING_COMMANDS] = record.pending_commands
     return await handler(request)
 
 
@@ -138,7 +166,7 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     caller = request[_CALLER]
     now = request.app[_CLOCK].now()
     outcome: IngestOutcome = await request.app[_COMMITTER].submit_batched(
-        ingest_many, IngestRequest(caller, parsed, now)
+        ingest_many, IngestRequest(caller, parsed, now, request.app[_BINDING])
     )
     if _METRICS in request.app:
         request.app[_METRICS].count(outcome.accepted, outcome.duplicates)
@@ -148,7 +176,12 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
             outcome.refused[0].reason,
             refused=[{"report_id": r.report_id, "reason": r.reason} for r in outcome.refused],
         )
-    result = IngestResult(accepted=outcome.accepted, duplicates=outcome.duplicates)
+    commands = []
+    if request[_PENDING_COMMANDS]:  # known from the endpoint's record: no query otherwise
+        commands = await asyncio.to_thread(request.app[_COMMANDS].pending, caller.endpoint_id)
+    result = IngestResult(
+        accepted=outcome.accepted, duplicates=outcome.duplicates, commands=commands
+    )
     status = 201 if outcome.accepted else 200
     return web.json_response(text=result.model_dump_json(), status=status)
 
@@ -171,6 +204,63 @@ async def get_openapi(request: web.Request) -> web.Response:
     return web.Response(body=cache["json"], content_type="application/json")
 
 
+async def get_commands(request: web.Request) -> web.Response:
+    """Check in without reports: the commands waiting for this endpoint."""
+    endpoint_id = request[_CALLER].endpoint_id
+    now = request.app[_CLOCK].now()
+    commands = await request.app[_COMMITTER].submit(lambda conn: check_in(conn, endpoint_id, now))
+    return web.json_response(text=CommandList(commands=commands).model_dump_json())
+
+
+async def post_command_ack(request: web.Request) -> web.Response:
+    """Record the endpoint's answer to one of its commands; 404 for anyone else's."""
+    try:
+        command_id = str(uuid.UUID(request.match_info["command_id"]))
+    except ValueError:
+        return refuse(404, "unknown command")
+    ack = await _message(request, CommandAck)
+    if isinstance(ack, web.Response):
+        return ack
+    endpoint_id = request[_CALLER].endpoint_id
+    now = request.app[_CLOCK].now()
+    found = await request.app[_COMMITTER].submit(
+        lambda conn: acknowledge(conn, endpoint_id, command_id, ack, now)
+    )
+    if not found:
+        return refuse(404, "unknown command")
+    return web.Response(status=204)
+
+
+async def post_renew(request: web.Request) -> web.Response:
+    """Simple re-enrol (RFC 7030 shape): a new certificate for the caller's new key."""
+    renewal = await _message(request, RenewRequest)
+    if isinstance(renewal, web.Response):
+        return renewal
+    peer = request[_PEER]
+    service = request.app[_CERTIFICATES]
+    try:
+        issued = await asyncio.to_thread(service.renew, peer, renewal.csr_pem)
+    except EnrollmentError as exc:
+        logger.info("renewal refused for endpoint %s: %s", peer.endpoint_id, exc.reason)
+        return refuse(exc.status, exc.reason)
+    request.app[_DIRECTORY].forget(peer.endpoint_id)
+    logger.info("endpoint %s renewed: certificate %s", peer.endpoint_id, issued.serial_hex)
+    response = RenewResponse(certificate_pem=issued.pem, ca_certificate_pem=service.ca.pem)
+    return web.json_response(text=response.model_dump_json(), status=201)
+
+
+async def _message(request: web.Request, model: type[M]) -> M | web.Response:
+    body = await _read_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        if exc.errors(include_url=False)[0]["type"] == "json_invalid":
+            return refuse(400, "body is not valid JSON")
+        return refuse(422, describe_validation_error(exc))
+
+
 def create_device_app(
     directory: EndpointDirectory,
     committer: GroupCommitter,
@@ -180,6 +270,9 @@ def create_device_app(
     max_inflated_bytes: int,
     identify: Identify | None = None,
     metrics: Metrics | None = None,
+    certificates: CertificateService,
+    commands: CommandService,
+    binding: BindingPolicy = BindingPolicy.AUTOMATIC,
 ) -> web.Application:
     middlewares: list[Middleware] = [_identify_endpoint]
     if metrics is not None:
@@ -194,7 +287,15 @@ def create_device_app(
     app[_CLOCK] = clock
     app[_INFLATED_LIMIT] = max_inflated_bytes
     app[_BODY_LIMIT] = max_body_bytes
+    app[_CERTIFICATES] = certificates
+    app[_COMMANDS] = commands
+    app[_BINDING] = binding
     app.router.add_post("/api/v1/reports", post_report)
     app.router.add_post("/api/v1/report-batches", post_report_batch)
+    app.router.add_get("/api/v1/commands", get_commands)
+    app.router.add_post("/api/v1/commands/{command_id}/ack", post_command_ack)
+    app.router.add_post("/api/v1/renew", post_renew)
+    # The same, under EST's name (RFC 7030, 4.2.2), for clients that expect it.
+    app.router.add_post("/.well-known/est/simplereenroll", post_renew)
     app.router.add_get(OPENAPI_PATH, get_openapi)
     return app

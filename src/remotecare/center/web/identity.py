@@ -7,13 +7,13 @@ import functools
 import ipaddress
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from aiohttp import web
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from remotecare.center.services.endpoints import PresentedCertificate
 from remotecare.center.web.responses import refuse
 from remotecare.errors import PkiError
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
@@ -31,24 +31,26 @@ __all__ = [
 CLIENT_CERT_HEADER = "X-Client-Cert"  # nginx: $ssl_client_escaped_cert (URL-encoded PEM)
 CLIENT_VERIFY_HEADER = "X-Client-Verify"  # nginx: $ssl_client_verify, "SUCCESS" when verified
 
-
-@dataclass(frozen=True, slots=True)
-class PeerCertificate:
-    endpoint_id: str
-    serial_hex: str
+PeerCertificate = PresentedCertificate
 
 
 @functools.lru_cache(maxsize=4096)
 def _parse(der: bytes) -> PeerCertificate:
     cert = load_certificate(der)
-    return PeerCertificate(endpoint_id_of(cert), f"{cert.serial_number:x}")
+    return PeerCertificate(
+        endpoint_id_of(cert),
+        f"{cert.serial_number:x}",
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+    )
 
 
 def peer_certificate(request: web.Request) -> PeerCertificate | None:
     """The verified client certificate of this connection, or None.
 
-    The TLS handshake already checked the chain to our CA; a certificate without our
-    endpoint identity counts as none.
+    The TLS handshake already checked the chain to our CA (but not the validity period,
+    so that an expired certificate gets a clear refusal from ``refusal_for``); a
+    certificate without our endpoint identity counts as none.
     """
     transport = request.transport
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None

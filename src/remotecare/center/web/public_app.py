@@ -1,4 +1,4 @@
-"""The center's public HTTPS site: enrolment (EST-shaped) and the operators' console.
+"""The center's public HTTPS site: enrolment (EST-shaped), the CRL and the operators' console.
 
 No client certificate is asked for here: an agent that enrols has none yet, and the
 console authenticates people with a login.
@@ -9,17 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
+from remotecare.center.domain.rate_limit import FailureLimiter
+from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.services.printers import PrinterService
 from remotecare.center.web.responses import refuse
-from remotecare.errors import EnrollmentError
+from remotecare.errors import EnrollmentError, OperatorError
 from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import EnrollRequest, EnrollResponse
 
@@ -35,6 +38,9 @@ _CA_PEM = web.AppKey("ca_pem", str)
 _DEVICE_URL = web.AppKey("device_url", str)
 _JINJA = web.AppKey("jinja", jinja2.Environment)
 _SECURE_COOKIE = web.AppKey("secure_cookie", bool)
+_CERTIFICATES = web.AppKey("certificates", CertificateService)
+_PRINTERS = web.AppKey("printers", PrinterService)
+_LIMITER = web.AppKey("enrolment_limiter", FailureLimiter)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,8 +64,41 @@ async def get_ca_certificates(request: web.Request) -> web.Response:
     return web.Response(text=request.app[_CA_PEM], content_type="application/pem-certificate-chain")
 
 
+async def get_crl(request: web.Request) -> web.Response:
+    """The CA's current certificate revocation list (DER, RFC 5280), fresh on each call."""
+    der = await asyncio.to_thread(request.app[_CERTIFICATES].crl_der)
+    return web.Response(body=der, content_type="application/pkix-crl")
+
+
+def _too_many_failures(request: web.Request, client: str) -> web.Response | None:
+    wait = request.app[_LIMITER].retry_after(client)
+    if wait is None:
+        return None
+    seconds, scope = wait
+    source = f"from {client}" if scope == "client" else "at this center"
+    response = refuse(429, f"too many failed enrolment attempts {source}; retry in {seconds} s")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 async def post_simple_enroll(request: web.Request) -> web.Response:
-    """Exchange a one-time token and a CSR for a device certificate."""
+    """Exchange a one-time token and a CSR for a device certificate.
+
+    Failed attempts are counted per client address and overall; past the limit the
+    center answers 429 with Retry-After without looking at the request.
+    """
+    client = request.remote or "unknown"
+    limited = _too_many_failures(request, client)
+    if limited is not None:
+        logger.warning("enrolment attempt from %s refused: too many failures", client)
+        return limited
+    response = await _enroll(request)
+    if response.status >= 400:
+        request.app[_LIMITER].record_failure(client)
+    return response
+
+
+async def _enroll(request: web.Request) -> web.Response:
     try:
         enroll_request = EnrollRequest.model_validate_json(await request.read())
     except web.HTTPRequestEntityTooLarge:
@@ -138,8 +177,42 @@ async def get_devices(request: web.Request) -> web.Response:
     if operator is None:
         raise web.HTTPSeeOther("/login")
     devices = await asyncio.to_thread(request.app[_CONSOLE].devices)
+    pending = await asyncio.to_thread(request.app[_PRINTERS].pending)
     return _render(
-        request, "devices.html", operator=operator, devices=devices, now=datetime.now(UTC)
+        request,
+        "devices.html",
+        operator=operator,
+        devices=devices,
+        pending=pending,
+        now=datetime.now(UTC),
+    )
+
+
+async def post_confirm_printer(request: web.Request) -> web.Response:
+    """Confirm a pending printer (``printer_binding = "confirm"``) and go back to the list."""
+    if await _operator(request) is None:
+        raise web.HTTPSeeOther("/login")
+    try:
+        printer_id = int(request.match_info["printer_id"])
+        confirmed = await asyncio.to_thread(request.app[_PRINTERS].confirm_id, printer_id)
+    except (ValueError, OperatorError) as exc:
+        return refuse(404, str(exc))
+    logger.info(
+        "printer %s of %s confirmed for endpoint %s",
+        confirmed.serial,
+        confirmed.customer,
+        confirmed.endpoint_id,
+    )
+    raise web.HTTPSeeOther("/devices")
+
+
+async def get_endpoints(request: web.Request) -> web.Response:
+    operator = await _operator(request)
+    if operator is None:
+        raise web.HTTPSeeOther("/login")
+    rows = await asyncio.to_thread(request.app[_CONSOLE].endpoints)
+    return _render(
+        request, "endpoints.html", operator=operator, endpoints=rows, now=datetime.now(UTC)
     )
 
 
@@ -150,14 +223,18 @@ async def get_root(request: web.Request) -> web.Response:
 def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "never"
-    seconds = int((now - moment).total_seconds())
+    return _span(now - moment) + " ago"
+
+
+def _span(length: timedelta) -> str:
+    seconds = int(length.total_seconds())
     if seconds < 60:
-        return f"{max(seconds, 0)} s ago"
+        return f"{max(seconds, 0)} s"
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return f"{seconds // 60} min"
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
 
 
 def create_public_app(
@@ -166,6 +243,9 @@ def create_public_app(
     *,
     ca_pem: str,
     device_api_url: str,
+    certificates: CertificateService,
+    printers: PrinterService,
+    enrolment_limiter: FailureLimiter | None = None,
     secure_cookie: bool = True,
 ) -> web.Application:
     app = web.Application(middlewares=[_security_headers], client_max_size=64 * 1024)
@@ -174,19 +254,26 @@ def create_public_app(
     app[_CA_PEM] = ca_pem
     app[_DEVICE_URL] = device_api_url
     app[_SECURE_COOKIE] = secure_cookie
+    app[_CERTIFICATES] = certificates
+    app[_PRINTERS] = printers
+    app[_LIMITER] = enrolment_limiter or FailureLimiter()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     env.filters["ago"] = _ago
+    env.filters["span"] = _span
     app[_JINJA] = env
     app.router.add_get("/.well-known/est/cacerts", get_ca_certificates)
     app.router.add_post("/.well-known/est/simpleenroll", post_simple_enroll)
+    app.router.add_get("/.well-known/est/crl", get_crl)
     app.router.add_get("/", get_root)
     app.router.add_get("/login", get_login)
     app.router.add_post("/login", post_login)
     app.router.add_post("/logout", post_logout)
     app.router.add_get("/devices", get_devices)
+    app.router.add_post("/printers/{printer_id}/confirm", post_confirm_printer)
+    app.router.add_get("/endpoints", get_endpoints)
     app.router.add_static("/static", _TEMPLATES.parent / "static")
     return app

@@ -1,0 +1,90 @@
+"""Calls an enrolled agent makes to the device API, and what the center then stored."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import Table, func, select
+
+from remotecare.agent.config import AgentPaths
+from remotecare.agent.enroll import enroll
+from remotecare.agent.uplink import agent_tls_context
+from remotecare.center.bootstrap import Center
+from remotecare.center.services.enrollment import EnrollmentService
+from tests.support.centers import CenterInfo
+
+__all__ = ["call", "count_rows", "enrol", "report_body"]
+
+
+async def enrol(
+    info: CenterInfo,
+    enrollment: Center | EnrollmentService,
+    home: Path,
+    customer: str = "Acme Ltd",
+) -> tuple[AgentPaths, str]:
+    """Enrol an agent in ``home`` for ``customer``; its paths and endpoint id."""
+    service = enrollment.enrollment if isinstance(enrollment, Center) else enrollment
+    issued = service.create_token(customer)
+    paths = AgentPaths(home)
+    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    return paths, identity.endpoint_id
+
+
+def report_body(serial: str = "SER-1", address: str = "snmp://192.0.2.7:161") -> bytes:
+    return json.dumps(
+        {
+            "report_id": str(uuid.uuid4()),
+            "agent_time": datetime.now(UTC).isoformat(),
+            "printer_address": address,
+            "reading": {
+                "serial": serial,
+                "serial_source": "prtGeneralSerialNumber",
+                "model": "Acme Laser 9000",
+                "status": {"device_status": "running", "error_conditions": []},
+                "counters": [{"name": "total", "value": 1234, "unit": "impressions"}],
+                "supplies": [],
+            },
+        }
+    ).encode()
+
+
+async def call(
+    url: str,
+    context: ssl.SSLContext | AgentPaths,
+    body: bytes | None = None,
+    *,
+    method: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> tuple[int, Any]:
+    """One request: POST when there is a body, else GET; the status and the JSON answer
+    (None when there is no body). ``session`` reuses its keep-alive connections."""
+    tls = agent_tls_context(context) if isinstance(context, AgentPaths) else context
+    verb = method or ("POST" if body is not None else "GET")
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    own = session is None
+    active = session or aiohttp.ClientSession()
+    try:
+        async with active.request(verb, url, data=body, headers=headers, ssl=tls) as response:
+            payload = await response.read()
+            return response.status, json.loads(payload) if payload else None
+    finally:
+        if own:
+            await active.close()
+
+
+def count_rows(info: CenterInfo, table: Table, *where: Any) -> int:
+    engine = info.read_engine()
+    try:
+        with engine.connect() as conn:
+            query = select(func.count()).select_from(table)
+            if where:
+                query = query.where(*where)
+            return int(conn.execute(query).scalar_one())
+    finally:
+        engine.dispose()
