@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -19,7 +20,13 @@ from remotecare.center.adapters.db import customers, held_reports, printers, rep
 from remotecare.center.bootstrap import Center
 from remotecare.center.config import CenterSettings
 from remotecare.errors import ConfigError, OperatorError
-from tests.support.centers import CenterInfo, init_center, remotecare, running_center
+from tests.support.centers import (
+    OPERATOR_PASSWORD,
+    CenterInfo,
+    init_center,
+    remotecare,
+    running_center,
+)
 from tests.support.device_calls import call, count_rows, enrol, report_body
 
 
@@ -198,3 +205,33 @@ def test_the_setting_accepts_only_the_two_policies(tmp_path: Path) -> None:
         CenterSettings.load(tmp_path)
     (tmp_path / "center.toml").write_text('hostname = "x"\nprinter_binding = "confirm"\n')
     assert CenterSettings.load(tmp_path).printer_binding == "confirm"
+
+
+async def test_the_consoles_confirm_button_refuses_what_it_cannot_confirm(
+    confirm: Fixture,
+) -> None:
+    await confirm.report(confirm.a, "P-1")
+    [pending] = confirm.center.printers.pending()
+    base, tls = confirm.info.console_url, confirm.info.trusting_context()
+
+    async def post(session: aiohttp.ClientSession, path: str, **data: str) -> tuple[int, str]:
+        async with session.post(
+            base + path, data=data or None, ssl=tls, allow_redirects=False
+        ) as response:
+            return response.status, response.headers.get("Location") or await response.text()
+
+    async with aiohttp.ClientSession() as session:
+        anonymous = await post(session, f"/printers/{pending.printer_id}/confirm")
+        assert confirm.printer_rows() == [("Acme Ltd", "P-1", "pending")]
+        await post(session, "/login", username="operator", password=OPERATOR_PASSWORD)
+        unknown = await post(session, "/printers/999999/confirm")
+        not_a_number = await post(session, "/printers/one/confirm")
+        done = await post(session, f"/printers/{pending.printer_id}/confirm")
+        again = await post(session, f"/printers/{pending.printer_id}/confirm")
+
+    assert anonymous == (303, "/login")
+    assert unknown == (404, json.dumps({"error": "no printer 999999"}))
+    assert not_a_number[0] == 404
+    assert done == (303, "/devices")
+    assert again == (409, json.dumps({"error": "printer P-1 of Acme Ltd is already confirmed"}))
+    assert confirm.printer_rows() == [("Acme Ltd", "P-1", "bound")]

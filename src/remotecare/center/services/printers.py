@@ -17,7 +17,11 @@ from remotecare.center.clock import Clock
 from remotecare.center.domain.binding import Binding
 from remotecare.errors import OperatorError
 
-__all__ = ["ConfirmedPrinter", "PendingPrinter", "PrinterService"]
+__all__ = ["AlreadyConfirmed", "ConfirmedPrinter", "PendingPrinter", "PrinterService"]
+
+
+class AlreadyConfirmed(OperatorError):
+    """The printer is a device already: there is nothing to confirm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +107,14 @@ class PrinterService:
 
     def _confirm(self, conn: Connection, row: Any) -> ConfirmedPrinter:
         if row.binding != Binding.PENDING:
-            raise OperatorError(f"printer {row.serial} of {row.customer} is already confirmed")
+            raise AlreadyConfirmed(f"printer {row.serial} of {row.customer} is already confirmed")
         changed = conn.execute(
             update(printers)
             .where(printers.c.id == row.id, printers.c.binding == Binding.PENDING.value)
             .values(binding=Binding.BOUND.value, confirmed_at=self.clock.now())
         ).rowcount
         if changed != 1:  # confirmed by someone else at the same moment
-            raise OperatorError(f"printer {row.serial} of {row.customer} is already confirmed")
+            raise AlreadyConfirmed(f"printer {row.serial} of {row.customer} is already confirmed")
         attached = _attach_held_reports(conn, row.id)
         return ConfirmedPrinter(row.id, row.customer, row.serial, row.endpoint_id, attached)
 

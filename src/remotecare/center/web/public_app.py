@@ -20,7 +20,7 @@ from remotecare.center.domain.rate_limit import FailureLimiter
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.enrollment import EnrollmentService
-from remotecare.center.services.printers import PrinterService
+from remotecare.center.services.printers import AlreadyConfirmed, PrinterService
 from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, OperatorError
 from remotecare.protocol.codec import describe_validation_error
@@ -192,10 +192,12 @@ async def post_confirm_printer(request: web.Request) -> web.Response:
     """Confirm a pending printer (``printer_binding = "confirm"``) and go back to the list."""
     if await _operator(request) is None:
         raise web.HTTPSeeOther("/login")
+    printer_id = int(request.match_info["printer_id"])  # the route admits digits only
     try:
-        printer_id = int(request.match_info["printer_id"])
         confirmed = await asyncio.to_thread(request.app[_PRINTERS].confirm_id, printer_id)
-    except (ValueError, OperatorError) as exc:
+    except AlreadyConfirmed as exc:
+        return refuse(409, str(exc))
+    except OperatorError as exc:
         return refuse(404, str(exc))
     logger.info(
         "printer %s of %s confirmed for endpoint %s",
@@ -273,7 +275,7 @@ def create_public_app(
     app.router.add_post("/login", post_login)
     app.router.add_post("/logout", post_logout)
     app.router.add_get("/devices", get_devices)
-    app.router.add_post("/printers/{printer_id}/confirm", post_confirm_printer)
+    app.router.add_post(r"/printers/{printer_id:\d+}/confirm", post_confirm_printer)
     app.router.add_get("/endpoints", get_endpoints)
     app.router.add_static("/static", _TEMPLATES.parent / "static")
     return app
