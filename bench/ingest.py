@@ -166,15 +166,17 @@ def realistic_report(serial: str, address: str) -> dict[str, Any]:
     return report
 
 
-def body_template(serial: str, address: str) -> tuple[bytes, bytes, bytes]:
-    """Bytes around the report_id and agent_time, so clients spend no CPU on JSON."""
-    report = realistic_report(serial, address)
+def body_template() -> tuple[bytes, bytes, bytes, bytes]:
+    """Bytes around the report_id, agent_time and serial, so clients spend no CPU on JSON."""
+    report = realistic_report("SERIAL", "snmp://192.0.2.1:161")
     report["report_id"] = "@ID@"
     report["agent_time"] = "@TIME@"
+    report["reading"]["serial"] = "@SERIAL@"
     raw = json.dumps(report, separators=(",", ":")).encode()
     head, rest = raw.split(b"@ID@")
-    middle, tail = rest.split(b"@TIME@")
-    return head, middle, tail
+    middle, rest = rest.split(b"@TIME@")
+    before_serial, tail = rest.split(b"@SERIAL@")
+    return head, middle, before_serial, tail
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -207,10 +209,7 @@ def _cpu() -> float:
 
 async def _client_main(job: ClientJob) -> ClientResult:
     result = ClientResult()
-    templates: dict[str, tuple[bytes, bytes, bytes]] = {}
-    for _, _, serials in job.identities:
-        for serial in serials:
-            templates[serial] = body_template(serial, f"snmp://192.0.2.{len(templates) % 250}:161")
+    head, middle, before_serial, tail = body_template()
     measure_from = job.start_at + _WARMUP_S
     end = job.start_at + _WARMUP_S + job.duration_s
     cpu_at_start = [0.0]
@@ -225,13 +224,14 @@ async def _client_main(job: ClientJob) -> ClientResult:
                 return
             serial = serials[i % len(serials)]
             i += job.concurrency
-            head, middle, tail = templates[serial]
             body = b"".join(
                 (
                     head,
                     str(uuid.uuid4()).encode(),
                     middle,
                     datetime.now(UTC).isoformat().encode(),
+                    before_serial,
+                    serial.encode(),
                     tail,
                 )
             )
