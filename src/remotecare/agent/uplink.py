@@ -244,13 +244,11 @@ class Uplink:
             data=chunk,
             headers={"Content-Type": "application/octet-stream"},
         )
-        if status == 409:  # the center has another resume point: tell the caller
-            answer = _json(payload)
-            answer.pop("error", None)
-            try:
-                return BundleState.model_validate(answer)
-            except ValidationError as exc:
-                raise UplinkError(f"the center's resume point is not understood: {exc}") from exc
+        if status == 409:  # the center has another resume point: ask where, go on from there
+            state = await self.bundle_state(bundle_id)
+            if state is None:
+                raise UplinkError(f"the center no longer knows bundle {bundle_id}")
+            return state
         return _bundle_state(status, payload, "bundle chunk")
 
     async def probe(self) -> tuple[int, str, dict[str, str]]:

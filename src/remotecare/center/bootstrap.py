@@ -17,6 +17,7 @@ from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.clock import Clock, SystemClock
 from remotecare.center.config import CenterSettings
 from remotecare.center.domain.rate_limit import FailureLimiter
+from remotecare.center.services.bundles import BundleService
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.commands import CommandService
 from remotecare.center.services.console import ConsoleService
@@ -52,6 +53,7 @@ class Center:
     _committer: GroupCommitter | None = None
     metrics: Metrics | None = None
     reuse_port: bool = False  # several worker processes share the ports (SO_REUSEPORT)
+    bundles: BundleService | None = None  # diagnostic bundles from agents
 
     async def start(self) -> None:
         """Listen on the console/enrolment port and the mutual-TLS device port."""
@@ -73,6 +75,7 @@ class Center:
             certificates=self.certificates,
             commands=self.commands,
             binding=settings.binding_policy,
+            bundles=self.bundles,
         )
         public_app = create_public_app(
             self.enrollment,
@@ -180,4 +183,7 @@ def bootstrap(
         certificates=CertificateService(engine, ca, chosen_clock),
         commands=CommandService(engine, chosen_clock),
         printers=PrinterService(engine, chosen_clock),
+        bundles=BundleService(
+            engine, settings.bundles_dir, max_bytes=settings.max_bundle_bytes, clock=chosen_clock
+        ),
     )

@@ -42,6 +42,7 @@ class CenterSettings:
     metrics_host: str = "127.0.0.1"
     max_body_bytes: int = 1024 * 1024
     max_inflated_bytes: int = 8 * 1024 * 1024
+    max_bundle_bytes: int = 32 * 1024 * 1024  # one diagnostic bundle; larger ones get 413
     session_hours: int = 12
     printer_binding: str = BindingPolicy.AUTOMATIC.value  # "automatic" or "confirm"
 
@@ -55,6 +56,11 @@ class CenterSettings:
     @property
     def binding_policy(self) -> BindingPolicy:
         return BindingPolicy(self.printer_binding)
+
+    @property
+    def bundles_dir(self) -> Path:
+        """Diagnostic bundles from agents, one folder per endpoint (apart from readings)."""
+        return self.home / "bundles"
 
     @property
     def pki_dir(self) -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -32,6 +33,7 @@ __all__ = [
     "commands",
     "console_sessions",
     "customers",
+    "diagnostic_bundles",
     "endpoints",
     "enrollment_tokens",
     "held_reports",
@@ -143,6 +145,9 @@ endpoints = Table(
     Column("revoked_at", UtcDateTime),
     Column("revocation_reason", String(256)),
     Column("poll_interval_seconds", Integer),  # as last confirmed by the agent; NULL: default
+    # What the agent last said about itself (AgentStatus): queue length, drops by reason.
+    Column("agent_status", _Json),
+    Column("agent_status_at", UtcDateTime),
 )
 
 printers = Table(
@@ -202,6 +207,26 @@ commands = Table(
     Column("finished_at", UtcDateTime),
     Column("detail", String(256)),
     Index("ix_commands_endpoint_status", "endpoint_id", "status"),
+)
+
+# Diagnostic bundles: the bytes live in files under the center's home (``path`` is
+# relative to its bundles directory); this row says whose, why, and how far it arrived.
+diagnostic_bundles = Table(
+    "diagnostic_bundles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("printer_serial", String(128)),
+    Column("reason", String(32), nullable=False),
+    Column("command_id", String(36)),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_bytes", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # receiving, complete
+    Column("path", String(512), nullable=False),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Index("ix_diagnostic_bundles_endpoint_declared", "endpoint_id", "declared_at"),
 )
 
 

@@ -22,6 +22,8 @@ from pydantic import BaseModel, ValidationError
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.clock import Clock
 from remotecare.center.domain.binding import BindingPolicy
+from remotecare.center.services.agent_status import record_agent_status
+from remotecare.center.services.bundles import BundleService
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.commands import CommandService, acknowledge, check_in
 from remotecare.center.services.endpoints import (
@@ -31,6 +33,7 @@ from remotecare.center.services.endpoints import (
     refusal_for,
 )
 from remotecare.center.services.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
+from remotecare.center.web.bundles import add_bundle_routes
 from remotecare.center.web.identity import Identify, identify_caller
 from remotecare.center.web.metrics import Metrics
 from remotecare.center.web.openapi import OPENAPI_PATH, build_openapi
@@ -145,11 +148,11 @@ def _nul_in_text(body: bytes) -> str | None:
     return None
 
 
-def _parse(body: bytes, batch: bool) -> list[Report] | web.Response:
+def _parse(body: bytes, batch: bool) -> ReportBatch | web.Response:
     try:
         if batch:
-            return list(ReportBatch.model_validate_json(body).reports)
-        return [Report.model_validate_json(body)]
+            return ReportBatch.model_validate_json(body)
+        return ReportBatch.model_construct(reports=[Report.model_validate_json(body)])
     except ValidationError as exc:
         if exc.errors(include_url=False)[0]["type"] == "json_invalid":
             return refuse(400, "body is not valid JSON")
@@ -160,14 +163,26 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     body = await _read_body(request)
     if isinstance(body, web.Response):
         return body
-    parsed = _parse(body, batch)
-    if isinstance(parsed, web.Response):
-        return parsed
+    parsed_batch = _parse(body, batch)
+    if isinstance(parsed_batch, web.Response):
+        return parsed_batch
+    parsed = list(parsed_batch.reports)
     caller = request[_CALLER]
     now = request.app[_CLOCK].now()
-    outcome: IngestOutcome = await request.app[_COMMITTER].submit_batched(
+    committer = request.app[_COMMITTER]
+    ingesting = committer.submit_batched(
         ingest_many, IngestRequest(caller, parsed, now, request.app[_BINDING])
     )
+    status = parsed_batch.agent_status
+    if status is None:
+        outcome: IngestOutcome = await ingesting
+    else:  # both join the same group commit
+        outcome, _ = await asyncio.gather(
+            ingesting,
+            committer.submit(
+                lambda conn: record_agent_status(conn, caller.endpoint_id, status, now)
+            ),
+        )
     if _METRICS in request.app:
         request.app[_METRICS].count(outcome.accepted, outcome.duplicates)
     if outcome.refused:
@@ -182,8 +197,7 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     result = IngestResult(
         accepted=outcome.accepted, duplicates=outcome.duplicates, commands=commands
     )
-    status = 201 if outcome.accepted else 200
-    return web.json_response(text=result.model_dump_json(), status=status)
+    return web.json_response(text=result.model_dump_json(), status=201 if outcome.accepted else 200)
 
 
 async def post_report(request: web.Request) -> web.Response:
@@ -273,6 +287,7 @@ def create_device_app(
     certificates: CertificateService,
     commands: CommandService,
     binding: BindingPolicy = BindingPolicy.AUTOMATIC,
+    bundles: BundleService | None = None,
 ) -> web.Application:
     middlewares: list[Middleware] = [_identify_endpoint]
     if metrics is not None:
@@ -298,4 +313,6 @@ def create_device_app(
     # The same, under EST's name (RFC 7030, 4.2.2), for clients that expect it.
     app.router.add_post("/.well-known/est/simplereenroll", post_renew)
     app.router.add_get(OPENAPI_PATH, get_openapi)
+    if bundles is not None:
+        add_bundle_routes(app, bundles, lambda request: request[_CALLER].endpoint_id)
     return app

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
 from remotecare.protocol.messages import (
+    BundleDeclaration,
+    BundleState,
     CommandAck,
     CommandList,
     IngestResult,
@@ -110,6 +112,27 @@ _OPERATIONS: dict[tuple[str, str], _Operation] = {
         {201: ("The new certificate", RenewResponse)},
         _IDENTITY_REFUSALS + _BODY_REFUSALS,
     ),
+    ("post", "/api/v1/bundles"): _Operation(
+        "Declare a diagnostic bundle (id, size, SHA-256, reason) before its chunks",
+        BundleDeclaration,
+        {
+            201: ("Declared", BundleState),
+            200: ("Declared before: where it stands", BundleState),
+        },
+        (*_IDENTITY_REFUSALS, 409, *_BODY_REFUSALS),
+    ),
+    ("get", "/api/v1/bundles/{bundle_id}"): _Operation(
+        "How many bytes of a bundle arrived: the point to resume from",
+        None,
+        {200: ("Where the bundle stands", BundleState)},
+        (*_IDENTITY_REFUSALS, 404),
+    ),
+    ("put", "/api/v1/bundles/{bundle_id}/chunks"): _Operation(
+        "Append bytes at ?offset=N, the resume point; the SHA-256 is checked at the end",
+        None,
+        {200: ("Where the bundle stands", BundleState)},
+        (*_IDENTITY_REFUSALS, 400, 404, 409, 413, 422),
+    ),
     ("get", OPENAPI_PATH): _Operation("This document", None, {200: ("OpenAPI 3.1", None)}),
 }
 
@@ -133,6 +156,8 @@ _MODELS: list[type[BaseModel]] = [
     CommandAck,
     RenewRequest,
     RenewResponse,
+    BundleDeclaration,
+    BundleState,
 ]
 
 

@@ -1,0 +1,95 @@
+"""Device API routes for diagnostic bundles (mutual TLS, caller from the certificate):
+
+- ``POST /api/v1/bundles``                       declare (id, size, sha256, reason)
+- ``PUT  /api/v1/bundles/{id}/chunks?offset=N``  append the bytes at the resume point
+- ``GET  /api/v1/bundles/{id}``                  how many bytes arrived (the resume point)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from remotecare.center.services.bundles import BundleError, BundleService
+from remotecare.center.web.responses import refuse
+from remotecare.protocol.codec import describe_validation_error
+from remotecare.protocol.messages import BundleDeclaration, BundleState
+
+__all__ = ["add_bundle_routes"]
+
+_SERVICE = web.AppKey("bundles", BundleService)
+
+CallerOf = Callable[[web.Request], str]  # the verified endpoint id of the request
+
+
+def add_bundle_routes(app: web.Application, service: BundleService, caller_of: CallerOf) -> None:
+    """Register the bundle routes on the device API ``app``."""
+    app[_SERVICE] = service
+
+    def wrap(
+        handler: Callable[[web.Request, BundleService, str], Awaitable[web.Response]],
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def route(request: web.Request) -> web.Response:
+            try:
+                return await handler(request, request.app[_SERVICE], caller_of(request))
+            except BundleError as exc:  # a 409 says why; GET tells the resume point
+                return refuse(exc.status, str(exc))
+
+        return route
+
+    app.router.add_post("/api/v1/bundles", wrap(_declare))
+    app.router.add_get("/api/v1/bundles/{bundle_id}", wrap(_state))
+    app.router.add_put("/api/v1/bundles/{bundle_id}/chunks", wrap(_chunk))
+
+
+def _answer(state: BundleState, status: int = 200) -> web.Response:
+    return web.json_response(text=state.model_dump_json(), status=status)
+
+
+async def _declare(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+    if request.content_type != "application/json":
+        return refuse(415, "content type must be application/json")
+    try:
+        declaration = BundleDeclaration.model_validate_json(await request.read())
+    except ValidationError as exc:
+        return refuse(422, describe_validation_error(exc))
+    state = await asyncio.to_thread(service.declare, endpoint, declaration)
+    return _answer(state, 201 if state.received_bytes == 0 and not state.complete else 200)
+
+
+def _bundle_id(request: web.Request) -> uuid.UUID | web.Response:
+    try:
+        return uuid.UUID(request.match_info["bundle_id"])
+    except ValueError:
+        return refuse(404, "no such bundle")
+
+
+async def _state(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+    bundle_id = _bundle_id(request)
+    if isinstance(bundle_id, web.Response):
+        return bundle_id
+    return _answer(await asyncio.to_thread(service.state, endpoint, bundle_id))
+
+
+async def _chunk(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+    bundle_id = _bundle_id(request)
+    if isinstance(bundle_id, web.Response):
+        return bundle_id
+    try:
+        offset = int(request.query.get("offset", ""))
+    except ValueError:
+        return refuse(400, "offset=N (bytes already sent) is required")
+    if offset < 0:
+        return refuse(400, "offset must not be negative")
+    try:
+        chunk = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return refuse(413, "chunk too large for one request: send smaller chunks")
+    if not chunk:
+        return refuse(400, "empty chunk")
+    state = await asyncio.to_thread(service.append, endpoint, bundle_id, offset, chunk)
+    return _answer(state)
