@@ -140,3 +140,22 @@ async def test_rediscover_without_networks_fails_with_a_plain_reason(tmp_path: P
     status, detail = command_rows(info)["rediscover"]
     assert status == "failed"
     assert "discovery_networks" in str(detail)
+
+
+async def test_a_certificate_close_to_expiry_is_renewed_without_being_asked(
+    tmp_path: Path,
+) -> None:
+    info = init_center(tmp_path / "center")
+    async with running_center(info) as center:
+        paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
+        before = load_certificate(paths.certificate.read_bytes()).serial_number
+        calm = Agent(paths, AgentSettings(), identity)
+        await calm.cycle()
+        assert load_certificate(paths.certificate.read_bytes()).serial_number == before
+        eager = Agent(paths, AgentSettings(renew_before_days=400), identity)  # 365-day certs
+        result = await eager.cycle()
+        after = load_certificate(paths.certificate.read_bytes()).serial_number
+        again = await Agent(paths, AgentSettings(), identity).cycle()  # the new one works
+    assert not result.delivery.failed
+    assert after != before
+    assert not again.delivery.failed

@@ -103,6 +103,7 @@ class AgentSettings:
     metered_line: bool = False
     metered_monthly_budget_bytes: int = 5 * 1024 * 1024
     bundle_chunk_bytes: int = 256 * 1024
+    renew_before_days: int = 30  # the agent renews its own certificate this close to expiry
     # What the center's `rediscover` scans (as `agent discover` would); none: it fails.
     discovery_networks: tuple[str, ...] = ()
     discovery_community: str = field(default="", repr=False)

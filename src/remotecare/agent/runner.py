@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
-import inspect
 import logging
 import random
 import time
@@ -34,10 +32,12 @@ from remotecare.agent.outbox import Outbox
 from remotecare.agent.poller import poll_once, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.probes.snmp import SnmpTarget
+from remotecare.agent.renewal import finish_interrupted_renewal, renew_certificate
 from remotecare.agent.schedule import Backoff, next_cycle_at, phase_of
 from remotecare.agent.state import AgentState
 from remotecare.agent.uplink import DrainResult, Uplink, drain, open_uplink
 from remotecare.errors import OutboxError, RemoteCareError, UplinkError
+from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import BundleReason, Command, Report
 
 __all__ = ["Agent", "CycleResult", "run_agent", "run_cycle"]
@@ -87,6 +87,7 @@ class Agent:
         self.paths = paths
         self.settings = settings
         self.identity = identity
+        finish_interrupted_renewal(paths)  # a renewal cut short completes before anything
         self.privacy = Pseudonymizer(load_or_create_key(paths.privacy_key))
         self.state = AgentState.load(paths.state)
         self.logs = logs or RecentLogs()
@@ -138,7 +139,25 @@ class Agent:
                     uploaded = await self._bundles(uplink)
         finally:
             outbox.close()
+        if not delivery.failed:
+            await self._renew_if_expiring()
         return delivery, done, uploaded
+
+    async def _renew_if_expiring(self) -> None:
+        """Renew the certificate on our own when it has less than renew_before_days left."""
+        try:
+            certificate = load_certificate(self.paths.certificate.read_bytes())
+        except (OSError, RemoteCareError) as exc:
+            logger.error("cannot read this agent's certificate: %s", exc)
+            return
+        left = certificate.not_valid_after_utc - datetime.now(UTC)
+        if left > timedelta(days=self.settings.renew_before_days):
+            return
+        logger.info("certificate expires in %d days: renewing it", left.days)
+        try:
+            await renew_certificate(self.paths, self.identity, self.settings)
+        except RemoteCareError as exc:
+            logger.warning("certificate renewal failed, trying again next cycle: %s", exc)
 
     async def cycle(self) -> CycleResult:
         reports, storage_error = await self.poll()
@@ -251,13 +270,9 @@ class Agent:
                 self._printer_urls[report.reading.serial] = url
 
     async def _renew_certificate(self) -> str:
-        renew = _optional_function("remotecare.agent.renewal", "renew_certificate")
-        if renew is None:
-            raise RemoteCareError("this agent has no certificate renewal yet; re-enrol instead")
-        result = await _call_with(
-            renew, paths=self.paths, settings=self.settings, identity=self.identity
-        )
-        return f"certificate renewed{'' if result is None else f': {result}'}"[:256]
+        await renew_certificate(self.paths, self.identity, self.settings)
+        serial = load_certificate(self.paths.certificate.read_bytes()).serial_number
+        return f"certificate renewed: serial {serial:x}"
 
     async def _rediscover(self) -> str:
         """Scan ``discovery_networks`` as `agent discover` does; add new printers to
@@ -284,24 +299,6 @@ class Agent:
             self.settings = dataclasses.replace(settings, printers=printers)
             self.settings.save(self.paths.config)
         return f"{len(found)} printer(s) answered, {len(added)} new added to agent.toml"
-
-
-def _optional_function(module_name: str, name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    function = getattr(module, name, None)
-    return function if callable(function) else None
-
-
-async def _call_with(function: Callable[..., Any], **available: Any) -> Any:
-    """Call ``function`` with those of ``available`` it names; await it if needed."""
-    parameters = inspect.signature(function).parameters
-    result = function(**{k: v for k, v in available.items() if k in parameters})
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 async def run_cycle(
