@@ -47,8 +47,8 @@ class Site:
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    info = init_center(tmp_path / "center")
+async def site(tmp_path: Path, database_url: str) -> AsyncIterator[Site]:
+    info = init_center(tmp_path / "center", database_url)
     info = dataclasses.replace(
         info, settings=dataclasses.replace(info.settings, max_bundle_bytes=64 * 1024)
     )

@@ -119,7 +119,14 @@ async def test_a_busy_center_pauses_sending_for_its_retry_after(tmp_path: Path) 
     assert "busy (429)" in result.errors[0]
 
 
-async def test_the_center_stores_the_agents_drop_counts(site: Site) -> None:
+async def test_the_center_stores_the_agents_drop_counts(tmp_path: Path, database_url: str) -> None:
+    info = init_center(tmp_path / "center", database_url)
+    async with running_center(info) as center:
+        paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
+        await _drain_with_drops(Site(info, center, paths, identity))
+
+
+async def _drain_with_drops(site: Site) -> None:
     outbox = Outbox(site.paths.outbox, max_reports=3)
     outbox.put(a_history("SER-1", 5))  # two dropped for lack of room
     async with Uplink(site.identity.device_api_url, agent_tls_context(site.paths), 30) as uplink:
