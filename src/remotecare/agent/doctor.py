@@ -34,7 +34,7 @@ from remotecare.agent.uplink import ProxySettings, agent_tls_context, open_uplin
 from remotecare.errors import ProbeError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
 
-__all__ = ["Check", "Outcome", "diagnose", "healthy", "render"]
+__all__ = ["Check", "Outcome", "assess_clock", "diagnose", "healthy", "render"]
 
 _TIMEOUT_S: Final = 10.0
 _MAX_SKEW_S: Final = 300.0
@@ -390,32 +390,37 @@ def _check_own_certificate(ctx: _Context) -> None:
 
 
 def _check_clock(ctx: _Context) -> None:
-    name = "clock"
     if ctx.answer is None:
-        ctx.add(name, Outcome.SKIP, "needs an answer from the center")
+        ctx.add("clock", Outcome.SKIP, "needs an answer from the center")
         return
-    date = ctx.answer[2].get("Date")
-    if not date:
-        ctx.add(name, Outcome.WARN, "the center's answer carries no Date header to compare")
-        return
+    ctx.checks.append(assess_clock(ctx.answer[2].get("Date"), datetime.now(UTC)))
+
+
+def assess_clock(date_header: str | None, now: datetime) -> Check:
+    """Compare this machine's clock (``now``) with the center's HTTP ``Date`` header."""
+    name = "clock"
+    if not date_header:
+        return Check(name, Outcome.WARN, "the center's answer carries no Date header to compare")
     try:
-        center_time = email.utils.parsedate_to_datetime(date)
+        center_time = email.utils.parsedate_to_datetime(date_header)
     except (TypeError, ValueError):
-        ctx.add(name, Outcome.WARN, f"the center's Date header {date!r} is not understood")
-        return
-    skew = (datetime.now(UTC) - center_time).total_seconds()
+        return Check(
+            name, Outcome.WARN, f"the center's Date header {date_header!r} is not understood"
+        )
+    if center_time.tzinfo is None:
+        center_time = center_time.replace(tzinfo=UTC)
+    skew = (now - center_time).total_seconds()
     direction = "ahead of" if skew > 0 else "behind"
     detail = f"this machine's clock is {abs(skew):.0f} s {direction} the center's"
     if abs(skew) > _MAX_SKEW_S:
-        ctx.add(
+        return Check(
             name,
             Outcome.FAIL,
             detail,
             "set the clock right and keep it so (enable NTP): certificates and the time of "
             "each reading depend on it",
         )
-        return
-    ctx.add(name, Outcome.OK, detail)
+    return Check(name, Outcome.OK, detail)
 
 
 def _check_answer(ctx: _Context) -> None:
