@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
+from remotecare.agent.privacy import create_key_file
 from remotecare.center.adapters.db import endpoints, enrollment_tokens
 from remotecare.center.bootstrap import Center
 from remotecare.center.services.enrollment import EnrollmentService
-from remotecare.errors import EnrollmentRejected
+from remotecare.errors import ConfigError, EnrollmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from tests.support.centers import CenterInfo, init_center, running_center
 
@@ -104,5 +105,41 @@ async def test_will_not_send_the_token_to_a_center_with_another_ca(
     with pytest.raises(EnrollmentRejected, match="not enrolling"):
         await enroll(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
     # The token was never presented, so it still works.
+    await enroll(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
+    assert endpoint_count(info) == 1
+
+
+async def test_an_agent_enrolled_with_the_customers_key_uses_it(
+    center: tuple[CenterInfo, Center], tmp_path: Path
+) -> None:
+    info, running = center
+    create_key_file(tmp_path / "acme.key")
+    issued = running.enrollment.create_token("Acme Ltd")
+    paths = AgentPaths(tmp_path / "agent")
+    await enroll(
+        paths,
+        info.console_url,
+        issued.token,
+        info.ca_fingerprint,
+        privacy_key_file=tmp_path / "acme.key",
+    )
+    assert paths.privacy_key.read_bytes() == (tmp_path / "acme.key").read_bytes()
+    assert stat.S_IMODE(paths.privacy_key.stat().st_mode) == 0o600
+
+
+async def test_a_bad_customer_key_fails_before_the_token_is_spent(
+    center: tuple[CenterInfo, Center], tmp_path: Path
+) -> None:
+    info, running = center
+    (tmp_path / "bad.key").write_bytes(b"short")
+    issued = running.enrollment.create_token("Acme Ltd")
+    with pytest.raises(ConfigError, match="not a pseudonymization key"):
+        await enroll(
+            AgentPaths(tmp_path / "a"),
+            info.console_url,
+            issued.token,
+            info.ca_fingerprint,
+            privacy_key_file=tmp_path / "bad.key",
+        )
     await enroll(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
     assert endpoint_count(info) == 1

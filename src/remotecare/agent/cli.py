@@ -34,7 +34,7 @@ from remotecare.agent.poller import (
     public_address,
     read_any,
 )
-from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
+from remotecare.agent.privacy import Pseudonymizer, create_key_file, load_or_create_key
 from remotecare.agent.probe_view import render_reading
 from remotecare.agent.probes.snmp import close_engine
 from remotecare.agent.runner import run_agent, run_cycle
@@ -62,11 +62,23 @@ def agent() -> None:
 @click.option("--center", "center_url", required=True, help="https://NAME:PORT of the center.")
 @click.option("--token", required=True, help="The one-time enrolment token.")
 @click.option("--ca-fingerprint", required=True, help="SHA-256 fingerprint of the center's CA.")
-def enroll(home: Path, center_url: str, token: str, ca_fingerprint: str) -> None:
+@click.option(
+    "--privacy-key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="The customer's pseudonymization key (from `agent privacy-key`), shared by its agents.",
+)
+def enroll(
+    home: Path, center_url: str, token: str, ca_fingerprint: str, privacy_key_file: Path | None
+) -> None:
     """Make a key here and get a certificate for it from the center."""
     paths = AgentPaths(home.resolve())
     try:
-        identity = asyncio.run(enroll_agent(paths, center_url, token, ca_fingerprint))
+        identity = asyncio.run(
+            enroll_agent(
+                paths, center_url, token, ca_fingerprint, privacy_key_file=privacy_key_file
+            )
+        )
     except RemoteCareError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"enrolled as endpoint {identity.endpoint_id}")
@@ -74,6 +86,21 @@ def enroll(home: Path, center_url: str, token: str, ca_fingerprint: str) -> None
     if not paths.config.exists():
         AgentSettings().save(paths.config)
         click.echo(f"add printers to {paths.config}")
+
+
+@agent.command("privacy-key")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def privacy_key(path: Path) -> None:
+    """Make a customer's pseudonymization key (0600) to enrol all its agents with.
+
+    With one key per customer, the same user or host name becomes the same pseudonym at
+    every site of that customer; the key never leaves the customer's machines.
+    """
+    try:
+        create_key_file(path)
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {path}; enrol each agent with --privacy-key-file {path}")
 
 
 @agent.command()

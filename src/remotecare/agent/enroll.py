@@ -17,7 +17,7 @@ import aiohttp
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
-from remotecare.agent.privacy import load_or_create_key
+from remotecare.agent.privacy import install_key, load_or_create_key
 from remotecare.errors import EnrollmentRejected, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
@@ -68,14 +68,25 @@ async def _fetch_pinned_ca(center_url: str, expected_fingerprint: str) -> str:
 
 
 async def enroll(
-    paths: AgentPaths, center_url: str, token: str, ca_fingerprint: str
+    paths: AgentPaths,
+    center_url: str,
+    token: str,
+    ca_fingerprint: str,
+    *,
+    privacy_key_file: Path | None = None,
 ) -> AgentIdentity:
-    """Enrol this agent; afterwards ``paths`` hold the key, certificate, CA and identity."""
+    """Enrol this agent; afterwards ``paths`` hold the key, certificate, CA and identity.
+
+    ``privacy_key_file`` is the customer's pseudonymization key, shared by all its agents;
+    without it this site makes its own.
+    """
     if paths.identity.exists():
         raise EnrollmentRejected(f"already enrolled ({paths.identity}); remove the home to redo")
     expected = normalize_fingerprint(ca_fingerprint)
     paths.home.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.home, 0o700)
+    if privacy_key_file is not None:  # before the token is spent: a bad file costs nothing
+        install_key(privacy_key_file, paths.privacy_key)
     ca_pem = await _fetch_pinned_ca(center_url, expected)
 
     # A key left by an interrupted enrolment is reused: it never left this machine.
@@ -107,7 +118,7 @@ async def enroll(
     _write_public(paths.ca_certificate, ca_pem)
     identity = AgentIdentity(answer.endpoint_id, answer.device_api_url, center_url)
     identity.save(paths.identity)
-    load_or_create_key(paths.privacy_key)  # the site's pseudonym key: 0600, never sent
+    load_or_create_key(paths.privacy_key)  # the pseudonym key: 0600, never sent
     return identity
 
 

@@ -34,6 +34,8 @@ __all__ = [
     "KEY_BYTES",
     "PSEUDONYM_PREFIX",
     "Pseudonymizer",
+    "create_key_file",
+    "install_key",
     "load_or_create_key",
 ]
 
@@ -187,12 +189,40 @@ def load_or_create_key(path: Path) -> bytes:
         key = path.read_bytes()
     except FileNotFoundError:
         key = secrets.token_bytes(KEY_BYTES)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(key)
-            out.flush()
-            os.fsync(out.fileno())
+        _write_key(path, key)
         return key
     if len(key) < KEY_BYTES:
         raise ConfigError(f"{path} is damaged: a pseudonymization key has {KEY_BYTES} bytes")
     return key
+
+
+def create_key_file(path: Path) -> None:
+    """Write a new random key to ``path`` (0600): one customer's key for all its agents."""
+    try:
+        _write_key(path, secrets.token_bytes(KEY_BYTES))
+    except FileExistsError as exc:
+        raise ConfigError(f"{path} exists; refusing to overwrite a pseudonymization key") from exc
+
+
+def install_key(source: Path, path: Path) -> None:
+    """Use the customer's key from ``source`` at this site, so that every agent of one
+    customer turns the same name into the same pseudonym."""
+    try:
+        key = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the pseudonymization key {source}: {exc}") from exc
+    if len(key) < KEY_BYTES:
+        raise ConfigError(f"{source} is not a pseudonymization key ({KEY_BYTES} bytes)")
+    if path.exists():
+        if path.read_bytes() != key:
+            raise ConfigError(f"{path} already holds another pseudonymization key")
+        return
+    _write_key(path, key)
+
+
+def _write_key(path: Path, key: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key)
+        out.flush()
+        os.fsync(out.fileno())

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
+from remotecare.agent.privacy import (
+    Pseudonymizer,
+    create_key_file,
+    install_key,
+    load_or_create_key,
+)
+from remotecare.errors import ConfigError
 from remotecare.protocol.messages import (
     Alert,
     DeviceStatus,
@@ -185,3 +191,25 @@ def test_the_key_is_made_once_private_and_then_reused(tmp_path: Path) -> None:
 
 def test_the_key_is_never_shown(privacy: Pseudonymizer) -> None:
     assert KEY.hex() not in repr(privacy)
+
+
+def test_agents_enrolled_with_one_customer_key_give_the_same_pseudonyms(tmp_path: Path) -> None:
+    customer_key = tmp_path / "acme.key"
+    create_key_file(customer_key)
+    assert stat.S_IMODE(customer_key.stat().st_mode) == 0o600
+    install_key(customer_key, tmp_path / "site-a.key")
+    install_key(customer_key, tmp_path / "site-b.key")
+    site_a = Pseudonymizer(load_or_create_key(tmp_path / "site-a.key"))
+    site_b = Pseudonymizer(load_or_create_key(tmp_path / "site-b.key"))
+    own = Pseudonymizer(load_or_create_key(tmp_path / "site-c.key"))
+    text = "job of alice@example.com"
+    assert site_a.text(text) == site_b.text(text) != own.text(text)
+
+
+def test_a_customer_key_is_never_overwritten(tmp_path: Path) -> None:
+    create_key_file(tmp_path / "acme.key")
+    with pytest.raises(ConfigError, match="refusing to overwrite"):
+        create_key_file(tmp_path / "acme.key")
+    (tmp_path / "short.key").write_bytes(b"too short")
+    with pytest.raises(ConfigError, match="not a pseudonymization key"):
+        install_key(tmp_path / "short.key", tmp_path / "site.key")
