@@ -94,9 +94,20 @@ async def test_the_endpoints_page_lists_state_expiry_and_revocation(
 ) -> None:
     info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
-        _, live = await enrol(info, running, tmp_path / "live")
+        live_agent, live = await enrol(info, running, tmp_path / "live")
         _, gone = await enrol(info, running, tmp_path / "gone", customer="Globex")
         running.certificates.revoke(gone, "stolen")
+        batch = {
+            "schema_version": 1,
+            "reports": [json.loads(report_body("Q-1"))],
+            "agent_status": {
+                "queued_reports": 7,
+                "dropped": [{"reason": "outbox full", "count": 3}],
+            },
+        }
+        await call(
+            info.device_url + "/api/v1/report-batches", live_agent, json.dumps(batch).encode()
+        )
         page = await _logged_in(browser, info, "/endpoints")
 
         live_row = page.locator(f"tr[data-endpoint='{live}']")
@@ -105,6 +116,8 @@ async def test_the_endpoints_page_lists_state_expiry_and_revocation(
         expires = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%d")
         await expect(live_row.locator(".expires")).to_have_text(expires)
         await expect(live_row.locator(".revoked-cell")).to_have_text("no")
+        await expect(live_row.locator(".agent-queue")).to_contain_text("7 waiting")
+        await expect(live_row.locator(".dropped")).to_have_text("3 dropped: outbox full")
         gone_row = page.locator(f"tr[data-endpoint='{gone}']")
         await expect(gone_row.locator(".presence")).to_have_text("revoked")
         await expect(gone_row.locator(".revoked-cell")).to_contain_text("yes")

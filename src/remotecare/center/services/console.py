@@ -63,6 +63,14 @@ class EndpointRow:
     revocation_reason: str | None
     printers: int
     presence: Presence
+    queued_reports: int | None  # the agent's own word, from its last batch
+    dropped_reports: dict[str, int]  # reason -> count, never silent
+
+
+def _dropped(agent_status: dict[str, Any] | None) -> dict[str, int]:
+    if not agent_status:
+        return {}
+    return {d["reason"]: d["count"] for d in agent_status.get("dropped", []) if d["count"]}
 
 
 def _device_row(row: Any, now: datetime) -> DeviceRow:
@@ -200,6 +208,7 @@ class ConsoleService:
                 endpoints.c.revoked_at,
                 endpoints.c.revocation_reason,
                 endpoints.c.poll_interval_seconds,
+                endpoints.c.agent_status,
                 func.coalesce(bound.c.printers, 0).label("printers"),
             )
             .join(customers, customers.c.id == endpoints.c.customer_id)
@@ -220,6 +229,8 @@ class ConsoleService:
                     revocation_reason=row.revocation_reason,
                     printers=row.printers,
                     presence=_agent_presence(row, now),
+                    queued_reports=(row.agent_status or {}).get("queued_reports"),
+                    dropped_reports=_dropped(row.agent_status),
                 )
                 for row in conn.execute(query)
             ]
