@@ -114,7 +114,9 @@ def run(home: Path, once: bool) -> None:
         identity = AgentIdentity.load(paths.identity)
     except RemoteCareError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not settings.printers:
+    if not settings.printers and (once or not settings.discovery_networks):
+        # A long-running agent with discovery_networks may start empty: the center's
+        # `rediscover` command fills its list.
         raise click.ClickException(f"no printers configured in {paths.config}")
     if not once:
         with contextlib.suppress(KeyboardInterrupt):
