@@ -3,6 +3,7 @@ may still report (not revoked, not expired, not superseded, its customer's servi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,12 +76,27 @@ class EndpointDirectory:
         self._engine = engine
         self._monotonic = monotonic
         self._cache: dict[tuple[str, str], tuple[float, EndpointRecord | None]] = {}
+        self._loading: dict[tuple[str, str], asyncio.Future[EndpointRecord | None]] = {}
 
     def cached(self, endpoint_id: str, serial_hex: str) -> tuple[bool, EndpointRecord | None]:
         hit = self._cache.get((endpoint_id, serial_hex))
         if hit is not None and self._monotonic() - hit[0] < _CACHE_SECONDS:
             return True, hit[1]
         return False, None
+
+    async def lookup(self, endpoint_id: str, serial_hex: str) -> EndpointRecord | None:
+        """The cached record, else one database read shared by every request that asks
+        while it runs (a busy endpoint's requests would otherwise all read at once)."""
+        hit, record = self.cached(endpoint_id, serial_hex)
+        if hit:
+            return record
+        key = (endpoint_id, serial_hex)
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(asyncio.to_thread(self.load, endpoint_id, serial_hex))
+            self._loading[key] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        return await asyncio.shield(loading)
 
     def forget(self, endpoint_id: str) -> None:
         """Drop what is cached for the endpoint (after this process changed its row)."""

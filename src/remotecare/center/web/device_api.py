@@ -83,10 +83,7 @@ async def _identify_endpoint(request: web.Request, handler: Handler) -> web.Stre
         return peer
     if peer is None:
         return refuse(401, "a client certificate issued by this center is required")
-    directory = request.app[_DIRECTORY]
-    hit, record = directory.cached(peer.endpoint_id, peer.serial_hex)
-    if not hit:
-        record = await asyncio.to_thread(directory.load, peer.endpoint_id, peer.serial_hex)
+    record = await request.app[_DIRECTORY].lookup(peer.endpoint_id, peer.serial_hex)
     reason = refusal_for(record, peer, request.app[_CLOCK].now())
     if reason is not None:
         logger.info("refused endpoint %s: %s", peer.endpoint_id, reason)
