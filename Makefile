@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium
+DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium systemd
 STAMP_DEBIAN := $(VENV)/.debian-packages
 STAMP_PYTHON := $(VENV)/.python-packages
 DURATION ?=
