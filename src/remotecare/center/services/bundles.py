@@ -48,10 +48,6 @@ class BundleError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, state: BundleState | None = None) -> None:
-        super().__init__(message)
-        self.state = state
-
 
 class BundleTooLarge(BundleError):
     """Over the center's cap (413)."""
@@ -157,10 +153,7 @@ class BundleService:
             partial = self._partial(stored)
             received = partial.stat().st_size if partial.exists() else 0
             if offset != received:
-                raise BundleConflict(
-                    f"expected the chunk at offset {received}, not {offset}",
-                    self._state(stored, received),
-                )
+                raise BundleConflict(f"expected the chunk at offset {received}, not {offset}")
             if received + len(chunk) > stored.size_bytes:
                 raise BundleRejected(
                     f"chunk runs past the declared size of {stored.size_bytes} bytes"
