@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,8 @@ from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import BundleDeclaration, BundleState
 
 __all__ = ["add_bundle_routes"]
+
+logger = logging.getLogger(__name__)
 
 _SERVICE = web.AppKey("bundles", BundleService)
 
@@ -89,6 +92,11 @@ async def _chunk(request: web.Request, service: BundleService, endpoint: str) ->
         chunk = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return refuse(413, "chunk too large for one request: send smaller chunks")
+    except OSError as exc:  # the agent went away mid-chunk (ConnectionResetError, TLS): expected
+        logger.info(
+            "chunk of bundle %s at offset %d cut off (%s): not kept", bundle_id, offset, exc
+        )
+        return refuse(400, "chunk cut off")  # nobody reads it; the agent resumes via GET
     if not chunk:
         return refuse(400, "empty chunk")
     state = await asyncio.to_thread(service.append, endpoint, bundle_id, offset, chunk)
