@@ -1,0 +1,166 @@
+"""The whole way over IPv6, with real processes: `remotecare center init` and `serve` on
+::1 only, the agent enrolled with ``--center https://[::1]:PORT``, `remotecare agent run
+--once` reading a printer served by snmpsim, and the reading stored at the center.
+
+Skipped when the kernel has no IPv6 loopback, except in CI (``CI=true``), where that fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from ipaddress import IPv6Address
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from sqlalchemy import create_engine, select
+from sqlalchemy.pool import NullPool
+
+from remotecare.agent.config import AgentIdentity, AgentPaths
+from remotecare.center.adapters.db import endpoints, printers, reports
+from remotecare.center.config import CenterSettings
+from remotecare.demo.snmpsim import running_snmpsim
+from remotecare.pki.certificates import load_certificate
+from tests.support.centers import OPERATOR_PASSWORD, remotecare
+from tests.support.recordings import recordings_dir
+
+PRINTER = "ricoh_aficio-mp-c3002"
+_READY_TIMEOUT_S = 30.0
+
+
+def ipv6_loopback() -> None:
+    """Skip the test (fail it in CI) when ::1 cannot be bound."""
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError as exc:
+        reason = f"no IPv6 loopback on this machine: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+def free_port_on_both_loopbacks() -> int:
+    """A TCP port free on ::1 and on 127.0.0.1 (so a refusal on 127.0.0.1 means something)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET6) as sock6:
+            sock6.bind(("::1", 0))
+            port: int = sock6.getsockname()[1]
+            with socket.socket() as sock4:
+                try:
+                    sock4.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        return port
+    raise AssertionError("no TCP port free on both loopbacks")
+
+
+def _answers(family: socket.AddressFamily, host: str, port: int) -> bool:
+    with socket.socket(family) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+@contextlib.contextmanager
+def center_serving(home: Path, ports: tuple[int, int], log: Path) -> Iterator[None]:
+    """`remotecare center serve` in its own process until it answers on ::1; stopped on exit."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "remotecare", "center", "serve", "--home", str(home)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + _READY_TIMEOUT_S
+            while not all(_answers(socket.AF_INET6, "::1", port) for port in ports):
+                if process.poll() is not None:
+                    raise AssertionError(f"center exited: {log.read_text()}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"center not listening on ::1 after {_READY_TIMEOUT_S} s")
+                time.sleep(0.1)
+            yield
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+def test_an_agent_reports_to_a_center_listening_on_ipv6_loopback_only(tmp_path: Path) -> None:
+    ipv6_loopback()
+    recordings = recordings_dir()
+    home = tmp_path / "center"
+    console_port, device_port = free_port_on_both_loopbacks(), free_port_on_both_loopbacks()
+    init = remotecare(
+        "center", "init", "--home", str(home), "--hostname", "::1", "--listen", "::1",
+        "--console-port", str(console_port), "--device-port", str(device_port),
+        "--password", OPERATOR_PASSWORD,
+    )  # fmt: skip
+    found = re.search(r"CA fingerprint \(SHA-256\): (\S+)", init.stdout)
+    assert found, init.stdout
+    settings = CenterSettings.load(home)
+    assert settings.listen_host == "::1"
+    server = load_certificate(settings.server_cert_file.read_bytes())
+    san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert IPv6Address("::1") in san.get_values_for_type(x509.IPAddress)
+
+    agent = AgentPaths(tmp_path / "agent")
+    with (
+        running_snmpsim(recordings, probe_community=PRINTER) as printer,
+        center_serving(home, (console_port, device_port), tmp_path / "center.log"),
+    ):
+        # on ::1 only: whatever reaches the center came over IPv6
+        assert not _answers(socket.AF_INET, "127.0.0.1", console_port)
+        assert not _answers(socket.AF_INET, "127.0.0.1", device_port)
+        token = json.loads(
+            remotecare(
+                "center", "token", "create", "--home", str(home), "--customer", "Acme Ltd",
+                "--json",
+            ).stdout
+        )  # fmt: skip
+        assert token["ca_fingerprint"] == found.group(1)
+        remotecare(
+            "agent", "enroll", "--home", str(agent.home),
+            "--center", f"https://[::1]:{console_port}",
+            "--token", token["token"], "--ca-fingerprint", token["ca_fingerprint"],
+        )  # fmt: skip
+        identity = AgentIdentity.load(agent.identity)
+        assert identity.device_api_url == f"https://[::1]:{device_port}"
+        agent.config.write_text(
+            "snmp_timeout_seconds = 2\n"
+            "http_timeout_seconds = 10\n"
+            "auto_diagnostics = false\n"
+            f'printers = ["{printer.url(PRINTER)}"]\n'
+        )
+        ran = remotecare("agent", "run", "--once", "--home", str(agent.home), timeout=60)
+        assert "0 not answering; sent 1 report(s), 0 waiting" in ran.stdout, ran.stdout
+
+    engine = create_engine(settings.effective_database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                select(reports.c.endpoint_id, reports.c.reachable, printers.c.serial).join(
+                    printers, reports.c.printer_id == printers.c.id
+                )
+            ).all()
+            seen = conn.execute(
+                select(endpoints.c.last_seen_at).where(endpoints.c.id == identity.endpoint_id)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert len(stored) == 1
+    endpoint_id, reachable, serial = stored[0]
+    assert (endpoint_id, reachable) == (identity.endpoint_id, True)
+    assert serial
+    assert seen is not None
