@@ -163,12 +163,17 @@ def _checked_any(pattern: str) -> str:
     return pattern
 
 
-class SerialMapping(_Strict):
-    """An object holding the serial number; ``regex`` (one group) extracts it from the text."""
+class _Mapping(_Strict):
+    """What every mapping has: the instance OID it reads and where that mapping comes from."""
 
     oid: _OidText
-    regex: str | None = None
     source: _Source
+
+
+class SerialMapping(_Mapping):
+    """An object holding the serial number; ``regex`` (one group) extracts it from the text."""
+
+    regex: str | None = None
 
     @field_validator("regex")
     @classmethod
@@ -176,13 +181,11 @@ class SerialMapping(_Strict):
         return _compiled(value, 1)
 
 
-class CounterMapping(_Strict):
+class CounterMapping(_Mapping):
     """One scalar object (an instance OID, read with GET) that is a named counter."""
 
     name: CounterName
-    oid: _OidText
     unit: CounterUnit
-    source: _Source
 
 
 class VendorProfile(_Strict):
