@@ -13,9 +13,11 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
+from remotecare.center.adapters.attempts import SqlFailureLog
 from remotecare.center.adapters.db import endpoints, enrollment_tokens
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.domain.rate_limit import FailureLimiter
+from remotecare.center.domain.rate_limit import FailureLimit
+from remotecare.center.services.enrolment_limit import EnrolmentLimiter
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, init_center
@@ -28,10 +30,12 @@ class Fixture:
     center: Center
 
 
-async def _started(info: CenterInfo, limiter: FailureLimiter | None) -> Center:
+async def _started(info: CenterInfo, limit: FailureLimit | None) -> Center:
     center = bootstrap(info.settings)
-    if limiter is not None:
-        center.enrolment_limiter = limiter
+    if limit is not None:
+        center.enrolment_limiter = EnrolmentLimiter(
+            SqlFailureLog(center.engine), center.clock, limit
+        )
     await center.start()
     return center
 
@@ -49,7 +53,7 @@ async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
 @pytest.fixture
 async def small_center(tmp_path: Path) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center")
-    running = await _started(info, FailureLimiter(per_client=100, overall=3))
+    running = await _started(info, FailureLimit(per_client=100, overall=3))
     try:
         yield Fixture(info, running)
     finally:
@@ -78,7 +82,7 @@ async def _enrol(info: CenterInfo, token: str) -> tuple[int, dict[str, Any], str
 def _tokens_used(info: CenterInfo) -> int:
     engine = info.read_engine()
     with engine.connect() as conn:
-        used = sum(conn.execute(select(enrollment_tokens.c.used_endpoints)).scalars())
+        used = int(sum(conn.execute(select(enrollment_tokens.c.used_endpoints)).scalars()))
     engine.dispose()
     return used
 

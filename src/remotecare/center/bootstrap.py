@@ -11,18 +11,19 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import Engine
 
+from remotecare.center.adapters.attempts import SqlFailureLog
 from remotecare.center.adapters.db import make_engine
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.clock import Clock, SystemClock
 from remotecare.center.config import CenterSettings
-from remotecare.center.domain.rate_limit import FailureLimiter
 from remotecare.center.services.bundles import BundleService
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.commands import CommandService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.endpoints import EndpointDirectory
 from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.services.enrolment_limit import EnrolmentLimiter
 from remotecare.center.services.printers import PrinterService
 from remotecare.center.web.device_api import create_device_app
 from remotecare.center.web.identity import ForwardedCertificates, identify_caller
@@ -48,7 +49,7 @@ class Center:
     certificates: CertificateService
     commands: CommandService
     printers: PrinterService
-    enrolment_limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    enrolment_limiter: EnrolmentLimiter  # failed enrolments, counted in the shared database
     _runners: list[web.AppRunner] = field(default_factory=list)
     _committer: GroupCommitter | None = None
     metrics: Metrics | None = None
@@ -183,6 +184,7 @@ def bootstrap(
         certificates=CertificateService(engine, ca, chosen_clock),
         commands=CommandService(engine, chosen_clock),
         printers=PrinterService(engine, chosen_clock),
+        enrolment_limiter=EnrolmentLimiter(SqlFailureLog(engine), chosen_clock),
         bundles=BundleService(
             engine, settings.bundles_dir, max_bytes=settings.max_bundle_bytes, clock=chosen_clock
         ),

@@ -2,53 +2,68 @@
 
 from __future__ import annotations
 
-from remotecare.center.domain.rate_limit import FailureLimiter
+from datetime import UTC, datetime, timedelta
+
+from remotecare.center.domain.rate_limit import (
+    IN_FLIGHT_RETRY_SECONDS,
+    FailureLimit,
+    RecentFailures,
+    Wait,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+def _at(*seconds: float) -> list[datetime]:
+    """Failure times ``seconds`` after T0, newest first (as the log gives them)."""
+    return sorted((T0 + timedelta(seconds=s) for s in seconds), reverse=True)
 
 
 def test_the_sixth_attempt_after_five_failures_waits_until_the_first_one_is_a_minute_old() -> None:
-    clock = _Clock()
-    limiter = FailureLimiter(monotonic=clock)
-    for _ in range(5):
-        assert limiter.retry_after("192.0.2.1") is None
-        limiter.record_failure("192.0.2.1")
-        clock.now += 2
-    assert limiter.retry_after("192.0.2.1") == (50, "client")
-    assert limiter.retry_after("192.0.2.2") is None  # another client is not affected
-    clock.now = 1060.0
-    assert limiter.retry_after("192.0.2.1") is None  # the first failure left the window
+    limit = FailureLimit()
+    mine = _at(0, 2, 4, 6, 8)
+    for n in range(5):
+        assert limit.retry_after(RecentFailures(mine[:n]), T0) is None
+    now = T0 + timedelta(seconds=10)
+    assert limit.retry_after(RecentFailures(mine, mine), now) == Wait(50, "client")
+    assert limit.retry_after(RecentFailures((), mine), now) is None  # another client
+    later = T0 + timedelta(seconds=60)
+    assert limit.retry_after(RecentFailures(mine, mine), later) is None  # the first one left
 
 
 def test_the_overall_limit_stops_everyone() -> None:
-    clock = _Clock()
-    limiter = FailureLimiter(per_client=5, overall=3, monotonic=clock)
-    for n in range(3):
-        limiter.record_failure(f"198.51.100.{n}")
-    assert limiter.retry_after("203.0.113.9") == (60, "overall")
-    clock.now += 60
-    assert limiter.retry_after("203.0.113.9") is None
+    limit = FailureLimit(per_client=5, overall=3)
+    everyone = _at(0, 0, 0)
+    assert limit.retry_after(RecentFailures((), everyone), T0) == Wait(60, "overall")
+    assert limit.retry_after(RecentFailures((), everyone), T0 + timedelta(seconds=60)) is None
 
 
 def test_a_retry_after_is_never_below_one_second() -> None:
-    clock = _Clock()
-    limiter = FailureLimiter(per_client=1, monotonic=clock)
-    limiter.record_failure("a")
-    clock.now += 59.9
-    assert limiter.retry_after("a") == (1, "client")
+    limit = FailureLimit(per_client=1)
+    now = T0 + timedelta(seconds=59.9)
+    assert limit.retry_after(RecentFailures(_at(0)), now) == Wait(1, "client")
 
 
-def test_forgotten_clients_do_not_accumulate() -> None:
-    clock = _Clock()
-    limiter = FailureLimiter(monotonic=clock)
-    for n in range(50):
-        limiter.record_failure(f"client-{n}")
-    clock.now += 61
-    limiter.record_failure("late")
-    assert list(limiter._by_client) == ["late"]
+def test_with_more_failures_than_the_limit_the_wait_is_for_the_limit_th_newest() -> None:
+    """A race between processes can record a few extra failures; the wait stays honest."""
+    limit = FailureLimit(per_client=2)
+    mine = _at(0, 10, 20, 30)
+    now = T0 + timedelta(seconds=30)
+    assert limit.retry_after(RecentFailures(mine), now) == Wait(50, "client")  # 20 s + 60 s
+
+
+def test_failures_outside_the_window_are_ignored_even_if_the_log_returns_them() -> None:
+    limit = FailureLimit(per_client=2)
+    now = T0 + timedelta(seconds=61)
+    assert limit.retry_after(RecentFailures(_at(1, 0)), now) is None
+    assert limit.since(now) == T0 + timedelta(seconds=1)
+
+
+def test_attempts_under_way_count_against_the_overall_limit_with_a_short_wait() -> None:
+    limit = FailureLimit(per_client=5, overall=3)
+    everyone = _at(0, 1)
+    now = T0 + timedelta(seconds=2)
+    assert limit.retry_after(RecentFailures((), everyone), now) is None
+    assert limit.retry_after(RecentFailures((), everyone), now, in_flight=1) == Wait(
+        IN_FLIGHT_RETRY_SECONDS, "overall"
+    )

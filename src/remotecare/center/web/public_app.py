@@ -16,10 +16,11 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from remotecare.center.domain.rate_limit import FailureLimiter
+from remotecare.center.domain.rate_limit import Wait
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.services.enrolment_limit import EnrolmentLimiter
 from remotecare.center.services.printers import AlreadyConfirmed, PrinterService
 from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, OperatorError
@@ -40,7 +41,7 @@ _JINJA = web.AppKey("jinja", jinja2.Environment)
 _SECURE_COOKIE = web.AppKey("secure_cookie", bool)
 _CERTIFICATES = web.AppKey("certificates", CertificateService)
 _PRINTERS = web.AppKey("printers", PrinterService)
-_LIMITER = web.AppKey("enrolment_limiter", FailureLimiter)
+_LIMITER = web.AppKey("enrolment_limiter", EnrolmentLimiter)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,32 +71,29 @@ async def get_crl(request: web.Request) -> web.Response:
     return web.Response(body=der, content_type="application/pkix-crl")
 
 
-def _too_many_failures(request: web.Request, client: str) -> web.Response | None:
-    wait = request.app[_LIMITER].retry_after(client)
-    if wait is None:
-        return None
-    seconds, scope = wait
-    source = f"from {client}" if scope == "client" else "at this center"
+def _too_many_failures(client: str, wait: Wait) -> web.Response:
+    source = f"from {client}" if wait.scope == "client" else "at this center"
+    seconds = wait.seconds
     response = refuse(429, f"too many failed enrolment attempts {source}; retry in {seconds} s")
-    response.headers["Retry-After"] = str(seconds)
+    response.headers["Retry-After"] = str(wait.seconds)
     return response
 
 
 async def post_simple_enroll(request: web.Request) -> web.Response:
     """Exchange a one-time token and a CSR for a device certificate.
 
-    Failed attempts are counted per client address and overall; past the limit the
-    center answers 429 with Retry-After without looking at the request.
+    Failed attempts are counted per client address and overall, by every center process
+    together; past the limit the center answers 429 with Retry-After without looking at
+    the request.
     """
     client = request.remote or "unknown"
-    limited = _too_many_failures(request, client)
-    if limited is not None:
-        logger.warning("enrolment attempt from %s refused: too many failures", client)
-        return limited
-    response = await _enroll(request)
-    if response.status >= 400:
-        request.app[_LIMITER].record_failure(client)
-    return response
+    async with request.app[_LIMITER].attempt(client) as attempt:
+        if attempt.wait is not None:
+            logger.warning("enrolment attempt from %s refused: too many failures", client)
+            return _too_many_failures(client, attempt.wait)
+        response = await _enroll(request)
+        attempt.failed = response.status >= 400
+        return response
 
 
 async def _enroll(request: web.Request) -> web.Response:
@@ -247,7 +245,7 @@ def create_public_app(
     device_api_url: str,
     certificates: CertificateService,
     printers: PrinterService,
-    enrolment_limiter: FailureLimiter | None = None,
+    enrolment_limiter: EnrolmentLimiter,
     secure_cookie: bool = True,
 ) -> web.Application:
     app = web.Application(middlewares=[_security_headers], client_max_size=64 * 1024)
@@ -258,7 +256,7 @@ def create_public_app(
     app[_SECURE_COOKIE] = secure_cookie
     app[_CERTIFICATES] = certificates
     app[_PRINTERS] = printers
-    app[_LIMITER] = enrolment_limiter or FailureLimiter()
+    app[_LIMITER] = enrolment_limiter
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
