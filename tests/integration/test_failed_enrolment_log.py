@@ -1,0 +1,55 @@
+"""The table of failed enrolments answers the limiter's question in one query and stays small."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from remotecare.center.adapters.attempts import SqlFailureLog, failed_enrolments
+from remotecare.center.adapters.db import make_engine
+from remotecare.center.adapters.migrate import upgrade_to_head
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+
+
+def _seconds(*values: float) -> list[datetime]:
+    return [T0 + timedelta(seconds=v) for v in values]
+
+
+def test_recent_gives_the_newest_failures_after_since_up_to_each_limit(engine: Engine) -> None:
+    log = SqlFailureLog(engine)
+    for at in _seconds(0, 10, 20, 30, 40):
+        log.record("192.0.2.1", at)
+    for at in _seconds(5, 15, 25):
+        log.record("2001:db8::7", at)
+
+    recent = log.recent("192.0.2.1", T0 + timedelta(seconds=5), per_client=3, overall=4)
+
+    assert list(recent.client) == _seconds(40, 30, 20)
+    assert list(recent.overall) == _seconds(40, 30, 25, 20)
+    assert log.recent("198.51.100.1", T0, per_client=3, overall=1).client == []
+
+
+def test_forget_deletes_what_left_the_window_and_keeps_the_rest(engine: Engine) -> None:
+    log = SqlFailureLog(engine)
+    for n, at in enumerate(_seconds(0, 30, 60, 90)):
+        log.record(f"client-{n}", at)
+
+    assert log.forget(before=T0 + timedelta(seconds=30)) == 2
+
+    with engine.connect() as conn:
+        kept = conn.execute(select(func.count()).select_from(failed_enrolments)).scalar_one()
+    assert kept == 2
+    assert list(log.recent("client-3", T0, per_client=5, overall=5).overall) == _seconds(90, 60)
