@@ -127,6 +127,7 @@ async def _child_cycle(urls: list[str], concurrency: int, timeout_s: float) -> d
     from remotecare.agent.config import AgentSettings
     from remotecare.agent.poller import poll_once, printer_targets
     from remotecare.agent.probes.reader import read_printer
+    from remotecare.agent.probes.snmp import SnmpTarget
 
     settings = AgentSettings(
         printers=tuple(urls),
@@ -141,6 +142,7 @@ async def _child_cycle(urls: list[str], concurrency: int, timeout_s: float) -> d
     partial = sum(1 for r in reports if r.reading is not None and r.reading.partial_reason)
     serials = {r.reading.serial for r in reports if r.reading is not None}
     [one] = printer_targets(settings, urls[:1])
+    assert isinstance(one, SnmpTarget), one  # the bench fleet is snmpsim: snmp:// URLs
     single0 = time.perf_counter()
     await read_printer(one, timeout_s=timeout_s, retries=1)
     single = time.perf_counter() - single0

@@ -126,7 +126,7 @@ def stored(info: CenterInfo) -> list[tuple[str, str, object, object]]:
             ).all()
     finally:
         engine.dispose()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def stored_count(info: CenterInfo) -> int:

@@ -133,7 +133,7 @@ async def test_refuses_a_report_about_a_printer_bound_to_another_endpoint(
 async def test_a_batch_with_one_refused_report_stores_nothing(center: Fixture) -> None:
     url = center.info.device_url
     await post(url + "/api/v1/reports", center.agent_a, json.dumps(a_report("P-A")).encode())
-    batch = {"schema_version": 1, "reports": [a_report("P-B"), a_report("P-A")]}
+    batch: dict[str, Any] = {"schema_version": 1, "reports": [a_report("P-B"), a_report("P-A")]}
     status, answer = await post(
         url + "/api/v1/report-batches", center.agent_b, json.dumps(batch).encode()
     )

@@ -28,6 +28,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.result import Err
 
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
@@ -87,7 +88,12 @@ def _operations(target: Target) -> list[Any]:
     )
     answer.raise_for_status()
     schema = schemathesis.openapi.from_dict(answer.json(), config=SchemathesisConfig())
-    return [result.ok() for result in schema.get_all_operations()]
+    operations: list[Any] = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        operations.append(result.ok())
+    return operations
 
 
 CHECKS = [

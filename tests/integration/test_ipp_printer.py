@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from aiohttp import web
@@ -75,7 +76,7 @@ ATTRIBUTES = "\n".join(
 )
 
 
-def _missing(what: str) -> None:
+def _missing(what: str) -> NoReturn:
     """Skip on a developer's machine; fail in CI, where `make test` installs it."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what}: CI must have it", pytrace=False)

@@ -52,7 +52,7 @@ class Fixture:
                 .order_by(customers.c.name, printers.c.serial)
             ).all()
         engine.dispose()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     def attached(self) -> list[int | None]:
         engine = self.info.read_engine()

@@ -15,7 +15,13 @@ import pytest
 from remotecare.agent.config import AgentSettings
 from remotecare.agent.poller import poll_once, printer_targets, public_address
 from remotecare.agent.probes.reader import read_printer
-from remotecare.agent.probes.snmp import SnmpAuthError, UsmKeys, parse_printer_url, usm_users
+from remotecare.agent.probes.snmp import (
+    SnmpAuthError,
+    SnmpTarget,
+    UsmKeys,
+    parse_printer_url,
+    usm_users,
+)
 from remotecare.demo.snmpsim import SnmpSimulator, SnmpV3User, running_snmpsim
 from remotecare.errors import ConfigError
 
@@ -172,6 +178,7 @@ def test_agent_toml_holds_the_keys_in_snmpv3_tables(tmp_path: Path) -> None:
     settings = AgentSettings.load(config)
     assert AUTH_KEY not in repr(settings)
     [target] = printer_targets(settings)
+    assert isinstance(target, SnmpTarget)
     assert target.usm is not None
     assert target.usm.keys == UsmKeys(AUTH_KEY, PRIV_KEY)
 

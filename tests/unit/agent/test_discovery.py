@@ -19,6 +19,7 @@ from remotecare.agent.discovery import (
     merge_printers,
     scan_hosts,
 )
+from remotecare.agent.probes.snmp import Oid, SnmpValue
 from remotecare.errors import ConfigError
 
 SYS_DESCR, HR_TYPE, HR_DESCR, SERIAL, LIFE_COUNT = PROBE_OIDS
@@ -48,9 +49,13 @@ def test_refuses_absurd_or_wrong_ranges(network: str, message: str) -> None:
 
 
 def test_a_printer_is_typed_hrdeviceprinter_or_answers_the_printer_mib() -> None:
-    typed = {SYS_DESCR: b"HP ETHERNET", HR_TYPE: HR_DEVICE_PRINTER, HR_DESCR: b"HP LaserJet"}
-    serial_only = {SYS_DESCR: b"Sharp MX-3570N", SERIAL: b"05012345"}
-    counter_only = {SYS_DESCR: b"Brother HL", LIFE_COUNT: 777}
+    typed: dict[Oid, SnmpValue] = {
+        SYS_DESCR: b"HP ETHERNET",
+        HR_TYPE: HR_DEVICE_PRINTER,
+        HR_DESCR: b"HP LaserJet",
+    }
+    serial_only: dict[Oid, SnmpValue] = {SYS_DESCR: b"Sharp MX-3570N", SERIAL: b"05012345"}
+    counter_only: dict[Oid, SnmpValue] = {SYS_DESCR: b"Brother HL", LIFE_COUNT: 777}
 
     assert classify(typed) == ("HP LaserJet", None)
     assert classify(serial_only) == ("Sharp MX-3570N", "05012345")
