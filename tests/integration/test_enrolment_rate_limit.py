@@ -34,7 +34,7 @@ async def _started(info: CenterInfo, limit: FailureLimit | None) -> Center:
     center = bootstrap(info.settings)
     if limit is not None:
         center.enrolment_limiter = EnrolmentLimiter(
-            SqlFailureLog(center.engine), center.clock, limit
+            SqlFailureLog(center.engine, "enrolment"), center.clock, limit
         )
     await center.start()
     return center

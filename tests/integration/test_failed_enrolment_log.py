@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from remotecare.center.adapters.attempts import SqlFailureLog, failed_enrolments
+from remotecare.center.adapters.attempts import SqlFailureLog, failed_attempts
 from remotecare.center.adapters.db import make_engine
 from remotecare.center.adapters.migrate import upgrade_to_head
 
@@ -29,7 +29,7 @@ def _seconds(*values: float) -> list[datetime]:
 
 
 def test_recent_gives_the_newest_failures_after_since_up_to_each_limit(engine: Engine) -> None:
-    log = SqlFailureLog(engine)
+    log = SqlFailureLog(engine, "enrolment")
     for at in _seconds(0, 10, 20, 30, 40):
         log.record("192.0.2.1", at)
     for at in _seconds(5, 15, 25):
@@ -43,13 +43,13 @@ def test_recent_gives_the_newest_failures_after_since_up_to_each_limit(engine: E
 
 
 def test_forget_deletes_what_left_the_window_and_keeps_the_rest(engine: Engine) -> None:
-    log = SqlFailureLog(engine)
+    log = SqlFailureLog(engine, "enrolment")
     for n, at in enumerate(_seconds(0, 30, 60, 90)):
         log.record(f"client-{n}", at)
 
     assert log.forget(before=T0 + timedelta(seconds=30)) == 2
 
     with engine.connect() as conn:
-        kept = conn.execute(select(func.count()).select_from(failed_enrolments)).scalar_one()
+        kept = conn.execute(select(func.count()).select_from(failed_attempts)).scalar_one()
     assert kept == 2
     assert list(log.recent("client-3", T0, per_client=5, overall=5).overall) == _seconds(90, 60)

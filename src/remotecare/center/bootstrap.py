@@ -24,6 +24,7 @@ from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.endpoints import EndpointDirectory
 from remotecare.center.services.enrollment import EnrollmentService
 from remotecare.center.services.enrolment_limit import EnrolmentLimiter
+from remotecare.center.services.login_limit import LoginLimiter
 from remotecare.center.services.printers import PrinterService
 from remotecare.center.web.device_api import create_device_app
 from remotecare.center.web.identity import ForwardedCertificates, identify_caller
@@ -50,6 +51,7 @@ class Center:
     commands: CommandService
     printers: PrinterService
     enrolment_limiter: EnrolmentLimiter  # failed enrolments, counted in the shared database
+    login_limiter: LoginLimiter  # failed console logins, likewise
     _runners: list[web.AppRunner] = field(default_factory=list)
     _committer: GroupCommitter | None = None
     metrics: Metrics | None = None
@@ -86,6 +88,7 @@ class Center:
             certificates=self.certificates,
             printers=self.printers,
             enrolment_limiter=self.enrolment_limiter,
+            login_limiter=self.login_limiter,
         )
         # The device API checks certificate dates itself, to refuse an expired one with a
         # reason the agent can show (services/endpoints.refusal_for, on every request).
@@ -184,7 +187,12 @@ def bootstrap(
         certificates=CertificateService(engine, ca, chosen_clock),
         commands=CommandService(engine, chosen_clock),
         printers=PrinterService(engine, chosen_clock),
-        enrolment_limiter=EnrolmentLimiter(SqlFailureLog(engine), chosen_clock),
+        enrolment_limiter=EnrolmentLimiter(SqlFailureLog(engine, "enrolment"), chosen_clock),
+        login_limiter=LoginLimiter(
+            SqlFailureLog(engine, "login-address"),
+            SqlFailureLog(engine, "login-name"),
+            chosen_clock,
+        ),
         bundles=BundleService(
             engine, settings.bundles_dir, max_bytes=settings.max_bundle_bytes, clock=chosen_clock
         ),

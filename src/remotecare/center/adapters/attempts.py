@@ -1,8 +1,12 @@
-"""Failed enrolment attempts, recorded in the database that every center process shares.
+"""Failed attempts (enrolments, console logins), recorded in the database every center
+process shares.
 
-One row per failure (client address, time). Only the last window matters, so rows
-older than that are deleted now and then; under attack the table holds about as many
-rows as the overall limit admits per window.
+One row per failure and per subject it counts against, for one purpose: an enrolment
+counts against the client address (``"enrolment"``); a console login against the
+address (``"login-address"``) and the login name (``"login-name"``), so a failed login
+makes two rows. Each purpose has its own ``SqlFailureLog``. Only the last window of a
+purpose matters, so older rows are deleted now and then; the table holds about as many
+rows as the limits admit per window.
 
 The table is declared here rather than in ``db.py``, on the same ``metadata``
 (the migrations' ``env.py`` imports this module so that Alembic sees it).
@@ -11,6 +15,7 @@ The table is declared here rather than in ``db.py``, on the same ``metadata``
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import (
     Column,
@@ -29,56 +34,70 @@ from sqlalchemy import (
 from remotecare.center.adapters.db import UtcDateTime, metadata
 from remotecare.center.domain.rate_limit import RecentFailures
 
-__all__ = ["CLIENT_MAX_LENGTH", "SqlFailureLog", "failed_enrolments"]
+__all__ = ["PURPOSES", "SUBJECT_MAX_LENGTH", "Purpose", "SqlFailureLog", "failed_attempts"]
 
-CLIENT_MAX_LENGTH = 64  # an IPv6 address with a zone fits
+Purpose = Literal["enrolment", "login-address", "login-name"]
+PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+PURPOSE_MAX_LENGTH = 16
+SUBJECT_MAX_LENGTH = 100  # an IPv6 address with a zone, or an operator's user name
 
-failed_enrolments = Table(
-    "failed_enrolments",
+failed_attempts = Table(
+    "failed_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client", String(CLIENT_MAX_LENGTH), nullable=False),
+    Column("purpose", String(PURPOSE_MAX_LENGTH), nullable=False),
+    Column("subject", String(SUBJECT_MAX_LENGTH), nullable=False),
     Column("failed_at", UtcDateTime, nullable=False),
-    Index("ix_failed_enrolments_failed_at", "failed_at"),
-    Index("ix_failed_enrolments_client_failed_at", "client", "failed_at"),
+    Index("ix_failed_attempts_purpose_failed_at", "purpose", "failed_at"),
+    Index("ix_failed_attempts_purpose_subject_failed_at", "purpose", "subject", "failed_at"),
 )
 
 
 class SqlFailureLog:
-    """The failures of every process, in one table.
+    """The failures of every process for one purpose, in one table.
 
     Usage::
 
-        log = SqlFailureLog(engine)
+        log = SqlFailureLog(engine, "enrolment")
         recent = log.recent("192.0.2.7", since, per_client=5, overall=100)
         log.record("192.0.2.7", now)
         log.forget(before=since)
+
+    The "client" is the subject the failures count against (for ``"login-name"``, the
+    login name). ``overall=0`` reads no overall failures.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, purpose: Purpose) -> None:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown purpose {purpose!r}")
         self._engine = engine
+        self.purpose = purpose
 
     def recent(
         self, client: str, since: datetime, *, per_client: int, overall: int
     ) -> RecentFailures:
         """The newest ``per_client`` failures of ``client`` and ``overall`` of everyone's
         after ``since``, in one query (both ranges are read from an index)."""
-        t = failed_enrolments
+        t = failed_attempts
         mine = (
             select(literal(True).label("mine"), t.c.failed_at)
-            .where(t.c.client == _stored(client), t.c.failed_at > since)
+            .where(
+                t.c.purpose == self.purpose,
+                t.c.subject == _stored(client),
+                t.c.failed_at > since,
+            )
             .order_by(t.c.failed_at.desc())
             .limit(per_client)
             .subquery()
         )
         everyone = (
             select(literal(False).label("mine"), t.c.failed_at)
-            .where(t.c.failed_at > since)
+            .where(t.c.purpose == self.purpose, t.c.failed_at > since)
             .order_by(t.c.failed_at.desc())
             .limit(overall)
             .subquery()
         )
-        query = union_all(select(mine), select(everyone))
+        query = union_all(select(mine), select(everyone)) if overall > 0 else select(mine)
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return RecentFailures(
@@ -89,16 +108,21 @@ class SqlFailureLog:
     def record(self, client: str, at: datetime) -> None:
         """Record one failed attempt by ``client``, committed when this returns."""
         with self._engine.begin() as conn:
-            conn.execute(insert(failed_enrolments).values(client=_stored(client), failed_at=at))
+            conn.execute(
+                insert(failed_attempts).values(
+                    purpose=self.purpose, subject=_stored(client), failed_at=at
+                )
+            )
 
     def forget(self, *, before: datetime) -> int:
-        """Delete the failures at or before ``before``; how many there were."""
+        """Delete this purpose's failures at or before ``before``; how many there were."""
+        t = failed_attempts
         with self._engine.begin() as conn:
             result = conn.execute(
-                delete(failed_enrolments).where(failed_enrolments.c.failed_at <= before)
+                delete(t).where(t.c.purpose == self.purpose, t.c.failed_at <= before)
             )
         return result.rowcount
 
 
 def _stored(client: str) -> str:
-    return client[:CLIENT_MAX_LENGTH]
+    return client[:SUBJECT_MAX_LENGTH]

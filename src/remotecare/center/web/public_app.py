@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.console import ConsoleService
 from remotecare.center.services.enrollment import EnrollmentService
 from remotecare.center.services.enrolment_limit import EnrolmentLimiter
+from remotecare.center.services.login_limit import LoginLimiter
 from remotecare.center.services.printers import AlreadyConfirmed, PrinterService
 from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, OperatorError
@@ -42,6 +44,7 @@ _SECURE_COOKIE = web.AppKey("secure_cookie", bool)
 _CERTIFICATES = web.AppKey("certificates", CertificateService)
 _PRINTERS = web.AppKey("printers", PrinterService)
 _LIMITER = web.AppKey("enrolment_limiter", EnrolmentLimiter)
+_LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -143,11 +146,23 @@ async def get_login(request: web.Request) -> web.Response:
 
 
 async def post_login(request: web.Request) -> web.Response:
+    """Log an operator in, unless too many logins failed from here or for this name.
+
+    Failures are counted per client address and per login name, by every center process
+    together (``services/login_limit.py``); past either limit the page answers 429 with
+    Retry-After before the password is looked at, in the same words whether or not the
+    name belongs to an operator.
+    """
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    token = await asyncio.to_thread(request.app[_CONSOLE].log_in, username, password)
+    address = request.remote or "unknown"
+    async with request.app[_LOGIN_LIMITER].attempt(address, username) as attempt:
+        if attempt.wait is not None:
+            return _too_many_failed_logins(request, address, username, attempt.wait)
+        token = await asyncio.to_thread(request.app[_CONSOLE].log_in, username, password)
+        attempt.failed = token is None
     if token is None:
-        logger.info("console login failed for %r", username)
+        logger.info("console login failed for %r from %s", username, address)
         return _render(request, "login.html", status=401, error="Wrong user name or password.")
     response = web.HTTPSeeOther("/devices")
     response.set_cookie(
@@ -159,6 +174,30 @@ async def post_login(request: web.Request) -> web.Response:
         path="/",
     )
     raise response
+
+
+def _too_many_failed_logins(
+    request: web.Request, address: str, username: str, wait: Wait
+) -> web.Response:
+    limit = "login name" if wait.scope == "name" else "address"
+    logger.info(
+        "console login for %r from %s refused: too many failed logins (per %s); retry in %d s",
+        username,
+        address,
+        limit,
+        wait.seconds,
+    )
+    error = f"Too many failed logins. Please wait {_wait_text(wait.seconds)} and try again."
+    response = _render(request, "login.html", status=429, error=error)
+    response.headers["Retry-After"] = str(wait.seconds)
+    return response
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 async def post_logout(request: web.Request) -> web.Response:
@@ -246,6 +285,7 @@ def create_public_app(
     certificates: CertificateService,
     printers: PrinterService,
     enrolment_limiter: EnrolmentLimiter,
+    login_limiter: LoginLimiter,
     secure_cookie: bool = True,
 ) -> web.Application:
     app = web.Application(middlewares=[_security_headers], client_max_size=64 * 1024)
@@ -257,6 +297,7 @@ def create_public_app(
     app[_CERTIFICATES] = certificates
     app[_PRINTERS] = printers
     app[_LIMITER] = enrolment_limiter
+    app[_LOGIN_LIMITER] = login_limiter
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
