@@ -1,5 +1,6 @@
 """One poll cycle: read every configured printer (a bounded number at a time) and turn
-each outcome, answered or not, into a report.
+each outcome, answered or not, into a report, handed on as soon as that printer is done
+(:func:`poll_each`), so a cycle never holds all its reports at once.
 
 A printer's URL scheme picks the protocol: ``snmp://``, ``snmp+v1://`` and ``snmpv3://``
 read the Printer-MIB over SNMP, ``ipp://`` and ``ipps://`` ask Get-Printer-Attributes over
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from remotecare.agent.config import AgentSettings
@@ -31,12 +32,22 @@ from remotecare.agent.probes.snmp import (
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import PrinterReading, Report
 
-__all__ = ["PrinterTarget", "poll_once", "printer_targets", "public_address", "read_any"]
+__all__ = [
+    "PrinterTarget",
+    "ReportHandler",
+    "poll_each",
+    "poll_once",
+    "printer_targets",
+    "public_address",
+    "read_any",
+]
 
 logger = logging.getLogger(__name__)
 
 
 PrinterTarget = SnmpTarget | IppTarget
+ReportHandler = Callable[[int, Report], None]
+"""Takes a printer's report as soon as it is made, with the printer's position in the list."""
 
 
 def public_address(target: PrinterTarget) -> str:
@@ -80,20 +91,17 @@ async def read_any(target: PrinterTarget | str, settings: AgentSettings) -> Prin
     )
 
 
-async def _poll_one(
-    target: PrinterTarget, settings: AgentSettings, gate: asyncio.Semaphore
-) -> Report:
-    async with gate:
-        try:
-            reading = await read_any(target, settings)
-        except ProbeError as exc:
-            logger.warning("printer %s not read: %s", public_address(target), exc)
-            return Report(
-                report_id=uuid.uuid4(),
-                agent_time=datetime.now(UTC),
-                printer_address=public_address(target),
-                unreachable_reason=str(exc)[:256],
-            )
+async def _poll_one(target: PrinterTarget, settings: AgentSettings) -> Report:
+    try:
+        reading = await read_any(target, settings)
+    except ProbeError as exc:
+        logger.warning("printer %s not read: %s", public_address(target), exc)
+        return Report(
+            report_id=uuid.uuid4(),
+            agent_time=datetime.now(UTC),
+            printer_address=public_address(target),
+            unreachable_reason=str(exc)[:256],
+        )
     return Report(
         report_id=uuid.uuid4(),
         agent_time=datetime.now(UTC),
@@ -102,10 +110,42 @@ async def _poll_one(
     )
 
 
+async def poll_each(
+    settings: AgentSettings,
+    handle: ReportHandler,
+    printer_urls: Sequence[str] | None = None,
+) -> int:
+    """Read each printer once and hand its report to ``handle`` the moment it is made.
+
+    At most ``max_concurrent_polls`` printers are read at a time, by as many workers,
+    each taking the next printer when it is done with one; so only the reports being
+    made are in memory, whatever the number of printers. ``handle`` is called once per
+    printer (answered or not), in the order the printers finish. Returns the number of
+    printers.
+    """
+    targets = printer_targets(settings, printer_urls)
+    queue = iter(enumerate(targets))
+
+    async def worker() -> None:
+        for position, target in queue:
+            handle(position, await _poll_one(target, settings))
+
+    workers = [
+        asyncio.create_task(worker())
+        for _ in range(min(settings.max_concurrent_polls, len(targets)))
+    ]
+    try:
+        await asyncio.gather(*workers)
+    finally:  # one worker failing (a bug in ``handle``) stops the others too
+        for task in workers:
+            task.cancel()
+    return len(targets)
+
+
 async def poll_once(
     settings: AgentSettings, printer_urls: Sequence[str] | None = None
 ) -> list[Report]:
-    """Read each printer once; every printer yields exactly one report."""
-    targets = printer_targets(settings, printer_urls)
-    gate = asyncio.Semaphore(settings.max_concurrent_polls)
-    return list(await asyncio.gather(*(_poll_one(t, settings, gate) for t in targets)))
+    """Read each printer once; every printer yields exactly one report, in the list's order."""
+    reports: dict[int, Report] = {}
+    count = await poll_each(settings, reports.__setitem__, printer_urls)
+    return [reports[position] for position in range(count)]

@@ -1,6 +1,11 @@
 """The agent's main loop: poll, pseudonymize, queue durably, send what is queued, carry out
 what the center asked, upload diagnostic bundles; sleep until the agent's own moment in
-the next interval, or retry sooner with backoff when sending failed."""
+the next interval, or retry sooner with backoff when sending failed.
+
+Each printer's report is pseudonymized and queued as soon as that printer is read (in
+small groups, see :class:`~remotecare.agent.outbox.OutboxWriter`), not when the whole
+cycle is done: a cycle holds only the reports still being made, and an agent stopped in
+the middle of one keeps what it has read."""
 
 from __future__ import annotations
 
@@ -28,8 +33,8 @@ from remotecare.agent.diagnostics import (
     upload_bundles,
 )
 from remotecare.agent.discovery import merge_printers, scan_network
-from remotecare.agent.outbox import Outbox
-from remotecare.agent.poller import poll_once, printer_targets
+from remotecare.agent.outbox import Outbox, OutboxWriter
+from remotecare.agent.poller import poll_each, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.probes.snmp import SnmpTarget
 from remotecare.agent.renewal import finish_interrupted_renewal, renew_certificate
@@ -40,13 +45,22 @@ from remotecare.errors import OutboxError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import BundleReason, Command, Report
 
-__all__ = ["Agent", "CycleResult", "run_agent", "run_cycle"]
+__all__ = ["Agent", "CycleResult", "PollResult", "run_agent", "run_cycle"]
 
 logger = logging.getLogger(__name__)
 
 SERVICE_REQUESTED: Final = "serviceRequested"
 AUTO_BUNDLE_EVERY: Final = timedelta(hours=24)  # per printer, for the same fault
 _FIRST_CYCLE_SPREAD_S: Final = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll cycle did: printers polled, how many did not answer, storage trouble."""
+
+    polled: int
+    unreachable: int
+    storage_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -101,30 +115,49 @@ class Agent:
     def poll_interval_seconds(self) -> float:
         return self.state.poll_interval_seconds or self.settings.poll_interval_seconds
 
-    async def poll(self) -> tuple[list[Report], str | None]:
-        """Read every printer and queue the pseudonymized reports; (reports, storage error)."""
-        raw = await poll_once(self.settings)
-        now = datetime.now(UTC)
-        for url, report in zip(self.settings.printers, raw, strict=True):
+    async def poll(self) -> PollResult:
+        """Read every printer; queue each pseudonymized report as soon as it is made.
+
+        Without an outbox (it cannot be opened, the disk is full) the printers are still
+        read, for the cycle's summary and the diagnostics, and the error is returned.
+        """
+        settings = self.settings
+        try:
+            outbox: Outbox | None = Outbox(
+                self.paths.outbox, max_reports=settings.outbox_max_reports
+            )
+        except OutboxError as exc:
+            logger.error("%s", exc)
+            outbox, open_error = None, str(exc)
+        writer = None if outbox is None else OutboxWriter(outbox)
+        unreachable = 0
+
+        def queue(position: int, report: Report) -> None:
+            nonlocal unreachable
             if report.reading is None:
-                continue
-            self._printer_urls[report.reading.serial] = url
-            if SERVICE_REQUESTED in report.reading.status.error_conditions:
-                self._want_auto_bundle(report.reading.serial, now)
-        safe = [self.privacy.report(r) for r in raw]
+                unreachable += 1
+            else:
+                self._printer_urls[report.reading.serial] = settings.printers[position]
+                if SERVICE_REQUESTED in report.reading.status.error_conditions:
+                    self._want_auto_bundle(report.reading.serial, datetime.now(UTC))
+            if writer is not None:
+                writer.add(self.privacy.report(report))
+
+        timer = None if writer is None else asyncio.create_task(_write_when_due(writer))
         try:
-            outbox = Outbox(self.paths.outbox, max_reports=self.settings.outbox_max_reports)
-        except OutboxError as exc:
-            logger.error("%s", exc)
-            return safe, str(exc)
-        try:
-            outbox.put(safe)
-        except OutboxError as exc:
-            logger.error("%s", exc)
-            return safe, str(exc)
-        finally:
-            outbox.close()
-        return safe, None
+            polled = await poll_each(settings, queue)
+        finally:  # what was read is kept, even if the cycle stops short
+            if timer is not None:
+                timer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timer
+            if writer is not None:
+                writer.write()
+            if outbox is not None:
+                outbox.close()
+        if writer is None:
+            return PollResult(polled, unreachable, open_error)
+        return PollResult(polled, unreachable, writer.error)
 
     async def deliver(self) -> tuple[DrainResult, int, UploadResult]:
         """Send queued reports, do the center's commands, upload bundles."""
@@ -160,17 +193,18 @@ class Agent:
             logger.warning("certificate renewal failed, trying again next cycle: %s", exc)
 
     async def cycle(self) -> CycleResult:
-        reports, storage_error = await self.poll()
+        polled = await self.poll()
         delivery, done, uploaded = await self.deliver()
-        unreachable = sum(1 for r in reports if r.reading is None)
         logger.info(
             "cycle: %d printers read, %d not answering; sent %d, %d waiting",
-            len(reports) - unreachable,
-            unreachable,
+            polled.polled - polled.unreachable,
+            polled.unreachable,
             delivery.sent,
             delivery.remaining,
         )
-        return CycleResult(len(reports), unreachable, delivery, storage_error, done, uploaded)
+        return CycleResult(
+            polled.polled, polled.unreachable, delivery, polled.storage_error, done, uploaded
+        )
 
     def _uplink(self) -> Uplink:
         return open_uplink(self.paths, self.settings, self.identity.device_api_url)
@@ -265,9 +299,13 @@ class Agent:
 
     async def poll_serials(self) -> None:
         """Learn which configured URL serves which serial (before the first cycle)."""
-        for url, report in zip(self.settings.printers, await poll_once(self.settings), strict=True):
+        urls = self.settings.printers
+
+        def learn(position: int, report: Report) -> None:
             if report.reading is not None:
-                self._printer_urls[report.reading.serial] = url
+                self._printer_urls[report.reading.serial] = urls[position]
+
+        await poll_each(self.settings, learn)
 
     async def _renew_certificate(self) -> str:
         await renew_certificate(self.paths, self.identity, self.settings)
@@ -299,6 +337,13 @@ class Agent:
             self.settings = dataclasses.replace(settings, printers=printers)
             self.settings.save(self.paths.config)
         return f"{len(found)} printer(s) answered, {len(added)} new added to agent.toml"
+
+
+async def _write_when_due(writer: OutboxWriter) -> None:
+    """Write a waiting group once it has waited long enough (until cancelled)."""
+    while True:
+        await asyncio.sleep(writer.seconds_until_due())
+        writer.write_if_due()
 
 
 async def run_cycle(
