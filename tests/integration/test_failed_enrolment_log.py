@@ -1,4 +1,5 @@
-"""The table of failed enrolments answers the limiter's question in one query and stays small."""
+"""The table of failed attempts answers a limiter's question in one query and stays small;
+each purpose (enrolment, login by address, login by name) sees only its own rows."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from remotecare.center.adapters.attempts import SqlFailureLog, failed_attempts
+from remotecare.center.adapters.attempts import (
+    SUBJECT_MAX_LENGTH,
+    SqlFailureLog,
+    failed_attempts,
+)
 from remotecare.center.adapters.db import make_engine
 from remotecare.center.adapters.migrate import upgrade_to_head
+from remotecare.center.domain.rate_limit import RecentFailures
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -53,3 +59,31 @@ def test_forget_deletes_what_left_the_window_and_keeps_the_rest(engine: Engine) 
         kept = conn.execute(select(func.count()).select_from(failed_attempts)).scalar_one()
     assert kept == 2
     assert list(log.recent("client-3", T0, per_client=5, overall=5).overall) == _seconds(90, 60)
+
+
+def test_each_purpose_counts_and_forgets_only_its_own_failures(engine: Engine) -> None:
+    enrolments = SqlFailureLog(engine, "enrolment")
+    by_address = SqlFailureLog(engine, "login-address")
+    by_name = SqlFailureLog(engine, "login-name")
+    enrolments.record("192.0.2.1", T0)
+    by_address.record("192.0.2.1", T0 + timedelta(seconds=1))
+    by_name.record("operator", T0 + timedelta(seconds=2))
+
+    assert list(by_address.recent("192.0.2.1", T0, per_client=5, overall=5).client) == (_seconds(1))
+    assert list(enrolments.recent("192.0.2.1", T0, per_client=5, overall=5).overall) == []
+    assert list(
+        enrolments.recent("192.0.2.1", T0 - timedelta(1), per_client=5, overall=5).client
+    ) == (_seconds(0))
+    assert by_name.recent("operator", T0, per_client=5, overall=0) == (
+        RecentFailures(client=_seconds(2), overall=[])
+    )
+    assert by_address.forget(before=T0 + timedelta(seconds=5)) == 1
+    assert enrolments.forget(before=T0 + timedelta(seconds=5)) == 1
+    assert list(by_name.recent("operator", T0, per_client=5, overall=5).overall) == _seconds(2)
+
+
+def test_a_long_login_name_is_cut_to_the_column_and_still_counted(engine: Engine) -> None:
+    by_name = SqlFailureLog(engine, "login-name")
+    name = "o" * (SUBJECT_MAX_LENGTH + 20)
+    by_name.record(name, T0)
+    assert list(by_name.recent(name, T0 - timedelta(1), per_client=5, overall=0).client) == [T0]
