@@ -77,6 +77,15 @@ _Owners = dict[tuple[int, str], _Owner]
 _Claims = dict[tuple[int, str], tuple[str, Report, datetime, Binding]]
 
 
+class _Fresh(NamedTuple):
+    """A report stored now, about a known printer."""
+
+    printer_id: int
+    report: Report
+    received_at: datetime
+    reading_json: str | None  # the reading as stored in the report, None if it had none
+
+
 class BindingRaceLost(RemoteCareError):
     """Another process bound a printer this group meant to bind; retry the request alone."""
 
@@ -249,6 +258,15 @@ def _bind_printers(conn: Connection, claimed: _Claims) -> _Owners:
     return bound
 
 
+def _report_json(report: Report, reading_json: str | None) -> str:
+    """The stored report: its own fields around the reading's JSON, so that the reading
+    (most of the bytes) is serialized once for the report and for the printer's state."""
+    if reading_json is None:
+        return report.model_dump_json(exclude_none=True)
+    head = report.model_dump_json(exclude_none=True, exclude={"reading"})
+    return f'{head[:-1]},"reading":{reading_json}}}'
+
+
 def _insert_reports(
     conn: Connection,
     accepted: list[IngestRequest],
@@ -256,10 +274,11 @@ def _insert_reports(
     by_address: dict[tuple[str, str], int],
     outcomes: list[IngestOutcome],
     requests: Sequence[IngestRequest],
-) -> list[tuple[int, Report, datetime]]:
-    """Insert each report once; count accepted and duplicates; return (printer, report,
-    received) for each report stored now, in order."""
+) -> list[_Fresh]:
+    """Insert each report once; count accepted and duplicates; return each report stored
+    now about a known printer, in order."""
     rows: dict[str, dict[str, Any]] = {}
+    readings: dict[str, str] = {}  # report id -> its reading's JSON
     printer_of: dict[str, int | None] = {}
     held: dict[str, int] = {}  # report id -> the pending printer it waits for
     for request in accepted:
@@ -268,6 +287,9 @@ def _insert_reports(
             report_id = str(r.report_id)
             if report_id in rows:
                 continue
+            reading_json = None
+            if r.reading is not None:
+                reading_json = readings[report_id] = r.reading.model_dump_json(exclude_none=True)
             owner = owners[(caller.customer_id, r.reading.serial)] if r.reading else None
             printer_id = (
                 owner.printer_id
@@ -285,7 +307,7 @@ def _insert_reports(
                 "agent_time": r.agent_time,
                 "received_at": request.received_at,
                 "reachable": r.reading is not None,
-                "payload": RawJson(r.model_dump_json(exclude_none=True)),
+                "payload": RawJson(_report_json(r, reading_json)),
             }
     statement = (
         _insert(conn, reports)
@@ -296,7 +318,7 @@ def _insert_reports(
     held_rows = [{"report_id": k, "printer_id": held[k]} for k in sorted(held) if k in inserted]
     if held_rows:
         conn.execute(insert(held_reports), held_rows)
-    fresh: list[tuple[int, Report, datetime]] = []
+    fresh: list[_Fresh] = []
     outcome_of = {id(request): outcome for request, outcome in zip(requests, outcomes, strict=True)}
     for request in accepted:
         outcome = outcome_of[id(request)]
@@ -307,22 +329,23 @@ def _insert_reports(
                 outcome.accepted += 1
                 printer_id = printer_of[report_id]
                 if printer_id is not None:
-                    fresh.append((printer_id, r, request.received_at))
+                    reading_json = readings.get(report_id)
+                    fresh.append(_Fresh(printer_id, r, request.received_at, reading_json))
             else:
                 outcome.duplicates += 1
     return fresh
 
 
-def _update_printers(conn: Connection, fresh: list[tuple[int, Report, datetime]]) -> None:
+def _update_printers(conn: Connection, fresh: list[_Fresh]) -> None:
     """Each printer's state from its newest fresh reading and newest "did not answer"
     (newest agent time wins, also against what is stored): two statements for the group."""
-    newest_reading: dict[int, tuple[Report, datetime]] = {}
-    newest_silence: dict[int, tuple[Report, datetime]] = {}
-    for printer_id, r, received_at in fresh:
-        newest = newest_reading if r.reading is not None else newest_silence
-        seen = newest.get(printer_id)
-        if seen is None or r.agent_time >= seen[0].agent_time:
-            newest[printer_id] = (r, received_at)
+    newest_reading: dict[int, _Fresh] = {}
+    newest_silence: dict[int, _Fresh] = {}
+    for stored in fresh:
+        newest = newest_reading if stored.reading_json is not None else newest_silence
+        seen = newest.get(stored.printer_id)
+        if seen is None or stored.report.agent_time >= seen.report.agent_time:
+            newest[stored.printer_id] = stored
     t = bindparam("b_time", type_=UtcDateTime)
     newer = or_(printers.c.latest_reading_at.is_(None), printers.c.latest_reading_at <= t)
     if newest_reading:
@@ -344,14 +367,14 @@ def _update_printers(conn: Connection, fresh: list[tuple[int, Report, datetime]]
             [
                 {
                     "b_id": pid,
-                    "b_now": received_at,
-                    "b_address": r.printer_address,
-                    "b_model": r.reading.model,
-                    "b_reading": RawJson(r.reading.model_dump_json(exclude_none=True)),
-                    "b_time": r.agent_time,
+                    "b_now": stored.received_at,
+                    "b_address": stored.report.printer_address,
+                    "b_model": stored.report.reading.model,
+                    "b_reading": RawJson(stored.reading_json),
+                    "b_time": stored.report.agent_time,
                 }
-                for pid, (r, received_at) in sorted(newest_reading.items())
-                if r.reading is not None
+                for pid, stored in sorted(newest_reading.items())
+                if stored.report.reading is not None and stored.reading_json is not None
             ],
         )
     if newest_silence:
@@ -367,10 +390,10 @@ def _update_printers(conn: Connection, fresh: list[tuple[int, Report, datetime]]
             [
                 {
                     "b_id": pid,
-                    "b_now": received_at,
-                    "b_reason": r.unreachable_reason,
-                    "b_time": r.agent_time,
+                    "b_now": stored.received_at,
+                    "b_reason": stored.report.unreachable_reason,
+                    "b_time": stored.report.agent_time,
                 }
-                for pid, (r, received_at) in sorted(newest_silence.items())
+                for pid, stored in sorted(newest_silence.items())
             ],
         )

@@ -41,6 +41,7 @@ from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, PayloadTooLarge, ProtocolError
 from remotecare.protocol.codec import describe_validation_error, inflate
 from remotecare.protocol.messages import (
+    AgentStatus,
     CommandAck,
     CommandList,
     IngestResult,
@@ -145,11 +146,12 @@ def _nul_in_text(body: bytes) -> str | None:
     return None
 
 
-def _parse(body: bytes, batch: bool) -> ReportBatch | web.Response:
+def _parse(body: bytes, batch: bool) -> tuple[list[Report], AgentStatus | None] | web.Response:
     try:
         if batch:
-            return ReportBatch.model_validate_json(body)
-        return ReportBatch.model_construct(reports=[Report.model_validate_json(body)])
+            parsed = ReportBatch.model_validate_json(body)
+            return parsed.reports, parsed.agent_status
+        return [Report.model_validate_json(body)], None
     except ValidationError as exc:
         if exc.errors(include_url=False)[0]["type"] == "json_invalid":
             return refuse(400, "body is not valid JSON")
@@ -160,17 +162,16 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     body = await _read_body(request)
     if isinstance(body, web.Response):
         return body
-    parsed_batch = _parse(body, batch)
-    if isinstance(parsed_batch, web.Response):
-        return parsed_batch
-    parsed = list(parsed_batch.reports)
+    parsed = _parse(body, batch)
+    if isinstance(parsed, web.Response):
+        return parsed
+    parsed_reports, status = parsed
     caller = request[_CALLER]
     now = request.app[_CLOCK].now()
     committer = request.app[_COMMITTER]
     ingesting = committer.submit_batched(
-        ingest_many, IngestRequest(caller, parsed, now, request.app[_BINDING])
+        ingest_many, IngestRequest(caller, parsed_reports, now, request.app[_BINDING])
     )
-    status = parsed_batch.agent_status
     if status is None:
         outcome: IngestOutcome = await ingesting
     else:  # both join the same group commit
