@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gzip
 import json
 import multiprocessing
 import os
@@ -58,6 +59,7 @@ from tests.support.postgres import throwaway_postgres  # noqa: E402
 from remotecare.center.adapters.db import make_engine  # noqa: E402
 from remotecare.center.clock import SystemClock  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
+from remotecare.center.proxy import nginx_config  # noqa: E402
 from remotecare.center.services.enrollment import EnrollmentService  # noqa: E402
 from remotecare.center.setup import initialize_center  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
@@ -191,6 +193,7 @@ class ClientJob:
     new_connection: bool
     start_at: float  # wall clock
     duration_s: float
+    batch: int = 1  # reports per request: 1 = POST one report; more = one gzip batch
 
 
 @dataclass
@@ -222,26 +225,32 @@ async def _client_main(job: ClientJob) -> ClientResult:
             now = time.time()
             if now >= end:
                 return
-            serial = serials[i % len(serials)]
-            i += job.concurrency
-            body = b"".join(
-                (
-                    head,
-                    str(uuid.uuid4()).encode(),
-                    middle,
-                    datetime.now(UTC).isoformat().encode(),
-                    before_serial,
-                    serial.encode(),
-                    tail,
+            reports = []
+            for _ in range(job.batch):
+                serial = serials[i % len(serials)]
+                i += job.concurrency
+                reports.append(
+                    b"".join(
+                        (
+                            head,
+                            str(uuid.uuid4()).encode(),
+                            middle,
+                            datetime.now(UTC).isoformat().encode(),
+                            before_serial,
+                            serial.encode(),
+                            tail,
+                        )
+                    )
                 )
-            )
+            if job.batch == 1:
+                body, headers = reports[0], {"Content-Type": "application/json"}
+            else:  # as the agent sends them: one gzip-compressed batch
+                body = gzip.compress(b'{"reports":[' + b",".join(reports) + b"]}", 6)
+                headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
             started = time.perf_counter()
             try:
                 async with session.post(
-                    job.url,
-                    data=body,
-                    headers={"Content-Type": "application/json"},
-                    ssl=context,
+                    job.url, data=body, headers=headers, ssl=context
                 ) as response:
                     await response.read()
                     status = response.status
@@ -251,7 +260,7 @@ async def _client_main(job: ClientJob) -> ClientResult:
                 continue
             finished = time.time()
             if measure_from <= finished < end:
-                result.done += 1
+                result.done += job.batch  # reports
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
 
@@ -334,13 +343,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_listening(port: int, process: subprocess.Popen[bytes] | None, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise SystemExit(f"server exited: {log.read_text()[-3000:]}")
         time.sleep(0.1)
     raise SystemExit(f"nothing listens on {port}")
@@ -366,15 +375,19 @@ def run_load(
     args: argparse.Namespace,
     *,
     new_connection: bool,
-    server_pid: int,
+    server_pids: list[int],
+    batch: int = 1,
 ) -> RunResult:
     per_client = [identities[i :: args.clients] for i in range(args.clients)]
     start_at = time.time() + 1.0
     jobs = [
-        ClientJob(url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration)
+        ClientJob(
+            url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration,
+            batch,
+        )
         for ids in per_client
-    ]
-    pids = _process_tree(server_pid)
+    ]  # fmt: skip
+    pids = [pid for root in server_pids for pid in _process_tree(root)]
     context = multiprocessing.get_context("spawn")
     with context.Pool(args.clients) as pool:
         pending = pool.map_async(run_client, jobs)
@@ -423,7 +436,9 @@ class Bench:
     identities: list[tuple[str, str, list[str]]]
 
 
-def make_center(root: Path, database_url: str, args: argparse.Namespace, printers: int) -> Bench:
+def make_center(
+    root: Path, database_url: str, args: argparse.Namespace, printers: int, *, proxy: bool = False
+) -> Bench:
     """A center home with ``args.clients * args.endpoints`` enrolled endpoints sharing
     ``printers`` printers (bound to them by seeding, so the first report finds them)."""
     settings = CenterSettings(
@@ -433,6 +448,8 @@ def make_center(root: Path, database_url: str, args: argparse.Namespace, printer
         console_port=_free_port(),
         device_port=_free_port(),
         database_url=database_url,
+        proxy_port=_free_port() if proxy else 0,
+        trusted_proxies=("127.0.0.1",),
     )
     initialize_center(settings, password="bench-password-0")
     engine = make_engine(settings.effective_database_url)
@@ -579,7 +596,37 @@ def nginx_reference(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
     }}
 """
     with running_nginx(root / "nginx", server, port, workers=os.cpu_count() or 1) as process:
-        yield f"https://localhost:{port}/api/v1/reports", process.pid
+        yield f"https://localhost:{port}", process.pid
+
+
+@contextlib.contextmanager
+def proxy_in_front(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
+    """The center's own nginx configuration (proxy mode) in front of its proxy port."""
+    port = _free_port()
+    _wait_listening(bench.settings.proxy_port, None, root / "center.log")
+    server = nginx_config(bench.settings, listen=f"127.0.0.1:{port}")
+    with running_nginx(root / "nginx-proxy", server, port, workers=os.cpu_count() or 1) as process:
+        yield f"https://localhost:{port}", process.pid
+
+
+@contextlib.contextmanager
+def framework_floor(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
+    """aiohttp with uvloop and mutual TLS that validates each report and answers as the
+    center does, storing nothing: what the web framework costs before our code runs."""
+    port = _free_port()
+    settings = bench.settings
+    log = root / "floor.log"
+    command = [sys.executable, str(Path(__file__).with_name("aiohttp_floor.py"))]
+    command += [str(settings.server_cert_file), str(settings.server_key_file)]
+    command += [str(settings.ca_cert_file), str(port)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_listening(port, process, log)
+        yield f"https://localhost:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 # --- the runs ----------------------------------------------------------------------------
@@ -595,38 +642,54 @@ def database(kind: str, root: Path) -> Iterator[Any]:
         yield cluster.create_database
 
 
+_REPORTS, _BATCHES = "/api/v1/reports", "/api/v1/report-batches"
+
+
 def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
     print(f"\n== throughput ({args.db}, durable) ==", flush=True)
-    bench = make_center(root / "throughput", new_db("throughput"), args, args.printers_small)
-    endpoint = f"https://localhost:{bench.settings.device_port}/api/v1/reports"
-    results = []
-    with serving(bench, args.workers) as process:
-        results.append(
-            run_load("center, keep-alive", endpoint, bench.settings.ca_cert_file,
-                     bench.identities, args, new_connection=False, server_pid=process.pid)
+    bench = make_center(
+        root / "throughput", new_db("throughput"), args, args.printers_small, proxy=True
+    )
+    direct = f"https://localhost:{bench.settings.device_port}"
+    results: dict[str, RunResult] = {}
+
+    def load(name: str, url: str, pids: list[int], new_connection: bool, batch: int = 1) -> None:
+        results[name] = run_load(
+            name, url, bench.settings.ca_cert_file, bench.identities, args,
+            new_connection=new_connection, server_pids=pids, batch=batch,
         )  # fmt: skip
-        results.append(
-            run_load("center, new TLS connection per report", endpoint,
-                     bench.settings.ca_cert_file, bench.identities, args, new_connection=True,
-                     server_pid=process.pid)
-        )  # fmt: skip
-    if not args.skip_nginx:
-        with nginx_reference(root / "throughput", bench) as (url, pid):
-            results.append(
-                run_load("nginx 204, keep-alive", url, bench.settings.ca_cert_file,
-                         bench.identities, args, new_connection=False, server_pid=pid)
-            )  # fmt: skip
-            results.append(
-                run_load("nginx 204, new TLS connection per report", url,
-                         bench.settings.ca_cert_file, bench.identities, args,
-                         new_connection=True, server_pid=pid)
-            )  # fmt: skip
-        print(
-            f"  ratio center/nginx: keep-alive {results[0].rate / results[2].rate:.1%}, "
-            f"new connection per report {results[1].rate / results[3].rate:.1%}",
-            flush=True,
-        )
-    return results
+
+    with serving(bench, args.workers) as center:
+        load("center, keep-alive", direct + _REPORTS, [center.pid], False)
+        load("center, new TLS connection per report", direct + _REPORTS, [center.pid], True)
+        if args.batch > 1:
+            batches = f"center, keep-alive, gzip batches of {args.batch}"
+            load(batches, direct + _BATCHES, [center.pid], False, args.batch)
+        if not args.skip_nginx:
+            with proxy_in_front(root / "throughput", bench) as (front, nginx):
+                pids = [center.pid, nginx]
+                load("center behind nginx (proxy mode), keep-alive", front + _REPORTS, pids, False)
+                load("center behind nginx, new TLS connection per report", front + _REPORTS,
+                     pids, True)  # fmt: skip
+    if args.skip_nginx:
+        return list(results.values())
+    with nginx_reference(root / "throughput", bench) as (url, pid):
+        load("nginx 204, keep-alive", url + _REPORTS, [pid], False)
+        load("nginx 204, new TLS connection per report", url + _REPORTS, [pid], True)
+    with framework_floor(root / "throughput", bench) as (url, pid):
+        load("aiohttp + validation only (no storage), keep-alive", url + _REPORTS, [pid], False)
+        load("aiohttp + validation only, new TLS connection per report", url + _REPORTS,
+             [pid], True)  # fmt: skip
+    r = list(results.values())
+    print(
+        f"  ratio center/nginx: keep-alive {r[0].rate / r[-4].rate:.1%}, new connection per"
+        f" report {r[1].rate / r[-3].rate:.1%}; behind nginx: keep-alive"
+        f" {r[-6].rate / r[-4].rate:.1%}, new connection per report {r[-5].rate / r[-3].rate:.1%}"
+        f"\n  ratio center/framework floor: keep-alive {r[0].rate / r[-2].rate:.1%}, new"
+        f" connection per report {r[1].rate / r[-1].rate:.1%}",
+        flush=True,
+    )
+    return r
 
 
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
@@ -651,7 +714,7 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
                     bench.identities,
                     args,
                     new_connection=False,
-                    server_pid=process.pid,
+                    server_pids=[process.pid],
                 )
             )
         with contextlib.suppress(OSError):
@@ -673,6 +736,9 @@ def main() -> None:
         "--concurrency", type=int, default=16, help="requests in flight per endpoint"
     )
     parser.add_argument("--workers", type=int, default=1, help="center processes (PostgreSQL)")
+    parser.add_argument(
+        "--batch", type=int, default=10, help="reports per batch in the batch run (1: no run)"
+    )
     parser.add_argument("--skip-nginx", action="store_true")
     parser.add_argument("--skip-history", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
