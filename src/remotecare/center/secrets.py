@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -27,7 +28,20 @@ def hash_password(password: str) -> str:
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
-def verify_password(password: str, stored: str) -> bool:
+@functools.cache
+def _no_account() -> str:
+    """A hash no password matches, compared against for unknown login names."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches ``stored``; with ``stored`` None (no such account) the
+    same hashing work is done and False returned, so that the time taken does not tell
+    which login names exist."""
+    if stored is None:
+        verify_password(password, _no_account())
+        return False
+
     try:
         scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
     except ValueError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,26 @@ async def test_successes_and_refusals_record_nothing(
         await _try(limiter, "192.0.2.1", "alice", ok=False)
     assert await _try(limiter, "192.0.2.1", "alice", ok=False) == Wait(60, "client")
     assert (len(logs[0].failures), len(logs[1].failures)) == (2, 2)
+
+
+def test_an_unknown_login_name_costs_the_same_hashing_as_a_wrong_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+
+    from remotecare.center import secrets
+
+    stored = secrets.hash_password("right")
+    secrets.verify_password("warm-up", None)  # the unknown-account hash, made once
+    calls: list[int] = []
+    real_scrypt = hashlib.scrypt
+
+    def counting_scrypt(password: bytes, **kwargs: Any) -> bytes:
+        calls.append(kwargs["n"])
+        return real_scrypt(password, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting_scrypt)
+    assert secrets.verify_password("right", stored)
+    assert not secrets.verify_password("wrong", stored)
+    assert not secrets.verify_password("right", None)  # no such account
+    assert calls == [2**14] * 3  # one full scrypt each: no shortcut for an unknown name

@@ -134,8 +134,10 @@ class ConsoleService:
                     operators.c.username == username
                 )
             ).first()
-            if row is None or not verify_password(password, row.password_hash):
+            # An unknown name costs the same hashing as a wrong password: no timing tells.
+            if not verify_password(password, None if row is None else row.password_hash):
                 return None
+            assert row is not None
             token = new_token()
             now = self._clock.now()
             conn.execute(
