@@ -768,11 +768,14 @@ async def test_vendor_profiles_add_the_private_mib_counters(
 @pytest.mark.parametrize(
     "name",
     [
-        "ricoh_aficio-mp-c3002",  # Ricoh profile: none of its counter objects recorded
-        "canon_lbp6670",  # Canon, Epson, Fujifilm profiles map no counter yet
+        # These vendors' profiles map counters from public documentation (see
+        # tests/integration/test_vendor_profiles.py); these real devices' walks hold none
+        # of those objects, and a missing object must not become a made-up counter.
+        "ricoh_aficio-mp-c3002",
+        "canon_lbp6670",
         "epson_wf-c5790",
         "fujifilm_apeospro-c810",
-        "utax_p-4532dn",  # Kyocera profile: serial only
+        "utax_p-4532dn",
         "brother_mfc-l2710dw",
         "konicaminolta_bizhub-25e",  # Konica Minolta profile, but no private object recorded
     ],
