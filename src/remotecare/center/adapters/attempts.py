@@ -7,9 +7,6 @@ address (``"login-address"``) and the login name (``"login-name"``), so a failed
 makes two rows. Each purpose has its own ``SqlFailureLog``. Only the last window of a
 purpose matters, so older rows are deleted now and then; the table holds about as many
 rows as the limits admit per window.
-
-The table is declared here rather than in ``db.py``, on the same ``metadata``
-(the migrations' ``env.py`` imports this module so that Alembic sees it).
 """
 
 from __future__ import annotations
@@ -18,12 +15,7 @@ from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy import (
-    Column,
     Engine,
-    Index,
-    Integer,
-    String,
-    Table,
     delete,
     insert,
     literal,
@@ -31,26 +23,13 @@ from sqlalchemy import (
     union_all,
 )
 
-from remotecare.center.adapters.db import UtcDateTime, metadata
+from remotecare.center.adapters.db import SUBJECT_MAX_LENGTH, failed_attempts
 from remotecare.center.domain.rate_limit import RecentFailures
 
 __all__ = ["PURPOSES", "SUBJECT_MAX_LENGTH", "Purpose", "SqlFailureLog", "failed_attempts"]
 
 Purpose = Literal["enrolment", "login-address", "login-name"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
-PURPOSE_MAX_LENGTH = 16
-SUBJECT_MAX_LENGTH = 100  # an IPv6 address with a zone, or an operator's user name
-
-failed_attempts = Table(
-    "failed_attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("purpose", String(PURPOSE_MAX_LENGTH), nullable=False),
-    Column("subject", String(SUBJECT_MAX_LENGTH), nullable=False),
-    Column("failed_at", UtcDateTime, nullable=False),
-    Index("ix_failed_attempts_purpose_failed_at", "purpose", "failed_at"),
-    Index("ix_failed_attempts_purpose_subject_failed_at", "purpose", "subject", "failed_at"),
-)
 
 
 class SqlFailureLog:

@@ -37,6 +37,7 @@ __all__ = [
     "diagnostic_bundles",
     "endpoints",
     "enrollment_tokens",
+    "failed_attempts",
     "held_reports",
     "make_engine",
     "metadata",
@@ -252,6 +253,21 @@ diagnostic_bundles = Table(
     Column("declared_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime),
     Index("ix_diagnostic_bundles_endpoint_declared", "endpoint_id", "declared_at"),
+)
+
+
+# Failed enrolments and console logins, one row per failure and per subject it counts
+# against (adapters/attempts.py), so that rate limits hold across worker processes.
+SUBJECT_MAX_LENGTH = 100  # an IPv6 address with a zone, or an operator's user name
+failed_attempts = Table(
+    "failed_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("purpose", String(16), nullable=False),
+    Column("subject", String(SUBJECT_MAX_LENGTH), nullable=False),
+    Column("failed_at", UtcDateTime, nullable=False),
+    Index("ix_failed_attempts_purpose_failed_at", "purpose", "failed_at"),
+    Index("ix_failed_attempts_purpose_subject_failed_at", "purpose", "subject", "failed_at"),
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-from remotecare.center.adapters import attempts  # noqa: F401  (declares its table on metadata)
 from remotecare.center.adapters.db import metadata
 
 connection = context.config.attributes["connection"]
