@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from remotecare.protocol.messages import (
     SupplyClass,
     SupplyState,
     Tray,
+    new_report_id,
 )
 
 _COLOURS = ("black", "cyan", "magenta", "yellow")
@@ -138,7 +138,7 @@ def reports(printers: int, total: int, start: datetime) -> list[Report]:
         for p in range(printers):
             out.append(
                 Report(
-                    report_id=uuid.uuid4(),
+                    report_id=new_report_id(),
                     agent_time=when + timedelta(milliseconds=p),
                     printer_address=f"snmp://10.20.{p // 250}.{p % 250 + 1}:161",
                     reading=reading(f"W5{p:08d}", step),
@@ -152,7 +152,7 @@ def periodic_report_size() -> tuple[int, int]:
     one = ReportBatch(
         reports=[
             Report(
-                report_id=uuid.uuid4(),
+                report_id=new_report_id(),
                 agent_time=datetime.now(UTC),
                 printer_address="snmp://10.20.0.1:161",
                 reading=reading("W500000001", 0),

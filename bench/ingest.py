@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,7 +64,7 @@ from remotecare.center.setup import initialize_center  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
 from remotecare.pki.certificates import build_csr  # noqa: E402
 from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
-from remotecare.protocol.messages import Report  # noqa: E402
+from remotecare.protocol.messages import Report, new_report_id  # noqa: E402
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _WARMUP_S = 1.5
@@ -159,7 +158,7 @@ def realistic_report(serial: str, address: str) -> dict[str, Any]:
         ],
     }
     report = {
-        "report_id": str(uuid.uuid4()),
+        "report_id": str(new_report_id()),
         "agent_time": datetime.now(UTC).isoformat(),
         "printer_address": address,
         "reading": reading,
@@ -233,7 +232,7 @@ async def _client_main(job: ClientJob) -> ClientResult:
                     b"".join(
                         (
                             head,
-                            str(uuid.uuid4()).encode(),
+                            str(new_report_id()).encode(),  # as the agent makes them
                             middle,
                             datetime.now(UTC).isoformat().encode(),
                             before_serial,

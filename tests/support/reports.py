@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from remotecare.protocol.messages import (
     Supply,
     SupplyClass,
     SupplyState,
+    new_report_id,
 )
 from tests.support.centers import CenterInfo
 
@@ -86,7 +86,7 @@ def a_report(
     address: str = "snmp://192.0.2.7:161",
 ) -> Report:
     return Report(
-        report_id=uuid.uuid4(),
+        report_id=new_report_id(),
         agent_time=agent_time or datetime.now(UTC),
         printer_address=address,
         reading=a_reading(serial, pages),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -30,7 +29,7 @@ from remotecare.agent.probes.snmp import (
     usm_users,
 )
 from remotecare.errors import ProbeError
-from remotecare.protocol.messages import PrinterReading, Report
+from remotecare.protocol.messages import PrinterReading, Report, new_report_id
 
 __all__ = [
     "PrinterTarget",
@@ -97,13 +96,13 @@ async def _poll_one(target: PrinterTarget, settings: AgentSettings) -> Report:
     except ProbeError as exc:
         logger.warning("printer %s not read: %s", public_address(target), exc)
         return Report(
-            report_id=uuid.uuid4(),
+            report_id=new_report_id(),
             agent_time=datetime.now(UTC),
             printer_address=public_address(target),
             unreachable_reason=str(exc)[:256],
         )
     return Report(
-        report_id=uuid.uuid4(),
+        report_id=new_report_id(),
         agent_time=datetime.now(UTC),
         printer_address=public_address(target),
         reading=reading,
