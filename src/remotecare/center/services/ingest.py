@@ -197,19 +197,26 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
+def _by_first(keys: set[tuple[Any, str]]) -> Iterator[tuple[Any, Sequence[str]]]:
+    """The keys grouped by their first part, the second parts in chunks: so that each
+    query names both columns of a two-column index (a customer's serials, an endpoint's
+    addresses) instead of scanning every customer's or endpoint's rows."""
+    grouped: dict[Any, set[str]] = {}
+    for first, second in keys:
+        grouped.setdefault(first, set()).add(second)
+    for first in sorted(grouped):
+        for chunk in _chunks(sorted(grouped[first])):
+            yield first, chunk
+
+
 def _printers_by_serial(conn: Connection, keys: set[tuple[int, str]]) -> _Owners:
     found: _Owners = {}
-    for chunk in _chunks(sorted({serial for _, serial in keys})):
+    for customer_id, serials in _by_first(keys):
         query = select(
-            printers.c.customer_id,
-            printers.c.serial,
-            printers.c.id,
-            printers.c.endpoint_id,
-            printers.c.binding,
-        ).where(printers.c.serial.in_(chunk))
-        for customer_id, serial, pid, eid, binding in conn.execute(query):
-            if (customer_id, serial) in keys:
-                found[(customer_id, serial)] = _Owner(pid, eid, binding == Binding.PENDING)
+            printers.c.serial, printers.c.id, printers.c.endpoint_id, printers.c.binding
+        ).where(printers.c.customer_id == customer_id, printers.c.serial.in_(serials))
+        for serial, pid, eid, binding in conn.execute(query):
+            found[(customer_id, serial)] = _Owner(pid, eid, binding == Binding.PENDING)
     return found
 
 
@@ -217,13 +224,14 @@ def _printers_by_address(
     conn: Connection, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted({endpoint for endpoint, _ in keys})):
-        query = select(printers.c.endpoint_id, printers.c.address, printers.c.id).where(
-            printers.c.endpoint_id.in_(chunk), printers.c.binding == Binding.BOUND.value
+    for endpoint_id, addresses in _by_first(keys):
+        query = select(printers.c.address, printers.c.id).where(
+            printers.c.endpoint_id == endpoint_id,
+            printers.c.address.in_(addresses),
+            printers.c.binding == Binding.BOUND.value,
         )
-        for eid, address, pid in conn.execute(query):
-            if (eid, address) in keys:
-                found[(eid, address)] = pid
+        for address, pid in conn.execute(query):
+            found[(endpoint_id, address)] = pid
     return found
 
 
