@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, update
@@ -90,6 +90,7 @@ class BindingRaceLost(RemoteCareError):
     """Another process bound a printer this group meant to bind; retry the request alone."""
 
 
+_CONTACT_RESOLUTION = timedelta(seconds=1)
 _CHUNK = 2000  # values per IN (...) list: far below SQLite's and psycopg's parameter limits
 
 
@@ -162,11 +163,21 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
     seen = {
         request.caller.endpoint_id: request.received_at for request in accepted
     }  # the last request of each endpoint wins
+    # Contact is kept to the second: a busy endpoint's row is written once a second, not
+    # by every group (with several worker processes, each group would otherwise wait for
+    # the other process's lock on the same row until its commit).
+    stale = bindparam("b_stale", type_=UtcDateTime)
     conn.execute(
         update(endpoints)
-        .where(endpoints.c.id == bindparam("b_id"))
+        .where(
+            endpoints.c.id == bindparam("b_id"),
+            or_(endpoints.c.last_seen_at.is_(None), endpoints.c.last_seen_at < stale),
+        )
         .values(last_seen_at=bindparam("b_seen", type_=UtcDateTime)),
-        [{"b_id": eid, "b_seen": seen[eid]} for eid in sorted(seen)],
+        [
+            {"b_id": eid, "b_seen": seen[eid], "b_stale": seen[eid] - _CONTACT_RESOLUTION}
+            for eid in sorted(seen)
+        ],
     )
     return outcomes
 
