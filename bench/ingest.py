@@ -388,11 +388,12 @@ def run_load(
         for ids in per_client
     ]  # fmt: skip
     roots = [*server_pids, *_DATABASE_PIDS]
-    pids = [pid for root in roots for pid in _process_tree(root)]
     context = multiprocessing.get_context("spawn")
     with context.Pool(args.clients) as pool:
         pending = pool.map_async(run_client, jobs)
         time.sleep(max(0.0, start_at + _WARMUP_S - time.time()))
+        # After the warm-up: the processes serving by now (database connections included).
+        pids = [pid for root in roots for pid in _process_tree(root)]
         server_before = _cpu_of(pids)
         time.sleep(args.duration)
         server_after = _cpu_of(pids)
