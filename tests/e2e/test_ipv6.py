@@ -7,16 +7,10 @@ Skipped when the kernel has no IPv6 loopback, except in CI (``CI=true``), where 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from ipaddress import IPv6Address
 from pathlib import Path
 
@@ -30,7 +24,7 @@ from remotecare.center.adapters.db import endpoints, printers, reports
 from remotecare.center.config import CenterSettings
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
-from tests.support.centers import OPERATOR_PASSWORD, remotecare
+from tests.support.centers import OPERATOR_PASSWORD, answers, remotecare, serving_center
 from tests.support.recordings import recordings_dir
 
 PRINTER = "ricoh_aficio-mp-c3002"
@@ -64,39 +58,6 @@ def free_port_on_both_loopbacks() -> int:
     raise AssertionError("no TCP port free on both loopbacks")
 
 
-def _answers(family: socket.AddressFamily, host: str, port: int) -> bool:
-    with socket.socket(family) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
-
-
-@contextlib.contextmanager
-def center_serving(home: Path, ports: tuple[int, int], log: Path) -> Iterator[None]:
-    """`remotecare center serve` in its own process until it answers on ::1; stopped on exit."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "remotecare", "center", "serve", "--home", str(home)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + _READY_TIMEOUT_S
-            while not all(_answers(socket.AF_INET6, "::1", port) for port in ports):
-                if process.poll() is not None:
-                    raise AssertionError(f"center exited: {log.read_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"center not listening on ::1 after {_READY_TIMEOUT_S} s")
-                time.sleep(0.1)
-            yield
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-
-
 def test_an_agent_reports_to_a_center_listening_on_ipv6_loopback_only(tmp_path: Path) -> None:
     ipv6_loopback()
     recordings = recordings_dir()
@@ -118,11 +79,11 @@ def test_an_agent_reports_to_a_center_listening_on_ipv6_loopback_only(tmp_path: 
     agent = AgentPaths(tmp_path / "agent")
     with (
         running_snmpsim(recordings, probe_community=PRINTER) as printer,
-        center_serving(home, (console_port, device_port), tmp_path / "center.log"),
+        serving_center(home, tmp_path / "center.log", (console_port, device_port), host="::1"),
     ):
         # on ::1 only: whatever reaches the center came over IPv6
-        assert not _answers(socket.AF_INET, "127.0.0.1", console_port)
-        assert not _answers(socket.AF_INET, "127.0.0.1", device_port)
+        assert not answers("127.0.0.1", console_port)
+        assert not answers("127.0.0.1", device_port)
         token = json.loads(
             remotecare(
                 "center", "token", "create", "--home", str(home), "--customer", "Acme Ltd",

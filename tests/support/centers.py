@@ -84,12 +84,6 @@ async def running_center(info: CenterInfo) -> AsyncIterator[Center]:
         await center.stop()
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def remotecare(
     *args: str, check: bool = True, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
@@ -103,6 +97,14 @@ def remotecare(
     return result
 
 
+def answers(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on ``host`` (IPv4 or IPv6) and ``port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
 @contextlib.contextmanager
 def center_process(
     info: CenterInfo,
@@ -113,28 +115,34 @@ def center_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`remotecare [global_args] center serve [serve_args]` in its own process, stopped
     (SIGTERM, then SIGKILL) on exit."""
+    ports = (info.settings.console_port, info.settings.device_port)
+    with serving_center(
+        info.settings.home, log, ports, global_args=global_args, serve_args=serve_args
+    ) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def serving_center(
+    home: Path,
+    log: Path,
+    ports: Sequence[int],
+    *,
+    host: str = "127.0.0.1",
+    global_args: Sequence[str] = (),
+    serve_args: Sequence[str] = (),
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`remotecare center serve --home HOME` in its own process until every port answers
+    on ``host``; stopped (SIGTERM, then SIGKILL) on exit."""
+    command = [sys.executable, "-m", "remotecare", *global_args, "center", "serve"]
+    command += ["--home", str(home), *serve_args]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "remotecare",
-                *global_args,
-                "center",
-                "serve",
-                "--home",
-                str(info.settings.home),
-                *serve_args,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=dict(os.environ),
+            command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ)
         )
         try:
             deadline = time.monotonic() + _READY_TIMEOUT_S
-            while not (
-                _listening(info.settings.console_port) and _listening(info.settings.device_port)
-            ):
+            while not all(answers(host, port) for port in ports):
                 if process.poll() is not None:
                     raise AssertionError(f"center exited: {log.read_text()}")
                 if time.monotonic() > deadline:
