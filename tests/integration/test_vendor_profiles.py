@@ -9,7 +9,9 @@ the program's output. Printer-MIB counters come first in a reading (prtMarkerLif
 "total", prtMarkerPowerOnCount "power_on", unit from prtMarkerCounterUnit: 7 impressions,
 8 sheets), then the profile's in profile order; a profile's "total" is dropped from the
 reading when prtMarkerLifeCount already gives one, so each test also GETs the profile's
-objects directly to check every mapping.
+objects directly (and walks its counter tables' columns) to check every mapping. Ricoh's
+table counters are found in ricohEngCounterTable by their type column: the fixture's rows
+have indexes 3, 7 ... 58, not 1..n, and rows of other types around the wanted ones.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ from pathlib import Path
 import pytest
 
 from remotecare.agent.probes.reader import read_printer
-from remotecare.agent.probes.snmp import SnmpTarget, get
-from remotecare.agent.vendor_profiles import packaged_profiles, select_profile, vendor_counters
+from remotecare.agent.probes.snmp import SnmpTarget, get, walk
+from remotecare.agent.vendor_profiles import (
+    ProfileMatch,
+    VendorProfile,
+    packaged_profiles,
+    select_profile,
+    vendor_counters,
+)
 from remotecare.demo.snmpsim import SnmpSimulator, running_snmpsim
 from remotecare.protocol.messages import SerialSource
 
@@ -65,11 +73,15 @@ PROFILE_COUNTERS: dict[str, Expected] = {
         ("copy_mono", 7000, "impressions"),
         ("copy_colour", 3000, "impressions"),
     ],
-    "ricoh": [  # 367.3.2.1.2.19.{1,2,3,4}.0
+    "ricoh": [  # 367.3.2.1.2.19.{1,2,3,4}.0, then ricohEngCounterTable rows 31, 33, 8, 10
         ("total", 271871, "impressions"),
         ("print", 190000, "impressions"),
         ("fax", 1871, "impressions"),
         ("copy", 80000, "impressions"),
+        ("print_mono", 150000, "impressions"),  # row 31: type 401, value 150000
+        ("print_colour", 40000, "impressions"),  # row 33: type 403, value 40000
+        ("copy_mono", 60000, "impressions"),  # row 8: type 201, value 60000
+        ("copy_colour", 20000, "impressions"),  # row 10: type 203, value 20000
     ],
 }
 
@@ -96,6 +108,10 @@ READING_COUNTERS: dict[str, Expected] = {
         ("print", 190000, "impressions"),
         ("fax", 1871, "impressions"),
         ("copy", 80000, "impressions"),
+        ("print_mono", 150000, "impressions"),
+        ("print_colour", 40000, "impressions"),
+        ("copy_mono", 60000, "impressions"),
+        ("copy_colour", 20000, "impressions"),
     ],
 }
 
@@ -147,6 +163,9 @@ async def test_every_mapped_counter_is_read_over_snmp(simulator: SnmpSimulator, 
     assert profile is not None
     assert profile.name == name
     values = await get(target(simulator, name), profile.oids, timeout_s=TIMEOUT_S, retries=RETRIES)
+    values |= await walk(
+        target(simulator, name), profile.table_columns, timeout_s=TIMEOUT_S, retries=RETRIES
+    )
     counters = vendor_counters(profile, values)
     assert [(c.name, c.value, c.unit) for c in counters] == PROFILE_COUNTERS[name]
     assert len(counters) == len(profile.counters)  # every mapping answered, none left out
@@ -164,3 +183,57 @@ async def test_the_reading_carries_the_profile_counters(
         assert (reading.serial, reading.serial_source) == (serial, source)
     assert [(c.name, c.value, c.unit) for c in reading.counters] == READING_COUNTERS[name]
     assert "vendor profile" not in (reading.partial_reason or "")
+
+
+TABLE_COUNTERS = {"print_mono", "print_colour", "copy_mono", "copy_colour"}
+
+
+def ricoh_profile(**update: object) -> VendorProfile:
+    [ricoh] = [profile for profile in packaged_profiles() if profile.name == "ricoh"]
+    return ricoh.model_copy(update=update)
+
+
+def test_the_ricoh_table_counters_are_the_ones_mapped_by_row() -> None:
+    ricoh = ricoh_profile()
+    assert {c.name for c in ricoh.counters if c.table is not None} == TABLE_COUNTERS
+    assert ricoh.table_columns == (
+        (1, 3, 6, 1, 4, 1, 367, 3, 2, 1, 2, 19, 5, 1, 2),  # ricohEngCounterType
+        (1, 3, 6, 1, 4, 1, 367, 3, 2, 1, 2, 19, 5, 1, 9),  # ricohEngCounterValue
+    )
+
+
+@on_module_loop
+async def test_a_printer_without_the_counter_table_gets_no_table_counter(
+    simulator: SnmpSimulator,
+) -> None:
+    # The Kyocera fixture has no ricohEngCounterTable (nor any Ricoh object): read it with the
+    # Ricoh profile made to match it, the table walk finds nothing and invents nothing.
+    profile = ricoh_profile(match=ProfileMatch(sys_object_id_prefixes=["1.3.6.1.4.1.1347"]))
+    reading = await read_printer(
+        target(simulator, "kyocera"), timeout_s=TIMEOUT_S, retries=RETRIES, profiles=[profile]
+    )
+    assert [(c.name, c.value, c.unit) for c in reading.counters] == [
+        ("total", 427, "impressions"),
+        ("power_on", 11, "impressions"),
+    ]
+    assert "vendor profile" not in (reading.partial_reason or "")
+
+
+@on_module_loop
+async def test_a_table_without_the_wanted_row_gives_no_counter_and_says_so(
+    simulator: SnmpSimulator,
+) -> None:
+    # The fixture's table has no row of type 404: print_mono is left out and named.
+    counters = [
+        c.model_copy(update={"match_value": 404}) if c.name == "print_mono" else c
+        for c in ricoh_profile().counters
+    ]
+    profile = ricoh_profile(counters=counters)
+    reading = await read_printer(
+        target(simulator, "ricoh"), timeout_s=TIMEOUT_S, retries=RETRIES, profiles=[profile]
+    )
+    expected = [c for c in READING_COUNTERS["ricoh"] if c[0] != "print_mono"]
+    assert [(c.name, c.value, c.unit) for c in reading.counters] == expected
+    assert "vendor profile ricoh print_mono (no row with column 2 = 404)" in (
+        reading.partial_reason or ""
+    )

@@ -4,16 +4,37 @@ A profile (``agent/profiles/<vendor>.yaml``) says which printers it is for (sysO
 enterprise prefixes and/or a sysDescr regular expression) and maps private-MIB objects
 onto *our* names: counters (``print_mono``, ``copy_colour``, ``scan`` ...) with their
 unit, and a vendor serial number used as the identity when the printer has no
-prtGeneralSerialNumber. Profiles are parsed strictly (unknown keys, unknown counter
-names or units, bad OIDs and bad regular expressions fail at load time), like the
-snmp_exporter's ``snmp.yml``: the runtime never parses a MIB.
+prtGeneralSerialNumber.
+
+A counter is either one scalar instance (``oid:``, read with GET) or one cell of a table
+row found by a type column (read by walking two columns), for tables whose row numbers
+differ between models::
+
+    - name: print_mono
+      table: 1.3.6.1.4.1.367.3.2.1.2.19.5.1   # the table's entry OID
+      match_column: 2                         # the row whose column 2 ...
+      match_value: 401                        # ... equals 401
+      value_column: 9                         # gives the counter in its column 9
+      unit: impressions
+      source: "..."
+
+A table without any row gives no counter and no note (the printer lacks the table); a
+table present without the row, or with that row twice, gives no counter and a problem
+(:func:`counter_problems`) that the reader names in ``partial_reason``.
+
+Profiles are parsed strictly (unknown keys, unknown counter names or units, bad OIDs,
+a counter with both forms or neither, column numbers out of range and bad regular
+expressions fail at load time), like the snmp_exporter's ``snmp.yml``: the runtime
+never parses a MIB.
 
 Pure functions apart from :func:`load_profiles`, which reads the files::
 
     profiles = load_profiles()                                   # the packaged ones
     profile = select_profile(profiles, sys_object_id, sys_descr)  # or None
     oids = profile.oids                                          # what to GET
-    counters = vendor_counters(profile, values)                  # after the GET
+    columns = profile.table_columns                              # what to walk
+    counters = vendor_counters(profile, values)                  # after the GET and walks
+    problems = counter_problems(profile, values)                 # {counter name: why none}
     serial = vendor_serial(profile, values)
 """
 
@@ -23,7 +44,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, NamedTuple, TypeGuard
 
 import yaml
 from pydantic import (
@@ -41,11 +62,15 @@ from remotecare.protocol.messages import Counter
 __all__ = [
     "COUNTER_NAMES",
     "COUNTER_UNITS",
+    "MAX_TABLE_ROWS",
     "PROFILES_DIR",
     "CounterMapping",
     "ProfileMatch",
+    "RowLookup",
     "SerialMapping",
     "VendorProfile",
+    "counter_problems",
+    "find_row",
     "load_profiles",
     "packaged_profiles",
     "parse_oid",
@@ -73,7 +98,10 @@ COUNTER_NAMES: Final = (
     "large_format",
 )
 COUNTER_UNITS: Final = ("impressions", "sheets", "images")
+MAX_TABLE_ROWS: Final = 500  # rows walked per column of a counter table; more is refused
 _SERIAL_LIMIT: Final = 128
+_MAX_SUB_ID: Final = 2**32 - 1  # an OID sub-identifier (RFC 2578 section 3.5)
+_INTEGER32: Final = 2**31  # a type column is an INTEGER (Integer32)
 _OID_PATTERN: Final = r"^1(\.[0-9]+)+$"
 
 CounterName = Literal[
@@ -163,11 +191,16 @@ def _checked_any(pattern: str) -> str:
     return pattern
 
 
-class _Mapping(_Strict):
-    """What every mapping has: the instance OID it reads and where that mapping comes from."""
+class _Sourced(_Strict):
+    """What every mapping has: where it comes from."""
+
+    source: _Source
+
+
+class _Mapping(_Sourced):
+    """A mapping of one instance OID, read with GET."""
 
     oid: _OidText
-    source: _Source
 
 
 class SerialMapping(_Mapping):
@@ -181,11 +214,48 @@ class SerialMapping(_Mapping):
         return _compiled(value, 1)
 
 
-class CounterMapping(_Mapping):
-    """One scalar object (an instance OID, read with GET) that is a named counter."""
+_Column = Annotated[int, Field(ge=1, le=_MAX_SUB_ID, strict=True)]
+_TypeValue = Annotated[int, Field(ge=-_INTEGER32, lt=_INTEGER32, strict=True)]
+
+
+class CounterMapping(_Sourced):
+    """A named counter: one scalar instance (``oid``, read with GET), or the cell in
+    ``value_column`` of the one row of ``table`` whose ``match_column`` is ``match_value``.
+    """
 
     name: CounterName
     unit: CounterUnit
+    oid: _OidText | None = None
+    table: _OidText | None = None
+    match_column: _Column | None = None
+    match_value: _TypeValue | None = None
+    value_column: _Column | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CounterMapping:
+        row = (self.match_column, self.match_value, self.value_column)
+        if self.oid is not None:
+            if self.table is not None or any(part is not None for part in row):
+                raise ValueError(
+                    f"counter {self.name}: give either oid or table, match_column, "
+                    "match_value and value_column, not both"
+                )
+        elif self.table is None or any(part is None for part in row):
+            raise ValueError(
+                f"counter {self.name}: needs oid, or all of table, match_column, "
+                "match_value and value_column"
+            )
+        elif self.match_column == self.value_column:
+            raise ValueError(f"counter {self.name}: match_column and value_column are equal")
+        return self
+
+    @property
+    def columns(self) -> tuple[Oid, Oid] | None:
+        """The match and value column OIDs of a table counter; None for a scalar one."""
+        if self.table is None or self.match_column is None or self.value_column is None:
+            return None
+        entry = parse_oid(self.table)
+        return (*entry, self.match_column), (*entry, self.value_column)
 
 
 class VendorProfile(_Strict):
@@ -209,8 +279,14 @@ class VendorProfile(_Strict):
     @property
     def oids(self) -> tuple[Oid, ...]:
         """Every instance OID this profile reads, in order, without repeats."""
-        texts = [m.oid for m in self.serial] + [m.oid for m in self.counters]
+        texts = [m.oid for m in self.serial] + [m.oid for m in self.counters if m.oid]
         return tuple(parse_oid(text) for text in dict.fromkeys(texts))
+
+    @property
+    def table_columns(self) -> tuple[Oid, ...]:
+        """Every table column the table counters need walked, in order, without repeats."""
+        columns = [column for m in self.counters for column in (m.columns or ())]
+        return tuple(dict.fromkeys(columns))
 
 
 def load_profiles(paths: Iterable[Path]) -> tuple[VendorProfile, ...]:
@@ -257,10 +333,86 @@ def vendor_counters(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> 
     """
     counters = []
     for mapping in profile.counters:
-        value = values.get(parse_oid(mapping.oid))
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if mapping.oid is not None:
+            value = values.get(parse_oid(mapping.oid))
+        else:
+            value = find_row(mapping, values).value
+        if _is_count(value):
             counters.append(Counter(name=mapping.name, value=value, unit=mapping.unit))
     return counters
+
+
+def counter_problems(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> dict[str, str]:
+    """Why a table counter of a present table gave nothing: ``{counter name: reason}``.
+
+    A table with no row at all is no problem (the printer does not have it), nor is a
+    missing scalar object; a present table without the row, with it twice, or whose cell
+    is not a non-negative integer is one.
+    """
+    problems: dict[str, str] = {}
+    for mapping in profile.counters:
+        if mapping.oid is not None:
+            continue
+        found = find_row(mapping, values)
+        if found.problem is not None:
+            problems[mapping.name] = found.problem
+        elif found.value is not None and not _is_count(found.value):
+            problems[mapping.name] = f"row {found.row} is not a counter: {found.value!r:.40}"
+    return problems
+
+
+class RowLookup(NamedTuple):
+    """The cell :func:`find_row` found (or None), its row index, and why none if it matters."""
+
+    value: SnmpValue | None
+    row: str | None = None
+    problem: str | None = None
+
+
+def find_row(mapping: CounterMapping, values: Mapping[Oid, SnmpValue]) -> RowLookup:
+    """The value cell of the one row whose match column equals ``mapping.match_value``.
+
+    Rows are read from walked ``values`` (instance OIDs ``<entry>.<column>.<row index>``,
+    the index of any length). No match-column row at all: the table is absent, no
+    problem. No matching row, several, or a matching row without its value cell: a
+    problem and no value, never a guess.
+    """
+    columns = mapping.columns
+    if columns is None:
+        return RowLookup(None)
+    match_column, value_column = columns
+    size = len(match_column)
+    rows = [oid[size:] for oid in values if oid[:size] == match_column and len(oid) > size]
+    if not rows:
+        return RowLookup(None)
+    wanted = f"column {mapping.match_column} = {mapping.match_value}"
+    matching = [index for index in rows if _equals(values[match_column + index], mapping)]
+    if not matching:
+        return RowLookup(None, problem=f"no row with {wanted}")
+    if len(matching) > 1:
+        shown = ", ".join(_dotted(index) for index in sorted(matching)[:4])
+        return RowLookup(None, problem=f"{len(matching)} rows with {wanted} ({shown})")
+    [index] = matching
+    value = values.get(value_column + index)
+    if value is None:
+        return RowLookup(
+            None,
+            _dotted(index),
+            f"row {_dotted(index)} has no column {mapping.value_column}",
+        )
+    return RowLookup(value, _dotted(index))
+
+
+def _equals(value: SnmpValue, mapping: CounterMapping) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == mapping.match_value
+
+
+def _is_count(value: SnmpValue | None) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _dotted(index: Oid) -> str:
+    return ".".join(str(part) for part in index)
 
 
 def vendor_serial(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> str | None:

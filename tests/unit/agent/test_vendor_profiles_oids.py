@@ -79,7 +79,9 @@ def test_every_packaged_object_lies_under_one_of_its_profiles_enterprise_prefixe
     # sysDescr (1.3.6.1.2.1.1.1.0) is the one standard object a profile may read (HP serial).
     for profile in packaged_profiles():
         prefixes = profile.match.sys_object_id_prefixes
-        oids = [m.oid for m in profile.serial] + [m.oid for m in profile.counters]
+        oids = [m.oid for m in profile.serial] + [
+            text for m in profile.counters for text in (m.oid, m.table) if text is not None
+        ]
         for oid in oids:
             if oid == "1.3.6.1.2.1.1.1.0":
                 continue

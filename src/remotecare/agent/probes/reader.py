@@ -12,7 +12,10 @@ then one walk per subtree, a few at a time, so that a failing subtree is named i
 reading's ``partial_reason``. A printer that does not answer that GET is reported as not
 answering at all (:class:`ProbeTimeout`), one that refuses our SNMPv3 credentials fails at
 once (:class:`SnmpAuthError`). sysObjectID and sysDescr select a vendor profile
-(:mod:`remotecare.agent.vendor_profiles`) whose private objects are fetched with one GET.
+(:mod:`remotecare.agent.vendor_profiles`) whose private objects are fetched with one GET,
+and whose counter tables (rows found by a type column) with one walk of the needed columns,
+at most :data:`~remotecare.agent.vendor_profiles.MAX_TABLE_ROWS` rows each; a present table
+without the wanted row, or with it twice, is named in ``partial_reason``.
 A printer whose every subtree fails, or which answers with nothing that identifies it,
 raises :class:`ProbeError`.
 """
@@ -34,7 +37,13 @@ from remotecare.agent.probes.snmp import (
     get,
     walk,
 )
-from remotecare.agent.vendor_profiles import VendorProfile, packaged_profiles, select_profile
+from remotecare.agent.vendor_profiles import (
+    MAX_TABLE_ROWS,
+    VendorProfile,
+    counter_problems,
+    packaged_profiles,
+    select_profile,
+)
 from remotecare.errors import ProbeError, ProbeTimeout
 from remotecare.protocol.messages import PrinterReading
 
@@ -112,6 +121,14 @@ async def read_printer(
     wanted = [oid for oid in (profile.oids if profile else ()) if oid not in values]
     if profile is not None and wanted:
         jobs.append((f"vendor profile {profile.name}", _getter(target, wanted, timeout_s, retries)))
+    columns = profile.table_columns if profile else ()
+    if profile is not None and columns:
+        jobs.append(
+            (
+                f"vendor profile {profile.name} tables",
+                _column_walker(target, columns, timeout_s, retries),
+            )
+        )
     results = await asyncio.gather(*(_guarded(target, name, job, gate) for name, job in jobs))
     for (name, _job), result in zip(jobs, results, strict=True):
         if isinstance(result, str):
@@ -123,6 +140,9 @@ async def read_printer(
             f"printer at {target.address} answered SNMP but no subtree could be read: "
             + "; ".join(f"{name}: {reason}" for name, reason in failed.items())
         )
+    if profile is not None:
+        for counter, problem in counter_problems(profile, values).items():
+            failed[f"vendor profile {profile.name} {counter}"] = problem
     return printer_mib.build_reading(values, failed=failed, profile=profile)
 
 
@@ -130,6 +150,14 @@ def _walker(
     target: SnmpTarget, root: Oid, timeout_s: float, retries: int
 ) -> Callable[[], Awaitable[dict[Oid, SnmpValue]]]:
     return lambda: walk(target, [root], timeout_s=timeout_s, retries=retries)
+
+
+def _column_walker(
+    target: SnmpTarget, columns: Sequence[Oid], timeout_s: float, retries: int
+) -> Callable[[], Awaitable[dict[Oid, SnmpValue]]]:
+    return lambda: walk(
+        target, columns, timeout_s=timeout_s, retries=retries, max_rows=MAX_TABLE_ROWS
+    )
 
 
 def _getter(
