@@ -36,28 +36,36 @@ class ConnectProxy:
         return headers.get("proxy-authorization", "") == f"Basic {expected}"
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy bytes until the reader ends; then close the writer."""
     try:
         while data := await reader.read(65536):
             writer.write(data)
             await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
+    except (OSError, asyncio.CancelledError):
         pass
     finally:
         with contextlib.suppress(Exception):
             writer.close()
 
 
+async def read_request_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]]:
+    """The method, target and headers (names in lower case) of the request on ``reader``;
+    ValueError if its first line is not a request line."""
+    request_line = (await reader.readline()).decode("latin-1").strip()
+    headers: dict[str, str] = {}
+    while (line := (await reader.readline()).decode("latin-1").strip()) != "":
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    method, target, _ = request_line.split(" ", 2)
+    return method, target, headers
+
+
 async def _handle(
     proxy: ConnectProxy, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
     try:
-        request_line = (await reader.readline()).decode("latin-1").strip()
-        headers: dict[str, str] = {}
-        while (line := (await reader.readline()).decode("latin-1").strip()) != "":
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        method, target, _ = request_line.split(" ", 2)
+        method, target, headers = await read_request_head(reader)
         if method != "CONNECT":
             writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
@@ -73,7 +81,7 @@ async def _handle(
         proxy.tunnels.append(target)
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
     except (ConnectionError, ValueError, OSError):
         with contextlib.suppress(Exception):
             writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")

@@ -22,6 +22,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tests.support.connect_proxy import pipe, read_request_head
+
 __all__ = ["SlowProxy", "slow_connect_proxy"]
 
 _TICK_S = 0.05
@@ -115,26 +117,11 @@ async def _agent_to_center(
             await receiving
 
 
-async def _center_to_agent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(_READ):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
 async def _handle(
     proxy: SlowProxy, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
     try:
-        request_line = (await reader.readline()).decode("latin-1").strip()
-        while (await reader.readline()).strip():
-            pass  # headers: this proxy asks for no authentication
-        method, target, _ = request_line.split(" ", 2)
+        method, target, _ = await read_request_head(reader)  # asks for no authentication
         if method != "CONNECT":
             writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
@@ -143,9 +130,7 @@ async def _handle(
         proxy.tunnels.append(target)
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
-        await asyncio.gather(
-            _agent_to_center(proxy, reader, up_writer), _center_to_agent(up_reader, writer)
-        )
+        await asyncio.gather(_agent_to_center(proxy, reader, up_writer), pipe(up_reader, writer))
     except (ConnectionError, ValueError, OSError):
         with contextlib.suppress(Exception):
             writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
