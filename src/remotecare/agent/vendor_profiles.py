@@ -346,8 +346,9 @@ def counter_problems(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) ->
     """Why a table counter of a present table gave nothing: ``{counter name: reason}``.
 
     A table with no row at all is no problem (the printer does not have it), nor is a
-    missing scalar object; a present table without the row, with it twice, or whose cell
-    is not a non-negative integer is one.
+    table without the wanted row (a black-and-white machine counts no colour), nor a
+    missing scalar object; a row found twice, or whose cell is missing or not a
+    non-negative integer, is one.
     """
     problems: dict[str, str] = {}
     for mapping in profile.counters:
@@ -373,9 +374,9 @@ def find_row(mapping: CounterMapping, values: Mapping[Oid, SnmpValue]) -> RowLoo
     """The value cell of the one row whose match column equals ``mapping.match_value``.
 
     Rows are read from walked ``values`` (instance OIDs ``<entry>.<column>.<row index>``,
-    the index of any length). No match-column row at all: the table is absent, no
-    problem. No matching row, several, or a matching row without its value cell: a
-    problem and no value, never a guess.
+    the index of any length). No match-column row at all, or none with the wanted value:
+    the printer does not count this, no problem. Several matching rows, or a matching row
+    without its value cell: a problem and no value, never a guess.
     """
     columns = mapping.columns
     if columns is None:
@@ -388,7 +389,7 @@ def find_row(mapping: CounterMapping, values: Mapping[Oid, SnmpValue]) -> RowLoo
     wanted = f"column {mapping.match_column} = {mapping.match_value}"
     matching = [index for index in rows if _equals(values[match_column + index], mapping)]
     if not matching:
-        return RowLookup(None, problem=f"no row with {wanted}")
+        return RowLookup(None)
     if len(matching) > 1:
         shown = ", ".join(_dotted(index) for index in sorted(matching)[:4])
         return RowLookup(None, problem=f"{len(matching)} rows with {wanted} ({shown})")
