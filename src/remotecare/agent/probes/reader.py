@@ -14,8 +14,9 @@ answering at all (:class:`ProbeTimeout`), one that refuses our SNMPv3 credential
 once (:class:`SnmpAuthError`). sysObjectID and sysDescr select a vendor profile
 (:mod:`remotecare.agent.vendor_profiles`) whose private objects are fetched with one GET,
 and whose counter tables (rows found by a type column) with one walk of the needed columns,
-at most :data:`~remotecare.agent.vendor_profiles.MAX_TABLE_ROWS` rows each; a present table
-without the wanted row, or with it twice, is named in ``partial_reason``.
+at most :data:`~remotecare.agent.vendor_profiles.MAX_TABLE_ROWS` rows each; a wanted row
+found twice, or without a counter in it, is named in ``partial_reason`` (a row the printer
+does not have is no fault: a black-and-white machine counts no colour).
 A printer whose every subtree fails, or which answers with nothing that identifies it,
 raises :class:`ProbeError`.
 """
