@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from remotecare.center.bootstrap import bootstrap
 from remotecare.demo.snmpsim import running_snmpsim
-from tests.support.centers import CenterInfo, center_process, init_center, remotecare
+from tests.support.centers import (
+    center_process,
+    enrolment_token,
+    init_center,
+    remotecare,
+)
 from tests.support.connect_proxy import ConnectProxy, connect_proxy
 from tests.support.recordings import recordings_dir
 
@@ -43,18 +47,10 @@ def proxy() -> Iterator[ConnectProxy]:
     thread.join(10)
 
 
-def _token(info: CenterInfo) -> str:
-    center = bootstrap(info.settings)
-    try:
-        return center.enrollment.create_token("Acme Ltd").token
-    finally:
-        center.engine.dispose()
-
-
 def test_debug_logs_carry_no_secret(tmp_path: Path, proxy: ConnectProxy) -> None:
     info = init_center(tmp_path / "center")
     home = tmp_path / "agent"
-    token = _token(info)
+    token = enrolment_token(info)
     outputs: list[str] = []
     with (
         running_snmpsim(recordings_dir(), probe_community=COMMUNITY) as simulator,

@@ -22,10 +22,14 @@ from sqlalchemy import select
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.diagnostics import BundleQueue, MonthlyBudget
 from remotecare.center.adapters.db import diagnostic_bundles
-from remotecare.center.bootstrap import bootstrap
 from remotecare.demo.snmpsim import free_udp_port
 from remotecare.protocol.messages import BundleReason
-from tests.support.centers import CenterInfo, center_process, init_center, remotecare
+from tests.support.centers import (
+    center_process,
+    enrolment_token,
+    init_center,
+    remotecare,
+)
 from tests.support.slow_proxy import slow_connect_proxy
 
 CHUNK = 64 * 1024
@@ -34,14 +38,6 @@ SIZE = 8 * CHUNK + 1234  # the last chunk a short one
 # declaration and TLS cost a few KiB), then a trickle: the third chunk is on its way.
 FAST_BYTES = 2 * CHUNK + CHUNK // 2
 RATE_BPS = 16 * 1024
-
-
-def _token(info: CenterInfo) -> str:
-    center = bootstrap(info.settings)
-    try:
-        return center.enrollment.create_token("Acme Ltd").token
-    finally:
-        center.engine.dispose()
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -65,7 +61,7 @@ def test_an_agent_killed_in_the_middle_of_a_chunk_resumes_and_the_bundle_arrives
     with center_process(info, tmp_path / "center.log"):
         remotecare(
             "agent", "enroll", "--home", str(paths.home), "--center", info.console_url,
-            "--token", _token(info), "--ca-fingerprint", info.ca_fingerprint,
+            "--token", enrolment_token(info), "--ca-fingerprint", info.ca_fingerprint,
         )  # fmt: skip
         endpoint_id = AgentIdentity.load(paths.identity).endpoint_id
         declaration = BundleQueue(paths.bundles).add(data, BundleReason.CENTER_REQUEST).declaration

@@ -31,9 +31,14 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.outbox import Outbox
 from remotecare.center.adapters.db import endpoints, printers, reports
-from remotecare.center.bootstrap import bootstrap
 from remotecare.demo.snmpsim import SnmpSimulator, free_udp_port, running_snmpsim
-from tests.support.centers import CenterInfo, center_process, init_center, remotecare
+from tests.support.centers import (
+    CenterInfo,
+    center_process,
+    enrolment_token,
+    init_center,
+    remotecare,
+)
 from tests.support.recordings import recordings_dir
 from tests.support.reports import a_history
 
@@ -63,21 +68,13 @@ class Site:
         return AgentIdentity.load(self.agent.identity).endpoint_id
 
 
-def _token(info: CenterInfo) -> str:
-    center = bootstrap(info.settings)
-    try:
-        return center.enrollment.create_token("Acme Ltd").token
-    finally:
-        center.engine.dispose()
-
-
 def make_site(root: Path, agent_home: Path | None = None) -> Site:
     info = init_center(root / "center")
     home = agent_home or root / "agent"
     with center_process(info, root / "center-enrol.log"):
         remotecare(
             "agent", "enroll", "--home", str(home), "--center", info.console_url,
-            "--token", _token(info), "--ca-fingerprint", info.ca_fingerprint,
+            "--token", enrolment_token(info), "--ca-fingerprint", info.ca_fingerprint,
         )  # fmt: skip
     return Site(root, info, AgentPaths(home))
 

@@ -105,6 +105,16 @@ def answers(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
+    """A fresh enrolment token for ``customer``, made directly in the center's database
+    (for tests whose center runs as a separate process)."""
+    center = bootstrap(info.settings)
+    try:
+        return center.enrollment.create_token(customer).token
+    finally:
+        center.engine.dispose()
+
+
 @contextlib.contextmanager
 def center_process(
     info: CenterInfo,
