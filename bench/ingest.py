@@ -751,7 +751,7 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=16, help="requests in flight per endpoint"
     )
-    parser.add_argument("--workers", type=int, default=1, help="center processes (PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=1, help="center processes")
     parser.add_argument(
         "--batch", type=int, default=10, help="reports per batch in the batch run (1: no run)"
     )

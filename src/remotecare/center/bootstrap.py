@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from remotecare.center.adapters.attempts import SqlFailureLog
-from remotecare.center.adapters.db import make_engine
+from remotecare.center.adapters.db import make_engine, sqlite_writer_lock
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.clock import Clock, SystemClock
@@ -61,7 +61,7 @@ class Center:
     async def start(self) -> None:
         """Listen on the console/enrolment port and the mutual-TLS device port."""
         settings = self.settings
-        self._committer = GroupCommitter(self.engine)
+        self._committer = GroupCommitter(self.engine, writer_lock=sqlite_writer_lock(self.engine))
         self._committer.start()
         device_app = create_device_app(
             self.directory,

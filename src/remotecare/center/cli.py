@@ -93,7 +93,7 @@ def init(
     type=int,
     default=1,
     show_default=True,
-    help="Processes sharing the ports (SO_REUSEPORT); more than 1 needs PostgreSQL.",
+    help="Processes sharing the ports (SO_REUSEPORT), on PostgreSQL or one SQLite file.",
 )
 @click.option("--worker", "as_worker", is_flag=True, hidden=True)
 @click.pass_context

@@ -3,8 +3,9 @@
 Each worker is ``remotecare center serve --worker`` in its own process: a complete center
 (both ports, its own group committer and connection pool) that binds its sockets with
 SO_REUSEPORT, so the kernel spreads new connections over the workers. They share one
-PostgreSQL database; SQLite is refused, since it has a single writer and its lock would
-make the workers queue behind each other.
+database: PostgreSQL, or one SQLite file, whose single writer the workers' group commits
+share by taking turns on a lock file (``adapters/group_commit.py``), while parsing,
+validation and TLS run on every core.
 
 The supervisor upgrades the schema once, starts the workers, and stops all of them on
 SIGTERM or SIGINT (or when one of them dies, so that a half-working center never goes on
@@ -26,6 +27,8 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from sqlalchemy import make_url
+
 from remotecare.center.adapters.db import make_engine
 from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.config import CenterSettings
@@ -43,11 +46,13 @@ def check_workers(settings: CenterSettings, workers: int) -> None:
     """Refuse a worker count the storage cannot take."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
-    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
-        raise ConfigError(
-            "--workers > 1 needs PostgreSQL (database_url = postgresql+psycopg://...): "
-            "SQLite has a single writer, so several processes would only queue on its lock"
-        )
+    url = make_url(settings.effective_database_url)
+    if (
+        workers > 1
+        and url.get_backend_name() == "sqlite"
+        and url.database in (None, "", ":memory:")
+    ):
+        raise ConfigError("--workers > 1 needs a database file, not SQLite in memory")
 
 
 def supervise(settings: CenterSettings, workers: int, worker_command: Sequence[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -44,6 +45,7 @@ __all__ = [
     "operators",
     "printers",
     "reports",
+    "sqlite_writer_lock",
 ]
 
 
@@ -269,6 +271,15 @@ failed_attempts = Table(
     Index("ix_failed_attempts_purpose_failed_at", "purpose", "failed_at"),
     Index("ix_failed_attempts_purpose_subject_failed_at", "purpose", "subject", "failed_at"),
 )
+
+
+def sqlite_writer_lock(engine: Engine) -> Path | None:
+    """The lock file next to a SQLite database that its processes' group commits take
+    turns on (``group_commit.py``); None for other databases and for one in memory."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).with_name(Path(database).name + ".write-lock")
 
 
 def make_engine(url: str) -> Engine:
