@@ -12,15 +12,26 @@ Several processes on one SQLite file pass a ``writer_lock`` file: their groups t
 turns on it in the kernel (``flock``), which wakes the next writer the moment the lock is
 free, instead of meeting on SQLite's own lock, whose busy handler sleeps up to 100 ms
 between tries.
+
+On SQLite the write-ahead log is checkpointed by a thread of its own, outside the writer
+lock, instead of by whichever commit crosses SQLite's 1,000-page mark: a checkpoint copies
+and flushes megabytes, and inside the commit it would hold every writer of every process
+back (bench/ingest.py, two workers: the lock was held about 12 ms per group, 4-5 ms of it
+in the commit). Should the log outgrow ``_WAL_PAGES_LIMIT`` anyway (readers holding old
+snapshots), a checkpoint is taken while holding the writer lock, so that it completes and
+the next commit starts the log over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fcntl
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,8 +47,20 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741
 _MAX_GROUP = 512
+_CHECKPOINT_EVERY_S = 0.25
+_WAL_PAGES_LIMIT = 10_000  # about 40 MB of log: then checkpoint under the writer lock
 
 BatchWork = Callable[[Connection, Sequence[Any]], Sequence[Any]]
+
+
+def _deliver(jobs: list[_Job], results: list[tuple[bool, Any]]) -> None:
+    for job, (ok, value) in zip(jobs, results, strict=True):
+        if job.future.done():  # the request went away meanwhile
+            continue
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
 
 
 def _run_each(conn: Connection, works: Sequence[Callable[[Connection], Any]]) -> list[Any]:
@@ -51,79 +74,116 @@ class _Job:
     future: asyncio.Future[Any]
 
 
+class _FileLock:
+    """An exclusive ``flock`` on a file, shared with other processes (and with other
+    instances in this process: each has its own open file, so they exclude each other)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class GroupCommitter:
     def __init__(
         self, engine: Engine, *, max_group: int = _MAX_GROUP, writer_lock: Path | None = None
     ) -> None:
         self._engine = engine
         self._max_group = max_group
-        self._writer_lock = writer_lock
-        self._lock_fd: int | None = None
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
-        self._task: asyncio.Task[None] | None = None
+        self._writer_lock = _FileLock(writer_lock) if writer_lock is not None else None
+        # Jobs pass from the event loop to the writer thread through a deque (appends and
+        # pops are atomic) so that the writer takes them only once it holds the writer
+        # lock: whatever arrived while another process was writing joins this group.
+        self._pending: collections.deque[_Job] = collections.deque()
+        self._wakeup = threading.Event()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self.groups_committed = 0
+        # A SQLite file (the only database given a writer lock) is checkpointed apart.
+        self._checkpointer: _Checkpointer | None = None
+        if writer_lock is not None:
+            self._checkpointer = _Checkpointer(engine, _FileLock(writer_lock))
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._write, name="group-commit", daemon=True)
+        self._thread.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._executor.shutdown(wait=True)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        """Commit what was submitted, then stop the writer."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+            await asyncio.sleep(0)  # the last group's results reach their requests
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
 
     async def submit(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in the next group's transaction; its result once durable."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(_run_each, work, future))
-        return await future
+        result: T = await self._enqueue(_run_each, work)
+        return result
 
     async def submit_batched(
         self, batch: Callable[[Connection, Sequence[I]], Sequence[T]], item: I
     ) -> T:
         """Queue ``item`` for one call of ``batch(conn, items)`` with every waiting item of
         the same ``batch``; ``batch`` returns one result per item, in order."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(batch, item, future))
-        return await future
+        result: T = await self._enqueue(batch, item)
+        return result
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _enqueue(self, batch: BatchWork, item: Any) -> asyncio.Future[Any]:
+        if self._stopping:
+            raise RuntimeError("the group committer is stopped")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Job(batch, item, future))
+        self._wakeup.set()
+        return future
+
+    def _write(self) -> None:
+        """The writer thread: one group at a time, until stopped with nothing pending."""
+        assert self._loop is not None
         while True:
-            jobs = [await self._queue.get()]
-            while len(jobs) < self._max_group and not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
-            results = await loop.run_in_executor(self._executor, self._commit, jobs)
-            for job, (ok, value) in zip(jobs, results, strict=True):
-                if job.future.done():
-                    continue
-                if ok:
-                    job.future.set_result(value)
-                else:
-                    job.future.set_exception(value)
+            self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                jobs, results = self._commit()
+                self._loop.call_soon_threadsafe(_deliver, jobs, results)
+                if self._checkpointer is not None:
+                    self._checkpointer.after_commit()
+            if self._stopping:
+                return
 
-    @contextlib.contextmanager
-    def _turn_to_write(self) -> Iterator[None]:
-        """Hold the writer lock shared with the other processes, if there is one."""
+    def _commit(self) -> tuple[list[_Job], list[tuple[bool, Any]]]:
         if self._writer_lock is None:
-            yield
-            return
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self._writer_lock, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            jobs = self._take()
+            return jobs, self._commit_group(jobs)
+        with self._writer_lock.held():
+            jobs = self._take()
+            return jobs, self._commit_group(jobs)
 
-    def _commit(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
-        with self._turn_to_write():
-            return self._commit_group(jobs)
+    def _take(self) -> list[_Job]:
+        pending, jobs = self._pending, list[_Job]()
+        while pending and len(jobs) < self._max_group:
+            jobs.append(pending.popleft())
+        return jobs
 
     def _commit_group(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
         kinds: dict[BatchWork, list[int]] = {}
@@ -132,6 +192,8 @@ class GroupCommitter:
         try:
             results: list[tuple[bool, Any]] = [(False, None)] * len(jobs)
             with self._engine.begin() as conn:
+                if self._checkpointer is not None:
+                    _checkpoint_apart(conn)
                 for batch, indexes in kinds.items():
                     values = batch(conn, [jobs[i].item for i in indexes])
                     for i, value in zip(indexes, values, strict=True):
@@ -151,3 +213,49 @@ class GroupCommitter:
                 return True, job.batch(conn, [job.item])[0]
         except Exception as exc:
             return False, exc
+
+
+def _checkpoint_apart(conn: Connection) -> None:
+    """Leave checkpoints to the checkpointer on this pooled connection (once per
+    connection: the pool keeps ``info`` for as long as it keeps the connection)."""
+    info = conn.connection.info
+    if "checkpoints_apart" not in info:
+        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        info["checkpoints_apart"] = True
+
+
+class _Checkpointer:
+    """Checkpoints a SQLite write-ahead log from a thread of its own, at most every
+    ``_CHECKPOINT_EVERY_S`` while groups are being committed."""
+
+    def __init__(self, engine: Engine, writer_lock: _FileLock) -> None:
+        self._engine = engine
+        self._writer_lock = writer_lock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
+        self._running = False
+        self._last = 0.0
+
+    def after_commit(self) -> None:
+        """Called by the writer after each group: start a checkpoint if one is due."""
+        now = time.monotonic()
+        if self._running or now - self._last < _CHECKPOINT_EVERY_S:
+            return
+        self._running, self._last = True, now
+        self._executor.submit(self._checkpoint).add_done_callback(self._finished)
+
+    def _finished(self, done: Any) -> None:
+        self._running = False
+        if done.exception() is not None:  # the next group tries again; the log only grows
+            logger.warning("checkpoint failed: %s", done.exception())
+
+    def _checkpoint(self) -> None:
+        with self._engine.connect() as conn:
+            # PASSIVE copies what it can without waiting for readers or writers.
+            _busy, log_pages, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+            if log_pages > _WAL_PAGES_LIMIT:
+                with self._writer_lock.held():
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._writer_lock.close()
