@@ -27,6 +27,7 @@ def main() -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=ca)
     context.load_cert_chain(cert, key)
     context.verify_mode = ssl.CERT_REQUIRED
+    context.num_tickets = 0  # as the center's device API (remotecare.pki.tls)
     app = web.Application()
     app.router.add_post("/api/v1/reports", post_report)
     web.run_app(

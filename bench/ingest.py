@@ -5,7 +5,8 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
 1. keep-alive: each client keeps its connections and posts one ~2 KB report per request;
 2. new connection per report: a full mutual-TLS handshake for every report;
 3. the same client against nginx answering 204 with mutual TLS (its own config in a temp
-   dir): the reference, and the ratio of the center to it for both modes;
+   dir): the reference, and the ratio of the center to it for both modes; new connections
+   also against the same nginx without TLS session tickets, as the center runs;
 4. history: keep-alive ingest with 100 printers and an empty history, then with 100,000
    registered printers and 10 million stored readings (seeded with bulk SQL), and the
    ratio (``--quick``: 10,000 printers and 500,000 readings).
@@ -593,7 +594,8 @@ def serving(bench: Bench, workers: int) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextlib.contextmanager
-def nginx_reference(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
+def nginx_reference(root: Path, bench: Bench, tls_extra: str = "") -> Iterator[tuple[str, int]]:
+    """nginx answering 204 with mutual TLS; ``tls_extra``: more of its ssl_* directives."""
     port = _free_port()
     settings = bench.settings
     server = f"""
@@ -604,12 +606,14 @@ def nginx_reference(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_client_certificate {settings.ca_cert_file};
         ssl_verify_client on;
+        {tls_extra}
         keepalive_requests 10000000;
         client_max_body_size 1m;
         location / {{ return 204; }}
     }}
 """
-    with running_nginx(root / "nginx", server, port, workers=os.cpu_count() or 1) as process:
+    home = root / ("nginx" + ("-variant" if tls_extra else ""))
+    with running_nginx(home, server, port, workers=os.cpu_count() or 1) as process:
         yield f"https://localhost:{port}", process.pid
 
 
@@ -659,6 +663,13 @@ def database(kind: str, root: Path) -> Iterator[Any]:
 
 
 _REPORTS, _BATCHES = "/api/v1/reports", "/api/v1/report-batches"
+_CENTER_KA, _CENTER_NEW = "center, keep-alive", "center, new TLS connection per report"
+_PROXY_KA = "center behind nginx (proxy mode), keep-alive"
+_PROXY_NEW = "center behind nginx, new TLS connection per report"
+_NGINX_KA, _NGINX_NEW = "nginx 204, keep-alive", "nginx 204, new TLS connection per report"
+_NGINX_NEW_NO_TICKETS = "nginx 204 without session tickets, new connection per report"
+_FLOOR_KA = "aiohttp + validation only (no storage), keep-alive"
+_FLOOR_NEW = "aiohttp + validation only, new TLS connection per report"
 
 
 def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
@@ -676,36 +687,43 @@ def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunRes
         )  # fmt: skip
 
     with serving(bench, args.workers) as center:
-        load("center, keep-alive", direct + _REPORTS, [center.pid], False)
-        load("center, new TLS connection per report", direct + _REPORTS, [center.pid], True)
+        load(_CENTER_KA, direct + _REPORTS, [center.pid], False)
+        load(_CENTER_NEW, direct + _REPORTS, [center.pid], True)
         if args.batch > 1:
             batches = f"center, keep-alive, gzip batches of {args.batch}"
             load(batches, direct + _BATCHES, [center.pid], False, args.batch)
         if not args.skip_nginx:
             with proxy_in_front(root / "throughput", bench) as (front, nginx):
                 pids = [center.pid, nginx]
-                load("center behind nginx (proxy mode), keep-alive", front + _REPORTS, pids, False)
-                load("center behind nginx, new TLS connection per report", front + _REPORTS,
-                     pids, True)  # fmt: skip
+                load(_PROXY_KA, front + _REPORTS, pids, False)
+                load(_PROXY_NEW, front + _REPORTS, pids, True)
     if args.skip_nginx:
         return list(results.values())
     with nginx_reference(root / "throughput", bench) as (url, pid):
-        load("nginx 204, keep-alive", url + _REPORTS, [pid], False)
-        load("nginx 204, new TLS connection per report", url + _REPORTS, [pid], True)
+        load(_NGINX_KA, url + _REPORTS, [pid], False)
+        load(_NGINX_NEW, url + _REPORTS, [pid], True)
+    # The center hands out no TLS session tickets (agents do not resume sessions), nginx
+    # does by default: the same nginx without them, to compare like with like.
+    with nginx_reference(root / "throughput", bench, "ssl_session_tickets off;") as (url, pid):
+        load(_NGINX_NEW_NO_TICKETS, url + _REPORTS, [pid], True)
     with framework_floor(root / "throughput", bench) as (url, pid):
-        load("aiohttp + validation only (no storage), keep-alive", url + _REPORTS, [pid], False)
-        load("aiohttp + validation only, new TLS connection per report", url + _REPORTS,
-             [pid], True)  # fmt: skip
-    r = list(results.values())
+        load(_FLOOR_KA, url + _REPORTS, [pid], False)
+        load(_FLOOR_NEW, url + _REPORTS, [pid], True)
+
+    def ratio(name: str, reference: str) -> str:
+        return f"{results[name].rate / results[reference].rate:.1%}"
+
     print(
-        f"  ratio center/nginx: keep-alive {r[0].rate / r[-4].rate:.1%}, new connection per"
-        f" report {r[1].rate / r[-3].rate:.1%}; behind nginx: keep-alive"
-        f" {r[-6].rate / r[-4].rate:.1%}, new connection per report {r[-5].rate / r[-3].rate:.1%}"
-        f"\n  ratio center/framework floor: keep-alive {r[0].rate / r[-2].rate:.1%}, new"
-        f" connection per report {r[1].rate / r[-1].rate:.1%}",
+        f"  ratio center/nginx: keep-alive {ratio(_CENTER_KA, _NGINX_KA)}, new connection per"
+        f" report {ratio(_CENTER_NEW, _NGINX_NEW)} (nginx without session tickets:"
+        f" {ratio(_CENTER_NEW, _NGINX_NEW_NO_TICKETS)}); behind nginx: keep-alive"
+        f" {ratio(_PROXY_KA, _NGINX_KA)}, new connection per report"
+        f" {ratio(_PROXY_NEW, _NGINX_NEW)}"
+        f"\n  ratio center/framework floor: keep-alive {ratio(_CENTER_KA, _FLOOR_KA)}, new"
+        f" connection per report {ratio(_CENTER_NEW, _FLOOR_NEW)}",
         flush=True,
     )
-    return r
+    return list(results.values())
 
 
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
