@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests.support: throwaway PostgreSQL and nginx
 
-import aiohttp  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from tests.support.nginx import running_nginx  # noqa: E402
@@ -211,21 +211,78 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class _Exchange(asyncio.Protocol):
+    """One HTTP/1.1 connection of the load generator: send a request, read the answer's
+    status line, Content-Length and body. Written by hand (like wrk's, in a few lines)
+    because an HTTP client library spends several times the CPU per request, and the
+    clients share the two cores with the server they measure."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._answer: asyncio.Future[int] | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's own transport type
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0 or self._answer is None or self._answer.done():
+            return
+        head = bytes(self._buffer[:end]).lower()
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                self._answer.set_exception(ConnectionError("chunked answer"))
+                return
+        if len(self._buffer) < end + 4 + length:
+            return
+        del self._buffer[: end + 4 + length]
+        self._answer.set_result(int(head[9:12]))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(exc or ConnectionError("closed before the answer"))
+
+    async def exchange(self, request: bytes) -> int:
+        assert self.transport is not None
+        self._answer = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self._answer
+
+
 async def _client_main(job: ClientJob) -> ClientResult:
     result = ClientResult()
     head, middle, before_serial, tail = body_template()
     measure_from = job.start_at + _WARMUP_S
     end = job.start_at + _WARMUP_S + job.duration_s
     cpu_at_start = [0.0]
+    url = urllib.parse.urlsplit(job.url)
+    host, port = url.hostname or "localhost", url.port or 443
+    request_head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+        + ("Content-Encoding: gzip\r\n" if job.batch > 1 else "")
+        + ("Connection: close\r\n" if job.new_connection else "")
+    ).encode()
+    loop = asyncio.get_running_loop()
 
-    async def worker(
-        session: aiohttp.ClientSession, context: ssl.SSLContext, serials: list[str], n: int
-    ) -> None:
+    async def connect(context: ssl.SSLContext) -> _Exchange:
+        _, protocol = await loop.create_connection(
+            _Exchange, host, port, ssl=context, server_hostname=host
+        )
+        return protocol
+
+    async def worker(context: ssl.SSLContext, serials: list[str], n: int) -> None:
         i = n
+        connection: _Exchange | None = None
         while True:
             now = time.time()
             if now >= end:
-                return
+                break
             reports = []
             for _ in range(job.batch):
                 serial = serials[i % len(serials)]
@@ -244,41 +301,42 @@ async def _client_main(job: ClientJob) -> ClientResult:
                     )
                 )
             if job.batch == 1:
-                body, headers = reports[0], {"Content-Type": "application/json"}
+                body = reports[0]
             else:  # as the agent sends them: one gzip-compressed batch
                 body = gzip.compress(b'{"reports":[' + b",".join(reports) + b"]}", 6)
-                headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            request = b"%sContent-Length: %d\r\n\r\n%s" % (request_head, len(body), body)
             started = time.perf_counter()
             try:
-                async with session.post(
-                    job.url, data=body, headers=headers, ssl=context
-                ) as response:
-                    await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, OSError):
+                if connection is None:
+                    connection = await connect(context)
+                status = await connection.exchange(request)
+            except (OSError, ssl.SSLError, ConnectionError):
+                if connection is not None and connection.transport is not None:
+                    connection.transport.abort()
+                connection = None
                 if time.time() >= measure_from:
                     result.errors += 1
                 continue
+            if job.new_connection:
+                assert connection.transport is not None
+                connection.transport.close()
+                connection = None
             finished = time.time()
             if measure_from <= finished < end:
                 result.done += job.batch  # reports
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if connection is not None and connection.transport is not None:
+            connection.transport.close()
 
     delay = job.start_at - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
-    sessions = []
     tasks = []
     for cert, key, serials in job.identities:
         context = ssl.create_default_context(cafile=job.ca_file)
         context.load_cert_chain(cert, key)
-        connector = aiohttp.TCPConnector(
-            limit=job.concurrency, force_close=job.new_connection, enable_cleanup_closed=True
-        )
-        session = aiohttp.ClientSession(connector=connector)
-        sessions.append(session)
-        tasks += [worker(session, context, serials, n) for n in range(job.concurrency)]
+        tasks += [worker(context, serials, n) for n in range(job.concurrency)]
 
     async def mark_cpu() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.time()))
@@ -286,8 +344,6 @@ async def _client_main(job: ClientJob) -> ClientResult:
 
     await asyncio.gather(mark_cpu(), *tasks)
     result.cpu_s = _cpu() - cpu_at_start[0]
-    for session in sessions:
-        await session.close()
     return result
 
 
