@@ -9,6 +9,7 @@ request (also on keep-alive connections): a revocation is refused within a secon
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -189,13 +190,22 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
             outcome.refused[0].reason,
             refused=[{"report_id": r.report_id, "reason": r.reason} for r in outcome.refused],
         )
-    commands = []
-    if request[_PENDING_COMMANDS]:  # known from the endpoint's record: no query otherwise
-        commands = await asyncio.to_thread(request.app[_COMMANDS].pending, caller.endpoint_id)
+    http_status = 201 if outcome.accepted else 200
+    if not request[_PENDING_COMMANDS]:  # known from the endpoint's record: no query
+        answer = _no_commands_answer(outcome.accepted, outcome.duplicates)
+        return web.Response(body=answer, status=http_status, content_type="application/json")
+    commands = await asyncio.to_thread(request.app[_COMMANDS].pending, caller.endpoint_id)
     result = IngestResult(
         accepted=outcome.accepted, duplicates=outcome.duplicates, commands=commands
     )
-    return web.json_response(text=result.model_dump_json(), status=201 if outcome.accepted else 200)
+    return web.json_response(text=result.model_dump_json(), status=http_status)
+
+
+@functools.lru_cache(maxsize=1024)
+def _no_commands_answer(accepted: int, duplicates: int) -> bytes:
+    """The answer when no command waits, the same few bodies over and over: made once."""
+    result = IngestResult(accepted=accepted, duplicates=duplicates, commands=[])
+    return result.model_dump_json().encode()
 
 
 async def post_report(request: web.Request) -> web.Response:
