@@ -13,13 +13,15 @@ turns on it in the kernel (``flock``), which wakes the next writer the moment th
 free, instead of meeting on SQLite's own lock, whose busy handler sleeps up to 100 ms
 between tries.
 
+The writer takes a group's jobs only once it holds that lock, so that whatever arrived
+while another process wrote joins this group rather than waiting for the next one.
+
 On SQLite the write-ahead log is checkpointed by a thread of its own, outside the writer
-lock, instead of by whichever commit crosses SQLite's 1,000-page mark: a checkpoint copies
-and flushes megabytes, and inside the commit it would hold every writer of every process
-back (bench/ingest.py, two workers: the lock was held about 12 ms per group, 4-5 ms of it
-in the commit). Should the log outgrow ``_WAL_PAGES_LIMIT`` anyway (readers holding old
-snapshots), a checkpoint is taken while holding the writer lock, so that it completes and
-the next commit starts the log over.
+lock, instead of by whichever commit crosses SQLite's 1,000-page mark (every few groups at
+thousands of reports a second): a checkpoint copies and flushes megabytes, and inside a
+commit it would hold every writer of every process back meanwhile. Should the log outgrow
+``_WAL_PAGES_LIMIT`` anyway (readers holding old snapshots), a checkpoint is taken while
+holding the writer lock, so that it completes and the next commit starts the log over.
 """
 
 from __future__ import annotations
