@@ -36,6 +36,7 @@ def main() -> None:
         port=int(port),
         ssl_context=context,
         access_log=None,
+        backlog=1024,  # as the center's (remotecare.center.bootstrap)
         loop=uvloop.new_event_loop(),
         print=None,
     )

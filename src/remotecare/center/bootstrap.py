@@ -37,6 +37,11 @@ __all__ = ["Center", "bootstrap"]
 
 logger = logging.getLogger(__name__)
 
+# Connections waiting to be accepted, per listening socket (per worker). aiohttp's 128 drops
+# new connections when hundreds of agents connect at once (after an outage, or a benchmark's
+# new connection per report): their SYN is retried a second later.
+_LISTEN_BACKLOG = 1024
+
 
 @dataclass
 class Center:
@@ -107,12 +112,21 @@ class Center:
             runner = web.AppRunner(app, auto_decompress=False, access_log=None)
             await runner.setup()
             await web.TCPSite(
-                runner, settings.listen_host, port, ssl_context=tls, reuse_port=self._reuse
+                runner,
+                settings.listen_host,
+                port,
+                ssl_context=tls,
+                reuse_port=self._reuse,
+                backlog=_LISTEN_BACKLOG,
             ).start()
             self._runners.append(runner)
         if settings.proxy_port:  # the device API again, in plain HTTP for the TLS proxy
             await web.TCPSite(
-                self._runners[-1], settings.proxy_host, settings.proxy_port, reuse_port=self._reuse
+                self._runners[-1],
+                settings.proxy_host,
+                settings.proxy_port,
+                reuse_port=self._reuse,
+                backlog=_LISTEN_BACKLOG,
             ).start()
             logger.info(
                 "device API for the TLS proxy: http://%s:%d (trusting %s)",
