@@ -120,8 +120,8 @@ _CONTACT_RESOLUTION = timedelta(seconds=1)
 _CHUNK = 2000  # values per IN (...) list: far below SQLite's and psycopg's parameter limits
 
 
-# The group's statements, built once: building a statement and its cache key on every
-# group cost more than running it (bench: ~1.8 ms per group, whatever its size).
+# The group's statements, built once: building each statement and its cache key again for
+# every group made a group's cost beyond its reports about 1.8 ms instead of 1.2 ms.
 _INSERT_REPORTS = {
     name: dialect.insert(reports)
     .on_conflict_do_nothing(index_elements=["report_id"])
