@@ -91,3 +91,19 @@ async def test_stop_commits_what_was_submitted(engine: Engine) -> None:
     assert _count(engine) == 20
     with pytest.raises(RuntimeError, match="stopped"):
         await committer.submit_batched(_insert, "z")
+
+
+async def test_a_writer_lock_that_fails_answers_each_write_and_the_writer_goes_on(
+    engine: Engine, tmp_path: Path
+) -> None:
+    not_a_file = tmp_path / "write-lock"
+    not_a_file.mkdir()  # opening it for writing fails, as on a broken or read-only disk
+    committer = GroupCommitter(engine, writer_lock=not_a_file)
+    committer.start()
+    try:
+        for _ in range(2):  # the writer is still there for the second
+            with pytest.raises(IsADirectoryError):
+                await asyncio.wait_for(committer.submit_batched(_insert, "w"), 10)
+    finally:
+        await committer.stop()
+    assert _count(engine) == 0

@@ -99,6 +99,9 @@ class _FileLock:
             os.close(self._fd)
             self._fd = None
 
+    def __str__(self) -> str:
+        return str(self._path)
+
 
 class GroupCommitter:
     def __init__(
@@ -174,12 +177,18 @@ class GroupCommitter:
                 return
 
     def _commit(self) -> tuple[list[_Job], list[tuple[bool, Any]]]:
-        if self._writer_lock is None:
-            jobs = self._take()
-            return jobs, self._commit_group(jobs)
-        with self._writer_lock.held():
-            jobs = self._take()
-            return jobs, self._commit_group(jobs)
+        jobs: list[_Job] = []
+        try:
+            if self._writer_lock is None:
+                jobs = self._take()
+                return jobs, self._commit_group(jobs)
+            with self._writer_lock.held():
+                jobs = self._take()
+                return jobs, self._commit_group(jobs)
+        except OSError as exc:  # the writer lock itself failed: answer the requests, go on
+            logger.error("writer lock %s: %s", self._writer_lock, exc)
+            jobs = jobs or self._take()
+            return jobs, [(False, exc)] * len(jobs)
 
     def _take(self) -> list[_Job]:
         pending, jobs = self._pending, list[_Job]()
