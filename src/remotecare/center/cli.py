@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from remotecare.center.adapters.attempts import SqlFailureLog
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
 from remotecare.center.proxy import nginx_config
@@ -22,6 +24,8 @@ from remotecare.errors import OperatorError, RemoteCareError
 from remotecare.protocol.messages import CommandKind
 
 __all__ = ["center"]
+
+logger = logging.getLogger(__name__)
 
 _HOME = click.option(
     "--home",
@@ -270,6 +274,34 @@ def revoke(home: Path, endpoint: str, reason: str | None) -> None:
         f"endpoint {endpoint} revoked: refused by every center process within 1 s; "
         f"{done.cancelled_commands} pending command(s) cancelled"
     )
+
+
+@center.command("unlock-login")
+@_HOME
+@click.argument("username")
+@click.option(
+    "--address",
+    default=None,
+    help="Also clear the failed logins from this client address (as the center logs it).",
+)
+def unlock_login(home: Path, username: str, address: str | None) -> None:
+    """Clear the failed logins counted against USERNAME, so that it can log in again at once.
+
+    Works while the center runs: every process reads the failures from the database before
+    each login. USERNAME need not be an operator (failures count against any name typed).
+    """
+    with _administered(home) as center_:
+        engine = center_.engine
+        cleared = [(f"against {username!r}", SqlFailureLog(engine, "login-name").clear(username))]
+        if address is not None:
+            by_address = SqlFailureLog(engine, "login-address").clear(address)
+            cleared.append((f"from {address}", by_address))
+    for subject, count in cleared:
+        logger.info("failed logins %s cleared by an administrator: %d", subject, count)
+        if count == 0:
+            click.echo(f"no failed logins {subject}: nothing to clear")
+        else:
+            click.echo(f"cleared {count} failed login{'' if count == 1 else 's'} {subject}")
 
 
 def _arguments(pairs: tuple[str, ...]) -> dict[str, str | int]:

@@ -41,6 +41,7 @@ class SqlFailureLog:
         recent = log.recent("192.0.2.7", since, per_client=5, overall=100)
         log.record("192.0.2.7", now)
         log.forget(before=since)
+        log.clear("192.0.2.7")     # an administrator lets it try again at once
 
     The "client" is the subject the failures count against (for ``"login-name"``, the
     login name). ``overall=0`` reads no overall failures.
@@ -99,6 +100,17 @@ class SqlFailureLog:
         with self._engine.begin() as conn:
             result = conn.execute(
                 delete(t).where(t.c.purpose == self.purpose, t.c.failed_at <= before)
+            )
+        return result.rowcount
+
+    def clear(self, client: str) -> int:
+        """Delete every failure of this purpose against ``client``, however recent; how
+        many there were. Limiters read the table before each attempt, so ``client`` may
+        try again at once in every process (an administrator's unlock)."""
+        t = failed_attempts
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                delete(t).where(t.c.purpose == self.purpose, t.c.subject == _stored(client))
             )
         return result.rowcount
 
