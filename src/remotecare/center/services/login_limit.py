@@ -9,7 +9,8 @@ failures against the same name still count.
 
 The limits (``domain/rate_limit.LOGIN_*``): 5 failures per address and 10 per login
 name within 15 minutes. An address alone cannot lock an operator out, since it is
-stopped at 5; many addresses together get at most 10 guesses per name per window.
+stopped at 5; many addresses together get at most 10 guesses per name per window, and
+can keep the name locked meanwhile: ``remotecare center unlock-login`` clears it.
 """
 
 from __future__ import annotations
