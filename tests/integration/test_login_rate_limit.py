@@ -11,71 +11,31 @@ import dataclasses
 import logging
 import math
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from remotecare.center.adapters.attempts import failed_attempts
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.domain.rate_limit import LOGIN_WINDOW
-from remotecare.center.web.public_app import SESSION_COOKIE
-from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, free_tcp_port, init_center
+from tests.support.centers import (
+    OPERATOR_PASSWORD,
+    CenterInfo,
+    free_tcp_port,
+    init_center,
+    running_center,
+)
+from tests.support.console_login import WRONG_PASSWORD, Answer, fail, log_in
 
-WRONG_PASSWORD = "Tr0ub4dor&3 is not it"
 WINDOW_SECONDS = int(LOGIN_WINDOW.total_seconds())
-
-
-@dataclass
-class Answer:
-    status: int
-    retry_after: str | None
-    location: str | None
-    logged_in: bool
-    page: str
 
 
 @pytest.fixture
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[CenterInfo]:
     info = init_center(tmp_path / "center", database_url)
-    running = bootstrap(info.settings)
-    await running.start()
-    try:
+    async with running_center(info):
         yield info
-    finally:
-        await running.stop()
-
-
-async def _log_in(
-    info: CenterInfo, name: str, password: str, *, source: str = "127.0.0.1"
-) -> Answer:
-    """POST the login form from ``source`` on a new connection, without following redirects."""
-    connector = aiohttp.TCPConnector(local_addr=(source, 0), force_close=True)
-    async with (
-        aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=20)) as s,
-        s.post(
-            info.console_url + "/login",
-            data={"username": name, "password": password},
-            ssl=info.trusting_context(),
-            allow_redirects=False,
-        ) as response,
-    ):
-        return Answer(
-            response.status,
-            response.headers.get("Retry-After"),
-            response.headers.get("Location"),
-            SESSION_COOKIE in response.cookies,
-            await response.text(),
-        )
-
-
-async def _fail(info: CenterInfo, name: str, source: str, times: int) -> None:
-    for _ in range(times):
-        answer = await _log_in(info, name, WRONG_PASSWORD, source=source)
-        assert (answer.status, answer.logged_in) == (401, False)
-        assert "Wrong user name or password." in answer.page
 
 
 def _assert_refused(answer: Answer) -> None:
@@ -108,10 +68,10 @@ async def test_five_failures_from_one_address_make_it_wait_even_with_the_right_p
     center: CenterInfo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="remotecare.center.web.public_app")
-    await _fail(center, "operator", "127.0.0.2", 5)
+    await fail(center, "operator", "127.0.0.2", 5)
 
-    refused = await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2")
-    other_name = await _log_in(center, "someone", WRONG_PASSWORD, source="127.0.0.2")
+    refused = await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2")
+    other_name = await log_in(center, "someone", WRONG_PASSWORD, source="127.0.0.2")
 
     _assert_refused(refused)
     _assert_refused(other_name)
@@ -125,18 +85,18 @@ async def test_five_failures_from_one_address_make_it_wait_even_with_the_right_p
     assert OPERATOR_PASSWORD not in messages
     assert WRONG_PASSWORD not in messages
     # Another address is not held back: the name has 5 failures of its 10.
-    _assert_logged_in(await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.3"))
+    _assert_logged_in(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.3"))
 
 
 async def test_ten_failures_for_one_name_make_it_wait_from_every_address(
     center: CenterInfo, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="remotecare.center.web.public_app")
-    await _fail(center, "operator", "127.0.0.2", 4)
-    await _fail(center, "operator", "127.0.0.3", 4)
-    await _fail(center, "operator", "127.0.0.4", 2)
+    await fail(center, "operator", "127.0.0.2", 4)
+    await fail(center, "operator", "127.0.0.3", 4)
+    await fail(center, "operator", "127.0.0.4", 2)
 
-    refused = await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.5")
+    refused = await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.5")
 
     _assert_refused(refused)
     assert _refusals(caplog) == [
@@ -150,10 +110,10 @@ async def test_a_name_nobody_has_is_refused_in_the_same_words(center: CenterInfo
     # limits too); then a new address tries both names.
     for name, sources in (("operator", (2, 3)), ("nobody", (4, 5))):
         for source in sources:
-            await _fail(center, name, f"127.0.0.{source}", 5)
+            await fail(center, name, f"127.0.0.{source}", 5)
 
-    existing = await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.6")
-    unknown = await _log_in(center, "nobody", OPERATOR_PASSWORD, source="127.0.0.6")
+    existing = await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.6")
+    unknown = await log_in(center, "nobody", OPERATOR_PASSWORD, source="127.0.0.6")
 
     _assert_refused(existing)
     _assert_refused(unknown)
@@ -163,14 +123,14 @@ async def test_a_name_nobody_has_is_refused_in_the_same_words(center: CenterInfo
 async def test_a_correct_password_within_the_limits_logs_in_and_clears_no_failures(
     center: CenterInfo,
 ) -> None:
-    await _fail(center, "operator", "127.0.0.2", 4)
+    await fail(center, "operator", "127.0.0.2", 4)
 
-    _assert_logged_in(await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.3"))
-    _assert_logged_in(await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
+    _assert_logged_in(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.3"))
+    _assert_logged_in(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
 
     # Neither login forgot 127.0.0.2's four failures: one more and it must wait.
-    await _fail(center, "operator", "127.0.0.2", 1)
-    _assert_refused(await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
+    await fail(center, "operator", "127.0.0.2", 1)
+    _assert_refused(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
 
 
 async def test_two_center_processes_hold_one_limit(center: CenterInfo) -> None:
@@ -183,13 +143,11 @@ async def test_two_center_processes_hold_one_limit(center: CenterInfo) -> None:
     other: Center = bootstrap(settings)
     await other.start()
     try:
-        await _fail(center, "operator", "127.0.0.2", 3)
-        await _fail(other_info, "operator", "127.0.0.2", 2)
+        await fail(center, "operator", "127.0.0.2", 3)
+        await fail(other_info, "operator", "127.0.0.2", 2)
 
-        _assert_refused(await _log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
-        _assert_refused(
-            await _log_in(other_info, "operator", OPERATOR_PASSWORD, source="127.0.0.2")
-        )
+        _assert_refused(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
+        _assert_refused(await log_in(other_info, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
     finally:
         await other.stop()
 
