@@ -1,11 +1,14 @@
 """The device API's TLS: an agent's connection is fully authenticated each time, with no
-session ticket to resume it by (agents keep their connections alive instead)."""
+session ticket to resume it by (agents keep their connections alive instead), and the
+server presents a chain made once rather than on every handshake."""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
 from pathlib import Path
+
+from cryptography import x509
 
 from remotecare.agent.uplink import agent_tls_context
 from tests.support.centers import init_center, running_center
@@ -35,3 +38,13 @@ async def test_the_device_api_hands_out_no_session_tickets(tmp_path: Path) -> No
             assert not ssl_object.session.has_ticket
         finally:
             writer.close()
+
+
+def test_the_server_certificate_file_holds_the_chain_it_presents(tmp_path: Path) -> None:
+    settings = init_center(tmp_path / "center").settings
+    chain = x509.load_pem_x509_certificates(settings.server_cert_file.read_bytes())
+    ca = x509.load_pem_x509_certificate(settings.ca_cert_file.read_bytes())
+    assert [cert.issuer for cert in chain] == [ca.subject, ca.subject]
+    assert chain[1] == ca
+    chain[0].verify_directly_issued_by(ca)
+    assert chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName)

@@ -68,6 +68,7 @@ class CenterSettings:
 
     @property
     def server_cert_file(self) -> Path:
+        """The center's server certificate followed by the CA's (the chain it presents)."""
         return self.pki_dir / "server.pem"
 
     @property

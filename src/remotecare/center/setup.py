@@ -40,7 +40,9 @@ def initialize_center(
     server_key = generate_private_key()
     write_private_key(settings.server_key_file, server_key)
     issued = ca.issue_server_certificate(server_key, [settings.hostname, *_LOCAL_NAMES])
-    settings.server_cert_file.write_text(issued.pem)
+    # The chain as sent to clients, the CA included: with the server certificate alone,
+    # OpenSSL would build that chain again on every handshake (a signature check each).
+    settings.server_cert_file.write_text(issued.pem + ca.pem)
     engine = make_engine(settings.effective_database_url)
     try:
         upgrade_to_head(engine)
