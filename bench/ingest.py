@@ -57,12 +57,12 @@ from sqlalchemy import text  # noqa: E402
 from tests.support.nginx import running_nginx  # noqa: E402
 from tests.support.postgres import throwaway_postgres  # noqa: E402
 
-from remotecare.center.adapters.db import make_engine  # noqa: E402
-from remotecare.center.clock import SystemClock  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
-from remotecare.center.proxy import nginx_config  # noqa: E402
-from remotecare.center.services.enrollment import EnrollmentService  # noqa: E402
+from remotecare.center.identity.enrolment import EnrollmentService  # noqa: E402
+from remotecare.center.kernel.clock import SystemClock  # noqa: E402
+from remotecare.center.kernel.storage import make_engine  # noqa: E402
 from remotecare.center.setup import initialize_center  # noqa: E402
+from remotecare.center.web.nginx import nginx_config  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
 from remotecare.pki.certificates import build_csr  # noqa: E402
 from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402

@@ -24,7 +24,8 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from remotecare.center.adapters.db import endpoints, printers, reports
+from remotecare.center.fleet.tables import printers, reports
+from remotecare.center.identity.tables import endpoints
 from remotecare.demo.snmpsim import SnmpSimulator, free_udp_port, running_snmpsim
 from tests.support.centers import (
     OPERATOR_PASSWORD,

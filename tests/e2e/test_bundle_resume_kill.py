@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.diagnostics import BundleQueue, MonthlyBudget
-from remotecare.center.adapters.db import diagnostic_bundles
+from remotecare.center.fleet.tables import diagnostic_bundles
 from remotecare.demo.snmpsim import free_udp_port
 from remotecare.protocol.messages import BundleReason
 from tests.support.centers import (

@@ -14,7 +14,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import update
 
-from remotecare.center.adapters.db import endpoints, printers
+from remotecare.center.fleet.tables import printers
+from remotecare.center.identity.tables import endpoints
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
 

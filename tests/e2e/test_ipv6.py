@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.pool import NullPool
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
-from remotecare.center.adapters.db import endpoints, printers, reports
 from remotecare.center.config import CenterSettings
+from remotecare.center.fleet.tables import printers, reports
+from remotecare.center.identity.tables import endpoints
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
 from tests.support.centers import OPERATOR_PASSWORD, answers, remotecare, serving_center

@@ -15,7 +15,7 @@ import aiohttp
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
-from remotecare.center.adapters.db import reports
+from remotecare.center.fleet.tables import reports
 from tests.support.centers import center_process, init_center, remotecare
 from tests.support.device_calls import call, count_rows, report_body
 

@@ -30,7 +30,8 @@ from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.outbox import Outbox
-from remotecare.center.adapters.db import endpoints, printers, reports
+from remotecare.center.fleet.tables import printers, reports
+from remotecare.center.identity.tables import endpoints
 from remotecare.demo.snmpsim import SnmpSimulator, free_udp_port, running_snmpsim
 from tests.support.centers import (
     CenterInfo,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from remotecare.agent.config import AgentSettings
 from remotecare.agent.runner import Agent
 from remotecare.agent.state import AgentState
-from remotecare.center.adapters.db import commands, diagnostic_bundles
+from remotecare.center.fleet.tables import commands, diagnostic_bundles
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import CommandKind

@@ -27,8 +27,8 @@ from remotecare.agent.diagnostics import (
 )
 from remotecare.agent.privacy import Pseudonymizer
 from remotecare.agent.uplink import open_uplink
-from remotecare.center.adapters.db import diagnostic_bundles
 from remotecare.center.bootstrap import Center
+from remotecare.center.fleet.tables import diagnostic_bundles
 from remotecare.protocol.messages import BundleReason
 from tests.support.centers import CenterInfo, init_center, running_center
 from tests.support.reports import enrolled_agent

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.renewal import renew_certificate
-from remotecare.center.adapters.db import commands, endpoints, reports
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.domain.certificates import RENEWAL_OVERLAP
+from remotecare.center.fleet.tables import commands, reports
+from remotecare.center.identity.rules import RENEWAL_OVERLAP
+from remotecare.center.identity.tables import endpoints
 from remotecare.errors import EnrollmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from remotecare.pki.keys import load_private_key

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.center.adapters.db import commands, endpoints
 from remotecare.center.bootstrap import Center
+from remotecare.center.fleet.tables import commands
+from remotecare.center.identity.tables import endpoints
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import CommandKind
 from tests.support.centers import CenterInfo, init_center, remotecare, running_center

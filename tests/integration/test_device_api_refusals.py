@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
-from remotecare.center.adapters.db import printers, reports
+from remotecare.center.fleet.tables import printers, reports
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
 from tests.support.centers import CenterInfo, init_center, running_center

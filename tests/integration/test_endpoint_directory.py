@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from remotecare.center.adapters.db import make_engine
-from remotecare.center.adapters.migrate import upgrade_to_head
-from remotecare.center.services.endpoints import EndpointDirectory, EndpointRecord
+from remotecare.center.identity.directory import EndpointDirectory, EndpointRecord
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine
 
 
 class CountingDirectory(EndpointDirectory):

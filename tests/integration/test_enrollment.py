@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.privacy import create_key_file
-from remotecare.center.adapters.db import endpoints, enrollment_tokens
 from remotecare.center.bootstrap import Center
-from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.identity.enrolment import EnrollmentService
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity.tables import enrolment_tokens as enrollment_tokens
 from remotecare.errors import ConfigError, EnrollmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from tests.support.centers import CenterInfo, init_center, running_center

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from remotecare.center.domain.rate_limit import FAILURES_PER_CLIENT
+from remotecare.center.attempts.rules import FAILURES_PER_CLIENT
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, center_process, init_center

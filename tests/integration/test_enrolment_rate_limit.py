@@ -13,11 +13,12 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
-from remotecare.center.adapters.attempts import SqlFailureLog
-from remotecare.center.adapters.db import endpoints, enrollment_tokens
+from remotecare.center.attempts.log import SqlFailureLog
+from remotecare.center.attempts.rules import FailureLimit
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.domain.rate_limit import FailureLimit
-from remotecare.center.services.enrolment_limit import EnrolmentLimiter
+from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity.tables import enrolment_tokens as enrollment_tokens
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, init_center

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from remotecare.center.adapters.attempts import (
+from remotecare.center.attempts.log import (
     SUBJECT_MAX_LENGTH,
     SqlFailureLog,
     failed_attempts,
 )
-from remotecare.center.adapters.db import make_engine
-from remotecare.center.adapters.migrate import upgrade_to_head
-from remotecare.center.domain.rate_limit import RecentFailures
+from remotecare.center.attempts.rules import RecentFailures
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

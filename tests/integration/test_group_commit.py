@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, Text, func, select
 
-from remotecare.center.adapters.db import make_engine, sqlite_writer_lock
-from remotecare.center.adapters.group_commit import GroupCommitter
+from remotecare.center.kernel.group_commit import GroupCommitter
+from remotecare.center.kernel.storage import make_engine, sqlite_writer_lock
 
 _metadata = MetaData()
 _rows = Table("rows", _metadata, Column("id", Integer, primary_key=True), Column("body", Text))

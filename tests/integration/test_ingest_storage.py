@@ -12,15 +12,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from remotecare.center.adapters.db import customers, endpoints, make_engine, printers, reports
-from remotecare.center.adapters.group_commit import GroupCommitter
-from remotecare.center.adapters.migrate import upgrade_to_head
-from remotecare.center.services.ingest import (
+from remotecare.center.contracts.tables import customers
+from remotecare.center.fleet.ingest import (
     BindingRaceLost,
     Caller,
     IngestRequest,
     ingest_many,
 )
+from remotecare.center.fleet.tables import printers, reports
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.group_commit import GroupCommitter
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine
 from remotecare.protocol.messages import Report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from remotecare.center.adapters.attempts import failed_attempts
+from remotecare.center.attempts.log import failed_attempts
+from remotecare.center.attempts.rules import LOGIN_WINDOW
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.domain.rate_limit import LOGIN_WINDOW
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from remotecare.center.adapters.attempts import failed_attempts
+from remotecare.center.attempts.log import failed_attempts
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,

@@ -12,11 +12,11 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-import remotecare.center.migrations
-from remotecare.center.adapters.db import make_engine, metadata
-from remotecare.center.adapters.migrate import upgrade_to_head
+import remotecare.center.kernel.migrations
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine, metadata
 
-_SCRIPTS = Path(remotecare.center.migrations.__file__).resolve().parent
+_SCRIPTS = Path(remotecare.center.kernel.migrations.__file__).resolve().parent
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.center.adapters.db import customers, held_reports, printers, reports
 from remotecare.center.bootstrap import Center
 from remotecare.center.config import CenterSettings
+from remotecare.center.contracts.tables import customers
+from remotecare.center.fleet.tables import held_reports, printers, reports
 from remotecare.errors import ConfigError, OperatorError
 from tests.support.centers import (
     OPERATOR_PASSWORD,

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
-from remotecare.center.adapters.db import reports
-from remotecare.center.proxy import nginx_config
+from remotecare.center.fleet.tables import reports
+from remotecare.center.web.nginx import nginx_config
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, free_tcp_port, init_center, remotecare, running_center

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.outbox import DROP_REJECTED, Outbox
 from remotecare.agent.uplink import Uplink, agent_tls_context, drain, open_uplink
-from remotecare.center.adapters.db import endpoints, reports
 from remotecare.center.bootstrap import Center
+from remotecare.center.fleet.tables import reports
+from remotecare.center.identity.tables import endpoints
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
 from tests.support.centers import CenterInfo, free_tcp_port, init_center, running_center

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
-from remotecare.center.adapters.db import UtcDateTime, make_engine
+from remotecare.center.kernel.storage import UtcDateTime, make_engine
 
 
 def test_equal_instants_in_other_zones_are_stored_alike_and_naive_ones_refused(

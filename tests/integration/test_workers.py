@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
-from remotecare.center.adapters.db import reports
+from remotecare.center.fleet.tables import reports
 from tests.support.centers import (
     CenterInfo,
     center_process,

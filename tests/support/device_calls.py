@@ -16,7 +16,7 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.bootstrap import Center
-from remotecare.center.services.enrollment import EnrollmentService
+from remotecare.center.identity.enrolment import EnrollmentService
 from tests.support.centers import CenterInfo
 
 __all__ = ["call", "count_rows", "enrol", "report_body"]

@@ -11,24 +11,24 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import Engine
 
-from remotecare.center.adapters.attempts import SqlFailureLog
-from remotecare.center.adapters.db import make_engine, sqlite_writer_lock
-from remotecare.center.adapters.group_commit import GroupCommitter
-from remotecare.center.adapters.migrate import upgrade_to_head
-from remotecare.center.clock import Clock, SystemClock
+from remotecare.center.access.login_limit import LoginLimiter
+from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.config import CenterSettings
-from remotecare.center.services.bundles import BundleService
-from remotecare.center.services.certificates import CertificateService
-from remotecare.center.services.commands import CommandService
-from remotecare.center.services.console import ConsoleService
-from remotecare.center.services.endpoints import EndpointDirectory
-from remotecare.center.services.enrollment import EnrollmentService
-from remotecare.center.services.enrolment_limit import EnrolmentLimiter
-from remotecare.center.services.login_limit import LoginLimiter
-from remotecare.center.services.printers import PrinterService
+from remotecare.center.fleet.bundles import BundleService
+from remotecare.center.fleet.commands import CommandService
+from remotecare.center.fleet.overview import ConsoleService
+from remotecare.center.fleet.printers import PrinterService
+from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.directory import EndpointDirectory
+from remotecare.center.identity.enrolment import EnrollmentService
+from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
+from remotecare.center.kernel.clock import Clock, SystemClock
+from remotecare.center.kernel.group_commit import GroupCommitter
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine, sqlite_writer_lock
 from remotecare.center.web.device_api import create_device_app
-from remotecare.center.web.identity import ForwardedCertificates, identify_caller
 from remotecare.center.web.metrics import Metrics, create_metrics_app
+from remotecare.center.web.peer import ForwardedCertificates, identify_caller
 from remotecare.center.web.public_app import create_public_app
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.tls import server_context

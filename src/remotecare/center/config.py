@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from remotecare.center.domain.binding import BindingPolicy
+from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.errors import ConfigError
 
 __all__ = ["CenterSettings"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from remotecare.center.adapters.db import make_engine
-from remotecare.center.adapters.migrate import upgrade_to_head
-from remotecare.center.clock import SystemClock
 from remotecare.center.config import CenterSettings
-from remotecare.center.services.console import ConsoleService
+from remotecare.center.fleet.overview import ConsoleService
+from remotecare.center.kernel.clock import SystemClock
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine
 from remotecare.errors import ConfigError
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.certificates import fingerprint, load_certificate

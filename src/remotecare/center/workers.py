@@ -29,9 +29,9 @@ from types import FrameType
 
 from sqlalchemy import make_url
 
-from remotecare.center.adapters.db import make_engine
-from remotecare.center.adapters.migrate import upgrade_to_head
 from remotecare.center.config import CenterSettings
+from remotecare.center.kernel.schema import upgrade_to_head
+from remotecare.center.kernel.storage import make_engine
 from remotecare.errors import ConfigError
 
 __all__ = ["check_workers", "supervise", "worker_command_line"]

@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.enroll import enroll
 from remotecare.agent.runner import run_cycle
-from remotecare.center.adapters.db import reports
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
-from remotecare.center.services.console import DeviceRow
+from remotecare.center.fleet.overview import DeviceRow
+from remotecare.center.fleet.tables import reports
 from remotecare.center.setup import initialize_center
 from remotecare.demo.fleet import running_fleet
 

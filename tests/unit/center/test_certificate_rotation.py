@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from remotecare.center.domain.certificates import RENEWAL_OVERLAP, EndpointCertificates, rotate
+from remotecare.center.identity.rules import RENEWAL_OVERLAP, EndpointCertificates, rotate
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

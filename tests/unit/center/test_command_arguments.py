@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remotecare.center.domain.commands import CommandArgumentError, command_arguments
+from remotecare.center.fleet.rules.commands import CommandArgumentError, command_arguments
 from remotecare.protocol.messages import CommandKind
 
 

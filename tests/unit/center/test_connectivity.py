@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from remotecare.center.domain.connectivity import (
+from remotecare.center.fleet.rules.connectivity import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     LATE_AFTER_INTERVALS,
     SILENT_AFTER_INTERVALS,

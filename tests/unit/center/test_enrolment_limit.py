@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from remotecare.center.domain.rate_limit import FailureLimit, RecentFailures, Wait
-from remotecare.center.services.enrolment_limit import EnrolmentLimiter
+from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
+from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

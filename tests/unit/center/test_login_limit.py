@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from remotecare.center.domain.rate_limit import FailureLimit, RecentFailures, Wait
-from remotecare.center.services.login_limit import LoginLimiter
+from remotecare.center.access.login_limit import LoginLimiter
+from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -105,7 +105,7 @@ def test_an_unknown_login_name_costs_the_same_hashing_as_a_wrong_password(
 ) -> None:
     import hashlib
 
-    from remotecare.center import secrets
+    from remotecare.center.kernel import secrets
 
     stored = secrets.hash_password("right")
     secrets.verify_password("warm-up", None)  # the unknown-account hash, made once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from remotecare.center.domain.rate_limit import (
+from remotecare.center.attempts.rules import (
     IN_FLIGHT_RETRY_SECONDS,
     LOGIN_BY_ADDRESS,
     LOGIN_BY_NAME,

@@ -20,24 +20,24 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
-from remotecare.center.adapters.group_commit import GroupCommitter
-from remotecare.center.clock import Clock
-from remotecare.center.domain.binding import BindingPolicy
-from remotecare.center.services.agent_status import record_agent_status
-from remotecare.center.services.bundles import BundleService
-from remotecare.center.services.certificates import CertificateService
-from remotecare.center.services.commands import CommandService, acknowledge, check_in
-from remotecare.center.services.endpoints import (
+from remotecare.center.fleet.agent_status import record_agent_status
+from remotecare.center.fleet.bundle_routes import add_bundle_routes
+from remotecare.center.fleet.bundles import BundleService
+from remotecare.center.fleet.commands import CommandService, acknowledge, check_in
+from remotecare.center.fleet.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
+from remotecare.center.fleet.rules.binding import BindingPolicy
+from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.directory import (
     EndpointDirectory,
     EndpointRecord,
     PresentedCertificate,
     refusal_for,
 )
-from remotecare.center.services.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
-from remotecare.center.web.bundles import add_bundle_routes
-from remotecare.center.web.identity import Identify, identify_caller
+from remotecare.center.kernel.clock import Clock
+from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.web.metrics import Metrics
 from remotecare.center.web.openapi import OPENAPI_PATH, build_openapi
+from remotecare.center.web.peer import Identify, identify_caller
 from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, PayloadTooLarge, ProtocolError
 from remotecare.protocol.codec import describe_validation_error, inflate

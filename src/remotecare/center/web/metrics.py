@@ -31,7 +31,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 
-from remotecare.center.adapters.db import customers, endpoints
+from remotecare.center.contracts.tables import customers
+from remotecare.center.identity.tables import endpoints
 
 __all__ = ["REFUSAL_REASONS", "Metrics", "create_metrics_app", "refusal_reason"]
 

@@ -17,13 +17,13 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from remotecare.center.domain.rate_limit import Wait
-from remotecare.center.services.certificates import CertificateService
-from remotecare.center.services.console import ConsoleService
-from remotecare.center.services.enrollment import EnrollmentService
-from remotecare.center.services.enrolment_limit import EnrolmentLimiter
-from remotecare.center.services.login_limit import LoginLimiter
-from remotecare.center.services.printers import AlreadyConfirmed, PrinterService
+from remotecare.center.access.login_limit import LoginLimiter
+from remotecare.center.attempts.rules import Wait
+from remotecare.center.fleet.overview import ConsoleService
+from remotecare.center.fleet.printers import AlreadyConfirmed, PrinterService
+from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.enrolment import EnrollmentService
+from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
 from remotecare.center.web.responses import refuse
 from remotecare.errors import EnrollmentError, OperatorError
 from remotecare.protocol.codec import describe_validation_error

@@ -14,7 +14,7 @@ from remotecare.center.config import CenterSettings
 
 __all__ = ["NGINX_TEMPLATE", "nginx_config"]
 
-NGINX_TEMPLATE = Path(__file__).resolve().parent / "nginx" / "remotecare.conf"
+NGINX_TEMPLATE = Path(__file__).resolve().parent / "nginx_template" / "remotecare.conf"
 
 
 def _host_port(host: str, port: int) -> str:

@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from remotecare.center.adapters.db import commands, endpoints, printers
-from remotecare.center.clock import Clock
-from remotecare.center.domain.binding import Binding
-from remotecare.center.domain.commands import command_arguments
+from remotecare.center.fleet.rules.binding import Binding
+from remotecare.center.fleet.rules.commands import command_arguments
+from remotecare.center.fleet.tables import commands, printers
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import Command, CommandAck, CommandKind, CommandOutcome
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 __all__ = ["upgrade_to_head"]
 
-_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def upgrade_to_head(engine: Engine) -> None:

@@ -7,9 +7,9 @@ An ``AttemptLimiter`` (``services/attempt_limit.py``) with the enrolment limit
 
 from __future__ import annotations
 
-from remotecare.center.clock import Clock
-from remotecare.center.domain.rate_limit import FailureLimit
-from remotecare.center.services.attempt_limit import AttemptLimiter, FailureLog
+from remotecare.center.attempts.limiter import AttemptLimiter, FailureLog
+from remotecare.center.attempts.rules import FailureLimit
+from remotecare.center.kernel.clock import Clock
 
 __all__ = ["EnrolmentLimiter"]
 

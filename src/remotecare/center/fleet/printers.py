@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
-from remotecare.center.adapters.db import customers, held_reports, printers, reports
-from remotecare.center.clock import Clock
-from remotecare.center.domain.binding import Binding
+from remotecare.center.contracts.tables import customers
+from remotecare.center.fleet.rules.binding import Binding
+from remotecare.center.fleet.tables import held_reports, printers, reports
+from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
 
 __all__ = ["AlreadyConfirmed", "ConfirmedPrinter", "PendingPrinter", "PrinterService"]

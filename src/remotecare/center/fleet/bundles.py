@@ -24,8 +24,8 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, insert, select, update
 
-from remotecare.center.adapters.db import diagnostic_bundles
-from remotecare.center.clock import Clock
+from remotecare.center.fleet.tables import diagnostic_bundles
+from remotecare.center.kernel.clock import Clock
 from remotecare.protocol.messages import BundleDeclaration, BundleState
 
 __all__ = [

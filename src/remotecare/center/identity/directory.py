@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, select
 
-from remotecare.center.adapters.db import commands, customers, endpoints
-from remotecare.center.domain.certificates import EndpointCertificates
+from remotecare.center.contracts.tables import customers
+from remotecare.center.fleet.tables import commands
+from remotecare.center.identity.rules import EndpointCertificates
+from remotecare.center.identity.tables import endpoints
 
 __all__ = [
     "EndpointDirectory",

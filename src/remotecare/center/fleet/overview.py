@@ -9,17 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from remotecare.center.adapters.db import (
-    console_sessions,
-    customers,
-    endpoints,
-    operators,
-    printers,
-)
-from remotecare.center.clock import Clock
-from remotecare.center.domain.binding import Binding
-from remotecare.center.domain.connectivity import Presence, assess
-from remotecare.center.secrets import hash_password, hash_token, new_token, verify_password
+from remotecare.center.access.tables import console_sessions, operators
+from remotecare.center.contracts.tables import customers
+from remotecare.center.fleet.rules.binding import Binding
+from remotecare.center.fleet.rules.connectivity import Presence, assess
+from remotecare.center.fleet.tables import printers
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.clock import Clock
+from remotecare.center.kernel.secrets import hash_password, hash_token, new_token, verify_password
 
 __all__ = ["ConsoleService", "DeviceRow", "EndpointRow", "SupplyBar"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from remotecare.center.adapters.db import endpoints
+from remotecare.center.identity.tables import endpoints
 from remotecare.protocol.messages import AgentStatus
 
 __all__ = ["dropped_reports", "read_agent_status", "record_agent_status"]

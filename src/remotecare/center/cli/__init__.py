@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from remotecare.center.adapters.attempts import SqlFailureLog
+from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
-from remotecare.center.proxy import nginx_config
 from remotecare.center.setup import ca_fingerprint_of, initialize_center
+from remotecare.center.web.nginx import nginx_config
 from remotecare.center.workers import check_workers, supervise, worker_command_line
 from remotecare.errors import OperatorError, RemoteCareError
 from remotecare.protocol.messages import CommandKind

@@ -17,15 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Engine, select, update
 
-from remotecare.center.adapters.db import endpoints
-from remotecare.center.clock import Clock
-from remotecare.center.domain.certificates import RENEWAL_OVERLAP, rotate
-from remotecare.center.services.commands import cancel_pending, finish_pending
-from remotecare.center.services.endpoints import (
+from remotecare.center.fleet.commands import cancel_pending, finish_pending
+from remotecare.center.identity.directory import (
     PresentedCertificate,
     read_endpoint,
     refusal_for,
 )
+from remotecare.center.identity.rules import RENEWAL_OVERLAP, rotate
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.clock import Clock
 from remotecare.errors import EnrollmentError, OperatorError, PkiError
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate, RevokedSerial
 from remotecare.pki.certificates import load_csr

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from remotecare.center.clock import Clock
-from remotecare.center.domain.rate_limit import FailureLimit, RecentFailures, Wait
+from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
+from remotecare.center.kernel.clock import Clock
 
 __all__ = ["FORGET_EVERY", "MAX_IN_FLIGHT", "Attempt", "AttemptLimiter", "FailureLog"]
 

@@ -15,15 +15,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from remotecare.center.adapters.db import (
-    RawJson,
-    UtcDateTime,
-    endpoints,
-    held_reports,
-    printers,
-    reports,
-)
-from remotecare.center.domain.binding import Binding, BindingPolicy
+from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
+from remotecare.center.fleet.tables import held_reports, printers, reports
+from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.storage import RawJson, UtcDateTime
 from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import Report
 

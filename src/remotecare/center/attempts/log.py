@@ -23,8 +23,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from remotecare.center.adapters.db import SUBJECT_MAX_LENGTH, failed_attempts
-from remotecare.center.domain.rate_limit import RecentFailures
+from remotecare.center.attempts.rules import RecentFailures
+from remotecare.center.attempts.tables import SUBJECT_MAX_LENGTH, failed_attempts
 
 __all__ = ["PURPOSES", "SUBJECT_MAX_LENGTH", "Purpose", "SqlFailureLog", "failed_attempts"]
 

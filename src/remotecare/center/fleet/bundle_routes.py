@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
-from remotecare.center.services.bundles import BundleError, BundleService
+from remotecare.center.fleet.bundles import BundleError, BundleService
 from remotecare.center.web.responses import refuse
 from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import BundleDeclaration, BundleState

@@ -19,14 +19,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from remotecare.center.clock import Clock
-from remotecare.center.domain.rate_limit import (
+from remotecare.center.attempts.limiter import Attempt, AttemptLimiter, FailureLog
+from remotecare.center.attempts.rules import (
     LOGIN_BY_ADDRESS,
     LOGIN_BY_NAME,
     FailureLimit,
     longest,
 )
-from remotecare.center.services.attempt_limit import Attempt, AttemptLimiter, FailureLog
+from remotecare.center.kernel.clock import Clock
 
 __all__ = ["LoginLimiter"]
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from remotecare.center.adapters.db import customers, endpoints, enrollment_tokens
-from remotecare.center.clock import Clock
-from remotecare.center.secrets import hash_token, new_token
+from remotecare.center.contracts.tables import customers
+from remotecare.center.identity.tables import endpoints, enrolment_tokens
+from remotecare.center.kernel.clock import Clock
+from remotecare.center.kernel.secrets import hash_token, new_token
 from remotecare.errors import EnrollmentError, PkiError
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate
 from remotecare.pki.certificates import load_csr
@@ -59,7 +60,7 @@ class EnrollmentService:
                     insert(customers).values(name=customer, status=ACTIVE, created_at=now)
                 ).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(
-                insert(enrollment_tokens).values(
+                insert(enrolment_tokens).values(
                     token_hash=hash_token(token),
                     customer_id=customer_id,
                     max_endpoints=max_endpoints,
@@ -82,14 +83,14 @@ class EnrollmentService:
             # One conditional UPDATE spends the token, so two agents racing with the same
             # token cannot both win, on SQLite or PostgreSQL.
             spent = conn.execute(
-                update(enrollment_tokens)
+                update(enrolment_tokens)
                 .where(
-                    enrollment_tokens.c.token_hash == token_hash,
-                    enrollment_tokens.c.used_endpoints < enrollment_tokens.c.max_endpoints,
-                    enrollment_tokens.c.expires_at > now,
+                    enrolment_tokens.c.token_hash == token_hash,
+                    enrolment_tokens.c.used_endpoints < enrolment_tokens.c.max_endpoints,
+                    enrolment_tokens.c.expires_at > now,
                 )
-                .values(used_endpoints=enrollment_tokens.c.used_endpoints + 1)
-                .returning(enrollment_tokens.c.customer_id)
+                .values(used_endpoints=enrolment_tokens.c.used_endpoints + 1)
+                .returning(enrolment_tokens.c.customer_id)
             ).first()
             if spent is None:
                 raise EnrollmentError(self._why_refused(conn, token_hash))
@@ -117,7 +118,7 @@ class EnrollmentService:
     @staticmethod
     def _why_refused(conn: Connection, token_hash: str) -> str:
         row = conn.execute(
-            select(enrollment_tokens).where(enrollment_tokens.c.token_hash == token_hash)
+            select(enrolment_tokens).where(enrolment_tokens.c.token_hash == token_hash)
         ).first()
         if row is None:
             return "unknown enrolment token"

@@ -1,0 +1,100 @@
+"""The fleet: printers, the reports about them, commands for agents, diagnostic bundles."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from remotecare.center.kernel.storage import Json, UtcDateTime, metadata
+
+__all__ = ["commands", "diagnostic_bundles", "held_reports", "printers", "reports"]
+
+
+printers = Table(
+    "printers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("serial", String(128), nullable=False),
+    Column("serial_source", String(32), nullable=False),
+    Column("address", String(256), nullable=False),  # as the agent's configuration names it
+    Column("model", String(256), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_contact_at", UtcDateTime),  # last time the agent read it successfully
+    Column("last_report_at", UtcDateTime, nullable=False),  # last report about it, any outcome
+    Column("unreachable_reason", Text),
+    Column("latest_reading", Json),
+    Column("latest_reading_at", UtcDateTime),  # the agent's clock when latest_reading was taken
+    # "bound": a device; "pending": waits for an operator to confirm it (printer_binding).
+    Column("binding", String(16), nullable=False, server_default="bound"),
+    Column("confirmed_at", UtcDateTime),
+    UniqueConstraint("customer_id", "serial"),
+    Index("ix_printers_endpoint_address", "endpoint_id", "address"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("printer_id", ForeignKey("printers.id"), nullable=True),
+    Column("printer_address", String(256), nullable=False),
+    Column("agent_time", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("reachable", Boolean, nullable=False),
+    Column("payload", Json, nullable=False),
+    Index("ix_reports_printer_time", "printer_id", "agent_time"),
+)
+
+
+held_reports = Table(
+    "held_reports",
+    metadata,
+    Column("report_id", ForeignKey("reports.report_id"), primary_key=True),
+    Column("printer_id", ForeignKey("printers.id"), nullable=False, index=True),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("arguments", Json, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, done, failed, cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("detail", String(256)),
+    Index("ix_commands_endpoint_status", "endpoint_id", "status"),
+)
+
+# Diagnostic bundles: the bytes live in files under the center's home (``path`` is
+# relative to its bundles directory); this row says whose, why, and how far it arrived.
+diagnostic_bundles = Table(
+    "diagnostic_bundles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("printer_serial", String(128)),
+    Column("reason", String(32), nullable=False),
+    Column("command_id", String(36)),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_bytes", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # receiving, complete
+    Column("path", String(512), nullable=False),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Index("ix_diagnostic_bundles_endpoint_declared", "endpoint_id", "declared_at"),
+)

@@ -1,0 +1,21 @@
+"""The whole schema: every package's tables on the one ``metadata``, for the migrations
+(``kernel/migrations``) and for checks that the migrations build exactly these tables."""
+
+from __future__ import annotations
+
+from remotecare.center.access import tables as access_tables
+from remotecare.center.attempts import tables as attempts_tables
+from remotecare.center.contracts import tables as contracts_tables
+from remotecare.center.fleet import tables as fleet_tables
+from remotecare.center.identity import tables as identity_tables
+from remotecare.center.kernel.storage import metadata
+
+__all__ = ["PACKAGE_TABLES", "metadata"]
+
+PACKAGE_TABLES = {
+    "access": access_tables,
+    "attempts": attempts_tables,
+    "contracts": contracts_tables,
+    "fleet": fleet_tables,
+    "identity": identity_tables,
+}
