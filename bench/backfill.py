@@ -250,8 +250,8 @@ def main() -> None:
         try:
             _wait_listening(settings.device_port)
             admin = bootstrap(settings)
-            token = admin.enrollment.create_token("Bench Ltd").token
-            admin.engine.dispose()
+            token = admin.admin.create_token("Bench Ltd").token
+            admin.dispose()
             home = root / "agent"
             asyncio.run(
                 enroll(

@@ -58,11 +58,11 @@ from tests.support.nginx import running_nginx  # noqa: E402
 from tests.support.postgres import throwaway_postgres  # noqa: E402
 
 from remotecare.center.config import CenterSettings  # noqa: E402
-from remotecare.center.identity.enrolment import EnrollmentService  # noqa: E402
+from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
+from remotecare.center.nginx import nginx_config  # noqa: E402
 from remotecare.center.setup import initialize_center  # noqa: E402
-from remotecare.center.web.nginx import nginx_config  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
 from remotecare.pki.certificates import build_csr  # noqa: E402
 from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
@@ -514,9 +514,10 @@ def make_center(
     initialize_center(settings, password="bench-password-0")
     engine = make_engine(settings.effective_database_url)
     ca = CertificateAuthority.load(settings.pki_dir)
-    service = EnrollmentService(engine, ca, SystemClock())
+    service = EnrolmentService(ca, SystemClock())
     count = args.clients * args.endpoints
-    token = service.create_token("Bench Customer Ltd", max_endpoints=count).token
+    with engine.begin() as conn:
+        token = service.create_token(conn, "Bench Customer Ltd", max_endpoints=count).token
     identities: list[tuple[str, str, list[str]]] = []
     endpoint_ids = []
     for n in range(count):
@@ -524,7 +525,8 @@ def make_center(
         key_file, cert_file = root / f"agent-{n}.key", root / f"agent-{n}.pem"
         write_private_key(key_file, key)
         csr = build_csr(key, f"bench-{n}").public_bytes(Encoding.PEM).decode()
-        enrolled = service.enroll(token, csr)
+        with engine.begin() as conn:
+            enrolled = service.enrol(conn, token, csr)
         cert_file.write_text(enrolled.certificate.pem)
         endpoint_ids.append(enrolled.endpoint_id)
         identities.append((str(cert_file), str(key_file), []))

@@ -54,7 +54,7 @@ def _reading() -> dict[str, Any]:
 async def center_with_a_device(tmp_path: Path, database_url: str) -> AsyncIterator[CenterInfo]:
     info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
-        issued = running.enrollment.create_token("Acme Ltd")
+        issued = running.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
         report = {

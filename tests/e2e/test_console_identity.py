@@ -97,7 +97,7 @@ async def test_the_endpoints_page_lists_state_expiry_and_revocation(
     async with running_center(info) as running:
         live_agent, live = await enrol(info, running, tmp_path / "live")
         _, gone = await enrol(info, running, tmp_path / "gone", customer="Globex")
-        running.certificates.revoke(gone, "stolen")
+        running.admin.revoke(gone, "stolen")
         batch = {
             "schema_version": 1,
             "reports": [json.loads(report_body("Q-1"))],

@@ -44,10 +44,12 @@ async def test_queued_commands_are_carried_out_once_and_acknowledged(tmp_path: P
             assert first.delivery.sent == 1
             old_serial = load_certificate(paths.certificate.read_bytes()).serial_number
             endpoint = identity.endpoint_id
-            center.commands.queue(endpoint, CommandKind.SET_POLL_INTERVAL, {"seconds": 600})
-            center.commands.queue(endpoint, CommandKind.COLLECT_DIAGNOSTICS, {"printer": SERIAL})
-            center.commands.queue(endpoint, CommandKind.RENEW_CERTIFICATE, {})
-            center.commands.queue(endpoint, CommandKind.REDISCOVER, {})
+            center.admin.queue_command(endpoint, CommandKind.SET_POLL_INTERVAL, {"seconds": 600})
+            center.admin.queue_command(
+                endpoint, CommandKind.COLLECT_DIAGNOSTICS, {"printer": SERIAL}
+            )
+            center.admin.queue_command(endpoint, CommandKind.RENEW_CERTIFICATE, {})
+            center.admin.queue_command(endpoint, CommandKind.REDISCOVER, {})
             second = await agent.cycle()
             assert second.commands_done == 4
             third = await agent.cycle()  # nothing is done twice
@@ -116,7 +118,7 @@ async def test_rediscover_scans_the_configured_networks_and_adds_new_printers(
                 "printers = []\n"
             )
             agent = Agent(paths, AgentSettings.load(paths.config), identity)
-            center.commands.queue(identity.endpoint_id, CommandKind.REDISCOVER, {})
+            center.admin.queue_command(identity.endpoint_id, CommandKind.REDISCOVER, {})
             first = await agent.cycle()
             second = await agent.cycle()
     assert (first.polled, first.commands_done) == (0, 1)
@@ -134,7 +136,7 @@ async def test_rediscover_without_networks_fails_with_a_plain_reason(tmp_path: P
     async with running_center(info) as center:
         paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
         agent = Agent(paths, AgentSettings(), identity)
-        center.commands.queue(identity.endpoint_id, CommandKind.REDISCOVER, {})
+        center.admin.queue_command(identity.endpoint_id, CommandKind.REDISCOVER, {})
         result = await agent.cycle()
     assert result.commands_done == 1
     status, detail = command_rows(info)["rediscover"]

@@ -30,7 +30,7 @@ from remotecare.agent.uplink import open_uplink
 from remotecare.center.bootstrap import Center
 from remotecare.center.fleet.tables import diagnostic_bundles
 from remotecare.protocol.messages import BundleReason
-from tests.support.centers import CenterInfo, init_center, running_center
+from tests.support.centers import CenterInfo, init_center, running_center, serve_again, stop_serving
 from tests.support.reports import enrolled_agent
 
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)
@@ -109,8 +109,8 @@ async def test_an_upload_interrupted_by_a_center_restart_resumes_where_it_stoppe
         state = await uplink.put_chunk(declaration.bundle_id, 0, data[:CHUNK])
         state = await uplink.put_chunk(declaration.bundle_id, CHUNK, data[CHUNK : 2 * CHUNK])
     assert state.received_bytes == 2 * CHUNK
-    await site.center.stop()  # the center goes away between two chunks
-    await site.center.start()
+    await stop_serving(site.center)  # the center goes away between two chunks
+    await serve_again(site.center)
     spent = budget(site)
     async with open_uplink(site.paths, settings, site.identity.device_api_url) as uplink:
         assert (await uplink.bundle_state(declaration.bundle_id)).received_bytes == 2 * CHUNK  # type: ignore[union-attr]

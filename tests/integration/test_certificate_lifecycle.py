@@ -23,7 +23,7 @@ from remotecare.errors import EnrollmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from remotecare.pki.keys import load_private_key
 from remotecare.protocol.messages import CommandKind
-from tests.support.centers import CenterInfo, init_center
+from tests.support.centers import CenterInfo, init_center, serving
 from tests.support.device_calls import call, count_rows, enrol, report_body
 
 
@@ -60,13 +60,9 @@ class Fixture:
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center", database_url)
     clock = MovableClock()
-    running = bootstrap(info.settings, clock=clock)
-    await running.start()
-    try:
+    async with serving(bootstrap(info.settings, clock=clock)) as running:
         paths, endpoint_id = await enrol(info, running, tmp_path / "agent")
         yield Fixture(info, running, clock, paths, endpoint_id)
-    finally:
-        await running.stop()
 
 
 def _serial(path: Path) -> str:
@@ -124,7 +120,9 @@ async def test_the_replaced_certificate_works_during_the_overlap_only(
 
 
 async def test_renewal_completes_a_queued_renew_certificate_command(center: Fixture) -> None:
-    queued = center.center.commands.queue(center.endpoint_id, CommandKind.RENEW_CERTIFICATE, {})
+    queued = center.center.admin.queue_command(
+        center.endpoint_id, CommandKind.RENEW_CERTIFICATE, {}
+    )
     await renew_certificate(center.agent, center.identity, AgentSettings())
     engine = center.info.read_engine()
     with engine.connect() as conn:
@@ -141,7 +139,7 @@ async def test_renewal_completes_a_queued_renew_certificate_command(center: Fixt
 async def test_a_revoked_endpoint_cannot_renew_and_keeps_nothing_new(center: Fixture) -> None:
     before = center.row()
     key, cert = center.agent.key.read_bytes(), center.agent.certificate.read_bytes()
-    center.center.certificates.revoke(center.endpoint_id, "stolen")
+    center.center.admin.revoke(center.endpoint_id, "stolen")
 
     with pytest.raises(EnrollmentRejected) as refused:
         await renew_certificate(center.agent, center.identity, AgentSettings())
@@ -241,7 +239,7 @@ async def test_the_crl_lists_revoked_certificates_signed_by_the_ca(center: Fixtu
     serial = int(_serial(center.agent.certificate), 16)
     empty = await crl()
     assert len(empty) == 0
-    center.center.certificates.revoke(center.endpoint_id, "lost")
+    center.center.admin.revoke(center.endpoint_id, "lost")
     listed = await crl()
 
     ca = center.center.ca.certificate

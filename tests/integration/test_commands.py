@@ -62,7 +62,7 @@ def _ack(outcome: str = "done", detail: str | None = None) -> bytes:
 async def test_a_queued_command_rides_on_every_answer_to_its_endpoint_only(
     center: Fixture,
 ) -> None:
-    queued = center.center.commands.queue(center.a_id, CommandKind.REDISCOVER, {})
+    queued = center.center.admin.queue_command(center.a_id, CommandKind.REDISCOVER, {})
     expected = {
         "command_id": str(queued.command_id),
         "kind": "rediscover",
@@ -93,7 +93,7 @@ async def test_a_check_in_without_reports_counts_as_contact(center: Fixture) -> 
 
 
 async def test_the_owner_acknowledges_and_the_command_stops_coming(center: Fixture) -> None:
-    queued = center.center.commands.queue(center.a_id, CommandKind.REDISCOVER, {})
+    queued = center.center.admin.queue_command(center.a_id, CommandKind.REDISCOVER, {})
     ack_url = center.url(f"/api/v1/commands/{queued.command_id}/ack")
 
     first = await call(ack_url, center.a, _ack("failed", "no network scan allowed"))
@@ -108,7 +108,7 @@ async def test_the_owner_acknowledges_and_the_command_stops_coming(center: Fixtu
 
 
 async def test_another_endpoint_cannot_acknowledge_it(center: Fixture) -> None:
-    queued = center.center.commands.queue(center.a_id, CommandKind.REDISCOVER, {})
+    queued = center.center.admin.queue_command(center.a_id, CommandKind.REDISCOVER, {})
     ack_url = center.url(f"/api/v1/commands/{queued.command_id}/ack")
 
     assert await call(ack_url, center.b, _ack()) == (404, {"error": "unknown command"})
@@ -117,7 +117,7 @@ async def test_another_endpoint_cannot_acknowledge_it(center: Fixture) -> None:
 
 
 async def test_acknowledgements_of_nothing_are_refused(center: Fixture) -> None:
-    queued = center.center.commands.queue(center.a_id, CommandKind.REDISCOVER, {})
+    queued = center.center.admin.queue_command(center.a_id, CommandKind.REDISCOVER, {})
     unknown = center.url(f"/api/v1/commands/{uuid.uuid4()}/ack")
     not_an_id = center.url("/api/v1/commands/42/ack")
     good = center.url(f"/api/v1/commands/{queued.command_id}/ack")
@@ -136,7 +136,7 @@ async def test_acknowledgements_of_nothing_are_refused(center: Fixture) -> None:
 
 
 async def test_a_done_poll_interval_becomes_the_endpoints_interval(center: Fixture) -> None:
-    queued = center.center.commands.queue(
+    queued = center.center.admin.queue_command(
         center.a_id, CommandKind.SET_POLL_INTERVAL, {"seconds": "900"}
     )
     assert queued.arguments == {"seconds": 900}
@@ -151,23 +151,23 @@ async def test_a_done_poll_interval_becomes_the_endpoints_interval(center: Fixtu
 
 
 async def test_queueing_refuses_what_no_agent_could_do(center: Fixture) -> None:
-    service = center.center.commands
+    admin = center.center.admin
     await call(center.url("/api/v1/reports"), center.a, report_body("A-OWN"))
     with pytest.raises(OperatorError, match=r"^unknown endpoint nobody$"):
-        service.queue("nobody", CommandKind.REDISCOVER, {})
+        admin.queue_command("nobody", CommandKind.REDISCOVER, {})
     with pytest.raises(OperatorError, match=f"^endpoint {center.b_id} reports for no printer"):
-        service.queue(center.b_id, CommandKind.COLLECT_DIAGNOSTICS, {"printer": "A-OWN"})
-    center.center.certificates.revoke(center.b_id)
+        admin.queue_command(center.b_id, CommandKind.COLLECT_DIAGNOSTICS, {"printer": "A-OWN"})
+    center.center.admin.revoke(center.b_id)
     with pytest.raises(OperatorError, match=r"is revoked; it will never check in again$"):
-        service.queue(center.b_id, CommandKind.REDISCOVER, {})
+        admin.queue_command(center.b_id, CommandKind.REDISCOVER, {})
     assert count_rows(center.info, commands) == 0
-    queued = service.queue(center.a_id, CommandKind.COLLECT_DIAGNOSTICS, {"printer": "A-OWN"})
+    queued = admin.queue_command(center.a_id, CommandKind.COLLECT_DIAGNOSTICS, {"printer": "A-OWN"})
     assert queued.arguments == {"printer": "A-OWN"}
 
 
 async def test_revoking_an_endpoint_cancels_its_pending_commands(center: Fixture) -> None:
-    queued = center.center.commands.queue(center.a_id, CommandKind.REDISCOVER, {})
-    revocation = center.center.certificates.revoke(center.a_id, "decommissioned")
+    queued = center.center.admin.queue_command(center.a_id, CommandKind.REDISCOVER, {})
+    revocation = center.center.admin.revoke(center.a_id, "decommissioned")
     assert revocation.cancelled_commands == 1
     row = center.stored(queued.command_id)
     assert (row["status"], row["detail"]) == ("cancelled", "endpoint revoked")

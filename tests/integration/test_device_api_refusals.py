@@ -38,7 +38,7 @@ async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     async with running_center(info) as running:
         contexts = []
         for name in ("a", "b"):
-            issued = running.enrollment.create_token("Acme Ltd")
+            issued = running.admin.create_token("Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
             await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
             contexts.append(agent_tls_context(paths))

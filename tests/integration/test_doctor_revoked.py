@@ -13,7 +13,7 @@ async def test_a_revoked_certificate_fails_the_agent_certificate_step(tmp_path: 
     info = init_center(tmp_path / "center")
     async with running_center(info) as center:
         paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
-        center.certificates.revoke(identity.endpoint_id, "device stolen")
+        center.admin.revoke(identity.endpoint_id, "device stolen")
         checks = {c.name: c for c in await diagnose(paths, check_printers=False)}
     assert checks["TCP"].outcome is Outcome.OK
     own = checks["agent certificate"]

@@ -14,7 +14,7 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.privacy import create_key_file
 from remotecare.center.bootstrap import Center
-from remotecare.center.identity.enrolment import EnrollmentService
+from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.identity.tables import enrolment_tokens as enrollment_tokens
 from remotecare.errors import ConfigError, EnrollmentRejected
@@ -43,7 +43,7 @@ async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
     center: tuple[CenterInfo, Center], tmp_path: Path
 ) -> None:
     info, running = center
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
     identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
 
@@ -56,7 +56,7 @@ async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
 
 async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center]) -> None:
     info, running = center
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     with info.read_engine().connect() as conn:
         stored = conn.execute(select(enrollment_tokens.c.token_hash)).scalars().all()
     assert issued.token not in stored
@@ -67,7 +67,7 @@ async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center
 
 async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     await enroll(
         AgentPaths(tmp_path / "first"), info.console_url, issued.token, info.ca_fingerprint
     )
@@ -81,8 +81,9 @@ async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path:
 
 async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
-    past = EnrollmentService(running.engine, running.ca, _Yesterday())
-    issued = past.create_token("Acme Ltd", ttl=timedelta(hours=1))
+    past = EnrolmentService(running.ca, _Yesterday())
+    with running.transactions.begin() as conn:
+        issued = past.create_token(conn, "Acme Ltd", ttl=timedelta(hours=1))
     with pytest.raises(EnrollmentRejected, match=r"\(403\): enrolment token expired$"):
         await enroll(
             AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint
@@ -101,7 +102,7 @@ async def test_will_not_send_the_token_to_a_center_with_another_ca(
     center: tuple[CenterInfo, Center], tmp_path: Path
 ) -> None:
     info, running = center
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     wrong = "AB:" * 31 + "AB"
     with pytest.raises(EnrollmentRejected, match="not enrolling"):
         await enroll(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
@@ -115,7 +116,7 @@ async def test_an_agent_enrolled_with_the_customers_key_uses_it(
 ) -> None:
     info, running = center
     create_key_file(tmp_path / "acme.key")
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
     await enroll(
         paths,
@@ -133,7 +134,7 @@ async def test_a_bad_customer_key_fails_before_the_token_is_spent(
 ) -> None:
     info, running = center
     (tmp_path / "bad.key").write_bytes(b"short")
-    issued = running.enrollment.create_token("Acme Ltd")
+    issued = running.admin.create_token("Acme Ltd")
     with pytest.raises(ConfigError, match="not a pseudonymization key"):
         await enroll(
             AgentPaths(tmp_path / "a"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from remotecare.center.identity.tables import endpoints
 from remotecare.center.identity.tables import enrolment_tokens as enrollment_tokens
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
-from tests.support.centers import CenterInfo, init_center
+from tests.support.centers import CenterInfo, init_center, serving
 from tests.support.device_calls import count_rows
 
 
@@ -31,34 +31,26 @@ class Fixture:
     center: Center
 
 
-async def _started(info: CenterInfo, limit: FailureLimit | None) -> Center:
+def _wired(info: CenterInfo, limit: FailureLimit | None) -> Center:
     center = bootstrap(info.settings)
-    if limit is not None:
-        center.enrolment_limiter = EnrolmentLimiter(
-            SqlFailureLog(center.engine, "enrolment"), center.clock, limit
-        )
-    await center.start()
-    return center
+    if limit is None:
+        return center
+    log = SqlFailureLog(center.transactions, "enrolment")
+    return replace(center, enrolment_limiter=EnrolmentLimiter(log, center.clock, limit))
 
 
 @pytest.fixture
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center", database_url)
-    running = await _started(info, None)
-    try:
+    async with serving(_wired(info, None)) as running:
         yield Fixture(info, running)
-    finally:
-        await running.stop()
 
 
 @pytest.fixture
 async def small_center(tmp_path: Path) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center")
-    running = await _started(info, FailureLimit(per_client=100, overall=3))
-    try:
+    async with serving(_wired(info, FailureLimit(per_client=100, overall=3))) as running:
         yield Fixture(info, running)
-    finally:
-        await running.stop()
 
 
 def _csr() -> str:
@@ -92,7 +84,7 @@ async def test_five_failures_from_one_address_make_it_wait(center: Fixture) -> N
     for _ in range(5):
         status, answer, _ = await _enrol(center.info, "x" * 43)
         assert (status, answer) == (403, {"error": "unknown enrolment token"})
-    good = center.center.enrollment.create_token("Acme Ltd")
+    good = center.center.admin.create_token("Acme Ltd")
 
     status, answer, retry_after = await _enrol(center.info, good.token)
 
@@ -118,7 +110,7 @@ async def test_successful_enrolments_do_not_count(center: Fixture) -> None:
     for _ in range(4):
         await _enrol(center.info, "x" * 43)
     for _ in range(3):
-        token = center.center.enrollment.create_token("Acme Ltd").token
+        token = center.center.admin.create_token("Acme Ltd").token
         assert (await _enrol(center.info, token))[0] == 201
     assert count_rows(center.info, endpoints) == 3
 
@@ -126,7 +118,7 @@ async def test_successful_enrolments_do_not_count(center: Fixture) -> None:
 async def test_the_overall_limit_holds_everyone_back(small_center: Fixture) -> None:
     for _ in range(3):
         assert (await _enrol(small_center.info, "x" * 43))[0] == 403
-    good = small_center.center.enrollment.create_token("Acme Ltd")
+    good = small_center.center.admin.create_token("Acme Ltd")
 
     status, answer, retry_after = await _enrol(small_center.info, good.token)
 

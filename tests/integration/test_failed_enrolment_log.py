@@ -18,6 +18,7 @@ from remotecare.center.attempts.log import (
 from remotecare.center.attempts.rules import RecentFailures
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
+from remotecare.center.kernel.transactions import Transactions
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def _seconds(*values: float) -> list[datetime]:
 
 
 def test_recent_gives_the_newest_failures_after_since_up_to_each_limit(engine: Engine) -> None:
-    log = SqlFailureLog(engine, "enrolment")
+    log = SqlFailureLog(Transactions(engine), "enrolment")
     for at in _seconds(0, 10, 20, 30, 40):
         log.record("192.0.2.1", at)
     for at in _seconds(5, 15, 25):
@@ -49,7 +50,7 @@ def test_recent_gives_the_newest_failures_after_since_up_to_each_limit(engine: E
 
 
 def test_forget_deletes_what_left_the_window_and_keeps_the_rest(engine: Engine) -> None:
-    log = SqlFailureLog(engine, "enrolment")
+    log = SqlFailureLog(Transactions(engine), "enrolment")
     for n, at in enumerate(_seconds(0, 30, 60, 90)):
         log.record(f"client-{n}", at)
 
@@ -62,9 +63,9 @@ def test_forget_deletes_what_left_the_window_and_keeps_the_rest(engine: Engine) 
 
 
 def test_each_purpose_counts_and_forgets_only_its_own_failures(engine: Engine) -> None:
-    enrolments = SqlFailureLog(engine, "enrolment")
-    by_address = SqlFailureLog(engine, "login-address")
-    by_name = SqlFailureLog(engine, "login-name")
+    enrolments = SqlFailureLog(Transactions(engine), "enrolment")
+    by_address = SqlFailureLog(Transactions(engine), "login-address")
+    by_name = SqlFailureLog(Transactions(engine), "login-name")
     enrolments.record("192.0.2.1", T0)
     by_address.record("192.0.2.1", T0 + timedelta(seconds=1))
     by_name.record("operator", T0 + timedelta(seconds=2))
@@ -83,7 +84,7 @@ def test_each_purpose_counts_and_forgets_only_its_own_failures(engine: Engine) -
 
 
 def test_a_long_login_name_is_cut_to_the_column_and_still_counted(engine: Engine) -> None:
-    by_name = SqlFailureLog(engine, "login-name")
+    by_name = SqlFailureLog(Transactions(engine), "login-name")
     name = "o" * (SUBJECT_MAX_LENGTH + 20)
     by_name.record(name, T0)
     assert list(by_name.recent(name, T0 - timedelta(1), per_client=5, overall=0).client) == [T0]

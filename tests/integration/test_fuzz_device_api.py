@@ -33,6 +33,7 @@ from schemathesis.core.result import Err
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.center.bootstrap import bootstrap
+from remotecare.center.server import CenterServer
 from tests.support.centers import CenterInfo, init_center
 
 MAX_EXAMPLES = 30  # per operation; the whole module stays well under a minute
@@ -49,11 +50,12 @@ def center_in_a_thread(info: CenterInfo) -> Iterator[Any]:
     """The center on its own event loop in a thread, for synchronous clients."""
     loop = asyncio.new_event_loop()
     center = bootstrap(info.settings)
+    server = CenterServer(center)
     started = threading.Event()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(center.start())
+        loop.run_until_complete(server.start())
         started.set()
         loop.run_forever()
 
@@ -63,7 +65,7 @@ def center_in_a_thread(info: CenterInfo) -> Iterator[Any]:
     try:
         yield center
     finally:
-        asyncio.run_coroutine_threadsafe(center.stop(), loop).result(30)
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         loop.close()
@@ -73,7 +75,7 @@ def center_in_a_thread(info: CenterInfo) -> Iterator[Any]:
 def target(tmp_path: Path, database_url: str) -> Iterator[Target]:
     info = init_center(tmp_path / "center", database_url)
     with center_in_a_thread(info) as center:
-        issued = center.enrollment.create_token("Acme Ltd")
+        issued = center.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         asyncio.run(enroll(paths, info.console_url, issued.token, info.ca_fingerprint))
         with requests.Session() as session:

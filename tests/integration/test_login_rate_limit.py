@@ -18,13 +18,14 @@ from sqlalchemy import func, select
 
 from remotecare.center.attempts.log import failed_attempts
 from remotecare.center.attempts.rules import LOGIN_WINDOW
-from remotecare.center.bootstrap import Center, bootstrap
+from remotecare.center.bootstrap import bootstrap
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
     free_tcp_port,
     init_center,
     running_center,
+    serving,
 )
 from tests.support.console_login import WRONG_PASSWORD, Answer, fail, log_in
 
@@ -140,16 +141,12 @@ async def test_two_center_processes_hold_one_limit(center: CenterInfo) -> None:
         center.settings, console_port=free_tcp_port(), device_port=free_tcp_port()
     )
     other_info = CenterInfo(settings, center.ca_fingerprint)
-    other: Center = bootstrap(settings)
-    await other.start()
-    try:
+    async with serving(bootstrap(settings)):
         await fail(center, "operator", "127.0.0.2", 3)
         await fail(other_info, "operator", "127.0.0.2", 2)
 
         _assert_refused(await log_in(center, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
         _assert_refused(await log_in(other_info, "operator", OPERATOR_PASSWORD, source="127.0.0.2"))
-    finally:
-        await other.stop()
 
     engine = center.read_engine()
     with engine.connect() as conn:

@@ -41,7 +41,7 @@ class Running:
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
     info = init_center(tmp_path / "center", database_url, metrics_port=free_tcp_port())
     async with running_center(info) as running:
-        issued = running.enrollment.create_token("Acme Ltd")
+        issued = running.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
         yield Running(info, agent_tls_context(paths))

@@ -92,8 +92,8 @@ async def test_automatic_binding_makes_a_new_printer_a_device_at_once(automatic:
     assert (await automatic.report(automatic.a, "P-1"))[0] == 201
     assert automatic.printer_rows() == [("Acme Ltd", "P-1", "bound")]
     assert None not in automatic.attached()
-    assert [d.serial for d in automatic.center.console.devices()] == ["P-1"]
-    assert automatic.center.printers.pending() == []
+    assert [d.serial for d in automatic.center.admin.devices()] == ["P-1"]
+    assert automatic.center.admin.pending_printers() == []
 
 
 async def test_automatic_binding_refuses_the_printer_to_another_endpoint(
@@ -113,8 +113,8 @@ async def test_confirm_holds_an_unknown_printers_reports(confirm: Fixture) -> No
     assert confirm.printer_rows() == [("Acme Ltd", "P-1", "pending")]
     assert confirm.attached() == [None, None]  # stored, attached to no device
     assert count_rows(confirm.info, held_reports) == 2
-    assert confirm.center.console.devices() == []
-    [pending] = confirm.center.printers.pending()
+    assert confirm.center.admin.devices() == []
+    [pending] = confirm.center.admin.pending_printers()
     assert (pending.serial, pending.customer, pending.endpoint_id, pending.held_reports) == (
         "P-1",
         "Acme Ltd",
@@ -139,8 +139,8 @@ async def test_the_same_serial_at_another_customer_is_another_printer(confirm: F
         ("Globex", "P-1", "pending"),
     ]
     with pytest.raises(OperatorError, match=r"^printer P-1 is known for Acme Ltd, Globex: name"):
-        confirm.center.printers.confirm("P-1")
-    done = confirm.center.printers.confirm("P-1", customer="Globex")
+        confirm.center.admin.confirm_printer("P-1")
+    done = confirm.center.admin.confirm_printer("P-1", customer="Globex")
     assert (done.customer, done.attached_reports) == ("Globex", 1)
     assert confirm.printer_rows() == [("Acme Ltd", "P-1", "pending"), ("Globex", "P-1", "bound")]
 
@@ -158,19 +158,19 @@ async def test_confirming_attaches_the_held_reports_and_later_ones(confirm: Fixt
     assert done.stdout.strip() == (
         f"printer P-1 of Acme Ltd confirmed for endpoint {confirm.a_id}; 2 held report(s) attached"
     )
-    printer_id = confirm.center.console.devices()[0]
+    printer_id = confirm.center.admin.devices()[0]
     assert printer_id.serial == "P-1"
     attached = confirm.attached()
     assert len(attached) == 3
     assert None not in attached
     assert len(set(attached)) == 1
     assert count_rows(confirm.info, held_reports) == 0
-    assert confirm.center.printers.pending() == []
+    assert confirm.center.admin.pending_printers() == []
 
 
 async def test_confirming_refuses_what_is_not_pending(confirm: Fixture) -> None:
     await confirm.report(confirm.a, "P-1")
-    confirm.center.printers.confirm("P-1")
+    confirm.center.admin.confirm_printer("P-1")
     home = str(confirm.info.settings.home)
 
     again = remotecare("center", "printers", "confirm", "--home", home, "P-1", check=False)
@@ -212,7 +212,7 @@ async def test_the_consoles_confirm_button_refuses_what_it_cannot_confirm(
     confirm: Fixture,
 ) -> None:
     await confirm.report(confirm.a, "P-1")
-    [pending] = confirm.center.printers.pending()
+    [pending] = confirm.center.admin.pending_printers()
     base, tls = confirm.info.console_url, confirm.info.trusting_context()
 
     async def post(session: aiohttp.ClientSession, path: str, **data: str) -> tuple[int, str]:

@@ -24,7 +24,7 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import reports
-from remotecare.center.web.nginx import nginx_config
+from remotecare.center.nginx import nginx_config
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, free_tcp_port, init_center, remotecare, running_center
@@ -55,7 +55,7 @@ async def proxied(tmp_path: Path, database_url: str) -> AsyncIterator[Proxied]:
     async with running_center(info) as running:
         agents = {}
         for name in ("a", "b"):
-            issued = running.enrollment.create_token("Acme Ltd")
+            issued = running.admin.create_token("Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
             identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
             agents[name] = (agent_tls_context(paths), paths, identity.endpoint_id)

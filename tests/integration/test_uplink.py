@@ -23,7 +23,14 @@ from remotecare.center.fleet.tables import reports
 from remotecare.center.identity.tables import endpoints
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
-from tests.support.centers import CenterInfo, free_tcp_port, init_center, running_center
+from tests.support.centers import (
+    CenterInfo,
+    free_tcp_port,
+    init_center,
+    running_center,
+    serve_again,
+    stop_serving,
+)
 from tests.support.connect_proxy import connect_proxy
 from tests.support.reports import a_history, a_report, enrolled_agent
 
@@ -195,10 +202,10 @@ async def test_a_tls_front_with_another_ca_is_trusted_only_with_the_ca_bundle(
     cert_pem = public_ca.issue_server_certificate(key, ["localhost"]).pem
     async with running_center(info) as center:
         paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
-        await center.stop()
+        await stop_serving(center)
         info.settings.server_cert_file.write_text(cert_pem)
         info.settings.server_key_file.write_bytes(server_key.read_bytes())
-        await center.start()
+        await serve_again(center)
         outbox = Outbox(paths.outbox)
         outbox.put(a_history("SER-1", 2))
         async with open_uplink(paths, AgentSettings(), identity.device_api_url) as uplink:
@@ -216,7 +223,7 @@ async def test_the_agent_reaches_a_center_on_ipv6_loopback(tmp_path: Path) -> No
     info = init_center(tmp_path / "center")
     info = dataclasses.replace(info, settings=dataclasses.replace(info.settings, listen_host="::1"))
     async with running_center(info) as center:
-        issued = center.enrollment.create_token("Acme Ltd")
+        issued = center.admin.create_token("Acme Ltd")
         from remotecare.agent.enroll import enroll
 
         port = info.settings.console_port

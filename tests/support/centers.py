@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
+from remotecare.center.server import CenterServer
 from remotecare.center.setup import initialize_center
 
 OPERATOR_PASSWORD = "correct horse battery staple"
@@ -76,12 +77,35 @@ def init_center(home: Path, database_url: str = "", **overrides: Any) -> CenterI
 
 @contextlib.asynccontextmanager
 async def running_center(info: CenterInfo) -> AsyncIterator[Center]:
-    center = bootstrap(info.settings)
-    await center.start()
+    """A center serving ``info``'s ports until the block ends (restart it with
+    ``restarted``)."""
+    async with serving(bootstrap(info.settings)) as center:
+        yield center
+
+
+@contextlib.asynccontextmanager
+async def serving(center: Center) -> AsyncIterator[Center]:
+    """``center`` served until the block ends."""
+    server = CenterServer(center)
+    _SERVERS[id(center)] = server
+    await server.start()
     try:
         yield center
     finally:
-        await center.stop()
+        _SERVERS.pop(id(center), None)
+        await server.stop()
+
+
+_SERVERS: dict[int, CenterServer] = {}
+
+
+async def stop_serving(center: Center) -> None:
+    """Stop serving ``center`` (as if its process went away); ``serve_again`` restarts it."""
+    await _SERVERS[id(center)].stop()
+
+
+async def serve_again(center: Center) -> None:
+    await _SERVERS[id(center)].start()
 
 
 def remotecare(
@@ -110,9 +134,9 @@ def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
     (for tests whose center runs as a separate process)."""
     center = bootstrap(info.settings)
     try:
-        return center.enrollment.create_token(customer).token
+        return center.admin.create_token(customer).token
     finally:
-        center.engine.dispose()
+        center.dispose()
 
 
 @contextlib.contextmanager

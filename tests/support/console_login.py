@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from remotecare.center.web.public_app import SESSION_COOKIE
+from remotecare.center.web.actors import SESSION_COOKIE
 from tests.support.centers import CenterInfo
 
 __all__ = ["WRONG_PASSWORD", "Answer", "fail", "log_in"]

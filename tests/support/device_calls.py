@@ -16,7 +16,6 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.bootstrap import Center
-from remotecare.center.identity.enrolment import EnrollmentService
 from tests.support.centers import CenterInfo
 
 __all__ = ["call", "count_rows", "enrol", "report_body"]
@@ -24,13 +23,12 @@ __all__ = ["call", "count_rows", "enrol", "report_body"]
 
 async def enrol(
     info: CenterInfo,
-    enrollment: Center | EnrollmentService,
+    center: Center,
     home: Path,
     customer: str = "Acme Ltd",
 ) -> tuple[AgentPaths, str]:
     """Enrol an agent in ``home`` for ``customer``; its paths and endpoint id."""
-    service = enrollment.enrollment if isinstance(enrollment, Center) else enrollment
-    issued = service.create_token(customer)
+    issued = center.admin.create_token(customer)
     paths = AgentPaths(home)
     identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity.endpoint_id

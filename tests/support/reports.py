@@ -103,7 +103,7 @@ async def enrolled_agent(
     center: Center, info: CenterInfo, home: Path, customer: str = "Acme Ltd"
 ) -> tuple[AgentPaths, AgentIdentity]:
     """An agent home enrolled with an in-process center."""
-    issued = center.enrollment.create_token(customer)
+    issued = center.admin.create_token(customer)
     paths = AgentPaths(home)
     identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity

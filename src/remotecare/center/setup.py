@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from remotecare.center.access.service import Accounts
 from remotecare.center.config import CenterSettings
-from remotecare.center.fleet.overview import ConsoleService
 from remotecare.center.kernel.clock import SystemClock
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
@@ -47,7 +47,8 @@ def initialize_center(
     try:
         upgrade_to_head(engine)
         chosen = password or secrets.token_urlsafe(12)
-        ConsoleService(engine, SystemClock()).create_operator(operator, chosen)
+        with engine.begin() as conn:
+            Accounts(SystemClock()).create_user(conn, operator, chosen)
     finally:
         engine.dispose()
     settings.save()

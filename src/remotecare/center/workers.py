@@ -4,7 +4,7 @@ Each worker is ``remotecare center serve --worker`` in its own process: a comple
 (both ports, its own group committer and connection pool) that binds its sockets with
 SO_REUSEPORT, so the kernel spreads new connections over the workers. They share one
 database: PostgreSQL, or one SQLite file, whose single writer the workers' group commits
-share by taking turns on a lock file (``adapters/group_commit.py``), while parsing,
+share by taking turns on a lock file (``kernel/group_commit.py``), while parsing,
 validation and TLS run on every core.
 
 The supervisor upgrades the schema once, starts the workers, and stops all of them on

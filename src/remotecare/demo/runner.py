@@ -27,6 +27,7 @@ from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.overview import DeviceRow
 from remotecare.center.fleet.tables import reports
+from remotecare.center.server import CenterServer
 from remotecare.center.setup import initialize_center
 from remotecare.demo.fleet import running_fleet
 
@@ -68,7 +69,7 @@ def _choose_ports() -> tuple[int, int]:
 
 
 def _summarize(center: Center) -> DemoSummary:
-    with center.engine.connect() as conn:
+    with center.transactions.read() as conn:
         count = int(conn.execute(select(func.count()).select_from(reports)).scalar_one())
         first_payloads = conn.execute(
             select(reports.c.payload).where(reports.c.reachable).order_by(reports.c.agent_time)
@@ -79,7 +80,7 @@ def _summarize(center: Center) -> DemoSummary:
             total = next((c for c in reading["counters"] if c["name"] == "total"), None)
             if total is not None:
                 first.setdefault(reading["serial"], total["value"])
-    return DemoSummary(count, center.console.devices(), first)
+    return DemoSummary(count, center.admin.devices(), first)
 
 
 def format_summary(summary: DemoSummary) -> str:
@@ -123,9 +124,10 @@ async def run_demo(
         )
         done = initialize_center(settings, password=password)
         center = bootstrap(settings)
-        await center.start()
+        server = CenterServer(center)
+        await server.start()
         try:
-            issued = center.enrollment.create_token(DEMO_CUSTOMER)
+            issued = center.admin.create_token(DEMO_CUSTOMER)
             paths = AgentPaths(root / "agent")
             console_url = f"https://localhost:{console_port}"
             await enroll(paths, console_url, issued.token, done.ca_fingerprint)
@@ -147,7 +149,7 @@ async def run_demo(
             await _poll_until(paths, agent_settings, center, duration_s, poll_interval_s)
             summary = _summarize(center)
         finally:
-            await center.stop()
+            await server.stop()
     return summary
 
 

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from remotecare.center.identity.directory import EndpointRecord, PresentedCertificate, refusal_for
-from remotecare.center.identity.rules import EndpointCertificates
+from remotecare.center.identity.rules import (
+    EndpointCertificates,
+    EndpointRecord,
+    PresentedCertificate,
+    refusal_for,
+)
 from remotecare.center.kernel.secrets import hash_password, hash_token, new_token, verify_password
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -1,13 +1,13 @@
 """The limits on failed console logins: per client address and per login name.
 
-Two ``AttemptLimiter``s (``services/attempt_limit.py``) over the shared database, one
+Two ``AttemptLimiter``s (``attempts/limiter.py``) over the shared database, one
 counting failures against the address (``"login-address"``), one against the login name
 typed (``"login-name"``, whether or not such an operator exists, so that a refusal says
 nothing about the account). An attempt goes ahead only if both allow it, and a failure
 counts against both. A success records nothing and clears nothing: other addresses'
 failures against the same name still count.
 
-The limits (``domain/rate_limit.LOGIN_*``): 5 failures per address and 10 per login
+The limits (``attempts/rules.LOGIN_*``): 5 failures per address and 10 per login
 name within 15 minutes. An address alone cannot lock an operator out, since it is
 stopped at 5; many addresses together get at most 10 guesses per name per window, and
 can keep the name locked meanwhile: ``remotecare center unlock-login`` clears it.
@@ -37,7 +37,9 @@ class LoginLimiter:
     Usage::
 
         limiter = LoginLimiter(
-            SqlFailureLog(engine, "login-address"), SqlFailureLog(engine, "login-name"), clock
+            SqlFailureLog(transactions, "login-address"),
+            SqlFailureLog(transactions, "login-name"),
+            clock,
         )
         async with limiter.attempt(address, username) as attempt:
             if attempt.wait is not None:

@@ -1,10 +1,10 @@
 """A limit on failed attempts, held across every center process.
 
-One limiter per purpose: enrolments by address (``services/enrolment_limit.py``),
-console logins by address and by login name (``services/login_limit.py``, two limiters).
-Failures are recorded in the shared database (``adapters/attempts.py``); before each
+One limiter per purpose: enrolments by address (``identity/enrolment_limit.py``),
+console logins by address and by login name (``access/login_limit.py``, two limiters).
+Failures are recorded in the shared database (``attempts/log.py``); before each
 attempt the process reads the recent ones and applies the rule
-(``domain/rate_limit.py``). A successful attempt costs one read and no write.
+(``attempts/rules.py``). A successful attempt costs one read and no write.
 
 Reading before and recording after leaves a race: attempts under way are in no table
 yet. Within a process they are counted here: one attempt per client at a time
@@ -68,7 +68,7 @@ class AttemptLimiter:
 
     Usage::
 
-        limiter = AttemptLimiter(SqlFailureLog(engine, "enrolment"), clock, FailureLimit())
+        limiter = AttemptLimiter(SqlFailureLog(transactions, "enrolment"), clock, FailureLimit())
         async with limiter.attempt(client) as attempt:
             if attempt.wait is not None:
                 ...                                   # 429, Retry-After: attempt.wait.seconds

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy import (
-    Engine,
     delete,
     insert,
     literal,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 
 from remotecare.center.attempts.rules import RecentFailures
 from remotecare.center.attempts.tables import SUBJECT_MAX_LENGTH, failed_attempts
+from remotecare.center.kernel.transactions import Transactions
 
 __all__ = ["PURPOSES", "SUBJECT_MAX_LENGTH", "Purpose", "SqlFailureLog", "failed_attempts"]
 
@@ -37,7 +37,7 @@ class SqlFailureLog:
 
     Usage::
 
-        log = SqlFailureLog(engine, "enrolment")
+        log = SqlFailureLog(transactions, "enrolment")
         recent = log.recent("192.0.2.7", since, per_client=5, overall=100)
         log.record("192.0.2.7", now)
         log.forget(before=since)
@@ -45,12 +45,15 @@ class SqlFailureLog:
 
     The "client" is the subject the failures count against (for ``"login-name"``, the
     login name). ``overall=0`` reads no overall failures.
+
+    The limiter calls it from a thread, before and after an attempt: each call is a
+    transaction of its own, committed when it returns, so every process sees it at once.
     """
 
-    def __init__(self, engine: Engine, purpose: Purpose) -> None:
+    def __init__(self, transactions: Transactions, purpose: Purpose) -> None:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}")
-        self._engine = engine
+        self._transactions = transactions
         self.purpose = purpose
 
     def recent(
@@ -78,7 +81,7 @@ class SqlFailureLog:
             .subquery()
         )
         query = union_all(select(mine), select(everyone)) if overall > 0 else select(mine)
-        with self._engine.connect() as conn:
+        with self._transactions.read() as conn:
             rows = conn.execute(query).all()
         return RecentFailures(
             client=sorted((at for is_mine, at in rows if is_mine), reverse=True),
@@ -87,7 +90,7 @@ class SqlFailureLog:
 
     def record(self, client: str, at: datetime) -> None:
         """Record one failed attempt by ``client``, committed when this returns."""
-        with self._engine.begin() as conn:
+        with self._transactions.begin() as conn:
             conn.execute(
                 insert(failed_attempts).values(
                     purpose=self.purpose, subject=_stored(client), failed_at=at
@@ -97,7 +100,7 @@ class SqlFailureLog:
     def forget(self, *, before: datetime) -> int:
         """Delete this purpose's failures at or before ``before``; how many there were."""
         t = failed_attempts
-        with self._engine.begin() as conn:
+        with self._transactions.begin() as conn:
             result = conn.execute(
                 delete(t).where(t.c.purpose == self.purpose, t.c.failed_at <= before)
             )
@@ -108,7 +111,7 @@ class SqlFailureLog:
         many there were. Limiters read the table before each attempt, so ``client`` may
         try again at once in every process (an administrator's unlock)."""
         t = failed_attempts
-        with self._engine.begin() as conn:
+        with self._transactions.begin() as conn:
             result = conn.execute(
                 delete(t).where(t.c.purpose == self.purpose, t.c.subject == _stored(client))
             )

@@ -9,8 +9,8 @@ and no overall one, so that nobody can lock every operator out at once.
 This module is the rule alone: given the failures recorded within the window (newest
 first) and the attempts still under way, is the next attempt allowed, and if not, how
 long must the client wait? The failures themselves are recorded in the database, shared
-by every center process (``adapters/attempts.py``); ``services/enrolment_limit.py``
-asks the database, applies the rule and records the outcome (``services/login_limit.py``
+by every center process (``attempts/log.py``); ``identity/enrolment_limit.py``
+asks the database, applies the rule and records the outcome (``access/login_limit.py``
 does so for both login limits).
 """
 

@@ -1,7 +1,7 @@
 """What an agent says about itself with each batch: how many reports wait in its outbox
 and how many it had to drop, by reason (terms, article 5(3): never lost silently).
 
-Stored on the endpoint's row (``endpoints.agent_status``), newest report wins.
+Kept with the endpoint (``identity.endpoints``), newest batch wins.
 """
 
 from __future__ import annotations
@@ -9,34 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
-from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity import endpoints
 from remotecare.protocol.messages import AgentStatus
 
-__all__ = ["dropped_reports", "read_agent_status", "record_agent_status"]
+__all__ = ["dropped_by_reason", "record_agent_status"]
 
 
 def record_agent_status(
     conn: Connection, endpoint_id: str, status: AgentStatus, now: datetime
 ) -> None:
     """Keep ``status`` as the endpoint's latest word about itself."""
-    conn.execute(
-        update(endpoints)
-        .where(endpoints.c.id == endpoint_id)
-        .values(agent_status=status.model_dump(mode="json"), agent_status_at=now)
-    )
+    endpoints.record_agent_status(conn, endpoint_id, status.model_dump(mode="json"), now)
 
 
-def read_agent_status(conn: Connection, endpoint_id: str) -> dict[str, Any] | None:
-    value = conn.execute(
-        select(endpoints.c.agent_status).where(endpoints.c.id == endpoint_id)
-    ).scalar_one_or_none()
-    return value if isinstance(value, dict) else None
-
-
-def dropped_reports(status: dict[str, Any] | None) -> int:
-    """Reports the agent gave up on, all reasons together (0 when it never said)."""
+def dropped_by_reason(status: dict[str, Any] | None) -> dict[str, int]:
+    """Reports the agent gave up on, by reason; reasons with none are left out."""
     if not status:
-        return 0
-    return sum(int(entry.get("count", 0)) for entry in status.get("dropped", []))
+        return {}
+    return {d["reason"]: int(d["count"]) for d in status.get("dropped", []) if d.get("count")}

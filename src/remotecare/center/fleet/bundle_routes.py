@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
+from remotecare.center.access.rules import DEVICES, allow
 from remotecare.center.fleet.bundles import BundleError, BundleService
+from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.web.actors import actor_of
 from remotecare.center.web.responses import refuse
 from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import BundleDeclaration, BundleState
@@ -25,20 +28,35 @@ __all__ = ["add_bundle_routes"]
 logger = logging.getLogger(__name__)
 
 _SERVICE = web.AppKey("bundles", BundleService)
+_TRANSACTIONS = web.AppKey("bundle_transactions", Transactions)
 
-CallerOf = Callable[[web.Request], str]  # the verified endpoint id of the request
+BundleWork = Callable[[Connection, BundleService, str], BundleState]
+Run = Callable[[BundleWork], Awaitable[BundleState]]  # in a transaction, for the caller
 
 
-def add_bundle_routes(app: web.Application, service: BundleService, caller_of: CallerOf) -> None:
+def add_bundle_routes(
+    app: web.Application, service: BundleService, transactions: Transactions
+) -> None:
     """Register the bundle routes on the device API ``app``."""
     app[_SERVICE] = service
+    app[_TRANSACTIONS] = transactions
 
     def wrap(
-        handler: Callable[[web.Request, BundleService, str], Awaitable[web.Response]],
+        handler: Callable[[web.Request, Run], Awaitable[web.Response]],
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        @allow(DEVICES)
         async def route(request: web.Request) -> web.Response:
+            endpoint = actor_of(request).endpoint_id
+            assert endpoint is not None
+
+            async def run(work: BundleWork) -> BundleState:
+                service = request.app[_SERVICE]
+                return await request.app[_TRANSACTIONS].run_async(
+                    lambda conn: work(conn, service, endpoint)
+                )
+
             try:
-                return await handler(request, request.app[_SERVICE], caller_of(request))
+                return await handler(request, run)
             except BundleError as exc:  # a 409 says why; GET tells the resume point
                 return refuse(exc.status, str(exc))
 
@@ -53,14 +71,14 @@ def _answer(state: BundleState, status: int = 200) -> web.Response:
     return web.json_response(text=state.model_dump_json(), status=status)
 
 
-async def _declare(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+async def _declare(request: web.Request, run: Run) -> web.Response:
     if request.content_type != "application/json":
         return refuse(415, "content type must be application/json")
     try:
         declaration = BundleDeclaration.model_validate_json(await request.read())
     except ValidationError as exc:
         return refuse(422, describe_validation_error(exc))
-    state = await asyncio.to_thread(service.declare, endpoint, declaration)
+    state = await run(lambda conn, service, endpoint: service.declare(conn, endpoint, declaration))
     return _answer(state, 201 if state.received_bytes == 0 and not state.complete else 200)
 
 
@@ -71,14 +89,16 @@ def _bundle_id(request: web.Request) -> uuid.UUID | web.Response:
         return refuse(404, "no such bundle")
 
 
-async def _state(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+async def _state(request: web.Request, run: Run) -> web.Response:
     bundle_id = _bundle_id(request)
     if isinstance(bundle_id, web.Response):
         return bundle_id
-    return _answer(await asyncio.to_thread(service.state, endpoint, bundle_id))
+    return _answer(
+        await run(lambda conn, service, endpoint: service.state(conn, endpoint, bundle_id))
+    )
 
 
-async def _chunk(request: web.Request, service: BundleService, endpoint: str) -> web.Response:
+async def _chunk(request: web.Request, run: Run) -> web.Response:
     bundle_id = _bundle_id(request)
     if isinstance(bundle_id, web.Response):
         return bundle_id
@@ -99,5 +119,7 @@ async def _chunk(request: web.Request, service: BundleService, endpoint: str) ->
         return refuse(400, "chunk cut off")  # nobody reads it; the agent resumes via GET
     if not chunk:
         return refuse(400, "empty chunk")
-    state = await asyncio.to_thread(service.append, endpoint, bundle_id, offset, chunk)
+    state = await run(
+        lambda conn, service, endpoint: service.append(conn, endpoint, bundle_id, offset, chunk)
+    )
     return _answer(state)

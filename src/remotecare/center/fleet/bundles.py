@@ -7,9 +7,11 @@ resume point is the size of the partial file, never a counter that might disagre
 
 Usage::
 
-    service = BundleService(engine, home / "bundles", max_bytes=32 * 2**20, clock=clock)
-    state = service.declare(endpoint_id, declaration)
-    state = service.append(endpoint_id, bundle_id, offset, chunk)
+    service = BundleService(home / "bundles", max_bytes=32 * 2**20, clock=clock)
+    with transactions.begin() as conn:
+        state = service.declare(conn, endpoint_id, declaration)
+    with transactions.begin() as conn:
+        state = service.append(conn, endpoint_id, bundle_id, offset, chunk)
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from remotecare.center.fleet.tables import diagnostic_bundles
 from remotecare.center.kernel.clock import Clock
+from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import BundleDeclaration, BundleState
 
 __all__ = [
@@ -43,7 +46,7 @@ COMPLETE: Final = "complete"
 _HASH_BLOCK: Final = 1024 * 1024
 
 
-class BundleError(Exception):
+class BundleError(RemoteCareError):
     """A bundle request the center refuses; ``status`` is the HTTP answer."""
 
     status = 400
@@ -86,14 +89,15 @@ class StoredBundle:
 
 
 class BundleService:
-    def __init__(self, engine: Engine, directory: Path, *, max_bytes: int, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, directory: Path, *, max_bytes: int, clock: Clock) -> None:
         self._dir = directory
         self.max_bytes = max_bytes
         self._clock = clock
         self._lock = threading.Lock()  # one writer per process; bundles are rare
 
-    def declare(self, endpoint_id: str, declaration: BundleDeclaration) -> BundleState:
+    def declare(
+        self, conn: Connection, endpoint_id: str, declaration: BundleDeclaration
+    ) -> BundleState:
         """Accept a bundle's announcement (again: answer where it stands)."""
         if declaration.size_bytes > self.max_bytes:
             raise BundleTooLarge(
@@ -101,7 +105,7 @@ class BundleService:
                 f"{self.max_bytes} bytes"
             )
         bundle_id = str(declaration.bundle_id)
-        with self._lock, self._engine.begin() as conn:
+        with self._lock:
             row = conn.execute(
                 select(diagnostic_bundles).where(diagnostic_bundles.c.id == bundle_id)
             ).first()
@@ -139,15 +143,15 @@ class BundleService:
             complete=False,
         )
 
-    def state(self, endpoint_id: str, bundle_id: uuid.UUID) -> BundleState:
-        return self._state(self._load(endpoint_id, bundle_id))
+    def state(self, conn: Connection, endpoint_id: str, bundle_id: uuid.UUID) -> BundleState:
+        return self._state(self._load(conn, endpoint_id, bundle_id))
 
     def append(
-        self, endpoint_id: str, bundle_id: uuid.UUID, offset: int, chunk: bytes
+        self, conn: Connection, endpoint_id: str, bundle_id: uuid.UUID, offset: int, chunk: bytes
     ) -> BundleState:
         """Write ``chunk`` at ``offset`` (which must be the resume point); verify at the end."""
         with self._lock:
-            stored = self._load(endpoint_id, bundle_id)
+            stored = self._load(conn, endpoint_id, bundle_id)
             if stored.status == COMPLETE:
                 return self._state(stored)
             partial = self._partial(stored)
@@ -162,32 +166,29 @@ class BundleService:
             received += len(chunk)
             values: dict[str, Any] = {"received_bytes": received}
             if received == stored.size_bytes:
-                if _sha256(partial) != self._sha256_of(stored.bundle_id):
-                    partial.unlink()
-                    self._update(stored.bundle_id, received_bytes=0)
+                if _sha256(partial) != self._sha256_of(conn, stored.bundle_id):
+                    partial.unlink()  # the resume point is 0 again (the file is the truth)
                     raise BundleRejected("SHA-256 differs from the declared one: upload it again")
                 os.replace(partial, stored.path)
                 values.update(status=COMPLETE, completed_at=self._clock.now())
-            self._update(stored.bundle_id, **values)
-            return self._state(self._load(endpoint_id, bundle_id))
+            self._update(conn, stored.bundle_id, **values)
+            return self._state(self._load(conn, endpoint_id, bundle_id))
 
-    def list_for_endpoint(self, endpoint_id: str) -> list[StoredBundle]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(diagnostic_bundles)
-                .where(diagnostic_bundles.c.endpoint_id == endpoint_id)
-                .order_by(diagnostic_bundles.c.declared_at)
-            ).all()
+    def list_for_endpoint(self, conn: Connection, endpoint_id: str) -> list[StoredBundle]:
+        rows = conn.execute(
+            select(diagnostic_bundles)
+            .where(diagnostic_bundles.c.endpoint_id == endpoint_id)
+            .order_by(diagnostic_bundles.c.declared_at)
+        ).all()
         return [self._with_path(_stored(row)) for row in rows]
 
-    def _load(self, endpoint_id: str, bundle_id: uuid.UUID) -> StoredBundle:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(diagnostic_bundles).where(
-                    diagnostic_bundles.c.id == str(bundle_id),
-                    diagnostic_bundles.c.endpoint_id == endpoint_id,
-                )
-            ).first()
+    def _load(self, conn: Connection, endpoint_id: str, bundle_id: uuid.UUID) -> StoredBundle:
+        row = conn.execute(
+            select(diagnostic_bundles).where(
+                diagnostic_bundles.c.id == str(bundle_id),
+                diagnostic_bundles.c.endpoint_id == endpoint_id,
+            )
+        ).first()
         if row is None:
             raise BundleNotFound(f"no bundle {bundle_id} from this endpoint")
         return self._with_path(_stored(row))
@@ -204,21 +205,17 @@ class BundleService:
             self._dir / stored.path,
         )
 
-    def _sha256_of(self, bundle_id: str) -> str:
-        with self._engine.connect() as conn:
-            return str(
-                conn.execute(
-                    select(diagnostic_bundles.c.sha256).where(diagnostic_bundles.c.id == bundle_id)
-                ).scalar_one()
-            )
-
-    def _update(self, bundle_id: str, **values: Any) -> None:
-        with self._engine.begin() as conn:
+    def _sha256_of(self, conn: Connection, bundle_id: str) -> str:
+        return str(
             conn.execute(
-                update(diagnostic_bundles)
-                .where(diagnostic_bundles.c.id == bundle_id)
-                .values(**values)
-            )
+                select(diagnostic_bundles.c.sha256).where(diagnostic_bundles.c.id == bundle_id)
+            ).scalar_one()
+        )
+
+    def _update(self, conn: Connection, bundle_id: str, **values: Any) -> None:
+        conn.execute(
+            update(diagnostic_bundles).where(diagnostic_bundles.c.id == bundle_id).values(**values)
+        )
 
     @staticmethod
     def _partial(stored: StoredBundle) -> Path:

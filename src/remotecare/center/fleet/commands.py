@@ -15,24 +15,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 
+from remotecare.center.access.rules import Actor
 from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.rules.commands import command_arguments
 from remotecare.center.fleet.tables import commands, printers
-from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity.endpoints import (
+    endpoint_contacts,
+    is_revoked,
+    record_contact,
+    set_poll_interval,
+)
 from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import Command, CommandAck, CommandKind, CommandOutcome
 
 __all__ = [
     "MAX_COMMANDS_PER_ANSWER",
+    "CommandEvents",
     "CommandService",
     "CommandStatus",
     "acknowledge",
     "cancel_pending",
     "check_in",
     "finish_pending",
+    "has_pending_commands",
     "pending_commands",
 ]
 
@@ -69,9 +77,17 @@ def pending_commands(conn: Connection, endpoint_id: str) -> list[Command]:
     return [_command(row) for row in conn.execute(query)]
 
 
+def has_pending_commands(conn: Connection, endpoint_id: str) -> bool:
+    """Whether any command waits for ``endpoint_id``."""
+    waiting = exists().where(
+        commands.c.endpoint_id == endpoint_id, commands.c.status == CommandStatus.PENDING.value
+    )
+    return bool(conn.execute(select(waiting)).scalar())
+
+
 def check_in(conn: Connection, endpoint_id: str, now: datetime) -> list[Command]:
     """Note that the endpoint called (it is alive) and return what waits for it."""
-    _record_contact(conn, endpoint_id, now)
+    record_contact(conn, endpoint_id, now)
     return pending_commands(conn, endpoint_id)
 
 
@@ -82,7 +98,7 @@ def acknowledge(
 
     A repeated acknowledgement changes nothing: the first answer stands.
     """
-    _record_contact(conn, endpoint_id, now)
+    record_contact(conn, endpoint_id, now)
     row = conn.execute(
         select(commands.c.kind, commands.c.arguments, commands.c.status).where(
             commands.c.id == command_id, commands.c.endpoint_id == endpoint_id
@@ -98,16 +114,8 @@ def acknowledge(
         .values(status=ack.outcome.value, finished_at=now, detail=ack.detail)
     )
     if row.kind == CommandKind.SET_POLL_INTERVAL and ack.outcome is CommandOutcome.DONE:
-        conn.execute(
-            update(endpoints)
-            .where(endpoints.c.id == endpoint_id)
-            .values(poll_interval_seconds=int(row.arguments["seconds"]))
-        )
+        set_poll_interval(conn, endpoint_id, int(row.arguments["seconds"]))
     return True
-
-
-def _record_contact(conn: Connection, endpoint_id: str, now: datetime) -> None:
-    conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(last_seen_at=now))
 
 
 def finish_pending(
@@ -138,51 +146,67 @@ def cancel_pending(conn: Connection, endpoint_id: str, now: datetime, detail: st
     return int(result.rowcount)
 
 
+class CommandEvents:
+    """The fleet's part when an endpoint's certificate changes (``identity.certificates``):
+    a renewal finishes the ``renew_certificate`` commands waiting for it, a revocation
+    cancels every command waiting for it, in the same transaction."""
+
+    def renewed(self, conn: Connection, endpoint_id: str, serial_hex: str, now: datetime) -> None:
+        detail = f"renewed: certificate {serial_hex}"
+        finish_pending(conn, endpoint_id, CommandKind.RENEW_CERTIFICATE, now, detail)
+
+    def revoked(self, conn: Connection, endpoint_id: str, now: datetime) -> int:
+        return cancel_pending(conn, endpoint_id, now, "endpoint revoked")
+
+
 @dataclass(frozen=True, slots=True)
 class CommandService:
     """Queue commands for endpoints and read what waits for them.
 
     Usage::
 
-        service.queue(endpoint_id, CommandKind.SET_POLL_INTERVAL, {"seconds": "600"})
+        with transactions.begin() as conn:
+            kind = CommandKind.SET_POLL_INTERVAL
+            service.queue(conn, actor, endpoint_id, kind, {"seconds": "600"})
     """
 
-    engine: Engine
     clock: Clock
 
-    def queue(self, endpoint_id: str, kind: CommandKind, given: Mapping[str, str | int]) -> Command:
-        """Queue a command for a live endpoint; refuses bad arguments and revoked endpoints."""
+    def queue(
+        self,
+        conn: Connection,
+        actor: Actor,
+        endpoint_id: str,
+        kind: CommandKind,
+        given: Mapping[str, str | int],
+    ) -> Command:
+        """Queue a command for a live endpoint ``actor`` may see; refuses bad arguments
+        and revoked endpoints."""
         arguments = command_arguments(kind, given)
         now = self.clock.now()
         command_id = str(uuid.uuid4())
-        with self.engine.begin() as conn:
-            _check_endpoint(conn, endpoint_id)
-            if kind is CommandKind.COLLECT_DIAGNOSTICS:
-                _check_printer(conn, endpoint_id, str(arguments["printer"]))
-            conn.execute(
-                insert(commands).values(
-                    id=command_id,
-                    endpoint_id=endpoint_id,
-                    kind=kind.value,
-                    arguments=arguments,
-                    status=CommandStatus.PENDING.value,
-                    created_at=now,
-                )
+        _check_endpoint(conn, actor, endpoint_id)
+        if kind is CommandKind.COLLECT_DIAGNOSTICS:
+            _check_printer(conn, endpoint_id, str(arguments["printer"]))
+        conn.execute(
+            insert(commands).values(
+                id=command_id,
+                endpoint_id=endpoint_id,
+                kind=kind.value,
+                arguments=arguments,
+                status=CommandStatus.PENDING.value,
+                created_at=now,
             )
+        )
         return Command(
             command_id=uuid.UUID(command_id), kind=kind, arguments=arguments, created_at=now
         )
 
-    def pending(self, endpoint_id: str) -> list[Command]:
-        with self.engine.connect() as conn:
-            return pending_commands(conn, endpoint_id)
 
-
-def _check_endpoint(conn: Connection, endpoint_id: str) -> None:
-    revoked = conn.execute(
-        select(endpoints.c.revoked).where(endpoints.c.id == endpoint_id)
-    ).scalar()
-    if revoked is None:
+def _check_endpoint(conn: Connection, actor: Actor, endpoint_id: str) -> None:
+    revoked = is_revoked(conn, endpoint_id)
+    contact = endpoint_contacts(conn, [endpoint_id]).get(endpoint_id)
+    if revoked is None or contact is None or not actor.may_see(contact.customer_id):
         raise OperatorError(f"unknown endpoint {endpoint_id}")
     if revoked:
         raise OperatorError(f"endpoint {endpoint_id} is revoked; it will never check in again")

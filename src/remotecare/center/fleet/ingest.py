@@ -3,13 +3,13 @@ refuse a report about a printer that belongs to another endpoint.
 
 Under the ``confirm`` binding policy a printer reported for the first time is *pending*:
 its reports are stored unattached (``printer_id`` NULL, listed in ``held_reports``) until
-an operator confirms it (``services/printers.py``)."""
+an operator confirms it (``fleet/printers.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
 from remotecare.center.fleet.tables import held_reports, printers, reports
-from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity.endpoints import note_contacts
 from remotecare.center.kernel.storage import RawJson, UtcDateTime
 from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import Report
@@ -111,7 +111,6 @@ class BindingRaceLost(RemoteCareError):
     """Another process bound a printer this group meant to bind; retry the request alone."""
 
 
-_CONTACT_RESOLUTION = timedelta(seconds=1)
 _CHUNK = 2000  # values per IN (...) list: far below SQLite's and psycopg's parameter limits
 
 
@@ -138,17 +137,6 @@ _PRINTERS_BY_ADDRESS = select(printers.c.address, printers.c.id).where(
     printers.c.endpoint_id == bindparam("endpoint_id"),
     printers.c.address.in_(bindparam("keys", expanding=True)),
     printers.c.binding == Binding.BOUND.value,
-)
-_ENDPOINT_SEEN = (
-    update(endpoints)
-    .where(
-        endpoints.c.id == bindparam("b_id"),
-        or_(
-            endpoints.c.last_seen_at.is_(None),
-            endpoints.c.last_seen_at < bindparam("b_stale", type_=UtcDateTime),
-        ),
-    )
-    .values(last_seen_at=bindparam("b_seen", type_=UtcDateTime))
 )
 _READING_TIME = bindparam("b_time", type_=UtcDateTime)
 _NEWER = or_(printers.c.latest_reading_at.is_(None), printers.c.latest_reading_at <= _READING_TIME)
@@ -241,19 +229,8 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
     )
     fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
     _update_printers(conn, fresh)
-    seen = {
-        request.caller.endpoint_id: request.received_at for request in accepted
-    }  # the last request of each endpoint wins
-    # Contact is kept to the second: a busy endpoint's row is written once a second, not
-    # by every group (with several worker processes, each group would otherwise wait for
-    # the other process's lock on the same row until its commit).
-    conn.execute(
-        _ENDPOINT_SEEN,
-        [
-            {"b_id": eid, "b_seen": seen[eid], "b_stale": seen[eid] - _CONTACT_RESOLUTION}
-            for eid in sorted(seen)
-        ],
-    )
+    # The last request of each endpoint wins.
+    note_contacts(conn, {request.caller.endpoint_id: request.received_at for request in accepted})
     return outcomes
 
 

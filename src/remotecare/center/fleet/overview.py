@@ -1,24 +1,29 @@
-"""What the console shows and who may see it: operator logins, sessions, the fleet,
-the endpoints and whether each agent and printer is in touch."""
+"""The fleet at a glance, as the console and the command line show it: each device with
+its latest reading, each endpoint, and whether each agent and printer is in touch.
+Scoped to the customers the asking ``Actor`` may see."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, func, select
 
-from remotecare.center.access.tables import console_sessions, operators
-from remotecare.center.contracts.tables import customers
+from remotecare.center.access.rules import Actor
+from remotecare.center.access.service import scoped
+from remotecare.center.contracts.service import customer_names
+from remotecare.center.fleet.agent_status import dropped_by_reason
 from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.rules.connectivity import Presence, assess
 from remotecare.center.fleet.tables import printers
-from remotecare.center.identity.tables import endpoints
-from remotecare.center.kernel.clock import Clock
-from remotecare.center.kernel.secrets import hash_password, hash_token, new_token, verify_password
+from remotecare.center.identity.endpoints import (
+    EndpointContact,
+    endpoint_contacts,
+    endpoint_listing,
+)
 
-__all__ = ["ConsoleService", "DeviceRow", "EndpointRow", "SupplyBar"]
+__all__ = ["DeviceRow", "EndpointRow", "SupplyBar", "devices", "endpoints"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +69,14 @@ class EndpointRow:
     dropped_reports: dict[str, int]  # reason -> count, never silent
 
 
-def _dropped(agent_status: dict[str, Any] | None) -> dict[str, int]:
-    if not agent_status:
-        return {}
-    return {d["reason"]: d["count"] for d in agent_status.get("dropped", []) if d["count"]}
-
-
-def _device_row(row: Any, now: datetime) -> DeviceRow:
+def _device_row(row: Any, customer: str, agent: EndpointContact, now: datetime) -> DeviceRow:
     reading: dict[str, Any] = row.latest_reading or {}
     total = next((c for c in reading.get("counters", []) if c["name"] == "total"), None)
     status = reading.get("status", {})
     return DeviceRow(
         serial=row.serial,
         model=row.model,
-        customer=row.customer,
+        customer=customer,
         address=row.address,
         last_contact_at=row.last_contact_at,
         last_report_at=row.last_report_at,
@@ -96,140 +95,66 @@ def _device_row(row: Any, now: datetime) -> DeviceRow:
             )
             for s in reading.get("supplies", [])
         ),
-        presence=assess(row.last_report_at, now, row.poll_interval_seconds),
-        agent_presence=_agent_presence(row, now),
+        presence=assess(row.last_report_at, now, agent.poll_interval_seconds),
+        agent_presence=_agent_presence(agent, now),
     )
 
 
-def _agent_presence(row: Any, now: datetime) -> Presence:
-    return assess(row.last_seen_at or row.enrolled_at, now, row.poll_interval_seconds)
+def _agent_presence(agent: EndpointContact, now: datetime) -> Presence:
+    return assess(agent.last_heard_at, now, agent.poll_interval_seconds)
 
 
-class ConsoleService:
-    def __init__(
-        self, engine: Engine, clock: Clock, session_lifetime: timedelta = timedelta(hours=12)
-    ) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._session_lifetime = session_lifetime
+def devices(conn: Connection, actor: Actor, now: datetime) -> list[DeviceRow]:
+    """Every device (bound printer) ``actor`` may see, by customer and serial."""
+    query = scoped(
+        select(
+            printers.c.customer_id,
+            printers.c.endpoint_id,
+            printers.c.serial,
+            printers.c.model,
+            printers.c.address,
+            printers.c.last_contact_at,
+            printers.c.last_report_at,
+            printers.c.unreachable_reason,
+            printers.c.latest_reading,
+        ).where(printers.c.binding == Binding.BOUND.value),
+        printers.c.customer_id,
+        actor,
+    )
+    rows = conn.execute(query).all()
+    names = customer_names(conn, {row.customer_id for row in rows})
+    agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})
+    found = [_device_row(row, names[row.customer_id], agents[row.endpoint_id], now) for row in rows]
+    return sorted(found, key=lambda device: (device.customer, device.serial))
 
-    def create_operator(self, username: str, password: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                insert(operators).values(
-                    username=username,
-                    password_hash=hash_password(password),
-                    created_at=self._clock.now(),
-                )
-            )
 
-    def log_in(self, username: str, password: str) -> str | None:
-        """A new session token for valid credentials, else None."""
-        with self._engine.begin() as conn:
-            row = conn.execute(
-                select(operators.c.id, operators.c.password_hash).where(
-                    operators.c.username == username
-                )
-            ).first()
-            # An unknown name costs the same hashing as a wrong password: no timing tells.
-            if not verify_password(password, None if row is None else row.password_hash):
-                return None
-            assert row is not None
-            token = new_token()
-            now = self._clock.now()
-            conn.execute(
-                insert(console_sessions).values(
-                    token_hash=hash_token(token),
-                    operator_id=row.id,
-                    created_at=now,
-                    expires_at=now + self._session_lifetime,
-                )
-            )
-            return token
-
-    def operator_for_session(self, token: str) -> str | None:
-        query = (
-            select(operators.c.username)
-            .join(console_sessions, console_sessions.c.operator_id == operators.c.id)
-            .where(
-                console_sessions.c.token_hash == hash_token(token),
-                console_sessions.c.expires_at > self._clock.now(),
-            )
-        )
-        with self._engine.connect() as conn:
-            return conn.execute(query).scalar()
-
-    def log_out(self, token: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                delete(console_sessions).where(console_sessions.c.token_hash == hash_token(token))
-            )
-
-    def devices(self) -> list[DeviceRow]:
-        query = (
-            select(
-                printers.c.serial,
-                printers.c.model,
-                printers.c.address,
-                printers.c.last_contact_at,
-                printers.c.last_report_at,
-                printers.c.unreachable_reason,
-                printers.c.latest_reading,
-                customers.c.name.label("customer"),
-                endpoints.c.last_seen_at,
-                endpoints.c.enrolled_at,
-                endpoints.c.poll_interval_seconds,
-            )
-            .join(customers, customers.c.id == printers.c.customer_id)
-            .join(endpoints, endpoints.c.id == printers.c.endpoint_id)
-            .where(printers.c.binding == Binding.BOUND.value)
-            .order_by(customers.c.name, printers.c.serial)
-        )
-        now = self._clock.now()
-        with self._engine.connect() as conn:
-            return [_device_row(row, now) for row in conn.execute(query)]
-
-    def endpoints(self) -> list[EndpointRow]:
-        bound = (
-            select(printers.c.endpoint_id, func.count().label("printers"))
+def endpoints(conn: Connection, actor: Actor, now: datetime) -> list[EndpointRow]:
+    """Every endpoint ``actor`` may see, by customer and enrolment."""
+    listing = endpoint_listing(conn, actor)
+    counts: dict[str, int] = dict(
+        conn.execute(
+            select(printers.c.endpoint_id, func.count())
             .where(printers.c.binding == Binding.BOUND.value)
             .group_by(printers.c.endpoint_id)
-            .subquery()
+        ).all()
+    )
+    names = customer_names(conn, {e.contact.customer_id for e in listing})
+    rows = [
+        EndpointRow(
+            endpoint_id=e.contact.endpoint_id,
+            customer=names[e.contact.customer_id],
+            enrolled_at=e.contact.enrolled_at,
+            last_seen_at=e.contact.last_seen_at,
+            certificate_not_after=e.certificate_not_after,
+            revoked=e.revoked,
+            revoked_at=e.revoked_at,
+            revocation_reason=e.revocation_reason,
+            printers=int(counts.get(e.contact.endpoint_id, 0)),
+            presence=_agent_presence(e.contact, now),
+            queued_reports=(e.agent_status or {}).get("queued_reports"),
+            dropped_reports=dropped_by_reason(e.agent_status),
         )
-        query = (
-            select(
-                endpoints.c.id,
-                customers.c.name,
-                endpoints.c.enrolled_at,
-                endpoints.c.last_seen_at,
-                endpoints.c.certificate_not_after,
-                endpoints.c.revoked,
-                endpoints.c.revoked_at,
-                endpoints.c.revocation_reason,
-                endpoints.c.poll_interval_seconds,
-                endpoints.c.agent_status,
-                func.coalesce(bound.c.printers, 0).label("printers"),
-            )
-            .join(customers, customers.c.id == endpoints.c.customer_id)
-            .outerjoin(bound, bound.c.endpoint_id == endpoints.c.id)
-            .order_by(customers.c.name, endpoints.c.enrolled_at, endpoints.c.id)
-        )
-        now = self._clock.now()
-        with self._engine.connect() as conn:
-            return [
-                EndpointRow(
-                    endpoint_id=row.id,
-                    customer=row.name,
-                    enrolled_at=row.enrolled_at,
-                    last_seen_at=row.last_seen_at,
-                    certificate_not_after=row.certificate_not_after,
-                    revoked=row.revoked,
-                    revoked_at=row.revoked_at,
-                    revocation_reason=row.revocation_reason,
-                    printers=row.printers,
-                    presence=_agent_presence(row, now),
-                    queued_reports=(row.agent_status or {}).get("queued_reports"),
-                    dropped_reports=_dropped(row.agent_status),
-                )
-                for row in conn.execute(query)
-            ]
+        for e in listing
+    ]
+    # Stable: within a customer, the listing's order (enrolment, then id) stays.
+    return sorted(rows, key=lambda row: row.customer)

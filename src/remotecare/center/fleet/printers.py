@@ -1,7 +1,7 @@
 """Printers waiting for an operator (``printer_binding = "confirm"``), and confirming them.
 
 Confirming a pending printer makes it a device of the endpoint that reported it and
-attaches every report held for it, in one transaction.
+attaches every report held for it, in one transaction (the caller's).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
-from remotecare.center.contracts.tables import customers
+from remotecare.center.access.rules import Actor
+from remotecare.center.access.service import scoped
+from remotecare.center.contracts.service import customer_by_name, customer_names
 from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.tables import held_reports, printers, reports
 from remotecare.center.kernel.clock import Clock
@@ -51,73 +53,92 @@ class ConfirmedPrinter:
 class PrinterService:
     """Usage::
 
-    service.pending()                       # what waits for confirmation
-    service.confirm("CNB1234567")           # or confirm("CNB…", customer="Acme Ltd")
+    service.pending(conn, actor)                        # what waits for confirmation
+    service.confirm(conn, actor, "CNB1234567")          # or customer="Acme Ltd"
     """
 
-    engine: Engine
     clock: Clock
 
-    def pending(self) -> list[PendingPrinter]:
+    def pending(self, conn: Connection, actor: Actor) -> list[PendingPrinter]:
+        """The printers waiting for confirmation that ``actor`` may see, oldest first."""
         held = (
             select(held_reports.c.printer_id, func.count().label("held"))
             .group_by(held_reports.c.printer_id)
             .subquery()
         )
-        query = (
+        query = scoped(
             select(
                 printers.c.id,
-                customers.c.name,
+                printers.c.customer_id,
                 printers.c.serial,
                 printers.c.model,
                 printers.c.address,
                 printers.c.endpoint_id,
                 printers.c.first_seen_at,
                 printers.c.last_report_at,
-                func.coalesce(held.c.held, 0),
+                func.coalesce(held.c.held, 0).label("held"),
             )
-            .join(customers, customers.c.id == printers.c.customer_id)
             .outerjoin(held, held.c.printer_id == printers.c.id)
             .where(printers.c.binding == Binding.PENDING.value)
-            .order_by(printers.c.first_seen_at, printers.c.id)
+            .order_by(printers.c.first_seen_at, printers.c.id),
+            printers.c.customer_id,
+            actor,
         )
-        with self.engine.connect() as conn:
-            return [PendingPrinter(*row) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
+        names = customer_names(conn, {row.customer_id for row in rows})
+        return [
+            PendingPrinter(
+                row.id,
+                names[row.customer_id],
+                row.serial,
+                row.model,
+                row.address,
+                row.endpoint_id,
+                row.first_seen_at,
+                row.last_report_at,
+                row.held,
+            )
+            for row in rows
+        ]
 
-    def confirm(self, serial: str, customer: str | None = None) -> ConfirmedPrinter:
+    def confirm(
+        self, conn: Connection, actor: Actor, serial: str, customer: str | None = None
+    ) -> ConfirmedPrinter:
         """Confirm the pending printer with ``serial`` (of ``customer``, if several have it)."""
-        query = _printer_query().where(printers.c.serial == serial)
+        query = scoped(_printer_query(), printers.c.customer_id, actor).where(
+            printers.c.serial == serial
+        )
         if customer is not None:
-            query = query.where(customers.c.name == customer)
-        with self.engine.begin() as conn:
-            rows = conn.execute(query).all()
-            if not rows:
-                whose = f" of {customer}" if customer else ""
-                raise OperatorError(f"no printer {serial}{whose} has reported")
-            if len(rows) > 1:
-                names = ", ".join(sorted(row.customer for row in rows))
-                raise OperatorError(f"printer {serial} is known for {names}: name the customer")
-            return self._confirm(conn, rows[0])
+            query = query.where(printers.c.customer_id == customer_by_name(conn, customer))
+        rows = conn.execute(query).all()
+        if not rows:
+            whose = f" of {customer}" if customer else ""
+            raise OperatorError(f"no printer {serial}{whose} has reported")
+        names = customer_names(conn, {row.customer_id for row in rows})
+        if len(rows) > 1:
+            listed = ", ".join(sorted(names[row.customer_id] for row in rows))
+            raise OperatorError(f"printer {serial} is known for {listed}: name the customer")
+        return self._confirm(conn, rows[0], names[rows[0].customer_id])
 
-    def confirm_id(self, printer_id: int) -> ConfirmedPrinter:
-        with self.engine.begin() as conn:
-            row = conn.execute(_printer_query().where(printers.c.id == printer_id)).first()
-            if row is None:
-                raise OperatorError(f"no printer {printer_id}")
-            return self._confirm(conn, row)
+    def confirm_id(self, conn: Connection, actor: Actor, printer_id: int) -> ConfirmedPrinter:
+        query = scoped(_printer_query(), printers.c.customer_id, actor)
+        row = conn.execute(query.where(printers.c.id == printer_id)).first()
+        if row is None:
+            raise OperatorError(f"no printer {printer_id}")
+        return self._confirm(conn, row, customer_names(conn, [row.customer_id])[row.customer_id])
 
-    def _confirm(self, conn: Connection, row: Any) -> ConfirmedPrinter:
+    def _confirm(self, conn: Connection, row: Any, customer: str) -> ConfirmedPrinter:
         if row.binding != Binding.PENDING:
-            raise AlreadyConfirmed(f"printer {row.serial} of {row.customer} is already confirmed")
+            raise AlreadyConfirmed(f"printer {row.serial} of {customer} is already confirmed")
         changed = conn.execute(
             update(printers)
             .where(printers.c.id == row.id, printers.c.binding == Binding.PENDING.value)
             .values(binding=Binding.BOUND.value, confirmed_at=self.clock.now())
         ).rowcount
         if changed != 1:  # confirmed by someone else at the same moment
-            raise AlreadyConfirmed(f"printer {row.serial} of {row.customer} is already confirmed")
+            raise AlreadyConfirmed(f"printer {row.serial} of {customer} is already confirmed")
         attached = _attach_held_reports(conn, row.id)
-        return ConfirmedPrinter(row.id, row.customer, row.serial, row.endpoint_id, attached)
+        return ConfirmedPrinter(row.id, customer, row.serial, row.endpoint_id, attached)
 
 
 def _printer_query() -> Any:
@@ -126,8 +147,8 @@ def _printer_query() -> Any:
         printers.c.serial,
         printers.c.endpoint_id,
         printers.c.binding,
-        customers.c.name.label("customer"),
-    ).join(customers, customers.c.id == printers.c.customer_id)
+        printers.c.customer_id,
+    )
 
 
 def _attach_held_reports(conn: Connection, printer_id: int) -> int:

@@ -10,28 +10,30 @@ for TLS terminators and auditors that want the standard form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, select, update
 
-from remotecare.center.fleet.commands import cancel_pending, finish_pending
-from remotecare.center.identity.directory import (
+from remotecare.center.access.rules import Actor
+from remotecare.center.identity.directory import read_endpoint
+from remotecare.center.identity.rules import (
+    RENEWAL_OVERLAP,
     PresentedCertificate,
-    read_endpoint,
     refusal_for,
+    rotate,
 )
-from remotecare.center.identity.rules import RENEWAL_OVERLAP, rotate
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.clock import Clock
 from remotecare.errors import EnrollmentError, OperatorError, PkiError
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate, RevokedSerial
 from remotecare.pki.certificates import load_csr
-from remotecare.protocol.messages import CommandKind
 
-__all__ = ["CertificateService", "Revocation"]
+__all__ = ["CertificateService", "EndpointEvents", "Revocation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,84 +43,96 @@ class Revocation:
     cancelled_commands: int
 
 
+class EndpointEvents(Protocol):
+    """What other packages do, in the same transaction, when an endpoint's certificate
+    changes (the fleet finishes or cancels the commands waiting for it)."""
+
+    def renewed(self, conn: Connection, endpoint_id: str, serial_hex: str, now: datetime) -> None:
+        """The endpoint has a new certificate ``serial_hex``."""
+
+    def revoked(self, conn: Connection, endpoint_id: str, now: datetime) -> int:
+        """The endpoint is revoked for good; returns how many waiting commands it cancelled."""
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateService:
     """Renew and revoke endpoint certificates; publish the CRL.
 
     Usage::
 
-        issued = service.renew(presented, csr_pem)   # raises EnrollmentError with a status
-        service.revoke(endpoint_id, "device stolen")
+        with transactions.begin() as conn:
+            issued = service.renew(conn, presented, csr_pem)   # EnrollmentError with a status
+        with transactions.begin() as conn:
+            service.revoke(conn, actor, endpoint_id, "device stolen")
     """
 
-    engine: Engine
     ca: CertificateAuthority
     clock: Clock
+    events: Sequence[EndpointEvents] = field(default=())
     overlap: timedelta = RENEWAL_OVERLAP
 
-    def renew(self, presented: PresentedCertificate, csr_pem: str) -> IssuedCertificate:
+    def renew(
+        self, conn: Connection, presented: PresentedCertificate, csr_pem: str
+    ) -> IssuedCertificate:
         """Sign a certificate for the CSR's new key, for the endpoint that presented one."""
         public_key = _public_key(csr_pem)
         now = self.clock.now()
         endpoint_id = presented.endpoint_id
-        with self.engine.begin() as conn:
-            record = read_endpoint(conn, endpoint_id, for_update=True)
-            # Checked again on fresh data: the device API's check may be a second old.
-            reason = refusal_for(record, presented, now)
-            if reason is not None:
-                raise EnrollmentError(reason, status=403)
-            assert record is not None
-            current = record.certificates
-            issued = self.ca.issue_device_certificate(public_key, endpoint_id)
-            after = rotate(current, presented.serial_hex, issued.serial_hex, now, self.overlap)
-            changed = conn.execute(
-                update(endpoints)
-                .where(
-                    endpoints.c.id == endpoint_id,
-                    endpoints.c.certificate_serial == current.current_serial,
-                )
-                .values(
-                    certificate_serial=after.current_serial,
-                    certificate_not_after=issued.not_after,
-                    previous_certificate_serial=after.previous_serial,
-                    previous_certificate_valid_until=after.previous_valid_until,
-                )
-            ).rowcount
-            if changed != 1:
-                raise EnrollmentError("another renewal of this endpoint won; try again", 409)
-            finish_pending(
-                conn,
-                endpoint_id,
-                CommandKind.RENEW_CERTIFICATE,
-                now,
-                f"renewed: certificate {issued.serial_hex}",
+        record = read_endpoint(conn, endpoint_id, for_update=True)
+        # Checked again on fresh data: the device API's check may be a second old.
+        reason = refusal_for(record, presented, now)
+        if reason is not None:
+            raise EnrollmentError(reason, status=403)
+        assert record is not None
+        current = record.certificates
+        issued = self.ca.issue_device_certificate(public_key, endpoint_id)
+        after = rotate(current, presented.serial_hex, issued.serial_hex, now, self.overlap)
+        changed = conn.execute(
+            update(endpoints)
+            .where(
+                endpoints.c.id == endpoint_id,
+                endpoints.c.certificate_serial == current.current_serial,
             )
+            .values(
+                certificate_serial=after.current_serial,
+                certificate_not_after=issued.not_after,
+                previous_certificate_serial=after.previous_serial,
+                previous_certificate_valid_until=after.previous_valid_until,
+            )
+        ).rowcount
+        if changed != 1:
+            raise EnrollmentError("another renewal of this endpoint won; try again", 409)
+        for events in self.events:
+            events.renewed(conn, endpoint_id, issued.serial_hex, now)
         return issued
 
-    def revoke(self, endpoint_id: str, reason: str | None = None) -> Revocation:
+    def revoke(
+        self, conn: Connection, actor: Actor, endpoint_id: str, reason: str | None = None
+    ) -> Revocation:
         """Revoke the endpoint's certificates for good and cancel its pending commands."""
         now = self.clock.now()
-        with self.engine.begin() as conn:
-            revoked = conn.execute(
-                select(endpoints.c.revoked).where(endpoints.c.id == endpoint_id)
-            ).scalar()
-            if revoked is None:
-                raise OperatorError(f"unknown endpoint {endpoint_id}")
-            if revoked:
-                return Revocation(endpoint_id, already_revoked=True, cancelled_commands=0)
-            conn.execute(
-                update(endpoints)
-                .where(endpoints.c.id == endpoint_id)
-                .values(
-                    revoked=True,
-                    revoked_at=now,
-                    revocation_reason=(reason or "")[:256] or None,
-                )
+        row = conn.execute(
+            select(endpoints.c.revoked, endpoints.c.customer_id).where(
+                endpoints.c.id == endpoint_id
             )
-            cancelled = cancel_pending(conn, endpoint_id, now, "endpoint revoked")
+        ).first()
+        if row is None or not actor.may_see(row.customer_id):
+            raise OperatorError(f"unknown endpoint {endpoint_id}")
+        if row.revoked:
+            return Revocation(endpoint_id, already_revoked=True, cancelled_commands=0)
+        conn.execute(
+            update(endpoints)
+            .where(endpoints.c.id == endpoint_id)
+            .values(
+                revoked=True,
+                revoked_at=now,
+                revocation_reason=(reason or "")[:256] or None,
+            )
+        )
+        cancelled = sum(events.revoked(conn, endpoint_id, now) for events in self.events)
         return Revocation(endpoint_id, already_revoked=False, cancelled_commands=cancelled)
 
-    def crl_der(self) -> bytes:
+    def crl_der(self, conn: Connection) -> bytes:
         """A fresh CRL of every revoked endpoint's certificates, signed by the CA (DER)."""
         query = select(
             endpoints.c.certificate_serial,
@@ -126,8 +140,7 @@ class CertificateService:
             endpoints.c.revoked_at,
             endpoints.c.enrolled_at,
         ).where(endpoints.c.revoked.is_(True))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = conn.execute(query).all()
         entries = [
             RevokedSerial(serial, row.revoked_at or row.enrolled_at)
             for row in rows

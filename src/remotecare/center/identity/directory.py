@@ -6,65 +6,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy import Connection, select
 
-from remotecare.center.contracts.tables import customers
-from remotecare.center.fleet.tables import commands
-from remotecare.center.identity.rules import EndpointCertificates
+from remotecare.center.contracts.service import customer_statuses
+from remotecare.center.identity.rules import EndpointCertificates, EndpointRecord
 from remotecare.center.identity.tables import endpoints
+from remotecare.center.kernel.transactions import Transactions
 
-__all__ = [
-    "EndpointDirectory",
-    "EndpointRecord",
-    "PresentedCertificate",
-    "read_endpoint",
-    "refusal_for",
-]
+__all__ = ["EndpointDirectory", "PendingWork", "read_endpoint"]
 
 _CACHE_SECONDS = 1.0  # a revocation takes effect within this time in every process
 
-
-@dataclass(frozen=True, slots=True)
-class PresentedCertificate:
-    """The client certificate the TLS layer verified (chain only: time is checked here)."""
-
-    endpoint_id: str
-    serial_hex: str
-    not_before: datetime
-    not_after: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointRecord:
-    endpoint_id: str
-    customer_id: int
-    certificates: EndpointCertificates
-    revoked: bool
-    customer_status: str
-    pending_commands: bool = False
-
-
-def refusal_for(
-    record: EndpointRecord | None, presented: PresentedCertificate, now: datetime
-) -> str | None:
-    """Why this certificate may not be used now, or None when it may."""
-    if record is None:
-        return "unknown endpoint"
-    if record.revoked:
-        return "endpoint certificate revoked"
-    if now > presented.not_after:
-        return "endpoint certificate expired: enrol again with a new token"
-    if now < presented.not_before:
-        return "endpoint certificate not yet valid: check the agent's clock"
-    if not record.certificates.accepts(presented.serial_hex, now):
-        return "certificate superseded by a newer one"
-    if record.customer_status != "active":
-        return f"the customer's service is {record.customer_status}, not active"
-    return None
+# Whether work waits for the endpoint (commands queued by the fleet package, which the
+# directory must not know): injected by the composition root.
+PendingWork = Callable[[Connection, str], bool]
 
 
 class EndpointDirectory:
@@ -74,8 +31,14 @@ class EndpointDirectory:
     has not seen yet (just renewed, maybe by another process) is always looked up afresh.
     """
 
-    def __init__(self, engine: Engine, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._engine = engine
+    def __init__(
+        self,
+        transactions: Transactions,
+        pending_work: PendingWork | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._transactions = transactions
+        self._pending_work = pending_work
         self._monotonic = monotonic
         self._cache: dict[tuple[str, str], tuple[float, EndpointRecord | None]] = {}
         self._loading: dict[tuple[str, str], asyncio.Future[EndpointRecord | None]] = {}
@@ -106,8 +69,8 @@ class EndpointDirectory:
             del self._cache[key]
 
     def load(self, endpoint_id: str, serial_hex: str) -> EndpointRecord | None:
-        with self._engine.connect() as conn:
-            record = read_endpoint(conn, endpoint_id)
+        with self._transactions.read() as conn:
+            record = read_endpoint(conn, endpoint_id, pending_work=self._pending_work)
         if len(self._cache) > 100_000:
             self._cache.clear()
         self._cache[(endpoint_id, serial_hex)] = (self._monotonic(), record)
@@ -115,34 +78,33 @@ class EndpointDirectory:
 
 
 def read_endpoint(
-    conn: Connection, endpoint_id: str, *, for_update: bool = False
+    conn: Connection,
+    endpoint_id: str,
+    *,
+    for_update: bool = False,
+    pending_work: PendingWork | None = None,
 ) -> EndpointRecord | None:
     """The endpoint's record; ``for_update`` locks its row until the transaction ends
     (PostgreSQL; SQLite serializes writers anyway)."""
-    pending = exists().where(
-        commands.c.endpoint_id == endpoints.c.id, commands.c.status == "pending"
-    )
-    query = (
-        select(
-            endpoints.c.id,
-            endpoints.c.customer_id,
-            endpoints.c.certificate_serial,
-            endpoints.c.previous_certificate_serial,
-            endpoints.c.previous_certificate_valid_until,
-            endpoints.c.revoked,
-            customers.c.status,
-            pending.label("pending_commands"),
-        )
-        .join(customers, customers.c.id == endpoints.c.customer_id)
-        .where(endpoints.c.id == endpoint_id)
-    )
+    query = select(
+        endpoints.c.id,
+        endpoints.c.customer_id,
+        endpoints.c.certificate_serial,
+        endpoints.c.previous_certificate_serial,
+        endpoints.c.previous_certificate_valid_until,
+        endpoints.c.revoked,
+    ).where(endpoints.c.id == endpoint_id)
     if for_update:
-        query = query.with_for_update(of=endpoints)
+        query = query.with_for_update()
     row = conn.execute(query).first()
-    return None if row is None else _record(row)
+    if row is None:
+        return None
+    status = customer_statuses(conn, [row.customer_id]).get(row.customer_id, "unknown")
+    pending = pending_work(conn, endpoint_id) if pending_work is not None else False
+    return _record(row, status, pending)
 
 
-def _record(row: Any) -> EndpointRecord:
+def _record(row: Any, customer_status: str, pending_commands: bool) -> EndpointRecord:
     return EndpointRecord(
         endpoint_id=row.id,
         customer_id=row.customer_id,
@@ -152,6 +114,6 @@ def _record(row: Any) -> EndpointRecord:
             row.previous_certificate_valid_until,
         ),
         revoked=row.revoked,
-        customer_status=row.status,
-        pending_commands=bool(row.pending_commands),
+        customer_status=customer_status,
+        pending_commands=pending_commands,
     )

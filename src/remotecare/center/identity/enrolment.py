@@ -1,4 +1,8 @@
-"""Enrolment: customers' one-time tokens, and signing a device's CSR in exchange for one."""
+"""Enrolment: customers' one-time tokens, and signing a device's CSR in exchange for one.
+
+Functions take the caller's open connection; everything an enrolment changes commits or
+rolls back together (``kernel/transactions.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from remotecare.center.contracts.tables import customers
+from remotecare.center.contracts.rules import why_not_active
+from remotecare.center.contracts.service import customer_statuses, ensure_active_customer
 from remotecare.center.identity.tables import endpoints, enrolment_tokens
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.secrets import hash_token, new_token
@@ -16,9 +21,8 @@ from remotecare.errors import EnrollmentError, PkiError
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate
 from remotecare.pki.certificates import load_csr
 
-__all__ = ["ACTIVE", "EnrolledEndpoint", "EnrollmentService", "IssuedToken"]
+__all__ = ["DEFAULT_TOKEN_TTL", "EnrolledEndpoint", "EnrolmentService", "IssuedToken"]
 
-ACTIVE = "active"
 DEFAULT_TOKEN_TTL = timedelta(hours=24)
 
 
@@ -36,92 +40,96 @@ class EnrolledEndpoint:
     certificate: IssuedCertificate
 
 
-class EnrollmentService:
-    def __init__(self, engine: Engine, ca: CertificateAuthority, clock: Clock) -> None:
-        self._engine = engine
-        self._ca = ca
-        self._clock = clock
+@dataclass(frozen=True, slots=True)
+class EnrolmentService:
+    """Usage::
+
+    with transactions.begin() as conn:
+        issued = service.create_token(conn, "Acme Ltd")
+    with transactions.begin() as conn:
+        enrolled = service.enrol(conn, issued.token, csr_pem)   # EnrollmentError if refused
+    """
+
+    ca: CertificateAuthority
+    clock: Clock
 
     def create_token(
-        self, customer: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL, max_endpoints: int = 1
+        self,
+        conn: Connection,
+        customer: str,
+        *,
+        ttl: timedelta = DEFAULT_TOKEN_TTL,
+        max_endpoints: int = 1,
     ) -> IssuedToken:
         """Issue a single-use token for ``customer``; an operator issuing it accepts the
         customer's application, so an unknown customer is created active."""
         if ttl <= timedelta(0) or max_endpoints < 1:
             raise ValueError("a token needs a positive lifetime and at least one endpoint")
         token = new_token()
-        now = self._clock.now()
-        with self._engine.begin() as conn:
-            customer_id = conn.execute(
-                select(customers.c.id).where(customers.c.name == customer)
-            ).scalar()
-            if customer_id is None:
-                customer_id = conn.execute(
-                    insert(customers).values(name=customer, status=ACTIVE, created_at=now)
-                ).inserted_primary_key[0]  # type: ignore[index]
-            conn.execute(
-                insert(enrolment_tokens).values(
-                    token_hash=hash_token(token),
-                    customer_id=customer_id,
-                    max_endpoints=max_endpoints,
-                    used_endpoints=0,
-                    created_at=now,
-                    expires_at=now + ttl,
-                )
+        now = self.clock.now()
+        customer_id = ensure_active_customer(conn, customer, now)
+        conn.execute(
+            insert(enrolment_tokens).values(
+                token_hash=hash_token(token),
+                customer_id=customer_id,
+                max_endpoints=max_endpoints,
+                used_endpoints=0,
+                created_at=now,
+                expires_at=now + ttl,
             )
+        )
         return IssuedToken(token, customer, ttl, max_endpoints)
 
-    def enroll(self, token: str, csr_pem: str) -> EnrolledEndpoint:
-        """Spend one use of ``token`` and sign the CSR; nothing changes if anything fails."""
+    def enrol(self, conn: Connection, token: str, csr_pem: str) -> EnrolledEndpoint:
+        """Spend one use of ``token`` and sign the CSR. Raises ``EnrollmentError`` when
+        refused; the caller's transaction then rolls back, so nothing changes."""
         try:
             csr = load_csr(csr_pem)
         except PkiError as exc:
             raise EnrollmentError(str(exc), status=400) from exc
         token_hash = hash_token(token)
-        now = self._clock.now()
-        with self._engine.begin() as conn:
-            # One conditional UPDATE spends the token, so two agents racing with the same
-            # token cannot both win, on SQLite or PostgreSQL.
-            spent = conn.execute(
-                update(enrolment_tokens)
-                .where(
-                    enrolment_tokens.c.token_hash == token_hash,
-                    enrolment_tokens.c.used_endpoints < enrolment_tokens.c.max_endpoints,
-                    enrolment_tokens.c.expires_at > now,
-                )
-                .values(used_endpoints=enrolment_tokens.c.used_endpoints + 1)
-                .returning(enrolment_tokens.c.customer_id)
-            ).first()
-            if spent is None:
-                raise EnrollmentError(self._why_refused(conn, token_hash))
-            customer_id = spent.customer_id
-            status = conn.execute(
-                select(customers.c.status).where(customers.c.id == customer_id)
-            ).scalar_one()
-            if status != ACTIVE:
-                raise EnrollmentError(f"the customer's service is {status}, not active")
-            endpoint_id = str(uuid.uuid4())
-            public_key = csr.public_key()
-            issued = self._ca.issue_device_certificate(public_key, endpoint_id)  # type: ignore[arg-type]
-            conn.execute(
-                insert(endpoints).values(
-                    id=endpoint_id,
-                    customer_id=customer_id,
-                    certificate_serial=issued.serial_hex,
-                    certificate_not_after=issued.not_after,
-                    revoked=False,
-                    enrolled_at=now,
-                )
+        now = self.clock.now()
+        # One conditional UPDATE spends the token, so two agents racing with the same
+        # token cannot both win, on SQLite or PostgreSQL.
+        spent = conn.execute(
+            update(enrolment_tokens)
+            .where(
+                enrolment_tokens.c.token_hash == token_hash,
+                enrolment_tokens.c.used_endpoints < enrolment_tokens.c.max_endpoints,
+                enrolment_tokens.c.expires_at > now,
             )
+            .values(used_endpoints=enrolment_tokens.c.used_endpoints + 1)
+            .returning(enrolment_tokens.c.customer_id)
+        ).first()
+        if spent is None:
+            raise EnrollmentError(_why_refused(conn, token_hash))
+        customer_id = spent.customer_id
+        status = customer_statuses(conn, [customer_id]).get(customer_id, "unknown")
+        refusal = why_not_active(status)
+        if refusal is not None:
+            raise EnrollmentError(refusal)
+        endpoint_id = str(uuid.uuid4())
+        public_key = csr.public_key()
+        issued = self.ca.issue_device_certificate(public_key, endpoint_id)  # type: ignore[arg-type]
+        conn.execute(
+            insert(endpoints).values(
+                id=endpoint_id,
+                customer_id=customer_id,
+                certificate_serial=issued.serial_hex,
+                certificate_not_after=issued.not_after,
+                revoked=False,
+                enrolled_at=now,
+            )
+        )
         return EnrolledEndpoint(endpoint_id, issued)
 
-    @staticmethod
-    def _why_refused(conn: Connection, token_hash: str) -> str:
-        row = conn.execute(
-            select(enrolment_tokens).where(enrolment_tokens.c.token_hash == token_hash)
-        ).first()
-        if row is None:
-            return "unknown enrolment token"
-        if row.used_endpoints >= row.max_endpoints:
-            return "enrolment token already used"
-        return "enrolment token expired"
+
+def _why_refused(conn: Connection, token_hash: str) -> str:
+    row = conn.execute(
+        select(enrolment_tokens).where(enrolment_tokens.c.token_hash == token_hash)
+    ).first()
+    if row is None:
+        return "unknown enrolment token"
+    if row.used_endpoints >= row.max_endpoints:
+        return "enrolment token already used"
+    return "enrolment token expired"

@@ -1,7 +1,7 @@
 """The limit on failed enrolments: per client address and overall, across processes.
 
-An ``AttemptLimiter`` (``services/attempt_limit.py``) with the enrolment limit
-(``domain/rate_limit.FailureLimit()``: 5 per address, 100 overall, per minute) over the
+An ``AttemptLimiter`` (``attempts/limiter.py``) with the enrolment limit
+(``attempts/rules.FailureLimit()``: 5 per address, 100 overall, per minute) over the
 ``"enrolment"`` failures in the shared database.
 """
 
@@ -19,7 +19,7 @@ class EnrolmentLimiter(AttemptLimiter):
 
     Usage::
 
-        limiter = EnrolmentLimiter(SqlFailureLog(engine, "enrolment"), clock)
+        limiter = EnrolmentLimiter(SqlFailureLog(transactions, "enrolment"), clock)
         async with limiter.attempt(client) as attempt:
             ...                                       # as for any AttemptLimiter
     """

@@ -1,4 +1,5 @@
-"""Which of an endpoint's certificates the center accepts, and what renewal changes.
+"""Which of an endpoint's certificates the center accepts, what renewal changes, and
+whether a presented certificate may be used now.
 
 Renewal gives the endpoint a new certificate (same endpoint id, new key, new serial). The
 certificate it replaces stays accepted for :data:`RENEWAL_OVERLAP`, so requests already on
@@ -11,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["RENEWAL_OVERLAP", "EndpointCertificates", "rotate"]
+from remotecare.center.contracts.rules import why_not_active
+
+__all__ = [
+    "RENEWAL_OVERLAP",
+    "EndpointCertificates",
+    "EndpointRecord",
+    "PresentedCertificate",
+    "refusal_for",
+    "rotate",
+]
 
 RENEWAL_OVERLAP = timedelta(minutes=10)
 
@@ -60,3 +70,42 @@ def rotate(
     return EndpointCertificates(
         new_serial, certificates.previous_serial, certificates.previous_valid_until
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedCertificate:
+    """The client certificate the TLS layer verified (chain only: time is checked here)."""
+
+    endpoint_id: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRecord:
+    """What the center knows of an endpoint when it calls."""
+
+    endpoint_id: str
+    customer_id: int
+    certificates: EndpointCertificates
+    revoked: bool
+    customer_status: str
+    pending_commands: bool = False
+
+
+def refusal_for(
+    record: EndpointRecord | None, presented: PresentedCertificate, now: datetime
+) -> str | None:
+    """Why this certificate may not be used now, or None when it may."""
+    if record is None:
+        return "unknown endpoint"
+    if record.revoked:
+        return "endpoint certificate revoked"
+    if now > presented.not_after:
+        return "endpoint certificate expired: enrol again with a new token"
+    if now < presented.not_before:
+        return "endpoint certificate not yet valid: check the agent's clock"
+    if not record.certificates.accepts(presented.serial_hex, now):
+        return "certificate superseded by a newer one"
+    return why_not_active(record.customer_status)

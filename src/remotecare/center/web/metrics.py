@@ -29,10 +29,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, case, func, select
 
-from remotecare.center.contracts.tables import customers
-from remotecare.center.identity.tables import endpoints
+from remotecare.center.identity.endpoints import count_by_state
+from remotecare.center.kernel.transactions import Transactions
 
 __all__ = ["REFUSAL_REASONS", "Metrics", "create_metrics_app", "refusal_reason"]
 
@@ -85,23 +84,11 @@ def refusal_reason(status: int, body: bytes | None) -> str:
 class _EndpointStates(Collector):
     """``remotecare_endpoints{state}`` counted in the database when scraped."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, transactions: Transactions) -> None:
+        self._transactions = transactions
 
     def collect(self) -> Iterator[Metric]:
-        state = case(
-            (endpoints.c.revoked, "revoked"),
-            (customers.c.status != "active", "service_inactive"),
-            (endpoints.c.last_seen_at.is_(None), "never_seen"),
-            else_="active",
-        )
-        query = (
-            select(state, func.count())
-            .select_from(endpoints.join(customers, customers.c.id == endpoints.c.customer_id))
-            .group_by(state)
-        )
-        with self._engine.connect() as conn:
-            counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(query)}
+        counts = self._transactions.look(count_by_state)
         family = GaugeMetricFamily(
             "remotecare_endpoints", "Enrolled endpoints by state", labels=["state"]
         )
@@ -115,11 +102,11 @@ class Metrics:
 
     Usage::
 
-        metrics = Metrics(engine)
+        metrics = Metrics(transactions)
         app = create_device_app(..., metrics=metrics)
     """
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(self, transactions: Transactions | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.reports_accepted = Counter(
             "remotecare_reports_accepted", "Reports stored", registry=self.registry
@@ -141,7 +128,7 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self._engine = engine
+        self._transactions = transactions
 
     def count(self, accepted: int, duplicates: int) -> None:
         """Count the outcome of one stored request."""
@@ -158,8 +145,8 @@ class Metrics:
             MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
-        if self._engine is not None:
-            registry = _with(registry, _EndpointStates(self._engine))
+        if self._transactions is not None:
+            registry = _with(registry, _EndpointStates(self._transactions))
         return registry
 
     def middleware(self, report_paths: frozenset[str]) -> Middleware:

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from remotecare.center.identity.directory import PresentedCertificate
+from remotecare.center.identity.rules import PresentedCertificate
 from remotecare.center.web.responses import refuse
 from remotecare.errors import PkiError
 from remotecare.pki.certificates import endpoint_id_of, load_certificate

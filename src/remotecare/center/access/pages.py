@@ -1,0 +1,116 @@
+"""Console login and logout, with the limit on failed logins per address and per name."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from remotecare.center.access.login_limit import LoginLimiter
+from remotecare.center.access.rules import PUBLIC, allow
+from remotecare.center.access.service import Accounts
+from remotecare.center.attempts.rules import Wait
+from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.web.actors import SESSION_COOKIE
+from remotecare.center.web.pages import render
+
+__all__ = ["AccessDeps", "add_pages"]
+
+logger = logging.getLogger(__name__)
+
+HOME_PAGE = "/devices"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessDeps:
+    transactions: Transactions
+    accounts: Accounts
+    login_limiter: LoginLimiter
+    secure_cookie: bool = True
+
+
+_DEPS = web.AppKey("access_deps", AccessDeps)
+
+
+def add_pages(app: web.Application, deps: AccessDeps) -> None:
+    app[_DEPS] = deps
+    app.router.add_get("/login", get_login)
+    app.router.add_post("/login", post_login)
+    app.router.add_post("/logout", post_logout)
+
+
+@allow(PUBLIC)
+async def get_login(request: web.Request) -> web.Response:
+    return render(request, "login.html", error=None)
+
+
+@allow(PUBLIC)
+async def post_login(request: web.Request) -> web.Response:
+    """Log a person in, unless too many logins failed from here or for this name.
+
+    Failures are counted per client address and per login name, by every center process
+    together (``access/login_limit.py``); past either limit the page answers 429 with
+    Retry-After before the password is looked at, in the same words whether or not the
+    name belongs to anyone.
+    """
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    address = request.remote or "unknown"
+    deps = request.app[_DEPS]
+    async with deps.login_limiter.attempt(address, username) as attempt:
+        if attempt.wait is not None:
+            return _too_many_failed_logins(request, address, username, attempt.wait)
+        token = await deps.transactions.run_async(
+            lambda conn: deps.accounts.log_in(conn, username, password)
+        )
+        attempt.failed = token is None
+    if token is None:
+        logger.info("console login failed for %r from %s", username, address)
+        return render(request, "login.html", status=401, error="Wrong user name or password.")
+    response = web.HTTPSeeOther(HOME_PAGE)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=deps.secure_cookie,
+        samesite="Strict",
+        path="/",
+    )
+    raise response
+
+
+def _too_many_failed_logins(
+    request: web.Request, address: str, username: str, wait: Wait
+) -> web.Response:
+    limit = "login name" if wait.scope == "name" else "address"
+    logger.info(
+        "console login for %r from %s refused: too many failed logins (per %s); retry in %d s",
+        username,
+        address,
+        limit,
+        wait.seconds,
+    )
+    error = f"Too many failed logins. Please wait {_wait_text(wait.seconds)} and try again."
+    response = render(request, "login.html", status=429, error=error)
+    response.headers["Retry-After"] = str(wait.seconds)
+    return response
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+@allow(PUBLIC)
+async def post_logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        deps = request.app[_DEPS]
+        await deps.transactions.run_async(lambda conn: deps.accounts.log_out(conn, token))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response

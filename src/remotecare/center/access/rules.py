@@ -1,0 +1,137 @@
+"""Who is asking, and what each kind of person may reach (terms, article 10).
+
+Every console and device API request resolves to an ``Actor`` before any handler runs,
+and every route declares its ``AccessRule`` (``allow``): a route without one is refused.
+Services that read or change customer data take the actor and scope their queries by
+``Actor.customer_ids``.
+
+Roles:
+
+- ``operator_admin``, ``operator_staff``: the vendor or dealer running the center; they see
+  every customer (administrators also manage users and settings);
+- ``subcontractor``: a field-service company, scoped to the customers assigned to it;
+- ``customer_admin``, ``customer_user``: people of one customer, scoped to it;
+- ``device``: an enrolled endpoint, named by its verified certificate, scoped to its customer;
+- ``anonymous``: nobody has authenticated (the login page, enrolment with a token).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+__all__ = [
+    "ANONYMOUS",
+    "CONSOLE_USERS",
+    "DEVICES",
+    "OPERATORS",
+    "OPERATOR_ADMINS",
+    "PUBLIC",
+    "AccessRule",
+    "Actor",
+    "Role",
+    "access_rule_of",
+    "allow",
+]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+_ATTRIBUTE = "__access_rule__"
+
+
+class Role(enum.StrEnum):
+    OPERATOR_ADMIN = "operator_admin"
+    OPERATOR_STAFF = "operator_staff"
+    SUBCONTRACTOR = "subcontractor"
+    CUSTOMER_ADMIN = "customer_admin"
+    CUSTOMER_USER = "customer_user"
+    DEVICE = "device"
+    ANONYMOUS = "anonymous"
+
+    @property
+    def sees_every_customer(self) -> bool:
+        return self in (Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who a request comes from, as authenticated, and which customers it may see.
+
+    ``customer_ids`` is None for roles that see every customer (operators), else the
+    customers it is scoped to (possibly none).
+
+    Usage::
+
+        Actor.operator("alice").may_see(customer_id)                  # True
+        Actor.device(endpoint_id, customer_id=7).customer_ids          # frozenset({7})
+    """
+
+    name: str
+    role: Role
+    customer_ids: frozenset[int] | None = frozenset()
+    endpoint_id: str | None = None  # set for devices only
+
+    @classmethod
+    def operator(cls, name: str, role: Role = Role.OPERATOR_ADMIN) -> Actor:
+        if not role.sees_every_customer:
+            raise ValueError(f"{role} is not an operator's role")
+        return cls(name, role, None)
+
+    @classmethod
+    def device(cls, endpoint_id: str, customer_id: int) -> Actor:
+        return cls(f"endpoint {endpoint_id}", Role.DEVICE, frozenset({customer_id}), endpoint_id)
+
+    @classmethod
+    def scoped(cls, name: str, role: Role, customer_ids: Iterable[int]) -> Actor:
+        """A subcontractor or a customer's person, limited to ``customer_ids``."""
+        if role.sees_every_customer:
+            return cls.operator(name, role)
+        return cls(name, role, frozenset(customer_ids))
+
+    @property
+    def sees_every_customer(self) -> bool:
+        return self.customer_ids is None
+
+    def may_see(self, customer_id: int) -> bool:
+        return self.customer_ids is None or customer_id in self.customer_ids
+
+
+ANONYMOUS = Actor("anonymous", Role.ANONYMOUS)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    """Which roles may call a route."""
+
+    name: str
+    roles: frozenset[Role]
+
+    def allows(self, actor: Actor) -> bool:
+        return actor.role in self.roles
+
+
+PUBLIC = AccessRule("public", frozenset(Role))
+DEVICES = AccessRule("devices", frozenset({Role.DEVICE}))
+OPERATORS = AccessRule("operators", frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF}))
+OPERATOR_ADMINS = AccessRule("operator administrators", frozenset({Role.OPERATOR_ADMIN}))
+CONSOLE_USERS = AccessRule(
+    "console users", frozenset(Role) - {Role.DEVICE, Role.ANONYMOUS}
+)  # anyone logged in to the console: each page scopes what it shows
+
+
+def allow(rule: AccessRule) -> Callable[[F], F]:
+    """Declare who may call the decorated route handler."""
+
+    def declare(handler: F) -> F:
+        setattr(handler, _ATTRIBUTE, rule)
+        return handler
+
+    return declare
+
+
+def access_rule_of(handler: object) -> AccessRule | None:
+    """The rule declared for ``handler``, or None when it declares none."""
+    rule = getattr(handler, _ATTRIBUTE, None)
+    return rule if isinstance(rule, AccessRule) else None
