@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import quote
 
-from remotecare.agent.printer_mib import decode_text
+from remotecare.agent.octets import decode_text
 from remotecare.agent.probes.snmp import Oid, SnmpTarget, SnmpValue, get
 from remotecare.errors import ConfigError, ProbeError, ProbeTimeout
 

@@ -54,6 +54,7 @@ from typing import Final, TypeVar
 
 from pydantic import ValidationError
 
+from remotecare.agent.octets import decode_text
 from remotecare.agent.printer_mib import LevelAssessment, assess_level
 from remotecare.agent.probes.ipp_codec import IppValue
 from remotecare.errors import ProbeError
@@ -258,10 +259,7 @@ def _text(value: IppValue) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.decode("latin-1")
+        return decode_text(value)
     return None
 
 

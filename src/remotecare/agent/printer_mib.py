@@ -22,6 +22,7 @@ from typing import Final, TypeVar
 
 from pydantic import ValidationError
 
+from remotecare.agent.octets import decode_text
 from remotecare.agent.vendor_profiles import VendorProfile, vendor_counters, vendor_serial
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
@@ -62,7 +63,6 @@ __all__ = [
     "assess_level",
     "build_reading",
     "decode_error_state",
-    "decode_text",
 ]
 
 Oid = tuple[int, ...]
@@ -573,23 +573,6 @@ def build_reading(
 
 
 # --- decoding helpers -------------------------------------------------------------------
-
-
-def decode_text(value: SnmpValue | None) -> str | None:
-    """Decode an OCTET STRING robustly: UTF-8, else latin-1; None when empty.
-
-    Leading NULs are dropped and the text ends at the first NUL after them (C-style
-    padding, sometimes followed by garbage); surrounding whitespace is stripped.
-    """
-    if value is None or isinstance(value, int):
-        return None
-    raw = value.encode() if isinstance(value, str) else value
-    raw = raw.lstrip(b"\x00").split(b"\x00", 1)[0]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.strip() or None
 
 
 def decode_error_state(value: SnmpValue | None, device_status: int | None) -> list[str]:

@@ -56,6 +56,7 @@ from pydantic import (
     model_validator,
 )
 
+from remotecare.agent.octets import decode_text
 from remotecare.errors import ConfigError
 from remotecare.protocol.messages import Counter
 
@@ -419,7 +420,7 @@ def _dotted(index: Oid) -> str:
 def vendor_serial(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> str | None:
     """The first serial number of the profile the printer answered (printable, non-empty)."""
     for mapping in profile.serial:
-        text = _text(values.get(parse_oid(mapping.oid)))
+        text = decode_text(values.get(parse_oid(mapping.oid)))
         if text is None:
             continue
         if mapping.regex is not None:
@@ -428,15 +429,3 @@ def vendor_serial(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> st
         if text and text.isprintable():
             return text[:_SERIAL_LIMIT]
     return None
-
-
-def _text(value: SnmpValue | None) -> str | None:
-    if not isinstance(value, bytes | str):
-        return None
-    raw = value.encode() if isinstance(value, str) else value
-    raw = raw.split(b"\x00", 1)[0] if raw[:1] != b"\x00" else raw.lstrip(b"\x00")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.strip() or None

@@ -196,6 +196,14 @@ def test_the_ricoh_engine_serial_matches_the_printer_mib_serial() -> None:
     assert vendor_serial(profile, walked) == "W492KB03439"
 
 
+def test_a_vendor_serial_after_nul_padding_is_kept_without_the_garbage() -> None:
+    # Before one decoder served both, the profile kept "SERIAL123\x00garbage" here, which is
+    # not printable, and the printer fell back to its MAC address.
+    [profile] = load_profiles([PROFILES_DIR / "kyocera.yaml"])
+    walked = values({"1.3.6.1.4.1.1347.43.5.1.1.28.1": b"\x00\x00SERIAL123\x00garbage"})
+    assert vendor_serial(profile, walked) == "SERIAL123"
+
+
 def test_a_vendor_serial_never_replaces_the_printer_mib_serial() -> None:
     [profile] = load_profiles([PROFILES_DIR / "kyocera.yaml"])
     walked = values(
