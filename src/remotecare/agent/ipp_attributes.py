@@ -69,6 +69,16 @@ from remotecare.protocol.messages import (
     SupplyState,
     Tray,
 )
+from remotecare.protocol.vocabulary import (
+    SERIAL_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    CounterName,
+    CounterUnit,
+    ItemList,
+    capped,
+    clipped,
+)
 
 __all__ = [
     "CONDITION_NAMES",
@@ -173,23 +183,17 @@ _RFC_UNKNOWN: Final = -2
 
 # printer-impressions-completed-col members (PWG 5100.13) -> counter names.
 _IMPRESSION_KINDS: Final = {
-    "monochrome": "mono",
-    "full-color": "colour",
-    "highlight-color": "highlight_colour",
-    "blank": "blank",
+    "monochrome": CounterName.MONO,
+    "full-color": CounterName.COLOUR,
+    "highlight-color": CounterName.HIGHLIGHT_COLOUR,
+    "blank": CounterName.BLANK,
 }
 _TWO_SIDED_SUFFIX: Final = "-two-sided"
-_IMPRESSIONS: Final = "impressions"
 
 _SERIAL_KEYS: Final = ("SN", "SERN", "SERIALNUMBER")
 _MAKE_KEYS: Final = ("MFG", "MANUFACTURER")
 _MODEL_KEYS: Final = ("MDL", "MODEL")
 _UUID_PREFIX: Final = "urn:uuid:"
-
-_TEXT_LIMIT: Final = 256
-_SHORT_LIMIT: Final = 64
-_SERIAL_LIMIT: Final = 128
-_MAX_ITEMS: Final = {"counters": 64, "supplies": 64, "trays": 64, "alerts": 128, "errors": 32}
 
 
 def build_reading(attributes: Attributes) -> PrinterReading:
@@ -204,10 +208,10 @@ def build_reading(attributes: Attributes) -> PrinterReading:
         "serial_source": SerialSource.IPP,
         "model": model,
         "status": _status(_first_int(attributes, "printer-state"), reasons),
-        "counters": _limited(_counters(attributes), "counters"),
-        "supplies": _limited(_supplies(attributes, keywords), "supplies"),
-        "trays": _limited(_trays(attributes), "trays"),
-        "alerts": _limited(_alerts(attributes), "alerts"),
+        "counters": capped(_counters(attributes), ItemList.COUNTERS),
+        "supplies": capped(_supplies(attributes, keywords), ItemList.SUPPLIES),
+        "trays": capped(_trays(attributes), ItemList.TRAYS),
+        "alerts": capped(_alerts(attributes), ItemList.ALERTS),
         "partial_reason": _partial_reason(attributes, has_model=bool(model)),
     }
     try:
@@ -302,14 +306,6 @@ def _at(items: Sequence[_T], position: int) -> _T | None:
     return items[position] if position < len(items) else None
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _limited(items: list[_T], kind: str) -> list[_T]:
-    return items[: _MAX_ITEMS[kind]]
-
-
 # --- identity and status -------------------------------------------------------------------
 
 
@@ -317,11 +313,11 @@ def _serial(attributes: Attributes) -> str:
     device_id = parse_device_id(_first_text(attributes, "printer-device-id") or "")
     serial = next((device_id[key] for key in _SERIAL_KEYS if device_id.get(key)), None)
     if serial:
-        return _clip(serial, _SERIAL_LIMIT)
+        return clipped(serial, SERIAL_MAX_CHARS)
     uuid = _first_text(attributes, "printer-uuid")
     if uuid:
         bare = uuid[len(_UUID_PREFIX) :] if uuid.lower().startswith(_UUID_PREFIX) else uuid
-        return _clip(f"uuid:{bare.lower()}", _SERIAL_LIMIT)
+        return clipped(f"uuid:{bare.lower()}", SERIAL_MAX_CHARS)
     raise ProbeError(
         "cannot identify the printer: its printer-device-id has no serial number "
         "(SN, SERN) and it reported no printer-uuid"
@@ -335,7 +331,7 @@ def _model(attributes: Attributes) -> str:
         make = next((device_id[key] for key in _MAKE_KEYS if device_id.get(key)), "")
         name = next((device_id[key] for key in _MODEL_KEYS if device_id.get(key)), "")
         model = f"{make} {name}".strip()
-    return _clip(model, _TEXT_LIMIT)
+    return clipped(model, TEXT_MAX_CHARS)
 
 
 def _status(state: int | None, reasons: Sequence[tuple[str, ReasonSeverity]]) -> DeviceStatus:
@@ -348,12 +344,13 @@ def _status(state: int | None, reasons: Sequence[tuple[str, ReasonSeverity]]) ->
     else:
         device_status = _UNKNOWN
     conditions = _unique(
-        _clip(CONDITION_NAMES.get(keyword, keyword), _SHORT_LIMIT) for keyword, _ in reasons
+        clipped(CONDITION_NAMES.get(keyword, keyword), SHORT_TEXT_MAX_CHARS)
+        for keyword, _ in reasons
     )
     return DeviceStatus(
         device_status=device_status,
         printer_status=None if state is None else _STATE_NAMES.get(state, _UNKNOWN),
-        error_conditions=_limited(conditions, "errors"),
+        error_conditions=capped(conditions, ItemList.ERRORS),
     )
 
 
@@ -368,18 +365,18 @@ def _counters(attributes: Attributes) -> list[Counter]:
     counters = []
     total = _first_int(attributes, "printer-impressions-completed")
     if total is not None and total >= 0:
-        counters.append(Counter(name="total", value=total, unit=_IMPRESSIONS))
+        counters.append(Counter(name=CounterName.TOTAL, value=total, unit=CounterUnit.IMPRESSIONS))
     for collection in attributes.get("printer-impressions-completed-col", ()):
         if isinstance(collection, dict):
             counters.extend(_impression_kinds(collection))
             break
-    for attribute, name in (
-        ("printer-media-sheets-completed", "sheets"),
-        ("printer-pages-completed", "pages"),
+    for attribute, name, unit in (
+        ("printer-media-sheets-completed", CounterName.SHEETS, CounterUnit.SHEETS),
+        ("printer-pages-completed", CounterName.PAGES, CounterUnit.PAGES),
     ):
         value = _first_int(attributes, attribute)
         if value is not None and value >= 0:
-            counters.append(Counter(name=name, value=value, unit=name))
+            counters.append(Counter(name=name, value=value, unit=unit))
     return counters
 
 
@@ -393,7 +390,7 @@ def _impression_kinds(collection: Mapping[str, Sequence[IppValue]]) -> list[Coun
         if name is None or count is None or count < 0:
             continue
         suffix = "_two_sided" if member.endswith(_TWO_SIDED_SUFFIX) else ""
-        counters.append(Counter(name=name + suffix, value=count, unit=_IMPRESSIONS))
+        counters.append(Counter(name=name + suffix, value=count, unit=CounterUnit.IMPRESSIONS))
     return counters
 
 
@@ -411,7 +408,7 @@ def _printer_supplies(attributes: Attributes) -> list[Supply]:
     supplies = []
     for position, text in enumerate(_texts(attributes, "printer-supply")):
         fields = parse_key_values(text)
-        supply_type = _clip(fields.get("type") or _UNKNOWN_TYPE, _SHORT_LIMIT)
+        supply_type = clipped(fields.get("type") or _UNKNOWN_TYPE, SHORT_TEXT_MAX_CHARS)
         supply_class = _supply_class(fields.get("class"), supply_type)
         assessed = assess_level(
             _as_int(fields.get("level")), _as_int(fields.get("maxcapacity")), supply_class
@@ -425,7 +422,7 @@ def _printer_supplies(attributes: Attributes) -> list[Supply]:
                 supply_type=supply_type,
                 supply_class=supply_class,
                 colour=_colour(fields.get("colorantname")),
-                unit=_clip(unit, _SHORT_LIMIT) if unit else None,
+                unit=clipped(unit, SHORT_TEXT_MAX_CHARS) if unit else None,
                 assessed=assessed,
             )
         )
@@ -444,7 +441,7 @@ def _supply(
 ) -> Supply:
     return Supply(
         index=index,
-        description=_clip(description.strip(), _TEXT_LIMIT),
+        description=clipped(description.strip(), TEXT_MAX_CHARS),
         type=supply_type,
         supply_class=supply_class,
         colour=colour,
@@ -472,7 +469,7 @@ def _colour(name: str | None) -> str | None:
         return _HEX_COLOURS.get(text)
     if text in _NO_COLOUR:
         return None
-    return _clip(text.replace("-", " "), _SHORT_LIMIT)
+    return clipped(text.replace("-", " "), SHORT_TEXT_MAX_CHARS)
 
 
 def _reconciled(supplies: list[Supply], reasons: set[str]) -> list[Supply]:
@@ -520,7 +517,9 @@ def _marker_supplies(attributes: Attributes) -> list[Supply]:
     supplies = []
     for position in range(max(len(names), len(levels))):
         marker_type = _at(types, position)
-        supply_type = _clip(_camel(marker_type) if marker_type else _UNKNOWN_TYPE, _SHORT_LIMIT)
+        supply_type = clipped(
+            _camel(marker_type) if marker_type else _UNKNOWN_TYPE, SHORT_TEXT_MAX_CHARS
+        )
         supply_class = _supply_class(None, supply_type)
         assessed = _marker_level(_at(levels, position), supply_class)
         assessed = _escalated(assessed, supply_class, _at(lows, position), _at(highs, position))
@@ -588,7 +587,7 @@ def _trays(attributes: Attributes) -> list[Tray]:
         trays.append(
             Tray(
                 index=position + 1,
-                name=_clip(fields.get("name", ""), _TEXT_LIMIT),
+                name=clipped(fields.get("name", ""), TEXT_MAX_CHARS),
                 media=None,
                 level=assessed.level,
                 max_capacity=assessed.max_capacity,
@@ -611,13 +610,13 @@ def _alerts(attributes: Attributes) -> list[Alert]:
         alerts.append(
             Alert(
                 index=position + 1 if index is None else index,
-                severity=_clip(fields.get("severity") or _UNKNOWN, _SHORT_LIMIT),
-                training_level=_clip(training, _SHORT_LIMIT) if training else None,
-                group=_clip(fields.get("group") or _UNKNOWN, _SHORT_LIMIT),
+                severity=clipped(fields.get("severity") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
+                training_level=clipped(training, SHORT_TEXT_MAX_CHARS) if training else None,
+                group=clipped(fields.get("group") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
                 group_index=_non_negative(fields.get("groupindex")),
                 location=_non_negative(fields.get("location")),
-                code=_clip(fields.get("code") or _UNKNOWN, _SHORT_LIMIT),
-                description=_clip((_at(descriptions, position) or "").strip(), _TEXT_LIMIT),
+                code=clipped(fields.get("code") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
+                description=clipped((_at(descriptions, position) or "").strip(), TEXT_MAX_CHARS),
                 time_ticks=_as_int(fields.get("time")),
             )
         )
@@ -644,4 +643,4 @@ def _partial_reason(attributes: Attributes, *, has_model: bool) -> str | None:
         )
     ):
         missing.append("printer-impressions-completed (page counters)")
-    return _clip("not reported: " + ", ".join(missing), _TEXT_LIMIT) if missing else None
+    return clipped("not reported: " + ", ".join(missing), TEXT_MAX_CHARS) if missing else None

@@ -18,7 +18,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final
 
 from pydantic import ValidationError
 
@@ -36,6 +36,15 @@ from remotecare.protocol.messages import (
     SupplyClass,
     SupplyState,
     Tray,
+)
+from remotecare.protocol.vocabulary import (
+    SERIAL_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    CounterName,
+    ItemList,
+    capped,
+    clipped,
 )
 
 __all__ = [
@@ -67,7 +76,6 @@ __all__ = [
 
 Oid = tuple[int, ...]
 SnmpValue = int | bytes | str
-_T = TypeVar("_T")
 
 LOW_PERCENT: Final = 10.0  # a consumed supply at or below this share left is "low"
 NEARLY_FULL_PERCENT: Final = 90.0  # a receptacle at or above this share full is "nearly full"
@@ -81,18 +89,6 @@ _ERROR_STATE_OCTETS: Final = 2  # RFC 2790 defines bits 0..14; later octets are 
 _BITS_PER_OCTET: Final = 8
 _SPACE: Final = 0x20
 _TOP_BIT: Final = 0x80  # bit 0 of an octet in RFC 2790 BITS numbering
-_TEXT_LIMIT: Final = 256  # PrinterReading's _Text
-_SHORT_LIMIT: Final = 64  # PrinterReading's _ShortText
-_SERIAL_LIMIT: Final = 128
-_MAX_ITEMS: Final = {
-    "counters": 64,
-    "supplies": 64,
-    "trays": 64,
-    "alerts": 128,
-    "errors": 32,
-    "covers": 32,
-    "display": 16,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,12 +553,12 @@ def build_reading(
         "serial_source": source,
         "model": model,
         "status": _status(values, device),
-        "counters": _limited(counters, "counters"),
-        "supplies": _limited(_supplies(values), "supplies"),
-        "trays": _limited(_trays(values), "trays"),
-        "alerts": _limited(_alerts(values), "alerts"),
-        "covers": _limited(_covers(values), "covers"),
-        "display_text": _limited(_display_text(values), "display"),
+        "counters": capped(counters, ItemList.COUNTERS),
+        "supplies": capped(_supplies(values), ItemList.SUPPLIES),
+        "trays": capped(_trays(values), ItemList.TRAYS),
+        "alerts": capped(_alerts(values), ItemList.ALERTS),
+        "covers": capped(_covers(values), ItemList.COVERS),
+        "display_text": capped(_display_text(values), ItemList.DISPLAY),
         "sys_object_id": _sys_object_id(values),
         "partial_reason": _partial_reason(values, failures, has_model=bool(model)),
     }
@@ -605,10 +601,6 @@ def _integer(value: SnmpValue | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _name(names: Mapping[int, str], value: SnmpValue | None) -> str | None:
     """Name of an enumerated value; ``unrecognized(N)`` outside the table; None if absent."""
     number = _integer(value)
@@ -634,10 +626,6 @@ def _row_indexes(values: Mapping[Oid, SnmpValue], columns: Iterable[Oid]) -> lis
     return sorted(indexes)
 
 
-def _limited(items: list[_T], kind: str) -> list[_T]:
-    return items[: _MAX_ITEMS[kind]]
-
-
 # --- identity, model, status ------------------------------------------------------------
 
 
@@ -651,10 +639,10 @@ def _identity(
     ]
     serial = next((text for text in serials if text), None)
     if serial:
-        return _clip(serial, _SERIAL_LIMIT), SerialSource.PRINTER_MIB
+        return clipped(serial, SERIAL_MAX_CHARS), SerialSource.PRINTER_MIB
     vendor = vendor_serial(profile, values) if profile is not None else None
     if vendor:
-        return _clip(vendor, _SERIAL_LIMIT), SerialSource.VENDOR_MIB
+        return clipped(vendor, SERIAL_MAX_CHARS), SerialSource.VENDOR_MIB
     mac = _first_mac(values)
     if mac:
         return mac, SerialSource.MAC_ADDRESS
@@ -695,7 +683,7 @@ def _device_value(
 def _model(values: Mapping[Oid, SnmpValue], device: Oid | None) -> str:
     described = decode_text(_device_value(values, _HR_DEVICE_DESCR, device))
     model = described or decode_text(values.get(_SYS_DESCR_0)) or ""
-    return _clip(model, _TEXT_LIMIT)
+    return clipped(model, TEXT_MAX_CHARS)
 
 
 def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus:
@@ -711,7 +699,7 @@ def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus
         printer_status=_name(
             _PRINTER_STATUS_NAMES, _device_value(values, _HR_PRINTER_STATUS, device)
         ),
-        error_conditions=_limited(conditions, "errors"),
+        error_conditions=capped(conditions, ItemList.ERRORS),
     )
 
 
@@ -733,7 +721,7 @@ def _counters(values: Mapping[Oid, SnmpValue]) -> list[Counter]:
     for position, index in enumerate(_row_indexes(values, columns)):
         suffix = "" if position == 0 else f"_marker_{index[-1]}"
         unit = _name(_COUNTER_UNIT_NAMES, units.get(index)) or _MISSING_NAME
-        for name, column in (("total", life), ("power_on", power_on)):
+        for name, column in ((CounterName.TOTAL, life), (CounterName.POWER_ON, power_on)):
             count = _integer(column.get(index))
             if count is not None and count >= 0:
                 counters.append(Counter(name=name + suffix, value=count, unit=unit))
@@ -833,7 +821,7 @@ def _supply(
     colour = colorants.get((*index[:-1], colorant)) if colorant else None
     return Supply(
         index=index[-1],
-        description=_clip(description, _TEXT_LIMIT),
+        description=clipped(description, TEXT_MAX_CHARS),
         type=supply_type,
         supply_class=supply_class,
         colour=colour or _colour_from_description(description),
@@ -851,7 +839,7 @@ def _colorants(values: Mapping[Oid, SnmpValue]) -> dict[Oid, str]:
     for index, value in _rows(values, _PRT_COLORANT_VALUE).items():
         text = decode_text(value)
         if text:
-            colorants[index] = _clip(text.lower(), _SHORT_LIMIT)
+            colorants[index] = clipped(text.lower(), SHORT_TEXT_MAX_CHARS)
     return colorants
 
 
@@ -914,8 +902,8 @@ def _trays(values: Mapping[Oid, SnmpValue]) -> list[Tray]:
         trays.append(
             Tray(
                 index=index[-1],
-                name=_clip(decode_text(table[_PRT_INPUT_NAME].get(index)) or "", _TEXT_LIMIT),
-                media=_clip(media, _TEXT_LIMIT) if media else None,
+                name=clipped(decode_text(table[_PRT_INPUT_NAME].get(index)) or "", TEXT_MAX_CHARS),
+                media=clipped(media, TEXT_MAX_CHARS) if media else None,
                 level=assessed.level,
                 max_capacity=assessed.max_capacity,
                 state=assessed.state,
@@ -957,7 +945,7 @@ def _alerts(values: Mapping[Oid, SnmpValue]) -> list[Alert]:
                 group_index=_non_negative(row[_PRT_ALERT_GROUP_INDEX]),
                 location=_non_negative(row[_PRT_ALERT_LOCATION]),
                 code=_name(_ALERT_CODE_NAMES, row[_PRT_ALERT_CODE]) or _MISSING_NAME,
-                description=_clip(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", _TEXT_LIMIT),
+                description=clipped(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", TEXT_MAX_CHARS),
                 time_ticks=_integer(row[_PRT_ALERT_TIME]),
             )
         )
@@ -986,7 +974,7 @@ def _covers(values: Mapping[Oid, SnmpValue]) -> list[Cover]:
         covers.append(
             Cover(
                 index=index[-1],
-                description=_clip(decode_text(descriptions.get(index)) or "", _TEXT_LIMIT),
+                description=clipped(decode_text(descriptions.get(index)) or "", TEXT_MAX_CHARS),
                 status=status,
                 open=is_open,
             )
@@ -999,7 +987,7 @@ def _display_text(values: Mapping[Oid, SnmpValue]) -> list[str]:
     lines = (
         decode_text(value) for _, value in sorted(_rows(values, PRT_CONSOLE_DISPLAY.oid).items())
     )
-    return [_clip(line, _TEXT_LIMIT) for line in lines if line]
+    return [clipped(line, TEXT_MAX_CHARS) for line in lines if line]
 
 
 def _sys_object_id(values: Mapping[Oid, SnmpValue]) -> str | None:
@@ -1027,7 +1015,7 @@ def _partial_reason(
         parts.append(
             "failed: " + ", ".join(f"{name} ({reason})" for name, reason in failures.items())
         )
-    return _clip("; ".join(parts), _TEXT_LIMIT) if parts else None
+    return clipped("; ".join(parts), TEXT_MAX_CHARS) if parts else None
 
 
 def _has_values(values: Mapping[Oid, SnmpValue], root: Oid) -> bool:

@@ -44,7 +44,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Final, Literal, NamedTuple, TypeGuard
+from typing import Annotated, Final, NamedTuple, TypeGuard
 
 import yaml
 from pydantic import (
@@ -59,6 +59,7 @@ from pydantic import (
 from remotecare.agent.octets import decode_text
 from remotecare.errors import ConfigError
 from remotecare.protocol.messages import Counter
+from remotecare.protocol.vocabulary import SERIAL_MAX_CHARS, CounterName, CounterUnit
 
 __all__ = [
     "COUNTER_NAMES",
@@ -84,42 +85,28 @@ Oid = tuple[int, ...]
 SnmpValue = int | bytes | str
 
 PROFILES_DIR: Final = Path(__file__).with_name("profiles")
-COUNTER_NAMES: Final = (
-    "total",
-    "mono",
-    "colour",
-    "print",
-    "print_mono",
-    "print_colour",
-    "copy",
-    "copy_mono",
-    "copy_colour",
-    "scan",
-    "fax",
-    "large_format",
-)
-COUNTER_UNITS: Final = ("impressions", "sheets", "images")
+COUNTER_NAMES: Final = frozenset(
+    {
+        CounterName.TOTAL,
+        CounterName.MONO,
+        CounterName.COLOUR,
+        CounterName.PRINT,
+        CounterName.PRINT_MONO,
+        CounterName.PRINT_COLOUR,
+        CounterName.COPY,
+        CounterName.COPY_MONO,
+        CounterName.COPY_COLOUR,
+        CounterName.SCAN,
+        CounterName.FAX,
+        CounterName.LARGE_FORMAT,
+    }
+)  # the counters a profile may map
+COUNTER_UNITS: Final = frozenset({CounterUnit.IMPRESSIONS, CounterUnit.SHEETS, CounterUnit.IMAGES})
 MAX_TABLE_ROWS: Final = 500  # rows walked per column of a counter table; more is refused
-_SERIAL_LIMIT: Final = 128
 _MAX_SUB_ID: Final = 2**32 - 1  # an OID sub-identifier (RFC 2578 section 3.5)
 _INTEGER32: Final = 2**31  # a type column is an INTEGER (Integer32)
 _OID_PATTERN: Final = r"^1(\.[0-9]+)+$"
 
-CounterName = Literal[
-    "total",
-    "mono",
-    "colour",
-    "print",
-    "print_mono",
-    "print_colour",
-    "copy",
-    "copy_mono",
-    "copy_colour",
-    "scan",
-    "fax",
-    "large_format",
-]
-CounterUnit = Literal["impressions", "sheets", "images"]
 _OidText = Annotated[str, Field(pattern=_OID_PATTERN, max_length=256)]
 _Source = Annotated[str, Field(min_length=8, max_length=512)]
 
@@ -231,6 +218,20 @@ class CounterMapping(_Sourced):
     match_column: _Column | None = None
     match_value: _TypeValue | None = None
     value_column: _Column | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _mappable_name(cls, value: CounterName) -> CounterName:
+        if value not in COUNTER_NAMES:
+            raise ValueError(f"a profile cannot map the counter name {value.value!r}")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _profile_unit(cls, value: CounterUnit) -> CounterUnit:
+        if value not in COUNTER_UNITS:
+            raise ValueError(f"a profile cannot give the unit {value.value!r}")
+        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> CounterMapping:
@@ -427,5 +428,5 @@ def vendor_serial(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> st
             found = re.search(mapping.regex, text)
             text = found.group(1).strip() if found else None
         if text and text.isprintable():
-            return text[:_SERIAL_LIMIT]
+            return text[:SERIAL_MAX_CHARS]
     return None
