@@ -57,6 +57,16 @@ from pydantic import ValidationError
 from remotecare.agent.octets import decode_text
 from remotecare.agent.printer_mib import LevelAssessment, assess_level
 from remotecare.agent.probes.ipp_codec import IppValue
+from remotecare.agent.rfc3805 import (
+    RECEPTACLE_TYPES,
+    DetectedError,
+    HrDeviceStatus,
+    HrPrinterStatus,
+    PrtMarkerSuppliesClass,
+    PrtMarkerSuppliesSupplyUnit,
+    PrtMarkerSuppliesType,
+    SupplyLevel,
+)
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
     Alert,
@@ -113,31 +123,31 @@ class ReasonSeverity(enum.StrEnum):
 # printer-state-reasons keyword (without suffix) -> hrPrinterDetectedErrorState name, for
 # the reasons that mean the same condition (the pairs CUPS's SNMP backend uses).
 CONDITION_NAMES: Final[Mapping[str, str]] = {
-    "media-low": "lowPaper",
-    "media-empty": "noPaper",
-    "toner-low": "lowToner",
-    "toner-empty": "noToner",
-    "door-open": "doorOpen",
-    "cover-open": "doorOpen",
-    "media-jam": "jammed",
-    "offline": "offline",
-    "service-needed": "serviceRequested",
-    "input-tray-missing": "inputTrayMissing",
-    "output-tray-missing": "outputTrayMissing",
-    "marker-supply-missing": "markerSupplyMissing",
-    "output-area-almost-full": "outputNearFull",
-    "output-area-full": "outputFull",
+    "media-low": DetectedError.LOW_PAPER.mib_name,
+    "media-empty": DetectedError.NO_PAPER.mib_name,
+    "toner-low": DetectedError.LOW_TONER.mib_name,
+    "toner-empty": DetectedError.NO_TONER.mib_name,
+    "door-open": DetectedError.DOOR_OPEN.mib_name,
+    "cover-open": DetectedError.DOOR_OPEN.mib_name,
+    "media-jam": DetectedError.JAMMED.mib_name,
+    "offline": DetectedError.OFFLINE.mib_name,
+    "service-needed": DetectedError.SERVICE_REQUESTED.mib_name,
+    "input-tray-missing": DetectedError.INPUT_TRAY_MISSING.mib_name,
+    "output-tray-missing": DetectedError.OUTPUT_TRAY_MISSING.mib_name,
+    "marker-supply-missing": DetectedError.MARKER_SUPPLY_MISSING.mib_name,
+    "output-area-almost-full": DetectedError.OUTPUT_NEAR_FULL.mib_name,
+    "output-area-full": DetectedError.OUTPUT_FULL.mib_name,
 }
 
 _NO_REASON: Final = "none"
-_STATE_NAMES: Final[Mapping[int, str]] = {
-    IppPrinterState.IDLE: "idle",
-    IppPrinterState.PROCESSING: "printing",  # hrPrinterStatus vocabulary
-    IppPrinterState.STOPPED: "other",  # hrPrinterStatus has no "stopped"
+_STATE_NAMES: Final[Mapping[int, str]] = {  # in the hrPrinterStatus vocabulary
+    IppPrinterState.IDLE: HrPrinterStatus.IDLE.mib_name,
+    IppPrinterState.PROCESSING: HrPrinterStatus.PRINTING.mib_name,
+    IppPrinterState.STOPPED: HrPrinterStatus.OTHER.mib_name,  # it has no "stopped"
 }
-_RUNNING: Final = "running"
-_WARNING: Final = "warning"
-_DOWN: Final = "down"
+_RUNNING: Final = HrDeviceStatus.RUNNING.mib_name
+_WARNING: Final = HrDeviceStatus.WARNING.mib_name
+_DOWN: Final = HrDeviceStatus.DOWN.mib_name
 _UNKNOWN: Final = "unknown"
 
 _WASTE_FULL_REASONS: Final = frozenset(
@@ -155,15 +165,12 @@ _RECEPTACLE_SEVERITY: Final = {
     SupplyState.FULL: 2,
 }
 
-_SUPPLY_CLASSES: Final = {
-    "supplythatisconsumed": SupplyClass.CONSUMED,
-    "receptaclethatisfilled": SupplyClass.RECEPTACLE,
-    "other": SupplyClass.OTHER,
+_SUPPLY_CLASSES: Final = {  # printer-supply's class= values, compared lower-cased
+    PrtMarkerSuppliesClass.SUPPLY_THAT_IS_CONSUMED.mib_name.lower(): SupplyClass.CONSUMED,
+    PrtMarkerSuppliesClass.RECEPTACLE_THAT_IS_FILLED.mib_name.lower(): SupplyClass.RECEPTACLE,
+    PrtMarkerSuppliesClass.OTHER.mib_name.lower(): SupplyClass.OTHER,
 }
-_RECEPTACLE_TYPES: Final = frozenset(
-    {"wasteToner", "wasteInk", "wasteWax", "wasteWater", "wastePaper"}
-)
-_UNKNOWN_TYPE: Final = "unknown"
+_UNKNOWN_TYPE: Final = PrtMarkerSuppliesType.UNKNOWN.mib_name
 _NO_COLOUR: Final = frozenset({"", "unknown", "none", "no-color", "other"})
 _HEX_COLOURS: Final = {
     "#000000": "black",
@@ -176,10 +183,9 @@ _HEX_COLOURS: Final = {
     "#ffffff": "white",
     "#808080": "gray",
 }
-_PERCENT_UNIT: Final = "percent"
+_PERCENT_UNIT: Final = PrtMarkerSuppliesSupplyUnit.PERCENT.mib_name
 _MARKER_CAPACITY: Final = 100  # marker-levels are percentages
 _CUPS_UNAVAILABLE: Final = -1  # marker-levels: "unavailable" (not RFC 3805's "unlimited")
-_RFC_UNKNOWN: Final = -2
 
 # printer-impressions-completed-col members (PWG 5100.13) -> counter names.
 _IMPRESSION_KINDS: Final = {
@@ -457,7 +463,7 @@ def _supply_class(reported: str | None, supply_type: str) -> SupplyClass:
     """The ``class`` key; when missing, waste* types are receptacles and the rest consumed."""
     if reported:
         return _SUPPLY_CLASSES.get(reported.lower(), SupplyClass.OTHER)
-    return SupplyClass.RECEPTACLE if supply_type in _RECEPTACLE_TYPES else SupplyClass.CONSUMED
+    return SupplyClass.RECEPTACLE if supply_type in RECEPTACLE_TYPES else SupplyClass.CONSUMED
 
 
 def _colour(name: str | None) -> str | None:
@@ -550,7 +556,7 @@ def _marker_level(percent: int | None, supply_class: SupplyClass) -> LevelAssess
     is, so it becomes the remaining space (100 - percent) the shared rules expect.
     """
     if percent == _CUPS_UNAVAILABLE:
-        percent = _RFC_UNKNOWN
+        percent = SupplyLevel.UNKNOWN
     if (
         supply_class is SupplyClass.RECEPTACLE
         and percent is not None

@@ -14,7 +14,6 @@ Usage::
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,24 @@ from typing import Final
 from pydantic import ValidationError
 
 from remotecare.agent.octets import decode_text
+from remotecare.agent.rfc3805 import (
+    HR_DEVICE_PRINTER,
+    RECEPTACLE_TYPES,
+    DetectedError,
+    HrDeviceStatus,
+    HrPrinterStatus,
+    PrtAlertCode,
+    PrtAlertGroup,
+    PrtAlertSeverityLevel,
+    PrtAlertTrainingLevel,
+    PrtCoverStatus,
+    PrtMarkerCounterUnit,
+    PrtMarkerSuppliesClass,
+    PrtMarkerSuppliesSupplyUnit,
+    PrtMarkerSuppliesType,
+    SupplyLevel,
+    mib_names,
+)
 from remotecare.agent.vendor_profiles import VendorProfile, vendor_counters, vendor_serial
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
@@ -83,7 +100,6 @@ FULL_PERCENT: Final = 100.0
 
 _MIB2: Final = (1, 3, 6, 1, 2, 1)
 _PRINTMIB: Final = (*_MIB2, 43)
-_HR_DEVICE_PRINTER_TYPE: Final = "1.3.6.1.2.1.25.3.1.5"  # hrDevicePrinter
 _MAC_OCTETS: Final = 6
 _ERROR_STATE_OCTETS: Final = 2  # RFC 2790 defines bits 0..14; later octets are ignored
 _BITS_PER_OCTET: Final = 8
@@ -188,328 +204,48 @@ _PRT_ALERT_DESCRIPTION: Final = _column(_PRT_ALERT_ENTRY, 8)
 _PRT_ALERT_TIME: Final = _column(_PRT_ALERT_ENTRY, 9)
 
 
-class _CoverStatus(enum.IntEnum):
-    """PrtCoverStatusTC (RFC 3805)."""
-
-    OTHER = 1
-    COVER_OPEN = 3
-    COVER_CLOSED = 4
-    INTERLOCK_OPEN = 5
-    INTERLOCK_CLOSED = 6
-
-
 # Our names for prtCoverStatus and whether the cover is open (None: the printer cannot say).
 _COVER_STATES: Final[dict[int, tuple[str, bool | None]]] = {
-    _CoverStatus.OTHER: ("other", None),
-    _CoverStatus.COVER_OPEN: ("open", True),
-    _CoverStatus.COVER_CLOSED: ("closed", False),
-    _CoverStatus.INTERLOCK_OPEN: ("interlock_open", True),
-    _CoverStatus.INTERLOCK_CLOSED: ("interlock_closed", False),
+    PrtCoverStatus.OTHER: ("other", None),
+    PrtCoverStatus.COVER_OPEN: ("open", True),
+    PrtCoverStatus.COVER_CLOSED: ("closed", False),
+    PrtCoverStatus.INTERLOCK_OPEN: ("interlock_open", True),
+    PrtCoverStatus.INTERLOCK_CLOSED: ("interlock_closed", False),
 }
-
-
-class _HrDeviceStatus(enum.IntEnum):
-    """hrDeviceStatus (RFC 2790)."""
-
-    UNKNOWN = 1
-    RUNNING = 2
-    WARNING = 3
-    TESTING = 4
-    DOWN = 5
-
-
-class _SpecialLevel(enum.IntEnum):
-    """Reserved values of prtMarkerSuppliesLevel/MaxCapacity and prtInput levels (RFC 3805)."""
-
-    UNLIMITED = -1  # "other": the sub-unit places no restriction
-    UNKNOWN = -2
-    SOME_REMAINING = -3  # some supply (or, for a receptacle, some space) is left
-
-
-class _SuppliesClass(enum.IntEnum):
-    """PrtMarkerSuppliesClassTC (RFC 3805)."""
-
-    OTHER = 1
-    CONSUMED = 3  # supplyThatIsConsumed
-    RECEPTACLE = 4  # receptacleThatIsFilled
-
 
 _SPECIAL_STATES: Final[dict[int, SupplyState]] = {
-    _SpecialLevel.UNLIMITED: SupplyState.UNLIMITED,
-    _SpecialLevel.UNKNOWN: SupplyState.UNKNOWN,
-    _SpecialLevel.SOME_REMAINING: SupplyState.SOME_REMAINING,
+    SupplyLevel.UNLIMITED: SupplyState.UNLIMITED,
+    SupplyLevel.UNKNOWN: SupplyState.UNKNOWN,
+    SupplyLevel.SOME_REMAINING: SupplyState.SOME_REMAINING,
 }
 _SUPPLY_CLASSES: Final[dict[int, SupplyClass]] = {
-    _SuppliesClass.OTHER: SupplyClass.OTHER,
-    _SuppliesClass.CONSUMED: SupplyClass.CONSUMED,
-    _SuppliesClass.RECEPTACLE: SupplyClass.RECEPTACLE,
+    PrtMarkerSuppliesClass.OTHER: SupplyClass.OTHER,
+    PrtMarkerSuppliesClass.SUPPLY_THAT_IS_CONSUMED: SupplyClass.CONSUMED,
+    PrtMarkerSuppliesClass.RECEPTACLE_THAT_IS_FILLED: SupplyClass.RECEPTACLE,
 }
-_DEVICE_STATUS_NAMES: Final = {member.value: member.name.lower() for member in _HrDeviceStatus}
-_ALERT_ACTIVE_STATUSES: Final = frozenset({_HrDeviceStatus.WARNING, _HrDeviceStatus.DOWN})
-
-# hrPrinterStatus (RFC 2790).
-_PRINTER_STATUS_NAMES: Final = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
-
-# hrPrinterDetectedErrorState bits (RFC 2790); bit 0 is the most significant bit of octet 1.
-_ERROR_STATE_BITS: Final = (
-    "lowPaper",
-    "noPaper",
-    "lowToner",
-    "noToner",
-    "doorOpen",
-    "jammed",
-    "offline",
-    "serviceRequested",
-    "inputTrayMissing",
-    "outputTrayMissing",
-    "markerSupplyMissing",
-    "outputNearFull",
-    "outputFull",
-    "inputTrayEmpty",
-    "overduePreventMaint",
-)
-
-# PrtMarkerCounterUnitTC (RFC 3805).
-_COUNTER_UNIT_NAMES: Final = {
-    3: "tenThousandthsOfInches",
-    4: "micrometers",
-    5: "characters",
-    6: "lines",
-    7: "impressions",
-    8: "sheets",
-    9: "dotRow",
-    11: "hours",
-    16: "feet",
-    17: "meters",
-}
-
-# PrtMarkerSuppliesSupplyUnitTC (RFC 3805).
-_SUPPLY_UNIT_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "tenThousandthsOfInches",
-    4: "micrometers",
-    7: "impressions",
-    8: "sheets",
-    11: "hours",
-    12: "thousandthsOfOunces",
-    13: "tenthsOfGrams",
-    14: "hundrethsOfFluidOunces",
-    15: "tenthsOfMilliliters",
-    16: "feet",
-    17: "meters",
-    18: "items",
-    19: "percent",
-}
-
-# PrtMarkerSuppliesTypeTC (IANA-PRINTER-MIB).
-_SUPPLY_TYPE_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "toner",
-    4: "wasteToner",
-    5: "ink",
-    6: "inkCartridge",
-    7: "inkRibbon",
-    8: "wasteInk",
-    9: "opc",
-    10: "developer",
-    11: "fuserOil",
-    12: "solidWax",
-    13: "ribbonWax",
-    14: "wasteWax",
-    15: "fuser",
-    16: "coronaWire",
-    17: "fuserOilWick",
-    18: "cleanerUnit",
-    19: "fuserCleaningPad",
-    20: "transferUnit",
-    21: "tonerCartridge",
-    22: "fuserOiler",
-    23: "water",
-    24: "wasteWater",
-    25: "glueWaterAdditive",
-    26: "wastePaper",
-    27: "bindingSupply",
-    28: "bandingSupply",
-    29: "stitchingWire",
-    30: "shrinkWrap",
-    31: "paperWrap",
-    32: "staples",
-    33: "inserts",
-    34: "covers",
-    35: "matteToner",
-    36: "matteInk",
-}
-_UNKNOWN_TYPE: Final = "unknown"
-_RECEPTACLE_TYPES: Final = frozenset(
-    {"wasteToner", "wasteInk", "wasteWax", "wasteWater", "wastePaper"}
-)
-_UNCLASSIFIED_TYPES: Final = frozenset({"other", _UNKNOWN_TYPE})
-
-# PrtAlertSeverityLevelTC (RFC 3805).
-_ALERT_SEVERITY_NAMES: Final = {
-    1: "other",
-    3: "critical",
-    4: "warning",
-    5: "warningBinaryChangeEvent",
-}
-
-# PrtAlertTrainingLevelTC (IANA-PRINTER-MIB).
-_ALERT_TRAINING_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "untrained",
-    4: "trained",
-    5: "fieldService",
-    6: "management",
-    7: "noInterventionRequired",
-}
-
-# PrtAlertGroupTC (IANA-PRINTER-MIB).
-_ALERT_GROUP_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "hostResourcesMIBStorageTable",
-    4: "hostResourcesMIBDeviceTable",
-    5: "generalPrinter",
-    6: "cover",
-    7: "localization",
-    8: "input",
-    9: "output",
-    10: "marker",
-    11: "markerSupplies",
-    12: "markerColorant",
-    13: "mediaPath",
-    14: "channel",
-    15: "interpreter",
-    16: "consoleDisplayBuffer",
-    17: "consoleLights",
-    18: "alert",
-    30: "finDevice",
-    31: "finSupply",
-    32: "finSupplyMediaInput",
-    33: "finAttribute",
-}
-
-# PrtAlertCodeTC (IANA-PRINTER-MIB, the RFC 3805 set; finisher codes 30000+ stay numeric).
-_ALERT_CODE_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "coverOpen",
-    4: "coverClosed",
-    5: "interlockOpen",
-    6: "interlockClosed",
-    7: "configurationChange",
-    8: "jam",
-    9: "subunitMissing",
-    10: "subunitLifeAlmostOver",
-    11: "subunitLifeOver",
-    12: "subunitAlmostEmpty",
-    13: "subunitEmpty",
-    14: "subunitAlmostFull",
-    15: "subunitFull",
-    16: "subunitNearLimit",
-    17: "subunitAtLimit",
-    18: "subunitOpened",
-    19: "subunitClosed",
-    20: "subunitTurnedOn",
-    21: "subunitTurnedOff",
-    22: "subunitOffline",
-    23: "subunitPowerSaver",
-    24: "subunitWarmingUp",
-    25: "subunitAdded",
-    26: "subunitRemoved",
-    27: "subunitResourceAdded",
-    28: "subunitResourceRemoved",
-    29: "subunitRecoverableFailure",
-    30: "subunitUnrecoverableFailure",
-    31: "subunitRecoverableStorageError",
-    32: "subunitUnrecoverableStorageError",
-    33: "subunitMotorFailure",
-    34: "subunitMemoryExhausted",
-    35: "subunitUnderTemperature",
-    36: "subunitOverTemperature",
-    37: "subunitTimingFailure",
-    38: "subunitThermistorFailure",
-    501: "doorOpen",
-    502: "doorClosed",
-    503: "powerUp",
-    504: "powerDown",
-    505: "printerNMSReset",
-    506: "printerManualReset",
-    507: "printerReadyToPrint",
-    801: "inputMediaTrayMissing",
-    802: "inputMediaSizeChange",
-    803: "inputMediaWeightChange",
-    804: "inputMediaTypeChange",
-    805: "inputMediaColorChange",
-    806: "inputMediaFormPartsChange",
-    807: "inputMediaSupplyLow",
-    808: "inputMediaSupplyEmpty",
-    809: "inputMediaChangeRequest",
-    810: "inputManualInputRequest",
-    811: "inputTrayPositionFailure",
-    812: "inputTrayElevationFailure",
-    813: "inputCannotFeedSizeSelected",
-    901: "outputMediaTrayMissing",
-    902: "outputMediaTrayAlmostFull",
-    903: "outputMediaTrayFull",
-    904: "outputMailboxSelectFailure",
-    1001: "markerFuserUnderTemperature",
-    1002: "markerFuserOverTemperature",
-    1003: "markerFuserTimingFailure",
-    1004: "markerFuserThermistorFailure",
-    1005: "markerAdjustingPrintQuality",
-    1101: "markerTonerEmpty",
-    1102: "markerInkEmpty",
-    1103: "markerPrintRibbonEmpty",
-    1104: "markerTonerAlmostEmpty",
-    1105: "markerInkAlmostEmpty",
-    1106: "markerPrintRibbonAlmostEmpty",
-    1107: "markerWasteTonerReceptacleAlmostFull",
-    1108: "markerWasteInkReceptacleAlmostFull",
-    1109: "markerWasteTonerReceptacleFull",
-    1110: "markerWasteInkReceptacleFull",
-    1111: "markerOpcLifeAlmostOver",
-    1112: "markerOpcLifeOver",
-    1113: "markerDeveloperAlmostEmpty",
-    1114: "markerDeveloperEmpty",
-    1115: "markerTonerCartridgeMissing",
-    1301: "mediaPathMediaTrayMissing",
-    1302: "mediaPathMediaTrayAlmostFull",
-    1303: "mediaPathMediaTrayFull",
-    1304: "mediaPathCannotDuplexMediaSelected",
-    1501: "interpreterMemoryIncrease",
-    1502: "interpreterMemoryDecrease",
-    1503: "interpreterCartridgeAdded",
-    1504: "interpreterCartridgeDeleted",
-    1505: "interpreterResourceAdded",
-    1506: "interpreterResourceDeleted",
-    1507: "interpreterResourceUnavailable",
-    1509: "interpreterComplexPageEncountered",
-    1801: "alertRemovalOfBinaryChangeEntry",
-}
+_ALERT_ACTIVE_STATUSES: Final = frozenset({HrDeviceStatus.WARNING, HrDeviceStatus.DOWN})
+_UNKNOWN_TYPE: Final = PrtMarkerSuppliesType.UNKNOWN.mib_name
+_UNCLASSIFIED_TYPES: Final = frozenset({PrtMarkerSuppliesType.OTHER.mib_name, _UNKNOWN_TYPE})
 
 # Supply type from the description, used only when the printer sends no type column.
 # Each rule needs all of its words; the first matching rule wins. A word alone that could
 # mean several supplies ("cartridge", "unit", "kit") infers nothing.
 _TYPE_RULES: Final[tuple[tuple[frozenset[str], str], ...]] = (
-    (frozenset({"waste", "toner"}), "wasteToner"),
-    (frozenset({"waste", "ink"}), "wasteInk"),
-    (frozenset({"waste", "wax"}), "wasteWax"),
-    (frozenset({"developer"}), "developer"),
-    (frozenset({"drum"}), "opc"),
-    (frozenset({"opc"}), "opc"),
-    (frozenset({"photoconductor"}), "opc"),
-    (frozenset({"photoconductive"}), "opc"),
-    (frozenset({"fuser"}), "fuser"),
-    (frozenset({"fusing"}), "fuser"),
-    (frozenset({"transfer"}), "transferUnit"),
-    (frozenset({"staples"}), "staples"),
-    (frozenset({"staple"}), "staples"),
-    (frozenset({"toner"}), "toner"),
-    (frozenset({"ink"}), "ink"),
+    (frozenset({"waste", "toner"}), PrtMarkerSuppliesType.WASTE_TONER.mib_name),
+    (frozenset({"waste", "ink"}), PrtMarkerSuppliesType.WASTE_INK.mib_name),
+    (frozenset({"waste", "wax"}), PrtMarkerSuppliesType.WASTE_WAX.mib_name),
+    (frozenset({"developer"}), PrtMarkerSuppliesType.DEVELOPER.mib_name),
+    (frozenset({"drum"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"opc"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"photoconductor"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"photoconductive"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"fuser"}), PrtMarkerSuppliesType.FUSER.mib_name),
+    (frozenset({"fusing"}), PrtMarkerSuppliesType.FUSER.mib_name),
+    (frozenset({"transfer"}), PrtMarkerSuppliesType.TRANSFER_UNIT.mib_name),
+    (frozenset({"staples"}), PrtMarkerSuppliesType.STAPLES.mib_name),
+    (frozenset({"staple"}), PrtMarkerSuppliesType.STAPLES.mib_name),
+    (frozenset({"toner"}), PrtMarkerSuppliesType.TONER.mib_name),
+    (frozenset({"ink"}), PrtMarkerSuppliesType.INK.mib_name),
 )
 _WASTE_WORD: Final = "waste"
 _COLOUR_WORDS: Final = frozenset(
@@ -590,10 +326,10 @@ def decode_error_state(value: SnmpValue | None, device_status: int | None) -> li
     if set(value) == {_SPACE} and device_status not in _ALERT_ACTIVE_STATUSES:
         return []
     conditions = []
-    for bit, name in enumerate(_ERROR_STATE_BITS):
+    for bit in DetectedError:
         octet, position = divmod(bit, _BITS_PER_OCTET)
         if octet < min(len(value), _ERROR_STATE_OCTETS) and value[octet] & (_TOP_BIT >> position):
-            conditions.append(name)
+            conditions.append(bit.mib_name)
     return conditions
 
 
@@ -664,7 +400,7 @@ def _printer_device_index(values: Mapping[Oid, SnmpValue]) -> Oid | None:
     """hrDeviceIndex of the device typed hrDevicePrinter, else the first device row."""
     types = sorted(_rows(values, _HR_DEVICE_TYPE).items())
     for index, device_type in types:
-        if device_type == _HR_DEVICE_PRINTER_TYPE:
+        if device_type == HR_DEVICE_PRINTER:
             return index
     rows = _row_indexes(values, (_HR_DEVICE_TYPE, _HR_DEVICE_DESCR, _HR_DEVICE_STATUS))
     return rows[0] if rows else None
@@ -692,12 +428,12 @@ def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus
     conditions = decode_error_state(error_state, device_status)
     return DeviceStatus(
         device_status=(
-            _name(_DEVICE_STATUS_NAMES, device_status)
+            _name(mib_names(HrDeviceStatus), device_status)
             if device_status is not None
             else _DEFAULT_DEVICE_STATUS
         ),
         printer_status=_name(
-            _PRINTER_STATUS_NAMES, _device_value(values, _HR_PRINTER_STATUS, device)
+            mib_names(HrPrinterStatus), _device_value(values, _HR_PRINTER_STATUS, device)
         ),
         error_conditions=capped(conditions, ItemList.ERRORS),
     )
@@ -720,7 +456,7 @@ def _counters(values: Mapping[Oid, SnmpValue]) -> list[Counter]:
     counters = []
     for position, index in enumerate(_row_indexes(values, columns)):
         suffix = "" if position == 0 else f"_marker_{index[-1]}"
-        unit = _name(_COUNTER_UNIT_NAMES, units.get(index)) or _MISSING_NAME
+        unit = _name(mib_names(PrtMarkerCounterUnit), units.get(index)) or _MISSING_NAME
         for name, column in ((CounterName.TOTAL, life), (CounterName.POWER_ON, power_on)):
             count = _integer(column.get(index))
             if count is not None and count >= 0:
@@ -812,7 +548,9 @@ def _supply(
     index: Oid, row: Mapping[Oid, SnmpValue | None], colorants: Mapping[Oid, str]
 ) -> Supply:
     description = decode_text(row[_PRT_SUPPLIES_DESCRIPTION]) or ""
-    supply_type = _name(_SUPPLY_TYPE_NAMES, row[_PRT_SUPPLIES_TYPE]) or _infer_type(description)
+    supply_type = _name(mib_names(PrtMarkerSuppliesType), row[_PRT_SUPPLIES_TYPE]) or _infer_type(
+        description
+    )
     supply_class = _supply_class(_integer(row[_PRT_SUPPLIES_CLASS]), supply_type, description)
     assessed = assess_level(
         _integer(row[_PRT_SUPPLIES_LEVEL]), _integer(row[_PRT_SUPPLIES_MAX_CAPACITY]), supply_class
@@ -825,7 +563,7 @@ def _supply(
         type=supply_type,
         supply_class=supply_class,
         colour=colour or _colour_from_description(description),
-        unit=_name(_SUPPLY_UNIT_NAMES, row[_PRT_SUPPLIES_UNIT]),
+        unit=_name(mib_names(PrtMarkerSuppliesSupplyUnit), row[_PRT_SUPPLIES_UNIT]),
         level=assessed.level,
         max_capacity=assessed.max_capacity,
         percent=assessed.percent,
@@ -864,7 +602,7 @@ def _supply_class(reported: int | None, supply_type: str, description: str) -> S
     """
     if reported is not None:
         return _SUPPLY_CLASSES.get(reported, SupplyClass.OTHER)
-    if supply_type in _RECEPTACLE_TYPES:
+    if supply_type in RECEPTACLE_TYPES:
         return SupplyClass.RECEPTACLE
     if supply_type in _UNCLASSIFIED_TYPES and _WASTE_WORD in _words(description):
         return SupplyClass.RECEPTACLE
@@ -939,12 +677,15 @@ def _alerts(values: Mapping[Oid, SnmpValue]) -> list[Alert]:
         alerts.append(
             Alert(
                 index=index[-1],
-                severity=_name(_ALERT_SEVERITY_NAMES, row[_PRT_ALERT_SEVERITY]) or _MISSING_NAME,
-                training_level=_name(_ALERT_TRAINING_NAMES, row[_PRT_ALERT_TRAINING_LEVEL]),
-                group=_name(_ALERT_GROUP_NAMES, row[_PRT_ALERT_GROUP]) or _MISSING_NAME,
+                severity=_name(mib_names(PrtAlertSeverityLevel), row[_PRT_ALERT_SEVERITY])
+                or _MISSING_NAME,
+                training_level=_name(
+                    mib_names(PrtAlertTrainingLevel), row[_PRT_ALERT_TRAINING_LEVEL]
+                ),
+                group=_name(mib_names(PrtAlertGroup), row[_PRT_ALERT_GROUP]) or _MISSING_NAME,
                 group_index=_non_negative(row[_PRT_ALERT_GROUP_INDEX]),
                 location=_non_negative(row[_PRT_ALERT_LOCATION]),
-                code=_name(_ALERT_CODE_NAMES, row[_PRT_ALERT_CODE]) or _MISSING_NAME,
+                code=_name(mib_names(PrtAlertCode), row[_PRT_ALERT_CODE]) or _MISSING_NAME,
                 description=clipped(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", TEXT_MAX_CHARS),
                 time_ticks=_integer(row[_PRT_ALERT_TIME]),
             )
