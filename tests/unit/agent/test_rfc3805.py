@@ -21,7 +21,7 @@ ENUMERATIONS = [
 
 
 def test_a_member_is_its_wire_number_and_knows_its_mib_name() -> None:
-    assert PrtMarkerSuppliesType.WASTE_TONER == 4
+    assert int(PrtMarkerSuppliesType.WASTE_TONER) == 4
     assert mib_names(PrtMarkerSuppliesType)[4] == "wasteToner"
     assert str(PrtMarkerSuppliesType.WASTE_TONER) == "4"  # what the demo fleet writes
 
