@@ -6,19 +6,22 @@ RemoteCareError
 │   └── PayloadTooLarge         a body, or what it inflates to, is over the limit
 ├── PkiError                    a key, CSR or certificate could not be used
 ├── ProbeError                  a printer could not be read
-│   └── ProbeTimeout            the printer did not answer in time
+│   ├── ProbeTimeout            the printer did not answer in time
+│   └── SnmpAuthError           the printer refused our SNMPv3 credentials
 ├── OutboxError                 the agent's outbox cannot be written (disk full)
 ├── UplinkError                 the agent could not talk to the center
 │   ├── EnrollmentRejected      the center refused the enrolment (token, CSR)
 │   ├── ReportRejected          the center refused a report for good (4xx)
 │   └── RetryLater              the center is busy (429, 503): wait, then retry
 ├── EnrollmentError             the center refused an enrolment request
+├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CommandError",
     "ConfigError",
     "EnrollmentError",
     "EnrollmentRejected",
@@ -32,6 +35,7 @@ __all__ = [
     "RemoteCareError",
     "ReportRejected",
     "RetryLater",
+    "SnmpAuthError",
     "UplinkError",
 ]
 
@@ -62,6 +66,10 @@ class ProbeError(RemoteCareError):
 
 class ProbeTimeout(ProbeError):
     """The printer did not answer in time."""
+
+
+class SnmpAuthError(ProbeError):
+    """The printer refused our SNMPv3 credentials (user, key or protocol); retrying is futile."""
 
 
 class OutboxError(RemoteCareError):
@@ -99,6 +107,10 @@ class EnrollmentError(RemoteCareError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class CommandError(RemoteCareError):
+    """A command from the center cannot be carried out as asked (unknown kind, bad argument)."""
 
 
 class OperatorError(RemoteCareError):

@@ -16,14 +16,13 @@ from remotecare.agent.config import AgentSettings
 from remotecare.agent.poller import poll_once, printer_targets, public_address
 from remotecare.agent.probes.reader import read_printer
 from remotecare.agent.probes.snmp import (
-    SnmpAuthError,
     SnmpTarget,
     UsmKeys,
     parse_printer_url,
     usm_users,
 )
 from remotecare.demo.snmpsim import SnmpSimulator, SnmpV3User, running_snmpsim
-from remotecare.errors import ConfigError
+from remotecare.errors import ConfigError, SnmpAuthError
 
 pytestmark = pytest.mark.timeout(60)
 on_module_loop = pytest.mark.asyncio(loop_scope="module")

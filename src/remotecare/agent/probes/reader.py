@@ -32,7 +32,6 @@ from remotecare.agent import printer_mib
 from remotecare.agent.octets import decode_text
 from remotecare.agent.probes.snmp import (
     Oid,
-    SnmpAuthError,
     SnmpTarget,
     SnmpValue,
     bulk_read,
@@ -46,7 +45,7 @@ from remotecare.agent.vendor_profiles import (
     packaged_profiles,
     select_profile,
 )
-from remotecare.errors import ProbeError, ProbeTimeout
+from remotecare.errors import ProbeError, ProbeTimeout, SnmpAuthError
 from remotecare.protocol.messages import PrinterReading
 
 __all__ = ["MAX_CONCURRENT_WALKS", "read_printer"]
