@@ -7,7 +7,6 @@ TLS that trusts that CA alone.
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 import uuid
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.privacy import install_key, load_or_create_key
-from remotecare.errors import EnrollmentRejected, UplinkError
+from remotecare.errors import EnrollmentRejected, ProtocolError, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
     certificate_pem,
@@ -28,7 +27,7 @@ from remotecare.pki.certificates import (
 )
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 from remotecare.pki.tls import client_context
-from remotecare.protocol.codec import encode
+from remotecare.protocol.codec import answer_fields, decode, encode
 from remotecare.protocol.messages import EnrollRequest, EnrollResponse
 
 __all__ = ["enroll"]
@@ -113,7 +112,10 @@ async def enroll(
                 raise EnrollmentRejected(_error_text(payload, response.status))
     except aiohttp.ClientError as exc:
         raise UplinkError(f"enrolment request to {center_url} failed: {exc}") from exc
-    answer = EnrollResponse.model_validate_json(payload)
+    try:
+        answer = decode(EnrollResponse, payload)
+    except ProtocolError as exc:
+        raise UplinkError(f"the center's enrolment answer is not understood: {exc}") from exc
     _write_public(paths.certificate, answer.certificate_pem)
     _write_public(paths.ca_certificate, ca_pem)
     identity = AgentIdentity(answer.endpoint_id, answer.device_api_url, center_url)
@@ -128,7 +130,7 @@ def _write_public(path: Path, text: str) -> None:
 
 
 def _error_text(payload: bytes, status: int) -> str:
-    try:
-        return f"center refused enrolment ({status}): {json.loads(payload)['error']}"
-    except (ValueError, KeyError, TypeError):
+    reason = answer_fields(payload).get("error")
+    if reason is None:
         return f"center refused enrolment ({status})"
+    return f"center refused enrolment ({status}): {reason}"
