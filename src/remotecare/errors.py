@@ -10,10 +10,10 @@ RemoteCareError
 │   └── SnmpAuthError           the printer refused our SNMPv3 credentials
 ├── OutboxError                 the agent's outbox cannot be written (disk full)
 ├── UplinkError                 the agent could not talk to the center
-│   ├── EnrollmentRejected      the center refused the enrolment (token, CSR)
+│   ├── EnrolmentRejected       the center refused the enrolment (token, CSR)
 │   ├── ReportRejected          the center refused a report for good (4xx)
 │   └── RetryLater              the center is busy (429, 503): wait, then retry
-├── EnrollmentError             the center refused an enrolment request
+├── EnrolmentError              the center refused an enrolment request
 ├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
 """
@@ -23,8 +23,8 @@ from __future__ import annotations
 __all__ = [
     "CommandError",
     "ConfigError",
-    "EnrollmentError",
-    "EnrollmentRejected",
+    "EnrolmentError",
+    "EnrolmentRejected",
     "OperatorError",
     "OutboxError",
     "PayloadTooLarge",
@@ -80,7 +80,7 @@ class UplinkError(RemoteCareError):
     """The agent could not talk to the center."""
 
 
-class EnrollmentRejected(UplinkError):
+class EnrolmentRejected(UplinkError):
     """The center refused the enrolment (token or CSR)."""
 
 
@@ -100,7 +100,7 @@ class RetryLater(UplinkError):
         self.retry_after_s = retry_after_s
 
 
-class EnrollmentError(RemoteCareError):
+class EnrolmentError(RemoteCareError):
     """The center refuses an enrolment request; ``reason`` is safe to show the caller."""
 
     def __init__(self, reason: str, status: int = 403) -> None:
@@ -115,3 +115,6 @@ class CommandError(RemoteCareError):
 
 class OperatorError(RemoteCareError):
     """An operator's request cannot be carried out as asked (unknown endpoint, bad argument)."""
+
+
+EnrollmentError = EnrolmentError  # alias until the center is renamed

@@ -18,7 +18,7 @@ from remotecare.agent.renewal import renew_certificate
 from remotecare.center.adapters.db import commands, endpoints, reports
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.domain.certificates import RENEWAL_OVERLAP
-from remotecare.errors import EnrollmentRejected
+from remotecare.errors import EnrolmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from remotecare.pki.keys import load_private_key
 from remotecare.protocol.messages import CommandKind
@@ -142,7 +142,7 @@ async def test_a_revoked_endpoint_cannot_renew_and_keeps_nothing_new(center: Fix
     key, cert = center.agent.key.read_bytes(), center.agent.certificate.read_bytes()
     center.center.certificates.revoke(center.endpoint_id, "stolen")
 
-    with pytest.raises(EnrollmentRejected) as refused:
+    with pytest.raises(EnrolmentRejected) as refused:
         await renew_certificate(center.agent, center.identity, AgentSettings())
 
     assert str(refused.value) == "center refused renewal (403): endpoint certificate revoked"

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.adapters.db import reports
 from remotecare.center.proxy import nginx_config
@@ -57,7 +57,7 @@ async def proxied(tmp_path: Path, database_url: str) -> AsyncIterator[Proxied]:
         for name in ("a", "b"):
             issued = running.enrollment.create_token("Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
-            identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+            identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
             agents[name] = (agent_tls_context(paths), paths, identity.endpoint_id)
         server = nginx_config(info.settings, listen=f"127.0.0.1:{nginx_port}")
         with running_nginx(tmp_path / "nginx", server, nginx_port):

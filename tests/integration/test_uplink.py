@@ -216,11 +216,11 @@ async def test_the_agent_reaches_a_center_on_ipv6_loopback(tmp_path: Path) -> No
     info = dataclasses.replace(info, settings=dataclasses.replace(info.settings, listen_host="::1"))
     async with running_center(info) as center:
         issued = center.enrollment.create_token("Acme Ltd")
-        from remotecare.agent.enroll import enroll
+        from remotecare.agent.enrolment import enrol
 
         port = info.settings.console_port
         paths = AgentPaths(tmp_path / "agent")
-        await enroll(paths, f"https://[::1]:{port}", issued.token, info.ca_fingerprint)
+        await enrol(paths, f"https://[::1]:{port}", issued.token, info.ca_fingerprint)
         outbox = Outbox(paths.outbox)
         outbox.put(a_history("SER-6", 2))
         url = f"https://[::1]:{info.settings.device_port}"

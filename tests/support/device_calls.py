@@ -13,7 +13,7 @@ import aiohttp
 from sqlalchemy import Table, func, select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol as enrol_agent
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.bootstrap import Center
 from remotecare.center.services.enrollment import EnrollmentService
@@ -24,15 +24,15 @@ __all__ = ["call", "count_rows", "enrol", "report_body"]
 
 async def enrol(
     info: CenterInfo,
-    enrollment: Center | EnrollmentService,
+    enrolment: Center | EnrollmentService,
     home: Path,
     customer: str = "Acme Ltd",
 ) -> tuple[AgentPaths, str]:
     """Enrol an agent in ``home`` for ``customer``; its paths and endpoint id."""
-    service = enrollment.enrollment if isinstance(enrollment, Center) else enrollment
+    service = enrolment.enrollment if isinstance(enrolment, Center) else enrolment
     issued = service.create_token(customer)
     paths = AgentPaths(home)
-    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    identity = await enrol_agent(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity.endpoint_id
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.center.bootstrap import Center
 from remotecare.protocol.messages import (
     Alert,
@@ -105,5 +105,5 @@ async def enrolled_agent(
     """An agent home enrolled with an in-process center."""
     issued = center.enrollment.create_token(customer)
     paths = AgentPaths(home)
-    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity

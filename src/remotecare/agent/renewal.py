@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.schedule import parse_retry_after
 from remotecare.agent.uplink import ProxySettings, agent_tls_context
-from remotecare.errors import EnrollmentRejected, PkiError, ProtocolError, RetryLater, UplinkError
+from remotecare.errors import EnrolmentRejected, PkiError, ProtocolError, RetryLater, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
     certificate_pem,
@@ -58,7 +58,7 @@ async def renew_certificate(
 ) -> None:
     """Get a new certificate for a new key; the old ones stay if anything fails.
 
-    Raises :class:`EnrollmentRejected` when the center refuses (revoked, expired: enrol
+    Raises :class:`EnrolmentRejected` when the center refuses (revoked, expired: enrol
     again), :class:`RetryLater` when it is busy, :class:`UplinkError` when it cannot be
     reached, :class:`PkiError` when its answer is not a certificate for us.
     """
@@ -136,7 +136,7 @@ async def _request_certificate(
         seconds = parse_retry_after(retry_after, datetime.now(UTC))
         raise RetryLater(f"the center is busy ({status})", seconds)
     if status != 201:
-        raise EnrollmentRejected(f"center refused renewal ({status}): {_error(payload)}")
+        raise EnrolmentRejected(f"center refused renewal ({status}): {_error(payload)}")
     try:
         return decode(RenewResponse, payload)
     except ProtocolError as exc:

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.runner import run_cycle
 from remotecare.center.adapters.db import reports
 from remotecare.center.bootstrap import Center, bootstrap
@@ -128,7 +128,7 @@ async def run_demo(
             issued = center.enrollment.create_token(DEMO_CUSTOMER)
             paths = AgentPaths(root / "agent")
             console_url = f"https://localhost:{console_port}"
-            await enroll(paths, console_url, issued.token, done.ca_fingerprint)
+            await enrol(paths, console_url, issued.token, done.ca_fingerprint)
             agent_settings = AgentSettings(
                 printers=tuple(fleet.urls.values()), poll_interval_seconds=poll_interval_s
             )

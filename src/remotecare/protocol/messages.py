@@ -40,8 +40,8 @@ __all__ = [
     "Cover",
     "DeviceStatus",
     "DropSummary",
-    "EnrollRequest",
-    "EnrollResponse",
+    "EnrolRequest",
+    "EnrolResponse",
     "IngestResult",
     "PrinterReading",
     "RenewRequest",
@@ -304,13 +304,17 @@ class BundleState(_Message):
     complete: bool
 
 
-class EnrollRequest(_Message):
+class EnrolRequest(_Message):
     token: Annotated[str, Field(min_length=16, max_length=128)]
     csr_pem: Annotated[str, Field(min_length=64, max_length=8192)]
 
 
-class EnrollResponse(_Message):
+class EnrolResponse(_Message):
     endpoint_id: str
     certificate_pem: str
     ca_certificate_pem: str
     device_api_url: str
+
+
+EnrollRequest = EnrolRequest  # alias until the center is renamed
+EnrollResponse = EnrolResponse  # alias until the center is renamed

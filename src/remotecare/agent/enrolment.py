@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.privacy import install_key, load_or_create_key
-from remotecare.errors import EnrollmentRejected, ProtocolError, UplinkError
+from remotecare.errors import EnrolmentRejected, ProtocolError, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
     certificate_pem,
@@ -28,9 +28,9 @@ from remotecare.pki.certificates import (
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 from remotecare.pki.tls import client_context
 from remotecare.protocol.codec import answer_fields, decode, encode
-from remotecare.protocol.messages import EnrollRequest, EnrollResponse
+from remotecare.protocol.messages import EnrolRequest, EnrolResponse
 
-__all__ = ["enroll"]
+__all__ = ["enrol"]
 
 _TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -59,14 +59,14 @@ async def _fetch_pinned_ca(center_url: str, expected_fingerprint: str) -> str:
     ca = load_certificate(pem)
     seen = fingerprint(ca)
     if seen != expected_fingerprint:
-        raise EnrollmentRejected(
+        raise EnrolmentRejected(
             f"the center's CA fingerprint is {seen}, not the {expected_fingerprint} you were "
             "given: not enrolling (wrong center, or someone in between)"
         )
     return certificate_pem(ca)
 
 
-async def enroll(
+async def enrol(
     paths: AgentPaths,
     center_url: str,
     token: str,
@@ -80,7 +80,7 @@ async def enroll(
     without it this site makes its own.
     """
     if paths.identity.exists():
-        raise EnrollmentRejected(f"already enrolled ({paths.identity}); remove the home to redo")
+        raise EnrolmentRejected(f"already enrolled ({paths.identity}); remove the home to redo")
     expected = normalize_fingerprint(ca_fingerprint)
     paths.home.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.home, 0o700)
@@ -95,7 +95,7 @@ async def enroll(
         key = generate_private_key()
         write_private_key(paths.key, key)
     csr = build_csr(key, f"remotecare-agent-{uuid.uuid4()}")
-    body = encode(EnrollRequest(token=token, csr_pem=csr.public_bytes(Encoding.PEM).decode()))
+    body = encode(EnrolRequest(token=token, csr_pem=csr.public_bytes(Encoding.PEM).decode()))
     url = center_url.rstrip("/") + "/.well-known/est/simpleenroll"
     try:
         async with (
@@ -109,11 +109,11 @@ async def enroll(
         ):
             payload = await response.read()
             if response.status != 201:
-                raise EnrollmentRejected(_error_text(payload, response.status))
+                raise EnrolmentRejected(_error_text(payload, response.status))
     except aiohttp.ClientError as exc:
         raise UplinkError(f"enrolment request to {center_url} failed: {exc}") from exc
     try:
-        answer = decode(EnrollResponse, payload)
+        answer = decode(EnrolResponse, payload)
     except ProtocolError as exc:
         raise UplinkError(f"the center's enrolment answer is not understood: {exc}") from exc
     _write_public(paths.certificate, answer.certificate_pem)
