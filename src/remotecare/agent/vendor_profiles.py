@@ -52,6 +52,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -219,18 +220,14 @@ class CounterMapping(_Sourced):
     match_value: _TypeValue | None = None
     value_column: _Column | None = None
 
-    @field_validator("name")
+    @field_validator("name", "unit")
     @classmethod
-    def _mappable_name(cls, value: CounterName) -> CounterName:
-        if value not in COUNTER_NAMES:
-            raise ValueError(f"a profile cannot map the counter name {value.value!r}")
-        return value
-
-    @field_validator("unit")
-    @classmethod
-    def _profile_unit(cls, value: CounterUnit) -> CounterUnit:
-        if value not in COUNTER_UNITS:
-            raise ValueError(f"a profile cannot give the unit {value.value!r}")
+    def _mappable(
+        cls, value: CounterName | CounterUnit, info: ValidationInfo
+    ) -> CounterName | CounterUnit:
+        allowed = COUNTER_NAMES if info.field_name == "name" else COUNTER_UNITS
+        if value not in allowed:
+            raise ValueError(f"a profile cannot map the counter {info.field_name} {value.value!r}")
         return value
 
     @model_validator(mode="after")

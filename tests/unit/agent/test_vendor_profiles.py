@@ -83,6 +83,8 @@ def test_a_good_profile_loads(tmp_path: Path) -> None:
         (("    unit: impressions", "    unit: impressions\n    scale: 2"), "scale"),  # unknown key
         (("  - name: copy", "  - name: copies"), "name"),  # unknown counter name
         (("unit: impressions", "unit: pages"), "unit"),  # unknown unit
+        (("  - name: copy", "  - name: sheets"), "name"),  # a wire name a profile cannot map
+        (("  - name: copy", "  - name: power_on"), "name"),
         (("oid: 1.3.6.1.4.1.99999.2.1.0", "oid: 1.3.6.1.4.1.99999..2"), "oid"),  # bad OID
         (('regex: "S/N ([A-Z0-9]+)"', 'regex: "S/N [A-Z0-9]+"'), "group"),  # no group
         (('regex: "S/N ([A-Z0-9]+)"', 'regex: "S/N ([A-Z0-9]+"'), "regular expression"),
