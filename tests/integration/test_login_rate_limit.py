@@ -22,11 +22,11 @@ from remotecare.center.domain.rate_limit import LOGIN_WINDOW
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
-    free_tcp_port,
     init_center,
     running_center,
 )
 from tests.support.console_login import WRONG_PASSWORD, Answer, fail, log_in
+from tests.support.ports import free_tcp_port
 
 WINDOW_SECONDS = int(LOGIN_WINDOW.total_seconds())
 

@@ -24,11 +24,11 @@ from remotecare.protocol.messages import IngestResult, Report
 from tests.support.centers import (
     CenterInfo,
     center_process,
-    free_tcp_port,
     init_center,
     remotecare,
     running_center,
 )
+from tests.support.ports import free_tcp_port
 
 
 @dataclass

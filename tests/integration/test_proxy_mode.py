@@ -27,8 +27,14 @@ from remotecare.center.adapters.db import reports
 from remotecare.center.proxy import nginx_config
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key
-from tests.support.centers import CenterInfo, free_tcp_port, init_center, remotecare, running_center
+from tests.support.centers import (
+    CenterInfo,
+    init_center,
+    remotecare,
+    running_center,
+)
 from tests.support.nginx import find_nginx, running_nginx
+from tests.support.ports import free_tcp_port
 
 UNTRUSTED_SOURCE = "127.0.0.3"  # also loopback, but not in trusted_proxies
 

@@ -22,8 +22,13 @@ from remotecare.center.adapters.db import endpoints, reports
 from remotecare.center.bootstrap import Center
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
-from tests.support.centers import CenterInfo, free_tcp_port, init_center, running_center
+from tests.support.centers import (
+    CenterInfo,
+    init_center,
+    running_center,
+)
 from tests.support.connect_proxy import connect_proxy
+from tests.support.ports import free_tcp_port
 from tests.support.reports import a_history, a_report, enrolled_agent
 
 

@@ -23,10 +23,10 @@ from remotecare.center.adapters.db import reports
 from tests.support.centers import (
     CenterInfo,
     center_process,
-    free_tcp_port,
     init_center,
     remotecare,
 )
+from tests.support.ports import free_tcp_port
 
 CLIENTS = 4
 REPORTS_PER_CLIENT = 30
