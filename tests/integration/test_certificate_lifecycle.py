@@ -23,22 +23,15 @@ from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from remotecare.pki.keys import load_private_key
 from remotecare.protocol.messages import CommandKind
 from tests.support.centers import CenterInfo, init_center
+from tests.support.clock import FakeClock
 from tests.support.device_calls import call, count_rows, enrol, report_body
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @dataclass
 class Fixture:
     info: CenterInfo
     center: Center
-    clock: MovableClock
+    clock: FakeClock
     agent: AgentPaths
     endpoint_id: str
 
@@ -58,7 +51,7 @@ class Fixture:
 @pytest.fixture
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center", database_url)
-    clock = MovableClock()
+    clock = FakeClock()
     running = bootstrap(info.settings, clock=clock)
     await running.start()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,11 +19,7 @@ from remotecare.center.services.enrollment import EnrollmentService
 from remotecare.errors import ConfigError, EnrolmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from tests.support.centers import CenterInfo, init_center, running_center
-
-
-class _Yesterday:
-    def now(self) -> datetime:
-        return datetime.now(UTC) - timedelta(days=1)
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -78,7 +74,7 @@ async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path:
 
 async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
-    past = EnrollmentService(running.engine, running.ca, _Yesterday())
+    past = EnrollmentService(running.engine, running.ca, FakeClock(offset=timedelta(days=-1)))
     issued = past.create_token("Acme Ltd", ttl=timedelta(hours=1))
     with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token expired$"):
         await enrol(AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint)
