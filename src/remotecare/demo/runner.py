@@ -29,6 +29,7 @@ from remotecare.center.config import CenterSettings
 from remotecare.center.services.console import DeviceRow
 from remotecare.center.setup import initialize_center
 from remotecare.demo.fleet import running_fleet
+from remotecare.protocol.vocabulary import CounterName
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -76,7 +77,7 @@ def _summarize(center: Center) -> DemoSummary:
         first: dict[str, int] = {}
         for payload in first_payloads:
             reading = payload["reading"]
-            total = next((c for c in reading["counters"] if c["name"] == "total"), None)
+            total = next((c for c in reading["counters"] if c["name"] == CounterName.TOTAL), None)
             if total is not None:
                 first.setdefault(reading["serial"], total["value"])
     return DemoSummary(count, center.console.devices(), first)
