@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.outbox import Outbox
 from remotecare.agent.uplink import drain, open_uplink
 from remotecare.protocol.messages import (
@@ -254,7 +254,7 @@ def main() -> None:
             admin.dispose()
             home = root / "agent"
             asyncio.run(
-                enroll(
+                enrol(
                     AgentPaths(home),
                     f"https://localhost:{settings.console_port}",
                     token,

@@ -6,22 +6,25 @@ RemoteCareError
 │   └── PayloadTooLarge         a body, or what it inflates to, is over the limit
 ├── PkiError                    a key, CSR or certificate could not be used
 ├── ProbeError                  a printer could not be read
-│   └── ProbeTimeout            the printer did not answer in time
+│   ├── ProbeTimeout            the printer did not answer in time
+│   └── SnmpAuthError           the printer refused our SNMPv3 credentials
 ├── OutboxError                 the agent's outbox cannot be written (disk full)
 ├── UplinkError                 the agent could not talk to the center
-│   ├── EnrollmentRejected      the center refused the enrolment (token, CSR)
+│   ├── EnrolmentRejected       the center refused the enrolment (token, CSR)
 │   ├── ReportRejected          the center refused a report for good (4xx)
 │   └── RetryLater              the center is busy (429, 503): wait, then retry
-├── EnrollmentError             the center refused an enrolment request
+├── EnrolmentError              the center refused an enrolment request
+├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CommandError",
     "ConfigError",
-    "EnrollmentError",
-    "EnrollmentRejected",
+    "EnrolmentError",
+    "EnrolmentRejected",
     "OperatorError",
     "OutboxError",
     "PayloadTooLarge",
@@ -32,6 +35,7 @@ __all__ = [
     "RemoteCareError",
     "ReportRejected",
     "RetryLater",
+    "SnmpAuthError",
     "UplinkError",
 ]
 
@@ -64,6 +68,10 @@ class ProbeTimeout(ProbeError):
     """The printer did not answer in time."""
 
 
+class SnmpAuthError(ProbeError):
+    """The printer refused our SNMPv3 credentials (user, key or protocol); retrying is futile."""
+
+
 class OutboxError(RemoteCareError):
     """The agent's outbox cannot be written (disk full, damaged file)."""
 
@@ -72,7 +80,7 @@ class UplinkError(RemoteCareError):
     """The agent could not talk to the center."""
 
 
-class EnrollmentRejected(UplinkError):
+class EnrolmentRejected(UplinkError):
     """The center refused the enrolment (token or CSR)."""
 
 
@@ -92,7 +100,7 @@ class RetryLater(UplinkError):
         self.retry_after_s = retry_after_s
 
 
-class EnrollmentError(RemoteCareError):
+class EnrolmentError(RemoteCareError):
     """The center refuses an enrolment request; ``reason`` is safe to show the caller."""
 
     def __init__(self, reason: str, status: int = 403) -> None:
@@ -101,5 +109,12 @@ class EnrollmentError(RemoteCareError):
         self.status = status
 
 
+class CommandError(RemoteCareError):
+    """A command from the center cannot be carried out as asked (unknown kind, bad argument)."""
+
+
 class OperatorError(RemoteCareError):
     """An operator's request cannot be carried out as asked (unknown endpoint, bad argument)."""
+
+
+EnrollmentError = EnrolmentError  # alias until the center is renamed

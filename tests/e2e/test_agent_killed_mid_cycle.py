@@ -8,13 +8,13 @@ import contextlib
 import json
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.demo.snmpsim import free_udp_port, running_snmpsim
+from tests.support.processes import started
 from tests.support.recordings import recordings_dir
 
 FAST = ("hp_laserjet-mfp-m130nw", "ricoh_aficio-mp-c3002", "canon_lbp6670")
@@ -48,25 +48,17 @@ def test_an_agent_killed_mid_cycle_keeps_the_readings_it_had_taken(tmp_path: Pat
         )
         log = tmp_path / "agent.log"
         run_once = ("agent", "run", "--once", "--home", str(paths.home))
-        with open(log, "wb") as out:
-            agent = subprocess.Popen(
-                [sys.executable, "-m", "remotecare", *run_once],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                deadline = time.monotonic() + SILENT_TIMEOUT_S / 2
-                while len(queued(paths.outbox)) < len(FAST):
-                    assert agent.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "the readings were not queued"
-                    time.sleep(0.05)
-                assert agent.poll() is None, "the cycle ended before it was killed"
-                agent.send_signal(signal.SIGKILL)
-                agent.wait(10)
-            finally:
-                if agent.poll() is None:
-                    agent.kill()
-                    agent.wait(10)
+        with started(
+            [sys.executable, "-m", "remotecare", *run_once], log, what="the agent"
+        ) as agent:
+            deadline = time.monotonic() + SILENT_TIMEOUT_S / 2
+            while len(queued(paths.outbox)) < len(FAST):
+                assert agent.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the readings were not queued"
+                time.sleep(0.05)
+            assert agent.poll() is None, "the cycle ended before it was killed"
+            agent.send_signal(signal.SIGKILL)
+            agent.wait(10)
     with contextlib.closing(sqlite3.connect(paths.outbox)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     bodies = [json.loads(body) for body in queued(paths.outbox)]

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import ssl
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -31,92 +30,24 @@ from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
     center_process,
-    free_tcp_port,
     remotecare,
 )
+from tests.support.ports import free_tcp_port
+from tests.support.processes import started
+from tests.support.recordings import EXPECTED as RECORDED
 from tests.support.recordings import recordings_dir
 
-
-@dataclass(frozen=True)
-class Expected:
-    serial: str
-    pages: int | None
-    page_unit: str | None
-    # (description, level, max, percent, state)
-    supplies: list[tuple[str, int | None, int | None, float | None, str]]
-
-
+# Six of the recordings; what each must read as is stated once, in tests.support.recordings.
 EXPECTED = {
-    # prtMarkerCounterUnit 8 = sheets. Waste toner (type 4) is a receptacle: level 100 of 100
-    # is the remaining space, so the box is 0 % full.
-    "ricoh_aficio-mp-c3002": Expected(
-        "W492KB03439",
-        271871,
-        "sheets",
-        [
-            ("Black Toner", 40, 100, 40.0, "ok"),
-            ("Waste Toner", 100, 100, 0.0, "ok"),
-            ("Cyan Toner", 20, 100, 20.0, "ok"),
-            ("Magenta Toner", 50, 100, 50.0, "ok"),
-            ("Yellow Toner", 50, 100, 50.0, "ok"),
-        ],
-    ),
-    # No prtGeneralSerialNumber: identity falls back to Kyocera's kcprtSerialNumber.1
-    # (1.3.6.1.4.1.1347.43.5.1.1.28.1). The waste box says -3 (some remaining) with max -2
-    # (unknown): a state, never a number.
-    "utax_p-4532dn": Expected(
-        "R9L0309954",
-        427,
-        "impressions",
-        [
-            ("PK-3010S", 5340, 6000, 89.0, "ok"),
-            ("Waste Toner Box", None, None, None, "some_remaining"),
-        ],
-    ),
-    "hp_laserjet-mfp-m130nw": Expected(
-        "VNCRC48198",
-        15232,
-        "impressions",
-        [
-            ("Black Cartridge HP CF217A", 28, 100, 28.0, "ok"),
-            ("Imaging Drum HP CF219A", 71, 100, 71.0, "ok"),
-        ],
-    ),
-    "konicaminolta_bizhub-c250i": Expected(
-        "AA2M021115700",
-        33810,
-        None,
-        [
-            ("Toner (Cyan)", 76, 100, 76.0, "ok"),
-            ("Toner (Magenta)", 78, 100, 78.0, "ok"),
-            ("Toner (Yellow)", 77, 100, 77.0, "ok"),
-            ("Toner (Black)", 86, 100, 86.0, "ok"),
-            ("Waste Toner Box", None, None, None, "some_remaining"),
-        ],
-    ),
-    # Ink at 1 of 100: low, not empty.
-    "epson_wf-c5790": Expected(
-        "X3B8022793",
-        None,
-        None,
-        [
-            ("Black Ink Supply Unit T9441/T9451/T9461", 1, 100, 1.0, "low"),
-            ("Cyan Ink Supply Unit T9442/T9452", 1, 100, 1.0, "low"),
-            ("Magenta Ink Supply Unit T9443/T9453", 1, 100, 1.0, "low"),
-            ("Yellow Ink Supply Unit T9444/T9454", 1, 100, 1.0, "low"),
-        ],
-    ),
-    "sharp_mx-3570n": Expected(
-        "6509415X00",
-        121104,
-        "impressions",
-        [
-            ("Cyan Toner", 55, 100, 55.0, "ok"),
-            ("Magenta Toner", 19, 100, 19.0, "ok"),
-            ("Yellow Toner", 40, 100, 40.0, "ok"),
-            ("Black Toner", 34, 100, 34.0, "ok"),
-        ],
-    ),
+    name: RECORDED[name]
+    for name in (
+        "ricoh_aficio-mp-c3002",
+        "utax_p-4532dn",
+        "hp_laserjet-mfp-m130nw",
+        "konicaminolta_bizhub-c250i",
+        "epson_wf-c5790",
+        "sharp_mx-3570n",
+    )
 }
 
 
@@ -181,22 +112,17 @@ def test_the_center_stores_what_the_printer_said(system: System, community: str)
     expected = EXPECTED[community]
     reading = stored_readings(system.info)[expected.serial]
     total = next((c for c in reading["counters"] if c["name"] == "total"), None)
-    if expected.pages is None:
+    if expected.total is None:
         assert total is None
     else:
         assert total is not None
-        assert (total["value"], total.get("unit")) == (
-            expected.pages,
-            expected.page_unit or total.get("unit"),
-        )
-        if expected.page_unit:
-            assert total["unit"] == expected.page_unit
+        assert (total["value"], total.get("unit")) == expected.total
     got = [
         (s["description"], s.get("level"), s.get("max_capacity"), s.get("percent"), s["state"])
         for s in reading["supplies"]
     ]
     for want in expected.supplies:
-        assert want in got
+        assert (want.description, want.level, want.max_capacity, want.percent, want.state) in got
 
 
 def test_each_report_is_attributed_to_the_enrolled_endpoint(system: System) -> None:
@@ -240,7 +166,7 @@ async def _get(
 async def test_the_console_shows_nothing_without_a_login(system: System) -> None:
     status, page = await _get(system.info.console_url + "/devices", system.info.trusting_context())
     assert status == 303
-    assert "W492KB03439" not in page
+    assert EXPECTED["ricoh_aficio-mp-c3002"].serial not in page
 
 
 async def test_the_console_lists_devices_after_login(system: System) -> None:
@@ -291,25 +217,24 @@ def test_the_running_agent_listens_on_no_port(system: System) -> None:
     config = system.agent_home / "agent.toml"
     original = config.read_text()
     config.write_text("poll_interval_seconds = 2.0\n" + original)
-    agent = subprocess.Popen(
-        [sys.executable, "-m", "remotecare", "agent", "run", "--home", str(system.agent_home)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 60
-        sockets_seen: set[str] = set()
-        while time.monotonic() < deadline:
-            sockets_seen |= _socket_inodes_of(agent.pid)
-            assert not sockets_seen & _listening_socket_inodes()
-            with system.info.read_engine().connect() as conn:
-                if conn.execute(select(func.count()).select_from(reports)).scalar_one() > before:
+        with started(
+            [sys.executable, "-m", "remotecare", "agent", "run", "--home", str(system.agent_home)],
+            system.agent_home / "run.log",
+            what="the agent",
+        ) as agent:
+            deadline = time.monotonic() + 60
+            sockets_seen: set[str] = set()
+            while time.monotonic() < deadline:
+                sockets_seen |= _socket_inodes_of(agent.pid)
+                assert not sockets_seen & _listening_socket_inodes()
+                with system.info.read_engine().connect() as conn:
+                    stored = conn.execute(select(func.count()).select_from(reports)).scalar_one()
+                if stored > before:
                     break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the agent sent nothing within 60 s")
-        assert sockets_seen, "the agent was seen with no socket at all: the check saw nothing"
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the agent sent nothing within 60 s")
+            assert sockets_seen, "the agent was seen with no socket at all: the check saw nothing"
     finally:
-        agent.terminate()
-        agent.wait(10)
         config.write_text(original)

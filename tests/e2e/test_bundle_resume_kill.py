@@ -10,10 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from tests.support.centers import (
     init_center,
     remotecare,
 )
+from tests.support.processes import started, wait_for
 from tests.support.slow_proxy import slow_connect_proxy
 
 CHUNK = 64 * 1024
@@ -38,14 +36,6 @@ SIZE = 8 * CHUNK + 1234  # the last chunk a short one
 # declaration and TLS cost a few KiB), then a trickle: the third chunk is on its way.
 FAST_BYTES = 2 * CHUNK + CHUNK // 2
 RATE_BPS = 16 * 1024
-
-
-def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _size(path: Path) -> int:
@@ -77,29 +67,24 @@ def test_an_agent_killed_in_the_middle_of_a_chunk_resumes_and_the_bundle_arrives
                 f'proxy_url = "{proxy.url}"\n'
                 f'printers = ["snmp://public@127.0.0.1:{free_udp_port()}"]\n'
             )
-            with open(tmp_path / "agent-1.log", "wb") as log:
-                first = subprocess.Popen(
-                    [sys.executable, "-m", "remotecare", "agent", "run", "--once",
-                     "--home", str(paths.home)],
-                    stdout=log, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-                try:
-                    proxy.wait_slow(RATE_BPS // 2, timeout_s=30)  # half a second of trickle
-                    assert first.poll() is None, "the agent finished before it was killed"
-                    at_kill = _size(partial)
-                    first.send_signal(signal.SIGKILL)
-                    first.wait(10)
-                finally:
-                    if first.poll() is None:
-                        first.kill()
-                        first.wait(10)
+            with started(
+                [sys.executable, "-m", "remotecare", "agent", "run", "--once",
+                 "--home", str(paths.home)],
+                tmp_path / "agent-1.log",
+                what="the agent",
+            ) as first:  # fmt: skip
+                proxy.wait_slow(RATE_BPS // 2, timeout_s=30)  # half a second of trickle
+                assert first.poll() is None, "the agent finished before it was killed"
+                at_kill = _size(partial)
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
             # Two chunks taken, the third cut off part-way: a few KiB of it reached the center.
             assert at_kill == 2 * CHUNK, at_kill
             assert 0 < proxy.slow_forwarded < CHUNK
-            _wait_for(lambda: proxy.cut >= 1, 10, "the proxy to cut the dead agent's tunnel")
+            wait_for(lambda: proxy.cut >= 1, 10, "the proxy to cut the dead agent's tunnel")
             # What the center got of the third chunk is not kept, not even in part.
             center_log = tmp_path / "center.log"
-            _wait_for(lambda: "cut off" in center_log.read_text(), 10, "the center to notice")
+            wait_for(lambda: "cut off" in center_log.read_text(), 10, "the center to notice")
             assert _size(partial) == 2 * CHUNK
             assert not stored.exists()
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 
@@ -56,7 +56,7 @@ async def center_with_a_device(tmp_path: Path, database_url: str) -> AsyncIterat
     async with running_center(info) as running:
         issued = running.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
-        await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+        await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
         report = {
             "report_id": str(uuid.uuid4()),
             "agent_time": datetime.now(UTC).isoformat(),

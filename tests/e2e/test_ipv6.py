@@ -25,7 +25,12 @@ from remotecare.center.fleet.tables import printers, reports
 from remotecare.center.identity.tables import endpoints
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
-from tests.support.centers import OPERATOR_PASSWORD, answers, remotecare, serving_center
+from tests.support.centers import (
+    OPERATOR_PASSWORD,
+    remotecare,
+    serving_center,
+)
+from tests.support.ports import answers, free_tcp_port
 from tests.support.recordings import recordings_dir
 
 PRINTER = "ricoh_aficio-mp-c3002"
@@ -44,26 +49,11 @@ def ipv6_loopback() -> None:
         pytest.skip(reason)
 
 
-def free_port_on_both_loopbacks() -> int:
-    """A TCP port free on ::1 and on 127.0.0.1 (so a refusal on 127.0.0.1 means something)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET6) as sock6:
-            sock6.bind(("::1", 0))
-            port: int = sock6.getsockname()[1]
-            with socket.socket() as sock4:
-                try:
-                    sock4.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-    raise AssertionError("no TCP port free on both loopbacks")
-
-
 def test_an_agent_reports_to_a_center_listening_on_ipv6_loopback_only(tmp_path: Path) -> None:
     ipv6_loopback()
     recordings = recordings_dir()
     home = tmp_path / "center"
-    console_port, device_port = free_port_on_both_loopbacks(), free_port_on_both_loopbacks()
+    console_port, device_port = free_tcp_port(also_ipv6=True), free_tcp_port(also_ipv6=True)
     init = remotecare(
         "center", "init", "--home", str(home), "--hostname", "::1", "--listen", "::1",
         "--console-port", str(console_port), "--device-port", str(device_port),

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import aiohttp
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import reports
 from tests.support.centers import center_process, init_center, remotecare
@@ -43,7 +43,7 @@ async def test_a_revoked_endpoint_is_refused_within_a_second_everywhere(
         )
         paths = AgentPaths(tmp_path / "agent")
         token = json.loads(created.stdout)["token"]
-        identity = await enroll(paths, info.console_url, token, info.ca_fingerprint)
+        identity = await enrol(paths, info.console_url, token, info.ca_fingerprint)
         tls = agent_tls_context(paths)
         reports_url = info.device_url + "/api/v1/reports"
         check_in_url = info.device_url + "/api/v1/commands"

@@ -8,7 +8,7 @@ from remotecare.agent.privacy import Pseudonymizer
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.protocol.messages import ReportBatch
 from tests.support.centers import remotecare
-from tests.support.recordings import recordings_dir
+from tests.support.recordings import EXPECTED, recordings_dir
 
 COMMUNITY = "sharp_mx-3570n"
 
@@ -26,7 +26,7 @@ def test_show_payload_prints_the_filtered_report_and_sends_nothing(tmp_path: Pat
     batch = ReportBatch.model_validate_json(result.stdout)  # the wire contract, as sent
     [report] = batch.reports
     assert report.reading is not None
-    assert report.reading.serial == "6509415X00"
+    assert report.reading.serial == EXPECTED[COMMUNITY].serial
     pseudonym = Pseudonymizer(key).pseudonym("localhost")
     assert report.printer_address == f"snmp://{pseudonym}:{simulator.port}"
     assert "localhost" not in result.stdout

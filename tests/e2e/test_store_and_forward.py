@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from tests.support.centers import (
     init_center,
     remotecare,
 )
+from tests.support.processes import started, wait_for
 from tests.support.recordings import recordings_dir
 from tests.support.reports import a_history
 
@@ -82,31 +83,14 @@ def make_site(root: Path, agent_home: Path | None = None) -> Site:
 
 @contextlib.contextmanager
 def agent_process(site: Site, name: str = "agent") -> Iterator[subprocess.Popen[bytes]]:
-    log = site.root / f"{name}.log"
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "remotecare", "agent", "run", "--home", str(site.agent.home)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.1)
+    with started(
+        [sys.executable, "-m", "remotecare", "agent", "run", "--home", str(site.agent.home)],
+        site.root / f"{name}.log",
+        what=name,
+        append=True,
+        stop_timeout_s=15,
+    ) as process:
+        yield process
 
 
 def stored(info: CenterInfo) -> list[tuple[str, str, object, object]]:

@@ -19,27 +19,20 @@ from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.fleet.tables import commands, reports
 from remotecare.center.identity.rules import RENEWAL_OVERLAP
 from remotecare.center.identity.tables import endpoints
-from remotecare.errors import EnrollmentRejected
+from remotecare.errors import EnrolmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from remotecare.pki.keys import load_private_key
 from remotecare.protocol.messages import CommandKind
 from tests.support.centers import CenterInfo, init_center, serving
+from tests.support.clock import FakeClock
 from tests.support.device_calls import call, count_rows, enrol, report_body
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @dataclass
 class Fixture:
     info: CenterInfo
     center: Center
-    clock: MovableClock
+    clock: FakeClock
     agent: AgentPaths
     endpoint_id: str
 
@@ -59,7 +52,7 @@ class Fixture:
 @pytest.fixture
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     info = init_center(tmp_path / "center", database_url)
-    clock = MovableClock()
+    clock = FakeClock()
     async with serving(bootstrap(info.settings, clock=clock)) as running:
         paths, endpoint_id = await enrol(info, running, tmp_path / "agent")
         yield Fixture(info, running, clock, paths, endpoint_id)
@@ -141,7 +134,7 @@ async def test_a_revoked_endpoint_cannot_renew_and_keeps_nothing_new(center: Fix
     key, cert = center.agent.key.read_bytes(), center.agent.certificate.read_bytes()
     center.center.admin.revoke(center.endpoint_id, "stolen")
 
-    with pytest.raises(EnrollmentRejected) as refused:
+    with pytest.raises(EnrolmentRejected) as refused:
         await renew_certificate(center.agent, center.identity, AgentSettings())
 
     assert str(refused.value) == "center refused renewal (403): endpoint certificate revoked"

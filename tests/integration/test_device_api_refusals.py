@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import printers, reports
 from remotecare.pki.ca import CertificateAuthority
@@ -40,7 +40,7 @@ async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
         for name in ("a", "b"):
             issued = running.admin.create_token("Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
-            await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+            await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
             contexts.append(agent_tls_context(paths))
         yield Fixture(info, contexts[0], contexts[1])
 

@@ -31,7 +31,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.center.bootstrap import bootstrap
 from remotecare.center.server import CenterServer
 from tests.support.centers import CenterInfo, init_center
@@ -77,7 +77,7 @@ def target(tmp_path: Path, database_url: str) -> Iterator[Target]:
     with center_in_a_thread(info) as center:
         issued = center.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
-        asyncio.run(enroll(paths, info.console_url, issued.token, info.ca_fingerprint))
+        asyncio.run(enrol(paths, info.console_url, issued.token, info.ca_fingerprint))
         with requests.Session() as session:
             session.cert = (str(paths.certificate), str(paths.key))
             session.verify = str(info.settings.ca_cert_file)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
 from remotecare.protocol.messages import Report
+from tests.support.reports import a_plain_report, an_unreachable_report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 A = Caller("00000000-0000-4000-8000-00000000000a", 1)
@@ -55,23 +55,12 @@ def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
 def report(
     serial: str | None, at: datetime, *, pages: int = 100, model: str = "Acme 9000"
 ) -> Report:
-    body: dict[str, Any] = {
-        "report_id": str(uuid.uuid4()),
-        "agent_time": at.isoformat(),
-        "printer_address": f"snmp://192.0.2.{len(serial or '') + 1}:161",
-    }
+    address = f"snmp://192.0.2.{len(serial or '') + 1}:161"
     if serial is None:
-        body["unreachable_reason"] = "the printer did not answer"
-    else:
-        body["reading"] = {
-            "serial": serial,
-            "serial_source": "prtGeneralSerialNumber",
-            "model": model,
-            "status": {"device_status": "running", "error_conditions": []},
-            "counters": [{"name": "total", "value": pages, "unit": "impressions"}],
-            "supplies": [],
-        }
-    return Report.model_validate(body)
+        return an_unreachable_report(
+            agent_time=at, address=address, reason="the printer did not answer"
+        )
+    return a_plain_report(serial, agent_time=at, address=address, pages=pages, model=model)
 
 
 def run(engine: Engine, *requests: IngestRequest) -> list[Any]:

@@ -39,9 +39,9 @@ from remotecare.protocol.messages import (
 from tests.support.ippeveprinter import (
     IppEvePrinter,
     IppEveUnavailable,
-    free_tcp_port,
     running_ippeveprinter,
 )
+from tests.support.ports import free_tcp_port
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -22,12 +22,12 @@ from remotecare.center.bootstrap import bootstrap
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
-    free_tcp_port,
     init_center,
     running_center,
     serving,
 )
 from tests.support.console_login import WRONG_PASSWORD, Answer, fail, log_in
+from tests.support.ports import free_tcp_port
 
 WINDOW_SECONDS = int(LOGIN_WINDOW.total_seconds())
 

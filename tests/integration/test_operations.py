@@ -18,17 +18,17 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.protocol.messages import IngestResult, Report
 from tests.support.centers import (
     CenterInfo,
     center_process,
-    free_tcp_port,
     init_center,
     remotecare,
     running_center,
 )
+from tests.support.ports import free_tcp_port
 
 
 @dataclass
@@ -43,7 +43,7 @@ async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
     async with running_center(info) as running:
         issued = running.admin.create_token("Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
-        await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+        await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
         yield Running(info, agent_tls_context(paths))
 
 

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from remotecare.agent.outbox import Outbox
-from remotecare.protocol.messages import Report
-
-
-def _report() -> Report:
-    return Report(
-        report_id=uuid.uuid4(),
-        agent_time=datetime.now(UTC),
-        printer_address="snmp://192.0.2.1:161",
-        unreachable_reason="timeout",
-    )
+from tests.support.reports import an_unreachable_report
 
 
 def test_reports_survive_reopening_and_leave_in_order(tmp_path: Path) -> None:
-    reports = [_report() for _ in range(5)]
+    reports = [an_unreachable_report() for _ in range(5)]
     outbox = Outbox(tmp_path / "outbox.sqlite")
     outbox.put(reports)
     outbox.close()
@@ -33,7 +22,7 @@ def test_reports_survive_reopening_and_leave_in_order(tmp_path: Path) -> None:
 
 def test_the_same_report_is_queued_once(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
-    report = _report()
+    report = an_unreachable_report()
     outbox.put([report])
     outbox.put([report])
     assert outbox.count() == 1
@@ -41,7 +30,7 @@ def test_the_same_report_is_queued_once(tmp_path: Path) -> None:
 
 def test_a_full_outbox_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite", max_reports=3)
-    reports = [_report() for _ in range(5)]
+    reports = [an_unreachable_report() for _ in range(5)]
     outbox.put(reports)
     assert [q.report_id for q in outbox.peek(10)] == [str(r.report_id) for r in reports[2:]]
     assert outbox.dropped() == {"outbox full": 2}

@@ -3,7 +3,6 @@ SQLite file: one transaction per group, never a report held longer than the grou
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,44 +10,35 @@ from pathlib import Path
 from remotecare.agent.outbox import Outbox, OutboxWriter
 from remotecare.errors import OutboxError
 from remotecare.protocol.messages import Report
+from tests.support.clock import FakeClock
+from tests.support.reports import an_unreachable_report
 
 START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def _report(n: int) -> Report:
-    return Report(
-        report_id=uuid.uuid4(),
-        agent_time=START + timedelta(seconds=n),
-        printer_address=f"snmp://192.0.2.{n % 250 + 1}:161",
-        unreachable_reason="timeout",
+    return an_unreachable_report(
+        agent_time=START + timedelta(seconds=n), address=f"snmp://192.0.2.{n % 250 + 1}:161"
     )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_full_group_is_written_at_once_and_the_rest_when_its_time_is_up(
     tmp_path: Path,
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
-    clock = FakeClock()
+    clock = FakeClock(START)
     writer = OutboxWriter(outbox, group_reports=4, group_seconds=0.5, clock=clock)
     reports = [_report(n) for n in range(6)]
     for report in reports[:4]:
         writer.add(report)
     assert (outbox.count(), writer.groups) == (4, 1)
     writer.add(reports[4])
-    clock.now += 0.25
+    clock.advance(seconds=0.25)
     writer.add(reports[5])
     assert writer.seconds_until_due() == 0.25
     writer.write_if_due()
     assert outbox.count() == 4  # not yet: the group's first report came 0.25 s ago
-    clock.now += 0.25
+    clock.advance(seconds=0.25)
     assert writer.seconds_until_due() == 0
     writer.write_if_due()
     assert (outbox.count(), writer.groups, writer.queued) == (6, 2, 6)
@@ -60,7 +50,7 @@ def test_a_full_group_is_written_at_once_and_the_rest_when_its_time_is_up(
 
 def test_the_bound_and_the_drop_summary_apply_across_groups(tmp_path: Path) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite", max_reports=5)
-    writer = OutboxWriter(outbox, group_reports=3, clock=FakeClock())
+    writer = OutboxWriter(outbox, group_reports=3, clock=FakeClock(START))
     reports = [_report(n) for n in range(8)]
     for report in reports:
         writer.add(report)
@@ -92,7 +82,7 @@ def test_a_group_the_disk_cannot_take_is_counted_and_later_groups_still_go_in(
     tmp_path: Path,
 ) -> None:
     outbox = RefusingOutbox(tmp_path / "outbox.sqlite", refusals=1)
-    writer = OutboxWriter(outbox, group_reports=2, clock=FakeClock())
+    writer = OutboxWriter(outbox, group_reports=2, clock=FakeClock(START))
     reports = [_report(n) for n in range(5)]
     for report in reports:
         writer.add(report)

@@ -21,14 +21,20 @@ import pytest
 from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import reports
 from remotecare.center.nginx import nginx_config
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key
-from tests.support.centers import CenterInfo, free_tcp_port, init_center, remotecare, running_center
+from tests.support.centers import (
+    CenterInfo,
+    init_center,
+    remotecare,
+    running_center,
+)
 from tests.support.nginx import find_nginx, running_nginx
+from tests.support.ports import free_tcp_port
 
 UNTRUSTED_SOURCE = "127.0.0.3"  # also loopback, but not in trusted_proxies
 
@@ -57,7 +63,7 @@ async def proxied(tmp_path: Path, database_url: str) -> AsyncIterator[Proxied]:
         for name in ("a", "b"):
             issued = running.admin.create_token("Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
-            identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+            identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
             agents[name] = (agent_tls_context(paths), paths, identity.endpoint_id)
         server = nginx_config(info.settings, listen=f"127.0.0.1:{nginx_port}")
         with running_nginx(tmp_path / "nginx", server, nginx_port):

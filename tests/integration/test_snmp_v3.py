@@ -16,14 +16,14 @@ from remotecare.agent.config import AgentSettings
 from remotecare.agent.poller import poll_once, printer_targets, public_address
 from remotecare.agent.probes.reader import read_printer
 from remotecare.agent.probes.snmp import (
-    SnmpAuthError,
     SnmpTarget,
     UsmKeys,
     parse_printer_url,
     usm_users,
 )
 from remotecare.demo.snmpsim import SnmpSimulator, SnmpV3User, running_snmpsim
-from remotecare.errors import ConfigError
+from remotecare.errors import ConfigError, SnmpAuthError
+from tests.support.recordings import EXPECTED
 
 pytestmark = pytest.mark.timeout(60)
 on_module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -58,7 +58,7 @@ async def test_reads_a_printer_over_snmpv3_auth_priv_as_over_v2c(
     v2c = await read_printer(
         parse_printer_url(v3_simulator.url(RECORDING)), timeout_s=TIMEOUT_S, retries=0
     )
-    assert v3.serial == "W492KB03439"  # prtGeneralSerialNumber of the recording
+    assert v3.serial == EXPECTED[RECORDING].serial
     assert v3 == v2c
 
 
@@ -106,7 +106,7 @@ async def test_the_poller_reads_v3_printers_with_keys_from_the_settings(
     )
     [report] = await poll_once(settings)
     assert report.reading is not None
-    assert report.reading.serial == "W492KB03439"
+    assert report.reading.serial == EXPECTED[RECORDING].serial
     assert report.printer_address == f"snmp://127.0.0.1:{v3_simulator.port}"
     dumped = report.model_dump_json()
     assert all(secret not in dumped for secret in (USER, AUTH_KEY, PRIV_KEY))

@@ -25,13 +25,13 @@ from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
 from tests.support.centers import (
     CenterInfo,
-    free_tcp_port,
     init_center,
     running_center,
     serve_again,
     stop_serving,
 )
 from tests.support.connect_proxy import connect_proxy
+from tests.support.ports import free_tcp_port
 from tests.support.reports import a_history, a_report, enrolled_agent
 
 
@@ -224,11 +224,11 @@ async def test_the_agent_reaches_a_center_on_ipv6_loopback(tmp_path: Path) -> No
     info = dataclasses.replace(info, settings=dataclasses.replace(info.settings, listen_host="::1"))
     async with running_center(info) as center:
         issued = center.admin.create_token("Acme Ltd")
-        from remotecare.agent.enroll import enroll
+        from remotecare.agent.enrolment import enrol
 
         port = info.settings.console_port
         paths = AgentPaths(tmp_path / "agent")
-        await enroll(paths, f"https://[::1]:{port}", issued.token, info.ca_fingerprint)
+        await enrol(paths, f"https://[::1]:{port}", issued.token, info.ca_fingerprint)
         outbox = Outbox(paths.outbox)
         outbox.put(a_history("SER-6", 2))
         url = f"https://[::1]:{info.settings.device_port}"

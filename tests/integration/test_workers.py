@@ -17,16 +17,16 @@ import aiohttp
 from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import reports
 from tests.support.centers import (
     CenterInfo,
     center_process,
-    free_tcp_port,
     init_center,
     remotecare,
 )
+from tests.support.ports import free_tcp_port
 
 CLIENTS = 4
 REPORTS_PER_CLIENT = 30
@@ -97,7 +97,7 @@ async def test_two_workers_share_the_ports_and_store_every_report_once(
                 "--customer", "Acme Ltd", "--json",
             )  # fmt: skip
             paths = AgentPaths(tmp_path / f"agent-{n}")
-            await enroll(
+            await enrol(
                 paths, info.console_url, json.loads(created.stdout)["token"], info.ca_fingerprint
             )
             contexts.append(agent_tls_context(paths))

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +19,11 @@ from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
 from remotecare.center.server import CenterServer
 from remotecare.center.setup import initialize_center
+from tests.support.ports import answers, free_tcp_port
+from tests.support.processes import started
 
 OPERATOR_PASSWORD = "correct horse battery staple"
 _READY_TIMEOUT_S = 30.0
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -121,14 +113,6 @@ def remotecare(
     return result
 
 
-def answers(host: str, port: int) -> bool:
-    """Whether something accepts TCP connections on ``host`` (IPv4 or IPv6) and ``port``."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
-
-
 def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
     """A fresh enrolment token for ``customer``, made directly in the center's database
     (for tests whose center runs as a separate process)."""
@@ -170,23 +154,12 @@ def serving_center(
     on ``host``; stopped (SIGTERM, then SIGKILL) on exit."""
     command = [sys.executable, "-m", "remotecare", *global_args, "center", "serve"]
     command += ["--home", str(home), *serve_args]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ)
-        )
-        try:
-            deadline = time.monotonic() + _READY_TIMEOUT_S
-            while not all(answers(host, port) for port in ports):
-                if process.poll() is not None:
-                    raise AssertionError(f"center exited: {log.read_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"center not listening after {_READY_TIMEOUT_S} s")
-                time.sleep(0.1)
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+    with started(
+        command,
+        log,
+        what="center",
+        ready=lambda: all(answers(host, port) for port in ports),
+        env=os.environ,
+        ready_timeout_s=_READY_TIMEOUT_S,
+    ) as process:
+        yield process

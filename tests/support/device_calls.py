@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +11,12 @@ import aiohttp
 from sqlalchemy import Table, func, select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol as enrol_agent
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.bootstrap import Center
+from remotecare.protocol.codec import encode
 from tests.support.centers import CenterInfo
+from tests.support.reports import a_plain_report
 
 __all__ = ["call", "count_rows", "enrol", "report_body"]
 
@@ -30,26 +30,12 @@ async def enrol(
     """Enrol an agent in ``home`` for ``customer``; its paths and endpoint id."""
     issued = center.admin.create_token(customer)
     paths = AgentPaths(home)
-    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    identity = await enrol_agent(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity.endpoint_id
 
 
 def report_body(serial: str = "SER-1", address: str = "snmp://192.0.2.7:161") -> bytes:
-    return json.dumps(
-        {
-            "report_id": str(uuid.uuid4()),
-            "agent_time": datetime.now(UTC).isoformat(),
-            "printer_address": address,
-            "reading": {
-                "serial": serial,
-                "serial_source": "prtGeneralSerialNumber",
-                "model": "Acme Laser 9000",
-                "status": {"device_status": "running", "error_conditions": []},
-                "counters": [{"name": "total", "value": 1234, "unit": "impressions"}],
-                "supplies": [],
-            },
-        }
-    ).encode()
+    return encode(a_plain_report(serial, address=address))
 
 
 async def call(

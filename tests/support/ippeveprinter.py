@@ -23,21 +23,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["IppEvePrinter", "IppEveUnavailable", "free_tcp_port", "running_ippeveprinter"]
+from tests.support.ports import answers, free_tcp_port
+from tests.support.processes import started
+
+__all__ = ["IppEvePrinter", "IppEveUnavailable", "running_ippeveprinter"]
 
 _READY_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 5.0
-_POLL_S = 0.05
 _HTTP_TIMEOUT_S = 5.0
 _DBUS = "dbus-daemon"
 _IPPEVEPRINTER = "ippeveprinter"
@@ -71,57 +70,11 @@ class IppEvePrinter:
             response.read()
 
 
-def free_tcp_port() -> int:
-    """A TCP port free right now on 127.0.0.1 and ::1 (ippeveprinter binds both)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port: int = sock.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET6) as sock6:
-                sock6.bind(("::1", port))
-        except OSError:
-            continue
-        return port
-
-
 def _program(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path=str(_SBIN))
     if found is None:
         raise IppEveUnavailable(f"{name} is not installed (Debian: cups-ipp-utils and dbus)")
     return found
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(_STOP_TIMEOUT_S)
-
-
-def _wait_for(
-    condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str, log: Path
-) -> None:
-    deadline = time.monotonic() + _READY_TIMEOUT_S
-    while not condition():
-        if process.poll() is not None:
-            raise IppEveUnavailable(
-                f"{what} exited with status {process.returncode}: {log.read_text()[-2000:]}"
-            )
-        if time.monotonic() > deadline:
-            raise IppEveUnavailable(f"{what} was not ready within {_READY_TIMEOUT_S} s")
-        time.sleep(_POLL_S)
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=_POLL_S * 4):
-            return True
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -137,14 +90,18 @@ def running_ippeveprinter(
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rc-ipp-")))
         bus = directory / "bus"
         dbus_log = directory / "dbus.log"
-        dbus_process = subprocess.Popen(
-            [dbus, "--session", f"--address=unix:path={bus}", "--nofork", "--nopidfile"],
-            stdout=stack.enter_context(dbus_log.open("wb")),
-            stderr=subprocess.STDOUT,
+        stack.enter_context(
+            started(
+                [dbus, "--session", f"--address=unix:path={bus}", "--nofork", "--nopidfile"],
+                dbus_log,
+                what="dbus-daemon",
+                ready=bus.exists,
+                ready_timeout_s=_READY_TIMEOUT_S,
+                stop_timeout_s=_STOP_TIMEOUT_S,
+                error=IppEveUnavailable,
+            )
         )
-        stack.callback(_stop, dbus_process)
-        _wait_for(bus.exists, dbus_process, "dbus-daemon", dbus_log)
-        port = free_tcp_port()
+        port = free_tcp_port(also_ipv6=True)  # ippeveprinter binds both loopbacks
         spool, keys = directory / "spool", directory / "ssl"
         spool.mkdir()
         keys.mkdir()  # -K: where it makes its self-signed certificate for ipps://
@@ -158,12 +115,16 @@ def running_ippeveprinter(
             args += ["-c", str(command)]
         log = directory / "ippeveprinter.log"
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={bus}")
-        printer_process = subprocess.Popen(
-            [*args, name],
-            env=env,
-            stdout=stack.enter_context(log.open("wb")),
-            stderr=subprocess.STDOUT,
+        stack.enter_context(
+            started(
+                [*args, name],
+                log,
+                what="ippeveprinter",
+                ready=lambda: answers("127.0.0.1", port),
+                env=env,
+                ready_timeout_s=_READY_TIMEOUT_S,
+                stop_timeout_s=_STOP_TIMEOUT_S,
+                error=IppEveUnavailable,
+            )
         )
-        stack.callback(_stop, printer_process)
-        _wait_for(lambda: _answers(port), printer_process, "ippeveprinter", log)
         yield IppEvePrinter(port=port, directory=directory)

@@ -12,11 +12,12 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.support.ports import answers
+from tests.support.processes import started
 
 __all__ = ["NginxUnavailable", "find_nginx", "running_nginx"]
 
@@ -53,12 +54,6 @@ http {{
 """
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextlib.contextmanager
 def running_nginx(
     root: Path, http_body: str, port: int, *, workers: int = 1
@@ -79,27 +74,12 @@ def running_nginx(
     )
     if test.returncode != 0:
         raise AssertionError(f"nginx -t failed: {test.stderr}")
-    process = subprocess.Popen(
+    with started(
         [str(nginx), "-p", str(root), "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + _READY_TIMEOUT_S
-        while not _listening(port):
-            if process.poll() is not None:
-                raise AssertionError(f"nginx exited: {(root / 'error.log').read_text()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nginx not listening on {port}")
-            time.sleep(0.05)
+        root / "nginx.out",
+        what="nginx",
+        ready=lambda: answers("127.0.0.1", port),
+        first=signal.SIGQUIT,
+        ready_timeout_s=_READY_TIMEOUT_S,
+    ) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGQUIT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        if process.stderr is not None:
-            process.stderr.close()

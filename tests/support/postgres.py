@@ -17,7 +17,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.support.ports import free_tcp_port
 
 __all__ = ["PostgresCluster", "PostgresUnavailable", "find_pg_bin", "throwaway_postgres"]
 
@@ -44,13 +45,6 @@ def find_pg_bin() -> Path | None:
             return candidate
     on_path = shutil.which("pg_ctl")
     return Path(on_path).parent if on_path else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -109,7 +103,7 @@ def throwaway_postgres(*, durable: bool = False) -> Iterator[PostgresCluster]:
             os.chown(path, server.pw_uid, server.pw_gid)
         root.chmod(0o700)
     user = _USER if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    port = _free_port()
+    port = free_tcp_port()
     settings = [
         "-c listen_addresses=127.0.0.1",
         f"-p {port}",

@@ -1,4 +1,5 @@
-"""Realistic reports built with the protocol models, and agents enrolled for tests."""
+"""Reports built with the protocol models (the tests' only report builders), and agents
+enrolled for tests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.center.bootstrap import Center
 from remotecare.protocol.messages import (
     Alert,
@@ -85,11 +86,55 @@ def a_report(
     agent_time: datetime | None = None,
     address: str = "snmp://192.0.2.7:161",
 ) -> Report:
+    return _report_of(a_reading(serial, pages), agent_time, address)
+
+
+def a_plain_reading(
+    serial: str, *, pages: int = 1234, model: str = "Acme Laser 9000"
+) -> PrinterReading:
+    """A mono printer's reading: its total counter and nothing else."""
+    return PrinterReading(
+        serial=serial,
+        serial_source=SerialSource.PRINTER_MIB,
+        model=model,
+        status=DeviceStatus(device_status="running"),
+        counters=[Counter(name="total", value=pages, unit="impressions")],
+    )
+
+
+def a_plain_report(
+    serial: str = "SER-1",
+    *,
+    agent_time: datetime | None = None,
+    address: str = "snmp://192.0.2.7:161",
+    pages: int = 1234,
+    model: str = "Acme Laser 9000",
+) -> Report:
+    """A report of :func:`a_plain_reading`, with a fresh report id."""
+    return _report_of(a_plain_reading(serial, pages=pages, model=model), agent_time, address)
+
+
+def _report_of(reading: PrinterReading, agent_time: datetime | None, address: str) -> Report:
     return Report(
         report_id=new_report_id(),
         agent_time=agent_time or datetime.now(UTC),
         printer_address=address,
-        reading=a_reading(serial, pages),
+        reading=reading,
+    )
+
+
+def an_unreachable_report(
+    *,
+    agent_time: datetime | None = None,
+    address: str = "snmp://192.0.2.1:161",
+    reason: str = "timeout",
+) -> Report:
+    """The agent's word that the printer at ``address`` did not answer."""
+    return Report(
+        report_id=new_report_id(),
+        agent_time=agent_time or datetime.now(UTC),
+        printer_address=address,
+        unreachable_reason=reason,
     )
 
 
@@ -105,5 +150,5 @@ async def enrolled_agent(
     """An agent home enrolled with an in-process center."""
     issued = center.admin.create_token(customer)
     paths = AgentPaths(home)
-    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity

@@ -26,7 +26,7 @@ from remotecare.agent.discovery import (
     scan_network,
 )
 from remotecare.agent.doctor import diagnose, healthy, render
-from remotecare.agent.enroll import enroll as enroll_agent
+from remotecare.agent.enrolment import enrol as enrol_agent
 from remotecare.agent.poller import (
     PrinterTarget,
     poll_once,
@@ -57,7 +57,7 @@ def agent() -> None:
     """Run the site agent."""
 
 
-@agent.command()
+@agent.command("enroll")  # the command keeps its published name
 @_HOME
 @click.option("--center", "center_url", required=True, help="https://NAME:PORT of the center.")
 @click.option("--token", required=True, help="The one-time enrolment token.")
@@ -68,16 +68,14 @@ def agent() -> None:
     default=None,
     help="The customer's pseudonymization key (from `agent privacy-key`), shared by its agents.",
 )
-def enroll(
+def enrol(
     home: Path, center_url: str, token: str, ca_fingerprint: str, privacy_key_file: Path | None
 ) -> None:
     """Make a key here and get a certificate for it from the center."""
     paths = AgentPaths(home.resolve())
     try:
         identity = asyncio.run(
-            enroll_agent(
-                paths, center_url, token, ca_fingerprint, privacy_key_file=privacy_key_file
-            )
+            enrol_agent(paths, center_url, token, ca_fingerprint, privacy_key_file=privacy_key_file)
         )
     except RemoteCareError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from remotecare.agent.state import AgentState
-from remotecare.errors import RemoteCareError, UplinkError
+from remotecare.errors import CommandError, RemoteCareError, UplinkError
 from remotecare.protocol.messages import Command, CommandAck, CommandKind, CommandOutcome
 
 __all__ = [
@@ -70,7 +70,7 @@ async def _dispatch(command: Command, handlers: CommandHandlers) -> str:
         if not isinstance(seconds, int) or not (
             MIN_POLL_INTERVAL_S <= seconds <= MAX_POLL_INTERVAL_S
         ):
-            raise ValueError(
+            raise CommandError(
                 f"set_poll_interval needs seconds between {MIN_POLL_INTERVAL_S} and "
                 f"{MAX_POLL_INTERVAL_S}, got {seconds!r}"
             )
@@ -84,7 +84,7 @@ async def _dispatch(command: Command, handlers: CommandHandlers) -> str:
         return await handlers.renew_certificate()
     if command.kind is CommandKind.REDISCOVER:
         return await handlers.rediscover()
-    raise ValueError(f"this agent does not know the command {command.kind!r}")
+    raise CommandError(f"this agent does not know the command {command.kind!r}")
 
 
 async def carry_out_all(

@@ -35,6 +35,7 @@ from typing import Any, Final, Protocol
 from remotecare.agent.privacy import Pseudonymizer
 from remotecare.agent.probes.snmp import Oid, SnmpTarget, SnmpValue, walk
 from remotecare.errors import ProbeError, ReportRejected, UplinkError
+from remotecare.protocol.codec import decode, encode
 from remotecare.protocol.messages import BundleDeclaration, BundleReason, BundleState
 
 __all__ = [
@@ -201,7 +202,7 @@ class BundleQueue:
         _write_atomically(path, data)
         _write_atomically(
             path.with_name(f"{declaration.bundle_id}.json"),
-            declaration.model_dump_json().encode(),
+            encode(declaration),
         )
         return QueuedBundle(declaration, path)
 
@@ -216,7 +217,7 @@ class BundleQueue:
             if not data.exists():
                 meta.unlink(missing_ok=True)
                 continue
-            declaration = BundleDeclaration.model_validate_json(meta.read_bytes())
+            declaration = decode(BundleDeclaration, meta.read_bytes())
             found.append(QueuedBundle(declaration, data))
         return found
 

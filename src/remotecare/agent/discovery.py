@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import quote
 
-from remotecare.agent.printer_mib import decode_text
+from remotecare.agent.octets import decode_text
 from remotecare.agent.probes.snmp import Oid, SnmpTarget, SnmpValue, get
+from remotecare.agent.rfc3805 import HR_DEVICE_PRINTER
 from remotecare.errors import ConfigError, ProbeError, ProbeTimeout
 
 __all__ = [
@@ -70,7 +71,6 @@ _HR_DEVICE_TYPE_1: Final = (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 2, 1)
 _HR_DEVICE_DESCR_1: Final = (1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 3, 1)
 _PRT_GENERAL_SERIAL_1: Final = (1, 3, 6, 1, 2, 1, 43, 5, 1, 1, 17, 1)
 _PRT_MARKER_LIFE_COUNT_1_1: Final = (1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4, 1, 1)
-_HR_DEVICE_PRINTER: Final = "1.3.6.1.2.1.25.3.1.5"  # hrDeviceTypes.hrDevicePrinter
 PROBE_OIDS: Final[tuple[Oid, ...]] = (
     _SYS_DESCR_0,
     _HR_DEVICE_TYPE_1,
@@ -153,7 +153,7 @@ def classify(values: Mapping[Oid, SnmpValue]) -> tuple[str, str | None] | None:
     A printer: hrDeviceType.1 is hrDevicePrinter, or prtGeneralSerialNumber.1 or
     prtMarkerLifeCount.1.1 exists. The model is hrDeviceDescr.1, else sysDescr.
     """
-    printer_type = values.get(_HR_DEVICE_TYPE_1) == _HR_DEVICE_PRINTER
+    printer_type = values.get(_HR_DEVICE_TYPE_1) == HR_DEVICE_PRINTER
     printer_mib = _PRT_GENERAL_SERIAL_1 in values or _PRT_MARKER_LIFE_COUNT_1_1 in values
     if not (printer_type or printer_mib):
         return None

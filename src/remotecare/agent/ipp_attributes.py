@@ -54,8 +54,19 @@ from typing import Final, TypeVar
 
 from pydantic import ValidationError
 
+from remotecare.agent.octets import decode_text
 from remotecare.agent.printer_mib import LevelAssessment, assess_level
 from remotecare.agent.probes.ipp_codec import IppValue
+from remotecare.agent.rfc3805 import (
+    RECEPTACLE_TYPES,
+    DetectedError,
+    HrDeviceStatus,
+    HrPrinterStatus,
+    PrtMarkerSuppliesClass,
+    PrtMarkerSuppliesSupplyUnit,
+    PrtMarkerSuppliesType,
+    SupplyLevel,
+)
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
     Alert,
@@ -67,6 +78,16 @@ from remotecare.protocol.messages import (
     SupplyClass,
     SupplyState,
     Tray,
+)
+from remotecare.protocol.vocabulary import (
+    SERIAL_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    CounterName,
+    CounterUnit,
+    ItemList,
+    capped,
+    clipped,
 )
 
 __all__ = [
@@ -102,31 +123,31 @@ class ReasonSeverity(enum.StrEnum):
 # printer-state-reasons keyword (without suffix) -> hrPrinterDetectedErrorState name, for
 # the reasons that mean the same condition (the pairs CUPS's SNMP backend uses).
 CONDITION_NAMES: Final[Mapping[str, str]] = {
-    "media-low": "lowPaper",
-    "media-empty": "noPaper",
-    "toner-low": "lowToner",
-    "toner-empty": "noToner",
-    "door-open": "doorOpen",
-    "cover-open": "doorOpen",
-    "media-jam": "jammed",
-    "offline": "offline",
-    "service-needed": "serviceRequested",
-    "input-tray-missing": "inputTrayMissing",
-    "output-tray-missing": "outputTrayMissing",
-    "marker-supply-missing": "markerSupplyMissing",
-    "output-area-almost-full": "outputNearFull",
-    "output-area-full": "outputFull",
+    "media-low": DetectedError.LOW_PAPER.mib_name,
+    "media-empty": DetectedError.NO_PAPER.mib_name,
+    "toner-low": DetectedError.LOW_TONER.mib_name,
+    "toner-empty": DetectedError.NO_TONER.mib_name,
+    "door-open": DetectedError.DOOR_OPEN.mib_name,
+    "cover-open": DetectedError.DOOR_OPEN.mib_name,
+    "media-jam": DetectedError.JAMMED.mib_name,
+    "offline": DetectedError.OFFLINE.mib_name,
+    "service-needed": DetectedError.SERVICE_REQUESTED.mib_name,
+    "input-tray-missing": DetectedError.INPUT_TRAY_MISSING.mib_name,
+    "output-tray-missing": DetectedError.OUTPUT_TRAY_MISSING.mib_name,
+    "marker-supply-missing": DetectedError.MARKER_SUPPLY_MISSING.mib_name,
+    "output-area-almost-full": DetectedError.OUTPUT_NEAR_FULL.mib_name,
+    "output-area-full": DetectedError.OUTPUT_FULL.mib_name,
 }
 
 _NO_REASON: Final = "none"
-_STATE_NAMES: Final[Mapping[int, str]] = {
-    IppPrinterState.IDLE: "idle",
-    IppPrinterState.PROCESSING: "printing",  # hrPrinterStatus vocabulary
-    IppPrinterState.STOPPED: "other",  # hrPrinterStatus has no "stopped"
+_STATE_NAMES: Final[Mapping[int, str]] = {  # in the hrPrinterStatus vocabulary
+    IppPrinterState.IDLE: HrPrinterStatus.IDLE.mib_name,
+    IppPrinterState.PROCESSING: HrPrinterStatus.PRINTING.mib_name,
+    IppPrinterState.STOPPED: HrPrinterStatus.OTHER.mib_name,  # it has no "stopped"
 }
-_RUNNING: Final = "running"
-_WARNING: Final = "warning"
-_DOWN: Final = "down"
+_RUNNING: Final = HrDeviceStatus.RUNNING.mib_name
+_WARNING: Final = HrDeviceStatus.WARNING.mib_name
+_DOWN: Final = HrDeviceStatus.DOWN.mib_name
 _UNKNOWN: Final = "unknown"
 
 _WASTE_FULL_REASONS: Final = frozenset(
@@ -144,15 +165,12 @@ _RECEPTACLE_SEVERITY: Final = {
     SupplyState.FULL: 2,
 }
 
-_SUPPLY_CLASSES: Final = {
-    "supplythatisconsumed": SupplyClass.CONSUMED,
-    "receptaclethatisfilled": SupplyClass.RECEPTACLE,
-    "other": SupplyClass.OTHER,
+_SUPPLY_CLASSES: Final = {  # printer-supply's class= values, compared lower-cased
+    PrtMarkerSuppliesClass.SUPPLY_THAT_IS_CONSUMED.mib_name.lower(): SupplyClass.CONSUMED,
+    PrtMarkerSuppliesClass.RECEPTACLE_THAT_IS_FILLED.mib_name.lower(): SupplyClass.RECEPTACLE,
+    PrtMarkerSuppliesClass.OTHER.mib_name.lower(): SupplyClass.OTHER,
 }
-_RECEPTACLE_TYPES: Final = frozenset(
-    {"wasteToner", "wasteInk", "wasteWax", "wasteWater", "wastePaper"}
-)
-_UNKNOWN_TYPE: Final = "unknown"
+_UNKNOWN_TYPE: Final = PrtMarkerSuppliesType.UNKNOWN.mib_name
 _NO_COLOUR: Final = frozenset({"", "unknown", "none", "no-color", "other"})
 _HEX_COLOURS: Final = {
     "#000000": "black",
@@ -165,30 +183,23 @@ _HEX_COLOURS: Final = {
     "#ffffff": "white",
     "#808080": "gray",
 }
-_PERCENT_UNIT: Final = "percent"
+_PERCENT_UNIT: Final = PrtMarkerSuppliesSupplyUnit.PERCENT.mib_name
 _MARKER_CAPACITY: Final = 100  # marker-levels are percentages
 _CUPS_UNAVAILABLE: Final = -1  # marker-levels: "unavailable" (not RFC 3805's "unlimited")
-_RFC_UNKNOWN: Final = -2
 
 # printer-impressions-completed-col members (PWG 5100.13) -> counter names.
 _IMPRESSION_KINDS: Final = {
-    "monochrome": "mono",
-    "full-color": "colour",
-    "highlight-color": "highlight_colour",
-    "blank": "blank",
+    "monochrome": CounterName.MONO,
+    "full-color": CounterName.COLOUR,
+    "highlight-color": CounterName.HIGHLIGHT_COLOUR,
+    "blank": CounterName.BLANK,
 }
 _TWO_SIDED_SUFFIX: Final = "-two-sided"
-_IMPRESSIONS: Final = "impressions"
 
 _SERIAL_KEYS: Final = ("SN", "SERN", "SERIALNUMBER")
 _MAKE_KEYS: Final = ("MFG", "MANUFACTURER")
 _MODEL_KEYS: Final = ("MDL", "MODEL")
 _UUID_PREFIX: Final = "urn:uuid:"
-
-_TEXT_LIMIT: Final = 256
-_SHORT_LIMIT: Final = 64
-_SERIAL_LIMIT: Final = 128
-_MAX_ITEMS: Final = {"counters": 64, "supplies": 64, "trays": 64, "alerts": 128, "errors": 32}
 
 
 def build_reading(attributes: Attributes) -> PrinterReading:
@@ -203,10 +214,10 @@ def build_reading(attributes: Attributes) -> PrinterReading:
         "serial_source": SerialSource.IPP,
         "model": model,
         "status": _status(_first_int(attributes, "printer-state"), reasons),
-        "counters": _limited(_counters(attributes), "counters"),
-        "supplies": _limited(_supplies(attributes, keywords), "supplies"),
-        "trays": _limited(_trays(attributes), "trays"),
-        "alerts": _limited(_alerts(attributes), "alerts"),
+        "counters": capped(_counters(attributes), ItemList.COUNTERS),
+        "supplies": capped(_supplies(attributes, keywords), ItemList.SUPPLIES),
+        "trays": capped(_trays(attributes), ItemList.TRAYS),
+        "alerts": capped(_alerts(attributes), ItemList.ALERTS),
         "partial_reason": _partial_reason(attributes, has_model=bool(model)),
     }
     try:
@@ -258,10 +269,7 @@ def _text(value: IppValue) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return value.decode("latin-1")
+        return decode_text(value)
     return None
 
 
@@ -304,14 +312,6 @@ def _at(items: Sequence[_T], position: int) -> _T | None:
     return items[position] if position < len(items) else None
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _limited(items: list[_T], kind: str) -> list[_T]:
-    return items[: _MAX_ITEMS[kind]]
-
-
 # --- identity and status -------------------------------------------------------------------
 
 
@@ -319,11 +319,11 @@ def _serial(attributes: Attributes) -> str:
     device_id = parse_device_id(_first_text(attributes, "printer-device-id") or "")
     serial = next((device_id[key] for key in _SERIAL_KEYS if device_id.get(key)), None)
     if serial:
-        return _clip(serial, _SERIAL_LIMIT)
+        return clipped(serial, SERIAL_MAX_CHARS)
     uuid = _first_text(attributes, "printer-uuid")
     if uuid:
         bare = uuid[len(_UUID_PREFIX) :] if uuid.lower().startswith(_UUID_PREFIX) else uuid
-        return _clip(f"uuid:{bare.lower()}", _SERIAL_LIMIT)
+        return clipped(f"uuid:{bare.lower()}", SERIAL_MAX_CHARS)
     raise ProbeError(
         "cannot identify the printer: its printer-device-id has no serial number "
         "(SN, SERN) and it reported no printer-uuid"
@@ -337,7 +337,7 @@ def _model(attributes: Attributes) -> str:
         make = next((device_id[key] for key in _MAKE_KEYS if device_id.get(key)), "")
         name = next((device_id[key] for key in _MODEL_KEYS if device_id.get(key)), "")
         model = f"{make} {name}".strip()
-    return _clip(model, _TEXT_LIMIT)
+    return clipped(model, TEXT_MAX_CHARS)
 
 
 def _status(state: int | None, reasons: Sequence[tuple[str, ReasonSeverity]]) -> DeviceStatus:
@@ -350,12 +350,13 @@ def _status(state: int | None, reasons: Sequence[tuple[str, ReasonSeverity]]) ->
     else:
         device_status = _UNKNOWN
     conditions = _unique(
-        _clip(CONDITION_NAMES.get(keyword, keyword), _SHORT_LIMIT) for keyword, _ in reasons
+        clipped(CONDITION_NAMES.get(keyword, keyword), SHORT_TEXT_MAX_CHARS)
+        for keyword, _ in reasons
     )
     return DeviceStatus(
         device_status=device_status,
         printer_status=None if state is None else _STATE_NAMES.get(state, _UNKNOWN),
-        error_conditions=_limited(conditions, "errors"),
+        error_conditions=capped(conditions, ItemList.ERRORS),
     )
 
 
@@ -370,18 +371,18 @@ def _counters(attributes: Attributes) -> list[Counter]:
     counters = []
     total = _first_int(attributes, "printer-impressions-completed")
     if total is not None and total >= 0:
-        counters.append(Counter(name="total", value=total, unit=_IMPRESSIONS))
+        counters.append(Counter(name=CounterName.TOTAL, value=total, unit=CounterUnit.IMPRESSIONS))
     for collection in attributes.get("printer-impressions-completed-col", ()):
         if isinstance(collection, dict):
             counters.extend(_impression_kinds(collection))
             break
-    for attribute, name in (
-        ("printer-media-sheets-completed", "sheets"),
-        ("printer-pages-completed", "pages"),
+    for attribute, name, unit in (
+        ("printer-media-sheets-completed", CounterName.SHEETS, CounterUnit.SHEETS),
+        ("printer-pages-completed", CounterName.PAGES, CounterUnit.PAGES),
     ):
         value = _first_int(attributes, attribute)
         if value is not None and value >= 0:
-            counters.append(Counter(name=name, value=value, unit=name))
+            counters.append(Counter(name=name, value=value, unit=unit))
     return counters
 
 
@@ -395,7 +396,7 @@ def _impression_kinds(collection: Mapping[str, Sequence[IppValue]]) -> list[Coun
         if name is None or count is None or count < 0:
             continue
         suffix = "_two_sided" if member.endswith(_TWO_SIDED_SUFFIX) else ""
-        counters.append(Counter(name=name + suffix, value=count, unit=_IMPRESSIONS))
+        counters.append(Counter(name=name + suffix, value=count, unit=CounterUnit.IMPRESSIONS))
     return counters
 
 
@@ -413,7 +414,7 @@ def _printer_supplies(attributes: Attributes) -> list[Supply]:
     supplies = []
     for position, text in enumerate(_texts(attributes, "printer-supply")):
         fields = parse_key_values(text)
-        supply_type = _clip(fields.get("type") or _UNKNOWN_TYPE, _SHORT_LIMIT)
+        supply_type = clipped(fields.get("type") or _UNKNOWN_TYPE, SHORT_TEXT_MAX_CHARS)
         supply_class = _supply_class(fields.get("class"), supply_type)
         assessed = assess_level(
             _as_int(fields.get("level")), _as_int(fields.get("maxcapacity")), supply_class
@@ -427,7 +428,7 @@ def _printer_supplies(attributes: Attributes) -> list[Supply]:
                 supply_type=supply_type,
                 supply_class=supply_class,
                 colour=_colour(fields.get("colorantname")),
-                unit=_clip(unit, _SHORT_LIMIT) if unit else None,
+                unit=clipped(unit, SHORT_TEXT_MAX_CHARS) if unit else None,
                 assessed=assessed,
             )
         )
@@ -446,7 +447,7 @@ def _supply(
 ) -> Supply:
     return Supply(
         index=index,
-        description=_clip(description.strip(), _TEXT_LIMIT),
+        description=clipped(description.strip(), TEXT_MAX_CHARS),
         type=supply_type,
         supply_class=supply_class,
         colour=colour,
@@ -462,7 +463,7 @@ def _supply_class(reported: str | None, supply_type: str) -> SupplyClass:
     """The ``class`` key; when missing, waste* types are receptacles and the rest consumed."""
     if reported:
         return _SUPPLY_CLASSES.get(reported.lower(), SupplyClass.OTHER)
-    return SupplyClass.RECEPTACLE if supply_type in _RECEPTACLE_TYPES else SupplyClass.CONSUMED
+    return SupplyClass.RECEPTACLE if supply_type in RECEPTACLE_TYPES else SupplyClass.CONSUMED
 
 
 def _colour(name: str | None) -> str | None:
@@ -474,7 +475,7 @@ def _colour(name: str | None) -> str | None:
         return _HEX_COLOURS.get(text)
     if text in _NO_COLOUR:
         return None
-    return _clip(text.replace("-", " "), _SHORT_LIMIT)
+    return clipped(text.replace("-", " "), SHORT_TEXT_MAX_CHARS)
 
 
 def _reconciled(supplies: list[Supply], reasons: set[str]) -> list[Supply]:
@@ -522,7 +523,9 @@ def _marker_supplies(attributes: Attributes) -> list[Supply]:
     supplies = []
     for position in range(max(len(names), len(levels))):
         marker_type = _at(types, position)
-        supply_type = _clip(_camel(marker_type) if marker_type else _UNKNOWN_TYPE, _SHORT_LIMIT)
+        supply_type = clipped(
+            _camel(marker_type) if marker_type else _UNKNOWN_TYPE, SHORT_TEXT_MAX_CHARS
+        )
         supply_class = _supply_class(None, supply_type)
         assessed = _marker_level(_at(levels, position), supply_class)
         assessed = _escalated(assessed, supply_class, _at(lows, position), _at(highs, position))
@@ -553,7 +556,7 @@ def _marker_level(percent: int | None, supply_class: SupplyClass) -> LevelAssess
     is, so it becomes the remaining space (100 - percent) the shared rules expect.
     """
     if percent == _CUPS_UNAVAILABLE:
-        percent = _RFC_UNKNOWN
+        percent = SupplyLevel.UNKNOWN
     if (
         supply_class is SupplyClass.RECEPTACLE
         and percent is not None
@@ -590,7 +593,7 @@ def _trays(attributes: Attributes) -> list[Tray]:
         trays.append(
             Tray(
                 index=position + 1,
-                name=_clip(fields.get("name", ""), _TEXT_LIMIT),
+                name=clipped(fields.get("name", ""), TEXT_MAX_CHARS),
                 media=None,
                 level=assessed.level,
                 max_capacity=assessed.max_capacity,
@@ -613,13 +616,13 @@ def _alerts(attributes: Attributes) -> list[Alert]:
         alerts.append(
             Alert(
                 index=position + 1 if index is None else index,
-                severity=_clip(fields.get("severity") or _UNKNOWN, _SHORT_LIMIT),
-                training_level=_clip(training, _SHORT_LIMIT) if training else None,
-                group=_clip(fields.get("group") or _UNKNOWN, _SHORT_LIMIT),
+                severity=clipped(fields.get("severity") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
+                training_level=clipped(training, SHORT_TEXT_MAX_CHARS) if training else None,
+                group=clipped(fields.get("group") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
                 group_index=_non_negative(fields.get("groupindex")),
                 location=_non_negative(fields.get("location")),
-                code=_clip(fields.get("code") or _UNKNOWN, _SHORT_LIMIT),
-                description=_clip((_at(descriptions, position) or "").strip(), _TEXT_LIMIT),
+                code=clipped(fields.get("code") or _UNKNOWN, SHORT_TEXT_MAX_CHARS),
+                description=clipped((_at(descriptions, position) or "").strip(), TEXT_MAX_CHARS),
                 time_ticks=_as_int(fields.get("time")),
             )
         )
@@ -646,4 +649,4 @@ def _partial_reason(attributes: Attributes, *, has_model: bool) -> str | None:
         )
     ):
         missing.append("printer-impressions-completed (page counters)")
-    return _clip("not reported: " + ", ".join(missing), _TEXT_LIMIT) if missing else None
+    return clipped("not reported: " + ", ".join(missing), TEXT_MAX_CHARS) if missing else None

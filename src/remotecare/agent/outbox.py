@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from remotecare.errors import OutboxError
+from remotecare.protocol.codec import encode
 from remotecare.protocol.messages import AgentStatus, DropSummary, Report
 
 __all__ = [
@@ -101,7 +102,7 @@ class Outbox:
         rows = [
             (
                 str(r.report_id),
-                r.model_dump_json(exclude_none=True).encode(),
+                encode(r),
                 r.agent_time.isoformat(),
             )
             for r in reports

@@ -14,14 +14,32 @@ Usage::
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final
 
 from pydantic import ValidationError
 
+from remotecare.agent.octets import decode_text
+from remotecare.agent.rfc3805 import (
+    HR_DEVICE_PRINTER,
+    RECEPTACLE_TYPES,
+    DetectedError,
+    HrDeviceStatus,
+    HrPrinterStatus,
+    PrtAlertCode,
+    PrtAlertGroup,
+    PrtAlertSeverityLevel,
+    PrtAlertTrainingLevel,
+    PrtCoverStatus,
+    PrtMarkerCounterUnit,
+    PrtMarkerSuppliesClass,
+    PrtMarkerSuppliesSupplyUnit,
+    PrtMarkerSuppliesType,
+    SupplyLevel,
+    mib_names,
+)
 from remotecare.agent.vendor_profiles import VendorProfile, vendor_counters, vendor_serial
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import (
@@ -35,6 +53,15 @@ from remotecare.protocol.messages import (
     SupplyClass,
     SupplyState,
     Tray,
+)
+from remotecare.protocol.vocabulary import (
+    SERIAL_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    CounterName,
+    ItemList,
+    capped,
+    clipped,
 )
 
 __all__ = [
@@ -62,12 +89,10 @@ __all__ = [
     "assess_level",
     "build_reading",
     "decode_error_state",
-    "decode_text",
 ]
 
 Oid = tuple[int, ...]
 SnmpValue = int | bytes | str
-_T = TypeVar("_T")
 
 LOW_PERCENT: Final = 10.0  # a consumed supply at or below this share left is "low"
 NEARLY_FULL_PERCENT: Final = 90.0  # a receptacle at or above this share full is "nearly full"
@@ -75,24 +100,11 @@ FULL_PERCENT: Final = 100.0
 
 _MIB2: Final = (1, 3, 6, 1, 2, 1)
 _PRINTMIB: Final = (*_MIB2, 43)
-_HR_DEVICE_PRINTER_TYPE: Final = "1.3.6.1.2.1.25.3.1.5"  # hrDevicePrinter
 _MAC_OCTETS: Final = 6
 _ERROR_STATE_OCTETS: Final = 2  # RFC 2790 defines bits 0..14; later octets are ignored
 _BITS_PER_OCTET: Final = 8
 _SPACE: Final = 0x20
 _TOP_BIT: Final = 0x80  # bit 0 of an octet in RFC 2790 BITS numbering
-_TEXT_LIMIT: Final = 256  # PrinterReading's _Text
-_SHORT_LIMIT: Final = 64  # PrinterReading's _ShortText
-_SERIAL_LIMIT: Final = 128
-_MAX_ITEMS: Final = {
-    "counters": 64,
-    "supplies": 64,
-    "trays": 64,
-    "alerts": 128,
-    "errors": 32,
-    "covers": 32,
-    "display": 16,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,328 +204,48 @@ _PRT_ALERT_DESCRIPTION: Final = _column(_PRT_ALERT_ENTRY, 8)
 _PRT_ALERT_TIME: Final = _column(_PRT_ALERT_ENTRY, 9)
 
 
-class _CoverStatus(enum.IntEnum):
-    """PrtCoverStatusTC (RFC 3805)."""
-
-    OTHER = 1
-    COVER_OPEN = 3
-    COVER_CLOSED = 4
-    INTERLOCK_OPEN = 5
-    INTERLOCK_CLOSED = 6
-
-
 # Our names for prtCoverStatus and whether the cover is open (None: the printer cannot say).
 _COVER_STATES: Final[dict[int, tuple[str, bool | None]]] = {
-    _CoverStatus.OTHER: ("other", None),
-    _CoverStatus.COVER_OPEN: ("open", True),
-    _CoverStatus.COVER_CLOSED: ("closed", False),
-    _CoverStatus.INTERLOCK_OPEN: ("interlock_open", True),
-    _CoverStatus.INTERLOCK_CLOSED: ("interlock_closed", False),
+    PrtCoverStatus.OTHER: ("other", None),
+    PrtCoverStatus.COVER_OPEN: ("open", True),
+    PrtCoverStatus.COVER_CLOSED: ("closed", False),
+    PrtCoverStatus.INTERLOCK_OPEN: ("interlock_open", True),
+    PrtCoverStatus.INTERLOCK_CLOSED: ("interlock_closed", False),
 }
-
-
-class _HrDeviceStatus(enum.IntEnum):
-    """hrDeviceStatus (RFC 2790)."""
-
-    UNKNOWN = 1
-    RUNNING = 2
-    WARNING = 3
-    TESTING = 4
-    DOWN = 5
-
-
-class _SpecialLevel(enum.IntEnum):
-    """Reserved values of prtMarkerSuppliesLevel/MaxCapacity and prtInput levels (RFC 3805)."""
-
-    UNLIMITED = -1  # "other": the sub-unit places no restriction
-    UNKNOWN = -2
-    SOME_REMAINING = -3  # some supply (or, for a receptacle, some space) is left
-
-
-class _SuppliesClass(enum.IntEnum):
-    """PrtMarkerSuppliesClassTC (RFC 3805)."""
-
-    OTHER = 1
-    CONSUMED = 3  # supplyThatIsConsumed
-    RECEPTACLE = 4  # receptacleThatIsFilled
-
 
 _SPECIAL_STATES: Final[dict[int, SupplyState]] = {
-    _SpecialLevel.UNLIMITED: SupplyState.UNLIMITED,
-    _SpecialLevel.UNKNOWN: SupplyState.UNKNOWN,
-    _SpecialLevel.SOME_REMAINING: SupplyState.SOME_REMAINING,
+    SupplyLevel.UNLIMITED: SupplyState.UNLIMITED,
+    SupplyLevel.UNKNOWN: SupplyState.UNKNOWN,
+    SupplyLevel.SOME_REMAINING: SupplyState.SOME_REMAINING,
 }
 _SUPPLY_CLASSES: Final[dict[int, SupplyClass]] = {
-    _SuppliesClass.OTHER: SupplyClass.OTHER,
-    _SuppliesClass.CONSUMED: SupplyClass.CONSUMED,
-    _SuppliesClass.RECEPTACLE: SupplyClass.RECEPTACLE,
+    PrtMarkerSuppliesClass.OTHER: SupplyClass.OTHER,
+    PrtMarkerSuppliesClass.SUPPLY_THAT_IS_CONSUMED: SupplyClass.CONSUMED,
+    PrtMarkerSuppliesClass.RECEPTACLE_THAT_IS_FILLED: SupplyClass.RECEPTACLE,
 }
-_DEVICE_STATUS_NAMES: Final = {member.value: member.name.lower() for member in _HrDeviceStatus}
-_ALERT_ACTIVE_STATUSES: Final = frozenset({_HrDeviceStatus.WARNING, _HrDeviceStatus.DOWN})
-
-# hrPrinterStatus (RFC 2790).
-_PRINTER_STATUS_NAMES: Final = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
-
-# hrPrinterDetectedErrorState bits (RFC 2790); bit 0 is the most significant bit of octet 1.
-_ERROR_STATE_BITS: Final = (
-    "lowPaper",
-    "noPaper",
-    "lowToner",
-    "noToner",
-    "doorOpen",
-    "jammed",
-    "offline",
-    "serviceRequested",
-    "inputTrayMissing",
-    "outputTrayMissing",
-    "markerSupplyMissing",
-    "outputNearFull",
-    "outputFull",
-    "inputTrayEmpty",
-    "overduePreventMaint",
-)
-
-# PrtMarkerCounterUnitTC (RFC 3805).
-_COUNTER_UNIT_NAMES: Final = {
-    3: "tenThousandthsOfInches",
-    4: "micrometers",
-    5: "characters",
-    6: "lines",
-    7: "impressions",
-    8: "sheets",
-    9: "dotRow",
-    11: "hours",
-    16: "feet",
-    17: "meters",
-}
-
-# PrtMarkerSuppliesSupplyUnitTC (RFC 3805).
-_SUPPLY_UNIT_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "tenThousandthsOfInches",
-    4: "micrometers",
-    7: "impressions",
-    8: "sheets",
-    11: "hours",
-    12: "thousandthsOfOunces",
-    13: "tenthsOfGrams",
-    14: "hundrethsOfFluidOunces",
-    15: "tenthsOfMilliliters",
-    16: "feet",
-    17: "meters",
-    18: "items",
-    19: "percent",
-}
-
-# PrtMarkerSuppliesTypeTC (IANA-PRINTER-MIB).
-_SUPPLY_TYPE_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "toner",
-    4: "wasteToner",
-    5: "ink",
-    6: "inkCartridge",
-    7: "inkRibbon",
-    8: "wasteInk",
-    9: "opc",
-    10: "developer",
-    11: "fuserOil",
-    12: "solidWax",
-    13: "ribbonWax",
-    14: "wasteWax",
-    15: "fuser",
-    16: "coronaWire",
-    17: "fuserOilWick",
-    18: "cleanerUnit",
-    19: "fuserCleaningPad",
-    20: "transferUnit",
-    21: "tonerCartridge",
-    22: "fuserOiler",
-    23: "water",
-    24: "wasteWater",
-    25: "glueWaterAdditive",
-    26: "wastePaper",
-    27: "bindingSupply",
-    28: "bandingSupply",
-    29: "stitchingWire",
-    30: "shrinkWrap",
-    31: "paperWrap",
-    32: "staples",
-    33: "inserts",
-    34: "covers",
-    35: "matteToner",
-    36: "matteInk",
-}
-_UNKNOWN_TYPE: Final = "unknown"
-_RECEPTACLE_TYPES: Final = frozenset(
-    {"wasteToner", "wasteInk", "wasteWax", "wasteWater", "wastePaper"}
-)
-_UNCLASSIFIED_TYPES: Final = frozenset({"other", _UNKNOWN_TYPE})
-
-# PrtAlertSeverityLevelTC (RFC 3805).
-_ALERT_SEVERITY_NAMES: Final = {
-    1: "other",
-    3: "critical",
-    4: "warning",
-    5: "warningBinaryChangeEvent",
-}
-
-# PrtAlertTrainingLevelTC (IANA-PRINTER-MIB).
-_ALERT_TRAINING_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "untrained",
-    4: "trained",
-    5: "fieldService",
-    6: "management",
-    7: "noInterventionRequired",
-}
-
-# PrtAlertGroupTC (IANA-PRINTER-MIB).
-_ALERT_GROUP_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "hostResourcesMIBStorageTable",
-    4: "hostResourcesMIBDeviceTable",
-    5: "generalPrinter",
-    6: "cover",
-    7: "localization",
-    8: "input",
-    9: "output",
-    10: "marker",
-    11: "markerSupplies",
-    12: "markerColorant",
-    13: "mediaPath",
-    14: "channel",
-    15: "interpreter",
-    16: "consoleDisplayBuffer",
-    17: "consoleLights",
-    18: "alert",
-    30: "finDevice",
-    31: "finSupply",
-    32: "finSupplyMediaInput",
-    33: "finAttribute",
-}
-
-# PrtAlertCodeTC (IANA-PRINTER-MIB, the RFC 3805 set; finisher codes 30000+ stay numeric).
-_ALERT_CODE_NAMES: Final = {
-    1: "other",
-    2: "unknown",
-    3: "coverOpen",
-    4: "coverClosed",
-    5: "interlockOpen",
-    6: "interlockClosed",
-    7: "configurationChange",
-    8: "jam",
-    9: "subunitMissing",
-    10: "subunitLifeAlmostOver",
-    11: "subunitLifeOver",
-    12: "subunitAlmostEmpty",
-    13: "subunitEmpty",
-    14: "subunitAlmostFull",
-    15: "subunitFull",
-    16: "subunitNearLimit",
-    17: "subunitAtLimit",
-    18: "subunitOpened",
-    19: "subunitClosed",
-    20: "subunitTurnedOn",
-    21: "subunitTurnedOff",
-    22: "subunitOffline",
-    23: "subunitPowerSaver",
-    24: "subunitWarmingUp",
-    25: "subunitAdded",
-    26: "subunitRemoved",
-    27: "subunitResourceAdded",
-    28: "subunitResourceRemoved",
-    29: "subunitRecoverableFailure",
-    30: "subunitUnrecoverableFailure",
-    31: "subunitRecoverableStorageError",
-    32: "subunitUnrecoverableStorageError",
-    33: "subunitMotorFailure",
-    34: "subunitMemoryExhausted",
-    35: "subunitUnderTemperature",
-    36: "subunitOverTemperature",
-    37: "subunitTimingFailure",
-    38: "subunitThermistorFailure",
-    501: "doorOpen",
-    502: "doorClosed",
-    503: "powerUp",
-    504: "powerDown",
-    505: "printerNMSReset",
-    506: "printerManualReset",
-    507: "printerReadyToPrint",
-    801: "inputMediaTrayMissing",
-    802: "inputMediaSizeChange",
-    803: "inputMediaWeightChange",
-    804: "inputMediaTypeChange",
-    805: "inputMediaColorChange",
-    806: "inputMediaFormPartsChange",
-    807: "inputMediaSupplyLow",
-    808: "inputMediaSupplyEmpty",
-    809: "inputMediaChangeRequest",
-    810: "inputManualInputRequest",
-    811: "inputTrayPositionFailure",
-    812: "inputTrayElevationFailure",
-    813: "inputCannotFeedSizeSelected",
-    901: "outputMediaTrayMissing",
-    902: "outputMediaTrayAlmostFull",
-    903: "outputMediaTrayFull",
-    904: "outputMailboxSelectFailure",
-    1001: "markerFuserUnderTemperature",
-    1002: "markerFuserOverTemperature",
-    1003: "markerFuserTimingFailure",
-    1004: "markerFuserThermistorFailure",
-    1005: "markerAdjustingPrintQuality",
-    1101: "markerTonerEmpty",
-    1102: "markerInkEmpty",
-    1103: "markerPrintRibbonEmpty",
-    1104: "markerTonerAlmostEmpty",
-    1105: "markerInkAlmostEmpty",
-    1106: "markerPrintRibbonAlmostEmpty",
-    1107: "markerWasteTonerReceptacleAlmostFull",
-    1108: "markerWasteInkReceptacleAlmostFull",
-    1109: "markerWasteTonerReceptacleFull",
-    1110: "markerWasteInkReceptacleFull",
-    1111: "markerOpcLifeAlmostOver",
-    1112: "markerOpcLifeOver",
-    1113: "markerDeveloperAlmostEmpty",
-    1114: "markerDeveloperEmpty",
-    1115: "markerTonerCartridgeMissing",
-    1301: "mediaPathMediaTrayMissing",
-    1302: "mediaPathMediaTrayAlmostFull",
-    1303: "mediaPathMediaTrayFull",
-    1304: "mediaPathCannotDuplexMediaSelected",
-    1501: "interpreterMemoryIncrease",
-    1502: "interpreterMemoryDecrease",
-    1503: "interpreterCartridgeAdded",
-    1504: "interpreterCartridgeDeleted",
-    1505: "interpreterResourceAdded",
-    1506: "interpreterResourceDeleted",
-    1507: "interpreterResourceUnavailable",
-    1509: "interpreterComplexPageEncountered",
-    1801: "alertRemovalOfBinaryChangeEntry",
-}
+_ALERT_ACTIVE_STATUSES: Final = frozenset({HrDeviceStatus.WARNING, HrDeviceStatus.DOWN})
+_UNKNOWN_TYPE: Final = PrtMarkerSuppliesType.UNKNOWN.mib_name
+_UNCLASSIFIED_TYPES: Final = frozenset({PrtMarkerSuppliesType.OTHER.mib_name, _UNKNOWN_TYPE})
 
 # Supply type from the description, used only when the printer sends no type column.
 # Each rule needs all of its words; the first matching rule wins. A word alone that could
 # mean several supplies ("cartridge", "unit", "kit") infers nothing.
 _TYPE_RULES: Final[tuple[tuple[frozenset[str], str], ...]] = (
-    (frozenset({"waste", "toner"}), "wasteToner"),
-    (frozenset({"waste", "ink"}), "wasteInk"),
-    (frozenset({"waste", "wax"}), "wasteWax"),
-    (frozenset({"developer"}), "developer"),
-    (frozenset({"drum"}), "opc"),
-    (frozenset({"opc"}), "opc"),
-    (frozenset({"photoconductor"}), "opc"),
-    (frozenset({"photoconductive"}), "opc"),
-    (frozenset({"fuser"}), "fuser"),
-    (frozenset({"fusing"}), "fuser"),
-    (frozenset({"transfer"}), "transferUnit"),
-    (frozenset({"staples"}), "staples"),
-    (frozenset({"staple"}), "staples"),
-    (frozenset({"toner"}), "toner"),
-    (frozenset({"ink"}), "ink"),
+    (frozenset({"waste", "toner"}), PrtMarkerSuppliesType.WASTE_TONER.mib_name),
+    (frozenset({"waste", "ink"}), PrtMarkerSuppliesType.WASTE_INK.mib_name),
+    (frozenset({"waste", "wax"}), PrtMarkerSuppliesType.WASTE_WAX.mib_name),
+    (frozenset({"developer"}), PrtMarkerSuppliesType.DEVELOPER.mib_name),
+    (frozenset({"drum"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"opc"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"photoconductor"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"photoconductive"}), PrtMarkerSuppliesType.OPC.mib_name),
+    (frozenset({"fuser"}), PrtMarkerSuppliesType.FUSER.mib_name),
+    (frozenset({"fusing"}), PrtMarkerSuppliesType.FUSER.mib_name),
+    (frozenset({"transfer"}), PrtMarkerSuppliesType.TRANSFER_UNIT.mib_name),
+    (frozenset({"staples"}), PrtMarkerSuppliesType.STAPLES.mib_name),
+    (frozenset({"staple"}), PrtMarkerSuppliesType.STAPLES.mib_name),
+    (frozenset({"toner"}), PrtMarkerSuppliesType.TONER.mib_name),
+    (frozenset({"ink"}), PrtMarkerSuppliesType.INK.mib_name),
 )
 _WASTE_WORD: Final = "waste"
 _COLOUR_WORDS: Final = frozenset(
@@ -557,12 +289,12 @@ def build_reading(
         "serial_source": source,
         "model": model,
         "status": _status(values, device),
-        "counters": _limited(counters, "counters"),
-        "supplies": _limited(_supplies(values), "supplies"),
-        "trays": _limited(_trays(values), "trays"),
-        "alerts": _limited(_alerts(values), "alerts"),
-        "covers": _limited(_covers(values), "covers"),
-        "display_text": _limited(_display_text(values), "display"),
+        "counters": capped(counters, ItemList.COUNTERS),
+        "supplies": capped(_supplies(values), ItemList.SUPPLIES),
+        "trays": capped(_trays(values), ItemList.TRAYS),
+        "alerts": capped(_alerts(values), ItemList.ALERTS),
+        "covers": capped(_covers(values), ItemList.COVERS),
+        "display_text": capped(_display_text(values), ItemList.DISPLAY),
         "sys_object_id": _sys_object_id(values),
         "partial_reason": _partial_reason(values, failures, has_model=bool(model)),
     }
@@ -573,23 +305,6 @@ def build_reading(
 
 
 # --- decoding helpers -------------------------------------------------------------------
-
-
-def decode_text(value: SnmpValue | None) -> str | None:
-    """Decode an OCTET STRING robustly: UTF-8, else latin-1; None when empty.
-
-    Leading NULs are dropped and the text ends at the first NUL after them (C-style
-    padding, sometimes followed by garbage); surrounding whitespace is stripped.
-    """
-    if value is None or isinstance(value, int):
-        return None
-    raw = value.encode() if isinstance(value, str) else value
-    raw = raw.lstrip(b"\x00").split(b"\x00", 1)[0]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.strip() or None
 
 
 def decode_error_state(value: SnmpValue | None, device_status: int | None) -> list[str]:
@@ -611,19 +326,15 @@ def decode_error_state(value: SnmpValue | None, device_status: int | None) -> li
     if set(value) == {_SPACE} and device_status not in _ALERT_ACTIVE_STATUSES:
         return []
     conditions = []
-    for bit, name in enumerate(_ERROR_STATE_BITS):
+    for bit in DetectedError:
         octet, position = divmod(bit, _BITS_PER_OCTET)
         if octet < min(len(value), _ERROR_STATE_OCTETS) and value[octet] & (_TOP_BIT >> position):
-            conditions.append(name)
+            conditions.append(bit.mib_name)
     return conditions
 
 
 def _integer(value: SnmpValue | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _name(names: Mapping[int, str], value: SnmpValue | None) -> str | None:
@@ -651,10 +362,6 @@ def _row_indexes(values: Mapping[Oid, SnmpValue], columns: Iterable[Oid]) -> lis
     return sorted(indexes)
 
 
-def _limited(items: list[_T], kind: str) -> list[_T]:
-    return items[: _MAX_ITEMS[kind]]
-
-
 # --- identity, model, status ------------------------------------------------------------
 
 
@@ -668,10 +375,10 @@ def _identity(
     ]
     serial = next((text for text in serials if text), None)
     if serial:
-        return _clip(serial, _SERIAL_LIMIT), SerialSource.PRINTER_MIB
+        return clipped(serial, SERIAL_MAX_CHARS), SerialSource.PRINTER_MIB
     vendor = vendor_serial(profile, values) if profile is not None else None
     if vendor:
-        return _clip(vendor, _SERIAL_LIMIT), SerialSource.VENDOR_MIB
+        return clipped(vendor, SERIAL_MAX_CHARS), SerialSource.VENDOR_MIB
     mac = _first_mac(values)
     if mac:
         return mac, SerialSource.MAC_ADDRESS
@@ -693,7 +400,7 @@ def _printer_device_index(values: Mapping[Oid, SnmpValue]) -> Oid | None:
     """hrDeviceIndex of the device typed hrDevicePrinter, else the first device row."""
     types = sorted(_rows(values, _HR_DEVICE_TYPE).items())
     for index, device_type in types:
-        if device_type == _HR_DEVICE_PRINTER_TYPE:
+        if device_type == HR_DEVICE_PRINTER:
             return index
     rows = _row_indexes(values, (_HR_DEVICE_TYPE, _HR_DEVICE_DESCR, _HR_DEVICE_STATUS))
     return rows[0] if rows else None
@@ -712,7 +419,7 @@ def _device_value(
 def _model(values: Mapping[Oid, SnmpValue], device: Oid | None) -> str:
     described = decode_text(_device_value(values, _HR_DEVICE_DESCR, device))
     model = described or decode_text(values.get(_SYS_DESCR_0)) or ""
-    return _clip(model, _TEXT_LIMIT)
+    return clipped(model, TEXT_MAX_CHARS)
 
 
 def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus:
@@ -721,14 +428,14 @@ def _status(values: Mapping[Oid, SnmpValue], device: Oid | None) -> DeviceStatus
     conditions = decode_error_state(error_state, device_status)
     return DeviceStatus(
         device_status=(
-            _name(_DEVICE_STATUS_NAMES, device_status)
+            _name(mib_names(HrDeviceStatus), device_status)
             if device_status is not None
             else _DEFAULT_DEVICE_STATUS
         ),
         printer_status=_name(
-            _PRINTER_STATUS_NAMES, _device_value(values, _HR_PRINTER_STATUS, device)
+            mib_names(HrPrinterStatus), _device_value(values, _HR_PRINTER_STATUS, device)
         ),
-        error_conditions=_limited(conditions, "errors"),
+        error_conditions=capped(conditions, ItemList.ERRORS),
     )
 
 
@@ -749,8 +456,8 @@ def _counters(values: Mapping[Oid, SnmpValue]) -> list[Counter]:
     counters = []
     for position, index in enumerate(_row_indexes(values, columns)):
         suffix = "" if position == 0 else f"_marker_{index[-1]}"
-        unit = _name(_COUNTER_UNIT_NAMES, units.get(index)) or _MISSING_NAME
-        for name, column in (("total", life), ("power_on", power_on)):
+        unit = _name(mib_names(PrtMarkerCounterUnit), units.get(index)) or _MISSING_NAME
+        for name, column in ((CounterName.TOTAL, life), (CounterName.POWER_ON, power_on)):
             count = _integer(column.get(index))
             if count is not None and count >= 0:
                 counters.append(Counter(name=name + suffix, value=count, unit=unit))
@@ -841,7 +548,9 @@ def _supply(
     index: Oid, row: Mapping[Oid, SnmpValue | None], colorants: Mapping[Oid, str]
 ) -> Supply:
     description = decode_text(row[_PRT_SUPPLIES_DESCRIPTION]) or ""
-    supply_type = _name(_SUPPLY_TYPE_NAMES, row[_PRT_SUPPLIES_TYPE]) or _infer_type(description)
+    supply_type = _name(mib_names(PrtMarkerSuppliesType), row[_PRT_SUPPLIES_TYPE]) or _infer_type(
+        description
+    )
     supply_class = _supply_class(_integer(row[_PRT_SUPPLIES_CLASS]), supply_type, description)
     assessed = assess_level(
         _integer(row[_PRT_SUPPLIES_LEVEL]), _integer(row[_PRT_SUPPLIES_MAX_CAPACITY]), supply_class
@@ -850,11 +559,11 @@ def _supply(
     colour = colorants.get((*index[:-1], colorant)) if colorant else None
     return Supply(
         index=index[-1],
-        description=_clip(description, _TEXT_LIMIT),
+        description=clipped(description, TEXT_MAX_CHARS),
         type=supply_type,
         supply_class=supply_class,
         colour=colour or _colour_from_description(description),
-        unit=_name(_SUPPLY_UNIT_NAMES, row[_PRT_SUPPLIES_UNIT]),
+        unit=_name(mib_names(PrtMarkerSuppliesSupplyUnit), row[_PRT_SUPPLIES_UNIT]),
         level=assessed.level,
         max_capacity=assessed.max_capacity,
         percent=assessed.percent,
@@ -868,7 +577,7 @@ def _colorants(values: Mapping[Oid, SnmpValue]) -> dict[Oid, str]:
     for index, value in _rows(values, _PRT_COLORANT_VALUE).items():
         text = decode_text(value)
         if text:
-            colorants[index] = _clip(text.lower(), _SHORT_LIMIT)
+            colorants[index] = clipped(text.lower(), SHORT_TEXT_MAX_CHARS)
     return colorants
 
 
@@ -893,7 +602,7 @@ def _supply_class(reported: int | None, supply_type: str, description: str) -> S
     """
     if reported is not None:
         return _SUPPLY_CLASSES.get(reported, SupplyClass.OTHER)
-    if supply_type in _RECEPTACLE_TYPES:
+    if supply_type in RECEPTACLE_TYPES:
         return SupplyClass.RECEPTACLE
     if supply_type in _UNCLASSIFIED_TYPES and _WASTE_WORD in _words(description):
         return SupplyClass.RECEPTACLE
@@ -931,8 +640,8 @@ def _trays(values: Mapping[Oid, SnmpValue]) -> list[Tray]:
         trays.append(
             Tray(
                 index=index[-1],
-                name=_clip(decode_text(table[_PRT_INPUT_NAME].get(index)) or "", _TEXT_LIMIT),
-                media=_clip(media, _TEXT_LIMIT) if media else None,
+                name=clipped(decode_text(table[_PRT_INPUT_NAME].get(index)) or "", TEXT_MAX_CHARS),
+                media=clipped(media, TEXT_MAX_CHARS) if media else None,
                 level=assessed.level,
                 max_capacity=assessed.max_capacity,
                 state=assessed.state,
@@ -968,13 +677,16 @@ def _alerts(values: Mapping[Oid, SnmpValue]) -> list[Alert]:
         alerts.append(
             Alert(
                 index=index[-1],
-                severity=_name(_ALERT_SEVERITY_NAMES, row[_PRT_ALERT_SEVERITY]) or _MISSING_NAME,
-                training_level=_name(_ALERT_TRAINING_NAMES, row[_PRT_ALERT_TRAINING_LEVEL]),
-                group=_name(_ALERT_GROUP_NAMES, row[_PRT_ALERT_GROUP]) or _MISSING_NAME,
+                severity=_name(mib_names(PrtAlertSeverityLevel), row[_PRT_ALERT_SEVERITY])
+                or _MISSING_NAME,
+                training_level=_name(
+                    mib_names(PrtAlertTrainingLevel), row[_PRT_ALERT_TRAINING_LEVEL]
+                ),
+                group=_name(mib_names(PrtAlertGroup), row[_PRT_ALERT_GROUP]) or _MISSING_NAME,
                 group_index=_non_negative(row[_PRT_ALERT_GROUP_INDEX]),
                 location=_non_negative(row[_PRT_ALERT_LOCATION]),
-                code=_name(_ALERT_CODE_NAMES, row[_PRT_ALERT_CODE]) or _MISSING_NAME,
-                description=_clip(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", _TEXT_LIMIT),
+                code=_name(mib_names(PrtAlertCode), row[_PRT_ALERT_CODE]) or _MISSING_NAME,
+                description=clipped(decode_text(row[_PRT_ALERT_DESCRIPTION]) or "", TEXT_MAX_CHARS),
                 time_ticks=_integer(row[_PRT_ALERT_TIME]),
             )
         )
@@ -1003,7 +715,7 @@ def _covers(values: Mapping[Oid, SnmpValue]) -> list[Cover]:
         covers.append(
             Cover(
                 index=index[-1],
-                description=_clip(decode_text(descriptions.get(index)) or "", _TEXT_LIMIT),
+                description=clipped(decode_text(descriptions.get(index)) or "", TEXT_MAX_CHARS),
                 status=status,
                 open=is_open,
             )
@@ -1016,7 +728,7 @@ def _display_text(values: Mapping[Oid, SnmpValue]) -> list[str]:
     lines = (
         decode_text(value) for _, value in sorted(_rows(values, PRT_CONSOLE_DISPLAY.oid).items())
     )
-    return [_clip(line, _TEXT_LIMIT) for line in lines if line]
+    return [clipped(line, TEXT_MAX_CHARS) for line in lines if line]
 
 
 def _sys_object_id(values: Mapping[Oid, SnmpValue]) -> str | None:
@@ -1044,7 +756,7 @@ def _partial_reason(
         parts.append(
             "failed: " + ", ".join(f"{name} ({reason})" for name, reason in failures.items())
         )
-    return _clip("; ".join(parts), _TEXT_LIMIT) if parts else None
+    return clipped("; ".join(parts), TEXT_MAX_CHARS) if parts else None
 
 
 def _has_values(values: Mapping[Oid, SnmpValue], root: Oid) -> bool:

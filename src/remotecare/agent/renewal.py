@@ -17,7 +17,6 @@ for a short overlap, so connections opened with it are not cut off.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -28,12 +27,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pydantic import ValidationError
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.schedule import parse_retry_after
 from remotecare.agent.uplink import ProxySettings, agent_tls_context
-from remotecare.errors import EnrollmentRejected, PkiError, RetryLater, UplinkError
+from remotecare.errors import EnrolmentRejected, PkiError, ProtocolError, RetryLater, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
     certificate_pem,
@@ -41,7 +39,7 @@ from remotecare.pki.certificates import (
     load_certificate,
 )
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
-from remotecare.protocol.codec import encode
+from remotecare.protocol.codec import answer_fields, decode, encode
 from remotecare.protocol.messages import RenewRequest, RenewResponse
 
 __all__ = ["finish_interrupted_renewal", "renew_certificate"]
@@ -60,7 +58,7 @@ async def renew_certificate(
 ) -> None:
     """Get a new certificate for a new key; the old ones stay if anything fails.
 
-    Raises :class:`EnrollmentRejected` when the center refuses (revoked, expired: enrol
+    Raises :class:`EnrolmentRejected` when the center refuses (revoked, expired: enrol
     again), :class:`RetryLater` when it is busy, :class:`UplinkError` when it cannot be
     reached, :class:`PkiError` when its answer is not a certificate for us.
     """
@@ -138,10 +136,10 @@ async def _request_certificate(
         seconds = parse_retry_after(retry_after, datetime.now(UTC))
         raise RetryLater(f"the center is busy ({status})", seconds)
     if status != 201:
-        raise EnrollmentRejected(f"center refused renewal ({status}): {_error(payload)}")
+        raise EnrolmentRejected(f"center refused renewal ({status}): {_error(payload)}")
     try:
-        return RenewResponse.model_validate_json(payload)
-    except ValidationError as exc:
+        return decode(RenewResponse, payload)
+    except ProtocolError as exc:
         raise UplinkError(f"the center's renewal answer is not understood: {exc}") from exc
 
 
@@ -207,7 +205,5 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _error(payload: bytes) -> str:
-    try:
-        return str(json.loads(payload)["error"])
-    except (ValueError, KeyError, TypeError):
-        return "no reason given"
+    reason = answer_fields(payload).get("error")
+    return "no reason given" if reason is None else str(reason)

@@ -8,8 +8,6 @@ Every answer of the center is translated here, once: 2xx into values, 429/503 in
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import ssl
 import uuid
@@ -17,17 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
-from pydantic import ValidationError
 
 from remotecare.agent.config import AgentPaths, AgentSettings
 from remotecare.agent.outbox import DROP_REFUSED, DROP_REJECTED, Outbox, QueuedReport
 from remotecare.agent.schedule import parse_retry_after
-from remotecare.errors import ReportRejected, RetryLater, UplinkError
+from remotecare.errors import ProtocolError, ReportRejected, RetryLater, UplinkError
 from remotecare.pki.tls import client_context
+from remotecare.protocol.codec import answer_fields, decode, encode, encode_batch
 from remotecare.protocol.messages import (
     AgentStatus,
     BundleDeclaration,
@@ -168,17 +165,16 @@ class Uplink:
     ) -> BatchAnswer:
         """POST the reports as one gzip-compressed batch."""
         # The bodies are already JSON: join them instead of parsing and re-encoding.
-        body = b'{"schema_version":1,"reports":[' + b",".join(q.body for q in queued) + b"]"
-        if status is not None and self.send_status:
-            body += b',"agent_status":' + status.model_dump_json(exclude_none=True).encode()
-        body += b"}"
+        body = encode_batch(
+            [q.body for q in queued], status if self.send_status else None, compress=True
+        )
         response_status, payload, _ = await self._request(
             "POST",
             "/api/v1/report-batches",
-            data=gzip.compress(body, 6),
+            data=body,
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
         )
-        answer = _json(payload)
+        answer = answer_fields(payload)
         if response_status in (200, 201):
             return BatchAnswer(
                 answer.get("accepted", 0),
@@ -202,10 +198,10 @@ class Uplink:
         if status == 404:
             return []
         if status != 200:
-            raise _failure(status, str(_json(payload).get("error", "")), "command list")
+            raise _failure(status, str(answer_fields(payload).get("error", "")), "command list")
         try:
-            return list(CommandList.model_validate_json(payload).commands)
-        except ValidationError as exc:
+            return list(decode(CommandList, payload).commands)
+        except ProtocolError as exc:
             raise UplinkError(f"the center's command list is not understood: {exc}") from exc
 
     async def acknowledge(self, command_id: uuid.UUID, ack: CommandAck) -> None:
@@ -213,18 +209,18 @@ class Uplink:
         status, payload, _ = await self._request(
             "POST",
             f"/api/v1/commands/{command_id}/ack",
-            data=ack.model_dump_json(exclude_none=True).encode(),
+            data=encode(ack),
             headers={"Content-Type": "application/json"},
         )
         if status not in (200, 201, 204, 409):  # 409: acknowledged before
-            raise _failure(status, str(_json(payload).get("error", "")), "acknowledgement")
+            raise _failure(status, str(answer_fields(payload).get("error", "")), "acknowledgement")
 
     async def declare_bundle(self, declaration: BundleDeclaration) -> BundleState:
         """``POST /api/v1/bundles``: announce a bundle (again: its state as it is)."""
         status, payload, _ = await self._request(
             "POST",
             "/api/v1/bundles",
-            data=declaration.model_dump_json(exclude_none=True).encode(),
+            data=encode(declaration),
             headers={"Content-Type": "application/json"},
         )
         return _bundle_state(status, payload, "bundle declaration")
@@ -254,7 +250,7 @@ class Uplink:
     async def probe(self) -> tuple[int, str, dict[str, str]]:
         """One authenticated GET (the doctor's check): status, error text, headers."""
         status, payload, headers = await self._request("GET", "/api/v1/commands")
-        return status, str(_json(payload).get("error", "")), headers
+        return status, str(answer_fields(payload).get("error", "")), headers
 
     async def _request(
         self,
@@ -312,25 +308,17 @@ def _failure(status: int, reason: str, what: str) -> UplinkError:
 
 def _bundle_state(status: int, payload: bytes, what: str) -> BundleState:
     if status not in (200, 201):
-        raise _failure(status, str(_json(payload).get("error", "")), what)
+        raise _failure(status, str(answer_fields(payload).get("error", "")), what)
     try:
-        return BundleState.model_validate_json(payload)
-    except ValidationError as exc:
+        return decode(BundleState, payload)
+    except ProtocolError as exc:
         raise UplinkError(f"the center's {what} answer is not understood: {exc}") from exc
-
-
-def _json(payload: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(payload)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _commands_of(payload: bytes) -> list[Command]:
     try:
-        return list(IngestResult.model_validate_json(payload).commands)
-    except ValidationError:
+        return list(decode(IngestResult, payload).commands)
+    except ProtocolError:
         logger.warning("the center's answer carries commands this agent does not understand")
         return []
 

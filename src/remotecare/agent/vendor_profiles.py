@@ -44,7 +44,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Final, Literal, NamedTuple, TypeGuard
+from typing import Annotated, Final, NamedTuple, TypeGuard
 
 import yaml
 from pydantic import (
@@ -52,12 +52,15 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from remotecare.agent.octets import decode_text
 from remotecare.errors import ConfigError
 from remotecare.protocol.messages import Counter
+from remotecare.protocol.vocabulary import SERIAL_MAX_CHARS, CounterName, CounterUnit
 
 __all__ = [
     "COUNTER_NAMES",
@@ -83,42 +86,28 @@ Oid = tuple[int, ...]
 SnmpValue = int | bytes | str
 
 PROFILES_DIR: Final = Path(__file__).with_name("profiles")
-COUNTER_NAMES: Final = (
-    "total",
-    "mono",
-    "colour",
-    "print",
-    "print_mono",
-    "print_colour",
-    "copy",
-    "copy_mono",
-    "copy_colour",
-    "scan",
-    "fax",
-    "large_format",
-)
-COUNTER_UNITS: Final = ("impressions", "sheets", "images")
+COUNTER_NAMES: Final = frozenset(
+    {
+        CounterName.TOTAL,
+        CounterName.MONO,
+        CounterName.COLOUR,
+        CounterName.PRINT,
+        CounterName.PRINT_MONO,
+        CounterName.PRINT_COLOUR,
+        CounterName.COPY,
+        CounterName.COPY_MONO,
+        CounterName.COPY_COLOUR,
+        CounterName.SCAN,
+        CounterName.FAX,
+        CounterName.LARGE_FORMAT,
+    }
+)  # the counters a profile may map
+COUNTER_UNITS: Final = frozenset({CounterUnit.IMPRESSIONS, CounterUnit.SHEETS, CounterUnit.IMAGES})
 MAX_TABLE_ROWS: Final = 500  # rows walked per column of a counter table; more is refused
-_SERIAL_LIMIT: Final = 128
 _MAX_SUB_ID: Final = 2**32 - 1  # an OID sub-identifier (RFC 2578 section 3.5)
 _INTEGER32: Final = 2**31  # a type column is an INTEGER (Integer32)
 _OID_PATTERN: Final = r"^1(\.[0-9]+)+$"
 
-CounterName = Literal[
-    "total",
-    "mono",
-    "colour",
-    "print",
-    "print_mono",
-    "print_colour",
-    "copy",
-    "copy_mono",
-    "copy_colour",
-    "scan",
-    "fax",
-    "large_format",
-]
-CounterUnit = Literal["impressions", "sheets", "images"]
 _OidText = Annotated[str, Field(pattern=_OID_PATTERN, max_length=256)]
 _Source = Annotated[str, Field(min_length=8, max_length=512)]
 
@@ -230,6 +219,16 @@ class CounterMapping(_Sourced):
     match_column: _Column | None = None
     match_value: _TypeValue | None = None
     value_column: _Column | None = None
+
+    @field_validator("name", "unit")
+    @classmethod
+    def _mappable(
+        cls, value: CounterName | CounterUnit, info: ValidationInfo
+    ) -> CounterName | CounterUnit:
+        allowed = COUNTER_NAMES if info.field_name == "name" else COUNTER_UNITS
+        if value not in allowed:
+            raise ValueError(f"a profile cannot map the counter {info.field_name} {value.value!r}")
+        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> CounterMapping:
@@ -419,24 +418,12 @@ def _dotted(index: Oid) -> str:
 def vendor_serial(profile: VendorProfile, values: Mapping[Oid, SnmpValue]) -> str | None:
     """The first serial number of the profile the printer answered (printable, non-empty)."""
     for mapping in profile.serial:
-        text = _text(values.get(parse_oid(mapping.oid)))
+        text = decode_text(values.get(parse_oid(mapping.oid)))
         if text is None:
             continue
         if mapping.regex is not None:
             found = re.search(mapping.regex, text)
             text = found.group(1).strip() if found else None
         if text and text.isprintable():
-            return text[:_SERIAL_LIMIT]
+            return text[:SERIAL_MAX_CHARS]
     return None
-
-
-def _text(value: SnmpValue | None) -> str | None:
-    if not isinstance(value, bytes | str):
-        return None
-    raw = value.encode() if isinstance(value, str) else value
-    raw = raw.split(b"\x00", 1)[0] if raw[:1] != b"\x00" else raw.lstrip(b"\x00")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text.strip() or None

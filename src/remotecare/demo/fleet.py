@@ -25,154 +25,56 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 
+from remotecare.agent.rfc3805 import (
+    HR_DEVICE_PRINTER,
+    DetectedError,
+    HrDeviceStatus,
+    HrPrinterStatus,
+    PrtMarkerCounterUnit,
+    PrtMarkerMarkTech,
+    PrtMarkerSuppliesClass,
+    PrtMarkerSuppliesSupplyUnit,
+    PrtMarkerSuppliesType,
+    SupplyLevel,
+)
 from remotecare.demo.snmpsim import SnmpSimulator, running_snmpsim
 from remotecare.errors import ConfigError
 
 __all__ = [
     "DEMO_FLEET",
-    "LEVEL_SOME_REMAINING",
-    "LEVEL_UNKNOWN",
     "DemoMarker",
     "DemoPrinter",
     "DemoSupply",
-    "DetectedError",
-    "HrDeviceStatus",
-    "HrPrinterStatus",
-    "PrtCounterUnit",
-    "PrtMarkTech",
-    "PrtSuppliesClass",
-    "PrtSuppliesType",
-    "PrtSuppliesUnit",
     "RunningFleet",
     "render_snmprec",
     "running_fleet",
     "write_fleet",
 ]
 
-LEVEL_UNKNOWN = -2
-"""prtMarkerSuppliesLevel / MaxCapacity: the printer cannot tell (RFC 3805)."""
-LEVEL_SOME_REMAINING = -3
-"""prtMarkerSuppliesLevel: there is some left, amount unknown (RFC 3805)."""
-
 _HOST = "127.0.0.1"
 _COMMUNITY = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
-_HR_DEVICE_PRINTER = "1.3.6.1.2.1.25.3.1.5"  # hrDeviceTypes.hrDevicePrinter
 _IF_TYPE_ETHERNET = 6  # ethernetCsmacd
 _COLORANT_TONALITY = 256
 _UPTIME_AT_START_TICKS = 8_640_000  # one day, in hundredths of a second
-
-
-class HrDeviceStatus(IntEnum):
-    """hrDeviceStatus (RFC 2790)."""
-
-    UNKNOWN = 1
-    RUNNING = 2
-    WARNING = 3
-    TESTING = 4
-    DOWN = 5
-
-
-class HrPrinterStatus(IntEnum):
-    """hrPrinterStatus (RFC 2790)."""
-
-    OTHER = 1
-    UNKNOWN = 2
-    IDLE = 3
-    PRINTING = 4
-    WARMUP = 5
-
-
-class DetectedError(IntEnum):
-    """Bit numbers of hrPrinterDetectedErrorState (RFC 2790); bit 0 is the first octet's MSB."""
-
-    LOW_PAPER = 0
-    NO_PAPER = 1
-    LOW_TONER = 2
-    NO_TONER = 3
-    DOOR_OPEN = 4
-    JAMMED = 5
-    OFFLINE = 6
-    SERVICE_REQUESTED = 7
-    INPUT_TRAY_MISSING = 8
-    OUTPUT_TRAY_MISSING = 9
-    MARKER_SUPPLY_MISSING = 10
-    OUTPUT_NEAR_FULL = 11
-    OUTPUT_FULL = 12
-    INPUT_TRAY_EMPTY = 13
-    OVERDUE_PREVENT_MAINT = 14
-
-
-class PrtMarkTech(IntEnum):
-    """prtMarkerMarkTech (PrtMarkerMarkTechTC, RFC 3805), the values the fleet uses."""
-
-    OTHER = 1
-    UNKNOWN = 2
-    ELECTROPHOTOGRAPHIC_LED = 3
-    ELECTROPHOTOGRAPHIC_LASER = 4
-    INKJET_AQUEOUS = 12
-
-
-class PrtCounterUnit(IntEnum):
-    """prtMarkerCounterUnit (PrtMarkerCounterUnitTC, RFC 3805), the values the fleet uses."""
-
-    IMPRESSIONS = 7
-    SHEETS = 8
-
-
-class PrtSuppliesClass(IntEnum):
-    """prtMarkerSuppliesClass (RFC 3805): a receptacle's level is the space left in it."""
-
-    OTHER = 1
-    SUPPLY_THAT_IS_CONSUMED = 3
-    RECEPTACLE_THAT_IS_FILLED = 4
-
-
-class PrtSuppliesType(IntEnum):
-    """prtMarkerSuppliesType (PrtMarkerSuppliesTypeTC, RFC 3805), the values the fleet uses."""
-
-    OTHER = 1
-    UNKNOWN = 2
-    TONER = 3
-    WASTE_TONER = 4
-    INK = 5
-    INK_CARTRIDGE = 6
-    WASTE_INK = 8
-    OPC = 9
-    DEVELOPER = 10
-    FUSER = 15
-    TONER_CARTRIDGE = 21
-
-
-class PrtSuppliesUnit(IntEnum):
-    """prtMarkerSuppliesSupplyUnit (PrtMarkerSuppliesSupplyUnitTC, RFC 3805), as used here."""
-
-    OTHER = 1
-    UNKNOWN = 2
-    IMPRESSIONS = 7
-    SHEETS = 8
-    TENTHS_OF_GRAMS = 13
-    TENTHS_OF_MILLILITERS = 15
-    PERCENT = 19
 
 
 @dataclass(frozen=True, slots=True)
 class DemoSupply:
     """One row of prtMarkerSuppliesTable; a negative ``rate_per_s`` makes the level fall.
 
-    ``level`` is the level when snmpsim starts, or a sentinel (:data:`LEVEL_SOME_REMAINING`,
-    :data:`LEVEL_UNKNOWN`) that never moves. For a receptacle the level is the space left,
+    ``level`` is the level when snmpsim starts, or a sentinel (:attr:`SupplyLevel.SOME_REMAINING`,
+    :attr:`SupplyLevel.UNKNOWN`) that never moves. For a receptacle the level is the space left,
     so it falls as the box fills. ``colorant`` names the prtMarkerColorantValue
     ("black", "cyan", ...) the supply feeds, if any.
     """
 
     description: str
-    supply_class: PrtSuppliesClass
-    supply_type: PrtSuppliesType
-    unit: PrtSuppliesUnit
+    supply_class: PrtMarkerSuppliesClass
+    supply_type: PrtMarkerSuppliesType
+    unit: PrtMarkerSuppliesSupplyUnit
     max_capacity: int
     level: int
     rate_per_s: float = 0.0
@@ -201,10 +103,10 @@ class DemoSupply:
 class DemoMarker:
     """The one marking engine (prtMarkerIndex 1); its life count rises by ``pages_per_s``."""
 
-    mark_tech: PrtMarkTech
+    mark_tech: PrtMarkerMarkTech
     life_count: int
     pages_per_s: float
-    counter_unit: PrtCounterUnit = PrtCounterUnit.IMPRESSIONS
+    counter_unit: PrtMarkerCounterUnit = PrtMarkerCounterUnit.IMPRESSIONS
 
     def __post_init__(self) -> None:
         if self.life_count < 0 or self.pages_per_s <= 0:
@@ -267,9 +169,9 @@ class DemoPrinter:
         return bytes(octets)
 
 
-_PERCENT = PrtSuppliesUnit.PERCENT
-_CONSUMED = PrtSuppliesClass.SUPPLY_THAT_IS_CONSUMED
-_RECEPTACLE = PrtSuppliesClass.RECEPTACLE_THAT_IS_FILLED
+_PERCENT = PrtMarkerSuppliesSupplyUnit.PERCENT
+_CONSUMED = PrtMarkerSuppliesClass.SUPPLY_THAT_IS_CONSUMED
+_RECEPTACLE = PrtMarkerSuppliesClass.RECEPTACLE_THAT_IS_FILLED
 
 DEMO_FLEET: tuple[DemoPrinter, ...] = (
     DemoPrinter(
@@ -286,24 +188,31 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         sys_location="Floor 2, copy room",
         device_status=HrDeviceStatus.RUNNING,
         printer_status=HrPrinterStatus.PRINTING,
-        marker=DemoMarker(PrtMarkTech.ELECTROPHOTOGRAPHIC_LASER, 148_213, 1.2),
+        marker=DemoMarker(PrtMarkerMarkTech.ELECTROPHOTOGRAPHIC_LASER, 148_213, 1.2),
         supplies=(
             DemoSupply(
                 "Black Toner",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
-                LEVEL_SOME_REMAINING,
+                SupplyLevel.SOME_REMAINING,
                 colorant="black",
             ),
             DemoSupply(
-                "Cyan Toner", _CONSUMED, PrtSuppliesType.TONER, _PERCENT, 100, 46, -0.02, "cyan"
+                "Cyan Toner",
+                _CONSUMED,
+                PrtMarkerSuppliesType.TONER,
+                _PERCENT,
+                100,
+                46,
+                -0.02,
+                "cyan",
             ),
             DemoSupply(
                 "Magenta Toner",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 71,
@@ -313,7 +222,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Yellow Toner",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 28,
@@ -321,7 +230,13 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
                 "yellow",
             ),
             DemoSupply(
-                "Waste Toner", _RECEPTACLE, PrtSuppliesType.WASTE_TONER, _PERCENT, 100, 62, -0.01
+                "Waste Toner",
+                _RECEPTACLE,
+                PrtMarkerSuppliesType.WASTE_TONER,
+                _PERCENT,
+                100,
+                62,
+                -0.01,
             ),
         ),
     ),
@@ -336,22 +251,22 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         sys_location="Floor 1, reception",
         device_status=HrDeviceStatus.RUNNING,
         printer_status=HrPrinterStatus.PRINTING,
-        marker=DemoMarker(PrtMarkTech.ELECTROPHOTOGRAPHIC_LASER, 21_877, 0.8),
+        marker=DemoMarker(PrtMarkerMarkTech.ELECTROPHOTOGRAPHIC_LASER, 21_877, 0.8),
         supplies=(
             DemoSupply(
                 "Black Toner Cartridge",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
-                PrtSuppliesUnit.IMPRESSIONS,
-                LEVEL_UNKNOWN,
-                LEVEL_SOME_REMAINING,
+                PrtMarkerSuppliesType.TONER,
+                PrtMarkerSuppliesSupplyUnit.IMPRESSIONS,
+                SupplyLevel.UNKNOWN,
+                SupplyLevel.SOME_REMAINING,
             ),
             # The drum wears one impression per page: it falls as fast as the counter rises.
             DemoSupply(
                 "Drum Unit",
                 _CONSUMED,
-                PrtSuppliesType.OPC,
-                PrtSuppliesUnit.IMPRESSIONS,
+                PrtMarkerSuppliesType.OPC,
+                PrtMarkerSuppliesSupplyUnit.IMPRESSIONS,
                 12_000,
                 4_210,
                 -0.8,
@@ -372,12 +287,12 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         sys_location="Floor 3, finance",
         device_status=HrDeviceStatus.RUNNING,
         printer_status=HrPrinterStatus.PRINTING,
-        marker=DemoMarker(PrtMarkTech.ELECTROPHOTOGRAPHIC_LASER, 35_502, 1.5),
+        marker=DemoMarker(PrtMarkerMarkTech.ELECTROPHOTOGRAPHIC_LASER, 35_502, 1.5),
         supplies=(
             DemoSupply(
                 "Black Cartridge HP W2030A",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 64,
@@ -387,7 +302,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Cyan Cartridge HP W2031A",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 38,
@@ -398,7 +313,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Magenta Cartridge HP W2033A",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 12,
@@ -408,7 +323,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Yellow Cartridge HP W2032A",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 83,
@@ -429,13 +344,13 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         device_status=HrDeviceStatus.WARNING,
         printer_status=HrPrinterStatus.PRINTING,
         detected_errors=(DetectedError.OVERDUE_PREVENT_MAINT,),
-        marker=DemoMarker(PrtMarkTech.ELECTROPHOTOGRAPHIC_LASER, 298_640, 1.0),
+        marker=DemoMarker(PrtMarkerMarkTech.ELECTROPHOTOGRAPHIC_LASER, 298_640, 1.0),
         supplies=(
             DemoSupply(
                 "TK-3160",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
-                PrtSuppliesUnit.IMPRESSIONS,
+                PrtMarkerSuppliesType.TONER,
+                PrtMarkerSuppliesSupplyUnit.IMPRESSIONS,
                 12_500,
                 7_340,
                 -1.0,
@@ -444,8 +359,8 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Maintenance Kit",
                 _CONSUMED,
-                PrtSuppliesType.OTHER,
-                PrtSuppliesUnit.IMPRESSIONS,
+                PrtMarkerSuppliesType.OTHER,
+                PrtMarkerSuppliesSupplyUnit.IMPRESSIONS,
                 300_000,
                 1_360,
                 -1.0,
@@ -464,12 +379,12 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         device_status=HrDeviceStatus.WARNING,
         printer_status=HrPrinterStatus.PRINTING,
         detected_errors=(DetectedError.LOW_TONER,),
-        marker=DemoMarker(PrtMarkTech.INKJET_AQUEOUS, 9_120, 0.7),
+        marker=DemoMarker(PrtMarkerMarkTech.INKJET_AQUEOUS, 9_120, 0.7),
         supplies=(
             DemoSupply(
                 "Black Ink Supply Unit",
                 _CONSUMED,
-                PrtSuppliesType.INK_CARTRIDGE,
+                PrtMarkerSuppliesType.INK_CARTRIDGE,
                 _PERCENT,
                 100,
                 55,
@@ -479,7 +394,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Cyan Ink Supply Unit",
                 _CONSUMED,
-                PrtSuppliesType.INK_CARTRIDGE,
+                PrtMarkerSuppliesType.INK_CARTRIDGE,
                 _PERCENT,
                 100,
                 33,
@@ -489,7 +404,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Magenta Ink Supply Unit",
                 _CONSUMED,
-                PrtSuppliesType.INK_CARTRIDGE,
+                PrtMarkerSuppliesType.INK_CARTRIDGE,
                 _PERCENT,
                 100,
                 6,
@@ -499,7 +414,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Yellow Ink Supply Unit",
                 _CONSUMED,
-                PrtSuppliesType.INK_CARTRIDGE,
+                PrtMarkerSuppliesType.INK_CARTRIDGE,
                 _PERCENT,
                 100,
                 74,
@@ -509,7 +424,7 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
             DemoSupply(
                 "Maintenance Box",
                 _RECEPTACLE,
-                PrtSuppliesType.WASTE_INK,
+                PrtMarkerSuppliesType.WASTE_INK,
                 _PERCENT,
                 100,
                 40,
@@ -528,12 +443,12 @@ DEMO_FLEET: tuple[DemoPrinter, ...] = (
         sys_location="Floor 3, meeting room",
         device_status=HrDeviceStatus.RUNNING,
         printer_status=HrPrinterStatus.IDLE,
-        marker=DemoMarker(PrtMarkTech.ELECTROPHOTOGRAPHIC_LASER, 5_634, 0.9),
+        marker=DemoMarker(PrtMarkerMarkTech.ELECTROPHOTOGRAPHIC_LASER, 5_634, 0.9),
         supplies=(
             DemoSupply(
                 "Canon Cartridge 057",
                 _CONSUMED,
-                PrtSuppliesType.TONER,
+                PrtMarkerSuppliesType.TONER,
                 _PERCENT,
                 100,
                 47,
@@ -611,7 +526,7 @@ def _records(printer: DemoPrinter) -> list[_Record]:
 
     # RFC 2790 hrDeviceEntry and hrPrinterEntry for the printer device.
     add((*_HR_DEVICE_ENTRY, 1, _DEVICE), integer(_DEVICE))
-    add((*_HR_DEVICE_ENTRY, 2, _DEVICE), (_OID, _HR_DEVICE_PRINTER))
+    add((*_HR_DEVICE_ENTRY, 2, _DEVICE), (_OID, HR_DEVICE_PRINTER))
     add((*_HR_DEVICE_ENTRY, 3, _DEVICE), _octets(printer.model))
     add((*_HR_DEVICE_ENTRY, 4, _DEVICE), (_OID, "0.0"))
     add((*_HR_DEVICE_ENTRY, 5, _DEVICE), integer(printer.device_status))

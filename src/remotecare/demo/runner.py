@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.runner import run_cycle
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
@@ -30,6 +30,7 @@ from remotecare.center.fleet.tables import reports
 from remotecare.center.server import CenterServer
 from remotecare.center.setup import initialize_center
 from remotecare.demo.fleet import running_fleet
+from remotecare.protocol.vocabulary import CounterName
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -77,7 +78,7 @@ def _summarize(center: Center) -> DemoSummary:
         first: dict[str, int] = {}
         for payload in first_payloads:
             reading = payload["reading"]
-            total = next((c for c in reading["counters"] if c["name"] == "total"), None)
+            total = next((c for c in reading["counters"] if c["name"] == CounterName.TOTAL), None)
             if total is not None:
                 first.setdefault(reading["serial"], total["value"])
     return DemoSummary(count, center.admin.devices(), first)
@@ -130,7 +131,7 @@ async def run_demo(
             issued = center.admin.create_token(DEMO_CUSTOMER)
             paths = AgentPaths(root / "agent")
             console_url = f"https://localhost:{console_port}"
-            await enroll(paths, console_url, issued.token, done.ca_fingerprint)
+            await enrol(paths, console_url, issued.token, done.ca_fingerprint)
             agent_settings = AgentSettings(
                 printers=tuple(fleet.urls.values()), poll_interval_seconds=poll_interval_s
             )

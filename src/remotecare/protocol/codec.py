@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.protocol.messages import SCHEMA_VERSION
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_INFLATED_BYTES",
+    "answer_fields",
     "decode",
     "describe_validation_error",
     "encode",
+    "encode_batch",
     "inflate",
 ]
 
@@ -29,6 +34,31 @@ def encode(message: BaseModel, *, compress: bool = False) -> bytes:
     """Serialize a message to compact JSON, gzip-compressed on request."""
     body = message.model_dump_json(exclude_none=True).encode()
     return gzip.compress(body, compresslevel=6, mtime=0) if compress else body
+
+
+def encode_batch(
+    report_bodies: Sequence[bytes], agent_status: BaseModel | None = None, *, compress: bool = False
+) -> bytes:
+    """A ``ReportBatch`` body made of reports :func:`encode` already made (the outbox's rows).
+
+    The bytes are what ``encode(ReportBatch(reports=..., agent_status=...))`` gives, without
+    parsing every stored report again.
+    """
+    body = b'{"schema_version":%d,"reports":[%s]' % (SCHEMA_VERSION, b",".join(report_bodies))
+    if agent_status is not None:
+        body += b',"agent_status":' + encode(agent_status)
+    body += b"}"
+    return gzip.compress(body, compresslevel=6, mtime=0) if compress else body
+
+
+def answer_fields(body: bytes) -> dict[str, Any]:
+    """The fields of an answer that may not match any model (an error, a refusal), leniently:
+    ``{}`` when the body is not a JSON object."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def inflate(body: bytes, *, limit: int = MAX_INFLATED_BYTES) -> bytes:

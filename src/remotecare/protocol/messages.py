@@ -14,6 +14,15 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from uuid_utils.compat import uuid7
 
+from remotecare.protocol.vocabulary import (
+    MAX_BATCH_REPORTS,
+    MAX_ITEMS,
+    SERIAL_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    ItemList,
+)
+
 __all__ = [
     "MAX_BATCH_REPORTS",
     "SCHEMA_VERSION",
@@ -31,8 +40,8 @@ __all__ = [
     "Cover",
     "DeviceStatus",
     "DropSummary",
-    "EnrollRequest",
-    "EnrollResponse",
+    "EnrolRequest",
+    "EnrolResponse",
     "IngestResult",
     "PrinterReading",
     "RenewRequest",
@@ -48,11 +57,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION: Literal[1] = 1
-MAX_BATCH_REPORTS = 500
 
-_Text = Annotated[str, Field(max_length=256)]
-_ShortText = Annotated[str, Field(max_length=64)]
-_SysObjectId = Annotated[str, Field(max_length=256, pattern=r"^[0-9]+(\.[0-9]+)*$")]
+_Text = Annotated[str, Field(max_length=TEXT_MAX_CHARS)]
+_ShortText = Annotated[str, Field(max_length=SHORT_TEXT_MAX_CHARS)]
+_Serial = Annotated[str, Field(max_length=SERIAL_MAX_CHARS)]
+_SysObjectId = Annotated[str, Field(max_length=TEXT_MAX_CHARS, pattern=r"^[0-9]+(\.[0-9]+)*$")]
 
 
 class _Message(BaseModel):
@@ -117,7 +126,9 @@ class DeviceStatus(_Message):
     printer_status: _ShortText | None = (
         None  # hrPrinterStatus: other, unknown, idle, printing, warmup
     )
-    error_conditions: list[_ShortText] = Field(default_factory=list, max_length=32)
+    error_conditions: list[_ShortText] = Field(
+        default_factory=list, max_length=MAX_ITEMS[ItemList.ERRORS]
+    )
 
 
 class Tray(_Message):
@@ -153,18 +164,20 @@ class Cover(_Message):
 class PrinterReading(_Message):
     """What the agent read from one printer in one poll."""
 
-    serial: Annotated[str, Field(min_length=1, max_length=128)]
+    serial: Annotated[str, Field(min_length=1, max_length=SERIAL_MAX_CHARS)]
     serial_source: SerialSource
     model: _Text
     status: DeviceStatus
-    counters: list[Counter] = Field(default_factory=list, max_length=64)
-    supplies: list[Supply] = Field(default_factory=list, max_length=64)
-    trays: list[Tray] = Field(default_factory=list, max_length=64)
-    alerts: list[Alert] = Field(default_factory=list, max_length=128)
+    counters: list[Counter] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.COUNTERS])
+    supplies: list[Supply] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.SUPPLIES])
+    trays: list[Tray] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.TRAYS])
+    alerts: list[Alert] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.ALERTS])
     partial_reason: _Text | None = None  # set when some tables could not be read
     # Added later; optional so that readings of older agents still validate.
-    covers: list[Cover] = Field(default_factory=list, max_length=32)
-    display_text: list[_Text] = Field(default_factory=list, max_length=16)  # console lines
+    covers: list[Cover] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.COVERS])
+    display_text: list[_Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS[ItemList.DISPLAY]
+    )  # console lines
     sys_object_id: _SysObjectId | None = None  # machine identity: vendor and product line
 
 
@@ -200,7 +213,7 @@ class AgentStatus(_Message):
     """The agent's own health, sent with every batch so no drop goes unnoticed."""
 
     queued_reports: int = Field(ge=0)
-    dropped: list[DropSummary] = Field(default_factory=list, max_length=16)
+    dropped: list[DropSummary] = Field(default_factory=list, max_length=MAX_ITEMS[ItemList.DROPPED])
 
 
 class ReportBatch(_Message):
@@ -278,7 +291,7 @@ class BundleDeclaration(_Message):
     size_bytes: int = Field(gt=0)
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     reason: BundleReason
-    printer_serial: Annotated[str, Field(max_length=128)] | None = None
+    printer_serial: _Serial | None = None
     command_id: uuid.UUID | None = None
 
 
@@ -291,13 +304,17 @@ class BundleState(_Message):
     complete: bool
 
 
-class EnrollRequest(_Message):
+class EnrolRequest(_Message):
     token: Annotated[str, Field(min_length=16, max_length=128)]
     csr_pem: Annotated[str, Field(min_length=64, max_length=8192)]
 
 
-class EnrollResponse(_Message):
+class EnrolResponse(_Message):
     endpoint_id: str
     certificate_pem: str
     ca_certificate_pem: str
     device_api_url: str
+
+
+EnrollRequest = EnrolRequest  # alias until the center is renamed
+EnrollResponse = EnrolResponse  # alias until the center is renamed

@@ -13,7 +13,6 @@ from remotecare.agent.printer_mib import (
     SnmpValue,
     build_reading,
     decode_error_state,
-    decode_text,
 )
 from remotecare.errors import ProbeError
 from remotecare.protocol.messages import Alert, SerialSource, Supply, SupplyClass, SupplyState
@@ -109,27 +108,6 @@ def test_model_falls_back_to_sys_descr_without_host_resources() -> None:
     reading = build_reading(identified({SYS_DESCR: b"FUJIFILM ApeosPro C810"}))
     assert reading.model == "FUJIFILM ApeosPro C810"
     assert reading.status.device_status == "unknown"
-
-
-# --- text decoding -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "text"),
-    [
-        ("Tóner Negro".encode(), "Tóner Negro"),  # UTF-8
-        (b"T\xf3ner Negro", "Tóner Negro"),  # not UTF-8: latin-1
-        (b"Black Toner\x00\x00\x00", "Black Toner"),  # NUL padding
-        (b"\x00Tray 1\x00\x07junk", "Tray 1"),  # C string with garbage after the NUL
-        (b"  Tray 2 ", "Tray 2"),
-        (b"", None),
-        (b"\x00\x00", None),
-        (7, None),
-        (None, None),
-    ],
-)
-def test_decodes_octet_strings_robustly(raw: SnmpValue | None, text: str | None) -> None:
-    assert decode_text(raw) == text
 
 
 # --- hrPrinterDetectedErrorState ---------------------------------------------------------------

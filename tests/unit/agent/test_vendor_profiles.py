@@ -83,6 +83,8 @@ def test_a_good_profile_loads(tmp_path: Path) -> None:
         (("    unit: impressions", "    unit: impressions\n    scale: 2"), "scale"),  # unknown key
         (("  - name: copy", "  - name: copies"), "name"),  # unknown counter name
         (("unit: impressions", "unit: pages"), "unit"),  # unknown unit
+        (("  - name: copy", "  - name: sheets"), "name"),  # a wire name a profile cannot map
+        (("  - name: copy", "  - name: power_on"), "name"),
         (("oid: 1.3.6.1.4.1.99999.2.1.0", "oid: 1.3.6.1.4.1.99999..2"), "oid"),  # bad OID
         (('regex: "S/N ([A-Z0-9]+)"', 'regex: "S/N [A-Z0-9]+"'), "group"),  # no group
         (('regex: "S/N ([A-Z0-9]+)"', 'regex: "S/N ([A-Z0-9]+"'), "regular expression"),
@@ -194,6 +196,14 @@ def test_the_ricoh_engine_serial_matches_the_printer_mib_serial() -> None:
     [profile] = load_profiles([PROFILES_DIR / "ricoh.yaml"])
     walked = values({"1.3.6.1.4.1.367.3.2.1.2.1.4.0": b"W492KB03439"})
     assert vendor_serial(profile, walked) == "W492KB03439"
+
+
+def test_a_vendor_serial_after_nul_padding_is_kept_without_the_garbage() -> None:
+    # Before one decoder served both, the profile kept "SERIAL123\x00garbage" here, which is
+    # not printable, and the printer fell back to its MAC address.
+    [profile] = load_profiles([PROFILES_DIR / "kyocera.yaml"])
+    walked = values({"1.3.6.1.4.1.1347.43.5.1.1.28.1": b"\x00\x00SERIAL123\x00garbage"})
+    assert vendor_serial(profile, walked) == "SERIAL123"
 
 
 def test_a_vendor_serial_never_replaces_the_printer_mib_serial() -> None:

@@ -10,16 +10,9 @@ import pytest
 
 from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
 from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
+from tests.support.clock import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.moment = T0
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 class FakeFailureLog:
@@ -66,7 +59,7 @@ async def _fail_once(limiter: EnrolmentLimiter, client: str, hold: float = 0.0) 
 
 async def test_a_success_costs_one_read_and_records_nothing() -> None:
     log = FakeFailureLog()
-    limiter = EnrolmentLimiter(log, FakeClock())
+    limiter = EnrolmentLimiter(log, FakeClock(T0))
     async with limiter.attempt("192.0.2.1") as attempt:
         assert attempt.wait is None
     assert (log.reads, log.failures) == (1, [])
@@ -74,7 +67,7 @@ async def test_a_success_costs_one_read_and_records_nothing() -> None:
 
 async def test_concurrent_failures_from_one_client_stop_at_the_limit() -> None:
     log = FakeFailureLog(read_seconds=0.005)
-    limiter = EnrolmentLimiter(log, FakeClock())
+    limiter = EnrolmentLimiter(log, FakeClock(T0))
 
     waits = await asyncio.gather(*(_fail_once(limiter, "192.0.2.1", 0.01) for _ in range(20)))
 
@@ -85,7 +78,7 @@ async def test_concurrent_failures_from_one_client_stop_at_the_limit() -> None:
 
 async def test_attempts_under_way_count_against_the_overall_limit() -> None:
     log = FakeFailureLog(read_seconds=0.005)
-    limiter = EnrolmentLimiter(log, FakeClock(), FailureLimit(per_client=5, overall=3))
+    limiter = EnrolmentLimiter(log, FakeClock(T0), FailureLimit(per_client=5, overall=3))
 
     waits = await asyncio.gather(*(_fail_once(limiter, f"198.51.100.{n}", 0.05) for n in range(12)))
 
@@ -95,7 +88,7 @@ async def test_attempts_under_way_count_against_the_overall_limit() -> None:
 
 async def test_an_error_during_the_attempt_counts_as_a_failure() -> None:
     log = FakeFailureLog()
-    limiter = EnrolmentLimiter(log, FakeClock())
+    limiter = EnrolmentLimiter(log, FakeClock(T0))
     with pytest.raises(RuntimeError):
         async with limiter.attempt("192.0.2.1"):
             raise RuntimeError("boom")
@@ -104,17 +97,17 @@ async def test_an_error_during_the_attempt_counts_as_a_failure() -> None:
 
 async def test_a_refused_attempt_is_not_recorded() -> None:
     log = FakeFailureLog()
-    limiter = EnrolmentLimiter(log, FakeClock(), FailureLimit(per_client=1))
+    limiter = EnrolmentLimiter(log, FakeClock(T0), FailureLimit(per_client=1))
     assert await _fail_once(limiter, "192.0.2.1") is None
     assert await _fail_once(limiter, "192.0.2.1") == Wait(60, "client")
     assert len(log.failures) == 1
 
 
 async def test_old_failures_are_forgotten_at_most_once_a_window() -> None:
-    log, clock = FakeFailureLog(), FakeClock()
+    log, clock = FakeFailureLog(), FakeClock(T0)
     limiter = EnrolmentLimiter(log, clock)
     for step in range(4):  # failures at 0, 30, 60 and 90 s
-        clock.moment = T0 + timedelta(seconds=30 * step)
+        clock.set(T0 + timedelta(seconds=30 * step))
         await _fail_once(limiter, f"client-{step}")
     assert log.forgotten_before == [T0 - timedelta(seconds=60), T0]
     assert [client for client, _ in log.failures] == ["client-1", "client-2", "client-3"]

@@ -9,13 +9,9 @@ import pytest
 
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
+from tests.support.clock import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def now(self) -> datetime:
-        return T0
 
 
 class FakeFailureLog:
@@ -45,7 +41,7 @@ def logs() -> tuple[FakeFailureLog, FakeFailureLog]:
 def _limiter(logs: tuple[FakeFailureLog, FakeFailureLog]) -> LoginLimiter:
     return LoginLimiter(
         *logs,
-        FakeClock(),
+        FakeClock(T0),
         by_address=FailureLimit(per_client=2, overall=None),
         by_name=FailureLimit(per_client=3, overall=None),
     )

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from remotecare.errors import PayloadTooLarge, ProtocolError
-from remotecare.protocol.codec import decode, encode, inflate
-from remotecare.protocol.messages import Report
+from remotecare.protocol.codec import answer_fields, decode, encode, encode_batch, inflate
+from remotecare.protocol.messages import AgentStatus, DropSummary, Report, ReportBatch
 
 
 def test_inflate_returns_what_was_compressed() -> None:
@@ -58,3 +58,36 @@ def test_a_naive_agent_time_is_refused() -> None:
             b'{"report_id": "5f0c3a52-7a43-4a5c-9d7e-0b8e8f0f7f11", '
             b'"agent_time": "2026-11-25T12:00:00", "printer_address": "x"}',
         )
+
+
+def test_a_batch_of_encoded_reports_is_the_encoded_batch() -> None:
+    reports = [
+        Report(
+            report_id=uuid.uuid4(),
+            agent_time=datetime(2026, 11, 25, 12, minute, tzinfo=UTC),
+            printer_address=f"snmp://192.0.2.{minute}:161",
+            unreachable_reason="timeout",
+        )
+        for minute in (1, 2)
+    ]
+    status = AgentStatus(queued_reports=2, dropped=[DropSummary(reason="outbox full", count=1)])
+    bodies = [encode(report) for report in reports]
+    for agent_status in (None, status):
+        batch = ReportBatch(reports=reports, agent_status=agent_status)
+        assert encode_batch(bodies, agent_status) == encode(batch)
+        assert (
+            decode(ReportBatch, inflate(encode_batch(bodies, agent_status, compress=True))) == batch
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (b'{"error": "token expired"}', {"error": "token expired"}),
+        (b"<html>Bad Gateway</html>", {}),
+        (b"[1, 2]", {}),
+        (b"", {}),
+    ],
+)
+def test_answer_fields_are_read_leniently(body: bytes, fields: dict[str, object]) -> None:
+    assert answer_fields(body) == fields

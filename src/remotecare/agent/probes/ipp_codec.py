@@ -168,7 +168,7 @@ def _attribute(tag: int, name: str, values: Sequence[bytes]) -> bytes:
     for position, value in enumerate(values):
         label = name.encode("ascii") if position == 0 else b""
         if len(label) > _MAX_SHORT or len(value) > _MAX_SHORT:
-            raise ValueError(f"IPP attribute {name} is too long to encode")
+            raise ProbeError(f"IPP attribute {name} is too long to encode")
         encoded.append(
             bytes([tag]) + _SHORT.pack(len(label)) + label + _SHORT.pack(len(value)) + value
         )

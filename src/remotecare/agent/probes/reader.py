@@ -29,9 +29,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from remotecare.agent import printer_mib
+from remotecare.agent.octets import decode_text
 from remotecare.agent.probes.snmp import (
     Oid,
-    SnmpAuthError,
     SnmpTarget,
     SnmpValue,
     bulk_read,
@@ -45,7 +45,7 @@ from remotecare.agent.vendor_profiles import (
     packaged_profiles,
     select_profile,
 )
-from remotecare.errors import ProbeError, ProbeTimeout
+from remotecare.errors import ProbeError, ProbeTimeout, SnmpAuthError
 from remotecare.protocol.messages import PrinterReading
 
 __all__ = ["MAX_CONCURRENT_WALKS", "read_printer"]
@@ -112,8 +112,8 @@ async def read_printer(
             failed[printer_mib.SYS_DESCR.name] = str(exc)
     profile = select_profile(
         packaged_profiles() if profiles is None else profiles,
-        _text(values.get(_SYS_OBJECT_ID_0)),
-        _text(values.get(_SYS_DESCR_0)),
+        decode_text(values.get(_SYS_OBJECT_ID_0)),
+        decode_text(values.get(_SYS_DESCR_0)),
     )
     gate = asyncio.Semaphore(MAX_CONCURRENT_WALKS)
     jobs: list[tuple[str, Callable[[], Awaitable[dict[Oid, SnmpValue]]]]] = [
@@ -183,9 +183,3 @@ async def _guarded(
         except ProbeError as exc:
             logger.info("%s of %s failed: %s", name, target.address, exc)
             return str(exc)
-
-
-def _text(value: SnmpValue | None) -> str | None:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value if isinstance(value, str) else None

@@ -77,7 +77,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1905 import EndOfMibView
 
-from remotecare.errors import ConfigError, ProbeError, ProbeTimeout
+from remotecare.errors import ConfigError, ProbeError, ProbeTimeout, SnmpAuthError
 
 __all__ = [
     "AUTH_PROTOCOLS",
@@ -87,7 +87,6 @@ __all__ = [
     "PRIV_PROTOCOLS",
     "BulkRead",
     "Oid",
-    "SnmpAuthError",
     "SnmpTarget",
     "SnmpValue",
     "SnmpVersion",
@@ -155,10 +154,6 @@ _USM_FAILURES: Final = (
 _HOSTNAME: Final = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
 _IPV6: Final = 6
 _MP_MODEL: Final[dict[SnmpVersion, int]] = {"1": 0, "2c": 1}  # pysnmp's message processing models
-
-
-class SnmpAuthError(ProbeError):
-    """The printer refused our SNMPv3 credentials (user, key or protocol); retrying is futile."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ TLS that trusts that CA alone.
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 import uuid
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from remotecare.agent.config import AgentIdentity, AgentPaths
 from remotecare.agent.privacy import install_key, load_or_create_key
-from remotecare.errors import EnrollmentRejected, UplinkError
+from remotecare.errors import EnrolmentRejected, ProtocolError, UplinkError
 from remotecare.pki.certificates import (
     build_csr,
     certificate_pem,
@@ -28,10 +27,10 @@ from remotecare.pki.certificates import (
 )
 from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 from remotecare.pki.tls import client_context
-from remotecare.protocol.codec import encode
-from remotecare.protocol.messages import EnrollRequest, EnrollResponse
+from remotecare.protocol.codec import answer_fields, decode, encode
+from remotecare.protocol.messages import EnrolRequest, EnrolResponse
 
-__all__ = ["enroll"]
+__all__ = ["enrol"]
 
 _TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -60,14 +59,14 @@ async def _fetch_pinned_ca(center_url: str, expected_fingerprint: str) -> str:
     ca = load_certificate(pem)
     seen = fingerprint(ca)
     if seen != expected_fingerprint:
-        raise EnrollmentRejected(
+        raise EnrolmentRejected(
             f"the center's CA fingerprint is {seen}, not the {expected_fingerprint} you were "
             "given: not enrolling (wrong center, or someone in between)"
         )
     return certificate_pem(ca)
 
 
-async def enroll(
+async def enrol(
     paths: AgentPaths,
     center_url: str,
     token: str,
@@ -81,7 +80,7 @@ async def enroll(
     without it this site makes its own.
     """
     if paths.identity.exists():
-        raise EnrollmentRejected(f"already enrolled ({paths.identity}); remove the home to redo")
+        raise EnrolmentRejected(f"already enrolled ({paths.identity}); remove the home to redo")
     expected = normalize_fingerprint(ca_fingerprint)
     paths.home.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.home, 0o700)
@@ -96,7 +95,7 @@ async def enroll(
         key = generate_private_key()
         write_private_key(paths.key, key)
     csr = build_csr(key, f"remotecare-agent-{uuid.uuid4()}")
-    body = encode(EnrollRequest(token=token, csr_pem=csr.public_bytes(Encoding.PEM).decode()))
+    body = encode(EnrolRequest(token=token, csr_pem=csr.public_bytes(Encoding.PEM).decode()))
     url = center_url.rstrip("/") + "/.well-known/est/simpleenroll"
     try:
         async with (
@@ -110,10 +109,13 @@ async def enroll(
         ):
             payload = await response.read()
             if response.status != 201:
-                raise EnrollmentRejected(_error_text(payload, response.status))
+                raise EnrolmentRejected(_error_text(payload, response.status))
     except aiohttp.ClientError as exc:
         raise UplinkError(f"enrolment request to {center_url} failed: {exc}") from exc
-    answer = EnrollResponse.model_validate_json(payload)
+    try:
+        answer = decode(EnrolResponse, payload)
+    except ProtocolError as exc:
+        raise UplinkError(f"the center's enrolment answer is not understood: {exc}") from exc
     _write_public(paths.certificate, answer.certificate_pem)
     _write_public(paths.ca_certificate, ca_pem)
     identity = AgentIdentity(answer.endpoint_id, answer.device_api_url, center_url)
@@ -128,7 +130,7 @@ def _write_public(path: Path, text: str) -> None:
 
 
 def _error_text(payload: bytes, status: int) -> str:
-    try:
-        return f"center refused enrolment ({status}): {json.loads(payload)['error']}"
-    except (ValueError, KeyError, TypeError):
+    reason = answer_fields(payload).get("error")
+    if reason is None:
         return f"center refused enrolment ({status})"
+    return f"center refused enrolment ({status}): {reason}"

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import stat
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.agent.enroll import enroll
+from remotecare.agent.enrolment import enrol
 from remotecare.agent.privacy import create_key_file
 from remotecare.center.bootstrap import Center
 from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.identity.tables import enrolment_tokens as enrollment_tokens
-from remotecare.errors import ConfigError, EnrollmentRejected
+from remotecare.errors import ConfigError, EnrolmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from tests.support.centers import CenterInfo, init_center, running_center
-
-
-class _Yesterday:
-    def now(self) -> datetime:
-        return datetime.now(UTC) - timedelta(days=1)
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -45,7 +41,7 @@ async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
     info, running = center
     issued = running.admin.create_token("Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
-    identity = await enroll(paths, info.console_url, issued.token, info.ca_fingerprint)
+    identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
 
     assert stat.S_IMODE(paths.key.stat().st_mode) == 0o600
     cert = load_certificate(paths.certificate.read_bytes())
@@ -68,11 +64,9 @@ async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center
 async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
     issued = running.admin.create_token("Acme Ltd")
-    await enroll(
-        AgentPaths(tmp_path / "first"), info.console_url, issued.token, info.ca_fingerprint
-    )
-    with pytest.raises(EnrollmentRejected, match=r"\(403\): enrolment token already used$"):
-        await enroll(
+    await enrol(AgentPaths(tmp_path / "first"), info.console_url, issued.token, info.ca_fingerprint)
+    with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token already used$"):
+        await enrol(
             AgentPaths(tmp_path / "second"), info.console_url, issued.token, info.ca_fingerprint
         )
     assert endpoint_count(info) == 1
@@ -81,20 +75,18 @@ async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path:
 
 async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
-    past = EnrolmentService(running.ca, _Yesterday())
+    past = EnrolmentService(running.ca, FakeClock(offset=timedelta(days=-1)))
     with running.transactions.begin() as conn:
         issued = past.create_token(conn, "Acme Ltd", ttl=timedelta(hours=1))
-    with pytest.raises(EnrollmentRejected, match=r"\(403\): enrolment token expired$"):
-        await enroll(
-            AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint
-        )
+    with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token expired$"):
+        await enrol(AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint)
     assert endpoint_count(info) == 0
 
 
 async def test_refuses_an_unknown_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, _ = center
-    with pytest.raises(EnrollmentRejected, match=r"\(403\): unknown enrolment token$"):
-        await enroll(AgentPaths(tmp_path / "a"), info.console_url, "x" * 43, info.ca_fingerprint)
+    with pytest.raises(EnrolmentRejected, match=r"\(403\): unknown enrolment token$"):
+        await enrol(AgentPaths(tmp_path / "a"), info.console_url, "x" * 43, info.ca_fingerprint)
     assert endpoint_count(info) == 0
 
 
@@ -104,10 +96,10 @@ async def test_will_not_send_the_token_to_a_center_with_another_ca(
     info, running = center
     issued = running.admin.create_token("Acme Ltd")
     wrong = "AB:" * 31 + "AB"
-    with pytest.raises(EnrollmentRejected, match="not enrolling"):
-        await enroll(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
+    with pytest.raises(EnrolmentRejected, match="not enrolling"):
+        await enrol(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
     # The token was never presented, so it still works.
-    await enroll(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
+    await enrol(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
     assert endpoint_count(info) == 1
 
 
@@ -118,7 +110,7 @@ async def test_an_agent_enrolled_with_the_customers_key_uses_it(
     create_key_file(tmp_path / "acme.key")
     issued = running.admin.create_token("Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
-    await enroll(
+    await enrol(
         paths,
         info.console_url,
         issued.token,
@@ -136,12 +128,12 @@ async def test_a_bad_customer_key_fails_before_the_token_is_spent(
     (tmp_path / "bad.key").write_bytes(b"short")
     issued = running.admin.create_token("Acme Ltd")
     with pytest.raises(ConfigError, match="not a pseudonymization key"):
-        await enroll(
+        await enrol(
             AgentPaths(tmp_path / "a"),
             info.console_url,
             issued.token,
             info.ca_fingerprint,
             privacy_key_file=tmp_path / "bad.key",
         )
-    await enroll(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
+    await enrol(AgentPaths(tmp_path / "b"), info.console_url, issued.token, info.ca_fingerprint)
     assert endpoint_count(info) == 1
