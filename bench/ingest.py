@@ -57,6 +57,7 @@ from sqlalchemy import text  # noqa: E402
 from tests.support.nginx import running_nginx  # noqa: E402
 from tests.support.postgres import throwaway_postgres  # noqa: E402
 
+from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
@@ -517,7 +518,9 @@ def make_center(
     service = EnrolmentService(ca, SystemClock())
     count = args.clients * args.endpoints
     with engine.begin() as conn:
-        token = service.create_token(conn, "Bench Customer Ltd", max_endpoints=count).token
+        token = service.create_token(
+            conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
+        ).token
     identities: list[tuple[str, str, list[str]]] = []
     endpoint_ids = []
     for n in range(count):

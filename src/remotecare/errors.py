@@ -13,9 +13,15 @@ RemoteCareError
 │   ├── EnrolmentRejected       the center refused the enrolment (token, CSR)
 │   ├── ReportRejected          the center refused a report for good (4xx)
 │   └── RetryLater              the center is busy (429, 503): wait, then retry
-├── EnrolmentError              the center refused an enrolment request
+├── EnrolmentError              the center refuses an enrolment or a renewal
+│   ├── CsrRejected             the CSR cannot be used
+│   └── RenewalConflict         another renewal of the same endpoint won
 ├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
+    (and the center's own subtrees: fleet.bundles.BundleError, fleet.printers.AlreadyConfirmed,
+    fleet.rules.commands.CommandArgumentError, kernel.schema.SchemaNotCurrent)
+
+The center answers each with the HTTP status of one table, ``center/web/errors.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "CommandError",
     "ConfigError",
+    "CsrRejected",
     "EnrolmentError",
     "EnrolmentRejected",
     "OperatorError",
@@ -33,6 +40,7 @@ __all__ = [
     "ProbeTimeout",
     "ProtocolError",
     "RemoteCareError",
+    "RenewalConflict",
     "ReportRejected",
     "RetryLater",
     "SnmpAuthError",
@@ -101,12 +109,15 @@ class RetryLater(UplinkError):
 
 
 class EnrolmentError(RemoteCareError):
-    """The center refuses an enrolment request; ``reason`` is safe to show the caller."""
+    """The center refuses an enrolment or a renewal; the message is safe to show the caller."""
 
-    def __init__(self, reason: str, status: int = 403) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
+
+class CsrRejected(EnrolmentError):
+    """The certificate signing request cannot be used (not a CSR, a wrong key type)."""
+
+
+class RenewalConflict(EnrolmentError):
+    """Another renewal of the same endpoint won meanwhile: try again."""
 
 
 class CommandError(RemoteCareError):
@@ -115,6 +126,3 @@ class CommandError(RemoteCareError):
 
 class OperatorError(RemoteCareError):
     """An operator's request cannot be carried out as asked (unknown endpoint, bad argument)."""
-
-
-EnrollmentError = EnrolmentError  # alias until the center is renamed

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enrolment import enrol
 from remotecare.agent.privacy import create_key_file
+from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.tables import endpoints
@@ -77,7 +78,7 @@ async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_p
     info, running = center
     past = EnrolmentService(running.ca, FakeClock(offset=timedelta(days=-1)))
     with running.transactions.begin() as conn:
-        issued = past.create_token(conn, "Acme Ltd", ttl=timedelta(hours=1))
+        issued = past.create_token(conn, ADMINISTRATOR, "Acme Ltd", ttl=timedelta(hours=1))
     with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token expired$"):
         await enrol(AgentPaths(tmp_path / "a"), info.console_url, issued.token, info.ca_fingerprint)
     assert endpoint_count(info) == 0

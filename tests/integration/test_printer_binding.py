@@ -231,8 +231,11 @@ async def test_the_consoles_confirm_button_refuses_what_it_cannot_confirm(
         again = await post(session, f"/printers/{pending.printer_id}/confirm")
 
     assert anonymous == (303, "/login")
-    assert unknown == (404, json.dumps({"error": "no printer 999999"}))
+    assert (unknown[0], json.loads(unknown[1])) == (404, {"error": "no printer 999999"})
     assert not_a_number[0] == 404
     assert done == (303, "/devices")
-    assert again == (409, json.dumps({"error": "printer P-1 of Acme Ltd is already confirmed"}))
+    assert (again[0], json.loads(again[1])) == (
+        409,
+        {"error": "printer P-1 of Acme Ltd is already confirmed"},
+    )
     assert confirm.printer_rows() == [("Acme Ltd", "P-1", "bound")]

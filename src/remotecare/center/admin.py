@@ -45,7 +45,9 @@ class Administration:
         self, customer: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL, max_endpoints: int = 1
     ) -> IssuedToken:
         with self.transactions.begin() as conn:
-            return self.enrolment.create_token(conn, customer, ttl=ttl, max_endpoints=max_endpoints)
+            return self.enrolment.create_token(
+                conn, self.actor, customer, ttl=ttl, max_endpoints=max_endpoints
+            )
 
     def revoke(self, endpoint_id: str, reason: str | None = None) -> Revocation:
         with self.transactions.begin() as conn:

@@ -42,8 +42,10 @@ __all__ = [
     "DropSummary",
     "EnrolRequest",
     "EnrolResponse",
+    "ErrorBody",
     "IngestResult",
     "PrinterReading",
+    "RefusedReport",
     "RenewRequest",
     "RenewResponse",
     "Report",
@@ -316,5 +318,15 @@ class EnrolResponse(_Message):
     device_api_url: str
 
 
-EnrollRequest = EnrolRequest  # alias until the center is renamed
-EnrollResponse = EnrolResponse  # alias until the center is renamed
+class RefusedReport(_Message):
+    """A report the center would not store, and why."""
+
+    report_id: str
+    reason: str
+
+
+class ErrorBody(_Message):
+    """Every refusal the center answers has this shape: what was wrong, in one sentence."""
+
+    error: str
+    refused: list[RefusedReport] | None = None

@@ -19,6 +19,7 @@ from remotecare.center.access.rules import DEVICES, allow
 from remotecare.center.fleet.bundles import BundleError, BundleService
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import actor_of
+from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
 from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import BundleDeclaration, BundleState
@@ -58,7 +59,7 @@ def add_bundle_routes(
             try:
                 return await handler(request, run)
             except BundleError as exc:  # a 409 says why; GET tells the resume point
-                return refuse(exc.status, str(exc))
+                return refusal(exc)
 
         return route
 

@@ -47,33 +47,23 @@ _HASH_BLOCK: Final = 1024 * 1024
 
 
 class BundleError(RemoteCareError):
-    """A bundle request the center refuses; ``status`` is the HTTP answer."""
-
-    status = 400
+    """A bundle request the center refuses (its HTTP status: ``web/errors.py``)."""
 
 
 class BundleTooLarge(BundleError):
     """Over the center's cap (413)."""
 
-    status = 413
-
 
 class BundleNotFound(BundleError):
     """No such bundle for this endpoint (404)."""
-
-    status = 404
 
 
 class BundleConflict(BundleError):
     """The chunk is not at the resume point, or the id is taken by another bundle (409)."""
 
-    status = 409
-
 
 class BundleRejected(BundleError):
     """The upload is wrong for good: past the declared size, or the digest differs (422)."""
-
-    status = 422
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from remotecare.protocol.messages import (
     CommandAck,
     CommandList,
     IngestResult,
+    RefusedReport,
     Report,
     ReportBatch,
 )
@@ -111,7 +112,9 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
         return refuse(
             403,
             outcome.refused[0].reason,
-            refused=[{"report_id": r.report_id, "reason": r.reason} for r in outcome.refused],
+            refused=[
+                RefusedReport(report_id=r.report_id, reason=r.reason) for r in outcome.refused
+            ],
         )
     http_status = 201 if outcome.accepted else 200
     if not request.get(PENDING_COMMANDS, False):  # known from the endpoint's record: no query

@@ -11,12 +11,12 @@ from sqlalchemy import Connection
 
 from remotecare.center.access.rules import OPERATORS, allow
 from remotecare.center.fleet import overview
-from remotecare.center.fleet.printers import AlreadyConfirmed, PendingPrinter, PrinterService
+from remotecare.center.fleet.printers import PendingPrinter, PrinterService
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import actor_of
+from remotecare.center.web.errors import refusal
 from remotecare.center.web.pages import render
-from remotecare.center.web.responses import refuse
 from remotecare.errors import OperatorError
 
 __all__ = ["FleetPageDeps", "add_pages"]
@@ -66,10 +66,8 @@ async def post_confirm_printer(request: web.Request) -> web.Response:
         confirmed = await deps.transactions.run_async(
             lambda conn: deps.printers.confirm_id(conn, actor, printer_id)
         )
-    except AlreadyConfirmed as exc:
-        return refuse(409, str(exc))
-    except OperatorError as exc:
-        return refuse(404, str(exc))
+    except OperatorError as exc:  # none such (404), or confirmed already (409)
+        return refusal(exc)
     logger.info(
         "printer %s of %s confirmed for endpoint %s by %s",
         confirmed.serial,

@@ -29,7 +29,13 @@ from remotecare.center.identity.rules import (
 )
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.clock import Clock
-from remotecare.errors import EnrollmentError, OperatorError, PkiError
+from remotecare.errors import (
+    CsrRejected,
+    EnrolmentError,
+    OperatorError,
+    PkiError,
+    RenewalConflict,
+)
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate, RevokedSerial
 from remotecare.pki.certificates import load_csr
 
@@ -61,7 +67,7 @@ class CertificateService:
     Usage::
 
         with transactions.begin() as conn:
-            issued = service.renew(conn, presented, csr_pem)   # EnrollmentError with a status
+            issued = service.renew(conn, presented, csr_pem)   # EnrolmentError if refused
         with transactions.begin() as conn:
             service.revoke(conn, actor, endpoint_id, "device stolen")
     """
@@ -82,7 +88,7 @@ class CertificateService:
         # Checked again on fresh data: the device API's check may be a second old.
         reason = refusal_for(record, presented, now)
         if reason is not None:
-            raise EnrollmentError(reason, status=403)
+            raise EnrolmentError(reason)
         assert record is not None
         current = record.certificates
         issued = self.ca.issue_device_certificate(public_key, endpoint_id)
@@ -101,7 +107,7 @@ class CertificateService:
             )
         ).rowcount
         if changed != 1:
-            raise EnrollmentError("another renewal of this endpoint won; try again", 409)
+            raise RenewalConflict("another renewal of this endpoint won; try again")
         for events in self.events:
             events.renewed(conn, endpoint_id, issued.serial_hex, now)
         return issued
@@ -154,6 +160,6 @@ def _public_key(csr_pem: str) -> ec.EllipticCurvePublicKey:
     try:
         key = load_csr(csr_pem).public_key()
     except PkiError as exc:
-        raise EnrollmentError(str(exc), status=400) from exc
+        raise CsrRejected(str(exc)) from exc
     assert isinstance(key, ec.EllipticCurvePublicKey)  # load_csr accepts EC keys only
     return key

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
+from remotecare.center.access.rules import Actor
 from remotecare.center.contracts.rules import why_not_active
 from remotecare.center.contracts.service import customer_statuses, ensure_active_customer
 from remotecare.center.identity.tables import endpoints, enrolment_tokens
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.secrets import hash_token, new_token
-from remotecare.errors import EnrollmentError, PkiError
+from remotecare.errors import CsrRejected, EnrolmentError, OperatorError, PkiError
 from remotecare.pki.ca import CertificateAuthority, IssuedCertificate
 from remotecare.pki.certificates import load_csr
 
@@ -45,9 +46,9 @@ class EnrolmentService:
     """Usage::
 
     with transactions.begin() as conn:
-        issued = service.create_token(conn, "Acme Ltd")
+        issued = service.create_token(conn, operator, "Acme Ltd")
     with transactions.begin() as conn:
-        enrolled = service.enrol(conn, issued.token, csr_pem)   # EnrollmentError if refused
+        enrolled = service.enrol(conn, issued.token, csr_pem)   # EnrolmentError if refused
     """
 
     ca: CertificateAuthority
@@ -56,13 +57,17 @@ class EnrolmentService:
     def create_token(
         self,
         conn: Connection,
+        actor: Actor,
         customer: str,
         *,
         ttl: timedelta = DEFAULT_TOKEN_TTL,
         max_endpoints: int = 1,
     ) -> IssuedToken:
         """Issue a single-use token for ``customer``; an operator issuing it accepts the
-        customer's application, so an unknown customer is created active."""
+        customer's application, so an unknown customer is created active. Only operators,
+        who see every customer, issue tokens."""
+        if not actor.sees_every_customer:
+            raise OperatorError(f"{actor.name} ({actor.role}) may not issue enrolment tokens")
         if ttl <= timedelta(0) or max_endpoints < 1:
             raise ValueError("a token needs a positive lifetime and at least one endpoint")
         token = new_token()
@@ -81,12 +86,12 @@ class EnrolmentService:
         return IssuedToken(token, customer, ttl, max_endpoints)
 
     def enrol(self, conn: Connection, token: str, csr_pem: str) -> EnrolledEndpoint:
-        """Spend one use of ``token`` and sign the CSR. Raises ``EnrollmentError`` when
+        """Spend one use of ``token`` and sign the CSR. Raises ``EnrolmentError`` when
         refused; the caller's transaction then rolls back, so nothing changes."""
         try:
             csr = load_csr(csr_pem)
         except PkiError as exc:
-            raise EnrollmentError(str(exc), status=400) from exc
+            raise CsrRejected(str(exc)) from exc
         token_hash = hash_token(token)
         now = self.clock.now()
         # One conditional UPDATE spends the token, so two agents racing with the same
@@ -102,12 +107,12 @@ class EnrolmentService:
             .returning(enrolment_tokens.c.customer_id)
         ).first()
         if spent is None:
-            raise EnrollmentError(_why_refused(conn, token_hash))
+            raise EnrolmentError(_why_refused(conn, token_hash))
         customer_id = spent.customer_id
         status = customer_statuses(conn, [customer_id]).get(customer_id, "unknown")
         refusal = why_not_active(status)
         if refusal is not None:
-            raise EnrollmentError(refusal)
+            raise EnrolmentError(refusal)
         endpoint_id = str(uuid.uuid4())
         public_key = csr.public_key()
         issued = self.ca.issue_device_certificate(public_key, endpoint_id)  # type: ignore[arg-type]

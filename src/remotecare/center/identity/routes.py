@@ -24,12 +24,13 @@ from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import PEER
 from remotecare.center.web.bodies import read_message
+from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
-from remotecare.errors import EnrollmentError
+from remotecare.errors import EnrolmentError
 from remotecare.protocol.codec import describe_validation_error
 from remotecare.protocol.messages import (
-    EnrollRequest,
-    EnrollResponse,
+    EnrolRequest,
+    EnrolResponse,
     RenewRequest,
     RenewResponse,
 )
@@ -110,7 +111,7 @@ async def post_simple_enrol(request: web.Request) -> web.Response:
 
 async def _enrol(request: web.Request) -> web.Response:
     try:
-        enrol_request = EnrollRequest.model_validate_json(await request.read())
+        enrol_request = EnrolRequest.model_validate_json(await request.read())
     except web.HTTPRequestEntityTooLarge:
         return refuse(413, "enrolment request too large")
     except ValidationError as exc:
@@ -120,11 +121,11 @@ async def _enrol(request: web.Request) -> web.Response:
         enrolled = await deps.transactions.run_async(
             lambda conn: deps.enrolment.enrol(conn, enrol_request.token, enrol_request.csr_pem)
         )
-    except EnrollmentError as exc:
-        logger.info("enrolment refused: %s", exc.reason)
-        return refuse(exc.status, exc.reason)
+    except EnrolmentError as exc:
+        logger.info("enrolment refused: %s", exc)
+        return refusal(exc)
     logger.info("endpoint %s enrolled", enrolled.endpoint_id)
-    response = EnrollResponse(
+    response = EnrolResponse(
         endpoint_id=enrolled.endpoint_id,
         certificate_pem=enrolled.certificate.pem,
         ca_certificate_pem=deps.ca_pem,
@@ -145,9 +146,9 @@ async def post_renew(request: web.Request) -> web.Response:
         issued = await deps.transactions.run_async(
             lambda conn: deps.certificates.renew(conn, peer, renewal.csr_pem)
         )
-    except EnrollmentError as exc:
-        logger.info("renewal refused for endpoint %s: %s", peer.endpoint_id, exc.reason)
-        return refuse(exc.status, exc.reason)
+    except EnrolmentError as exc:
+        logger.info("renewal refused for endpoint %s: %s", peer.endpoint_id, exc)
+        return refusal(exc)
     deps.directory.forget(peer.endpoint_id)
     logger.info("endpoint %s renewed: certificate %s", peer.endpoint_id, issued.serial_hex)
     response = RenewResponse(certificate_pem=issued.pem, ca_certificate_pem=deps.ca_pem)

@@ -9,8 +9,9 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
-from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.errors import ProtocolError
 from remotecare.protocol.codec import describe_validation_error, inflate
 
 __all__ = ["BODY_LIMIT", "INFLATED_LIMIT", "read_body", "read_message", "refusal_for_invalid"]
@@ -32,10 +33,8 @@ async def read_body(request: web.Request) -> bytes | web.Response:
     if encoding == "gzip":
         try:
             body = inflate(body, limit=request.app[INFLATED_LIMIT])
-        except PayloadTooLarge as exc:
-            return refuse(413, str(exc))
-        except ProtocolError as exc:
-            return refuse(400, str(exc))
+        except ProtocolError as exc:  # too large once inflated (413), not gzip (400)
+            return refusal(exc)
     elif encoding != "identity":
         return refuse(415, f"unsupported content encoding {encoding!r}")
     where = _nul_in_text(body)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from remotecare.protocol.messages import (
@@ -20,6 +20,7 @@ from remotecare.protocol.messages import (
     BundleState,
     CommandAck,
     CommandList,
+    ErrorBody,
     IngestResult,
     RenewRequest,
     RenewResponse,
@@ -27,26 +28,10 @@ from remotecare.protocol.messages import (
     ReportBatch,
 )
 
-__all__ = ["OPENAPI_PATH", "ErrorBody", "RefusedReport", "build_openapi"]
+__all__ = ["OPENAPI_PATH", "build_openapi"]
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 _REF = "#/components/schemas/{model}"
-
-
-class RefusedReport(BaseModel):
-    """A report the center would not store, and why."""
-
-    model_config = ConfigDict(extra="forbid")
-    report_id: str
-    reason: str
-
-
-class ErrorBody(BaseModel):
-    """Every refusal has this shape: what was wrong, in one sentence."""
-
-    model_config = ConfigDict(extra="forbid")
-    error: str
-    refused: list[RefusedReport] | None = None
 
 
 @dataclass(frozen=True)
