@@ -1,0 +1,1 @@
+"""Failed attempts counted across every center process: the enrolment and login limits."""

@@ -1,0 +1,1 @@
+"""Contracts (terms, article 3): customers and whether their service runs."""

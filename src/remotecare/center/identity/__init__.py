@@ -1,0 +1,1 @@
+"""Identity (terms, article 6): enrolment, certificates, renewal, revocation, endpoints."""

@@ -1,0 +1,1 @@
+"""Kernel: clock, storage, transactions, group commit, schema and migrations."""

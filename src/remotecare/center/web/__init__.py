@@ -1,0 +1,1 @@
+"""The aiohttp apps (console, device API, metrics) and their middleware."""

@@ -1,0 +1,1 @@
+"""Pure rules of the fleet: printer binding, connectivity, command arguments."""

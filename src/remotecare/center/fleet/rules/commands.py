@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import CommandKind
+from remotecare.protocol.vocabulary import SERIAL_MAX_CHARS
 
 __all__ = [
     "MAX_POLL_INTERVAL_SECONDS",
@@ -21,7 +22,6 @@ __all__ = [
 
 MIN_POLL_INTERVAL_SECONDS = 60
 MAX_POLL_INTERVAL_SECONDS = 86_400
-_MAX_SERIAL_LENGTH = 128
 
 Arguments = dict[str, str | int]
 
@@ -62,7 +62,7 @@ def _seconds(kind: CommandKind, value: str | int) -> int:
 
 def _serial(kind: CommandKind, value: str | int) -> str:
     serial = str(value).strip()
-    if not serial or len(serial) > _MAX_SERIAL_LENGTH:
+    if not serial or len(serial) > SERIAL_MAX_CHARS:
         raise CommandArgumentError(f"{kind.value}: printer must be a printer's serial number")
     return serial
 
