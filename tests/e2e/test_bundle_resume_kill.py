@@ -21,12 +21,7 @@ from remotecare.agent.diagnostics import BundleQueue, MonthlyBudget
 from remotecare.center.fleet.tables import diagnostic_bundles
 from remotecare.demo.snmpsim import free_udp_port
 from remotecare.protocol.messages import BundleReason
-from tests.support.centers import (
-    center_process,
-    enrolment_token,
-    init_center,
-    remotecare,
-)
+from tests.support.centers import center_process, enroll_process, init_center, remotecare
 from tests.support.processes import started, wait_for
 from tests.support.slow_proxy import slow_connect_proxy
 
@@ -49,10 +44,7 @@ def test_an_agent_killed_in_the_middle_of_a_chunk_resumes_and_the_bundle_arrives
     paths = AgentPaths(tmp_path / "agent")
     data = os.urandom(SIZE)
     with center_process(info, tmp_path / "center.log"):
-        remotecare(
-            "agent", "enroll", "--home", str(paths.home), "--center", info.console_url,
-            "--token", enrolment_token(info), "--ca-fingerprint", info.ca_fingerprint,
-        )  # fmt: skip
+        enroll_process(info, paths.home)
         endpoint_id = AgentIdentity.load(paths.identity).endpoint_id
         declaration = BundleQueue(paths.bundles).add(data, BundleReason.CENTER_REQUEST).declaration
         stored = info.settings.bundles_dir / endpoint_id / f"{declaration.bundle_id}.tar.gz"

@@ -36,7 +36,7 @@ from remotecare.demo.snmpsim import SnmpSimulator, free_udp_port, running_snmpsi
 from tests.support.centers import (
     CenterInfo,
     center_process,
-    enrolment_token,
+    enroll_process,
     init_center,
     remotecare,
 )
@@ -74,10 +74,7 @@ def make_site(root: Path, agent_home: Path | None = None) -> Site:
     info = init_center(root / "center")
     home = agent_home or root / "agent"
     with center_process(info, root / "center-enrol.log"):
-        remotecare(
-            "agent", "enroll", "--home", str(home), "--center", info.console_url,
-            "--token", enrolment_token(info), "--ca-fingerprint", info.ca_fingerprint,
-        )  # fmt: skip
+        enroll_process(info, home)
     return Site(root, info, AgentPaths(home))
 
 

@@ -123,6 +123,15 @@ def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
         center.dispose()
 
 
+def enroll_process(info: CenterInfo, home: Path) -> None:
+    """`remotecare agent enroll` into ``home`` as a separate process, with a fresh token
+    (the center must be serving)."""
+    remotecare(
+        "agent", "enroll", "--home", str(home), "--center", info.console_url,
+        "--token", enrolment_token(info), "--ca-fingerprint", info.ca_fingerprint,
+    )  # fmt: skip
+
+
 @contextlib.contextmanager
 def center_process(
     info: CenterInfo,
