@@ -15,7 +15,13 @@ from remotecare.center.fleet.tables import commands, diagnostic_bundles
 from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import CommandKind
-from tests.support.centers import CenterInfo, init_center, running_center
+from tests.support.centers import (
+    CenterInfo,
+    init_center,
+    running_center,
+    serve_again,
+    stop_serving,
+)
 from tests.support.recordings import recordings_dir
 from tests.support.reports import enrolled_agent
 
@@ -102,6 +108,40 @@ async def test_a_service_call_brings_one_diagnostic_bundle_a_day(tmp_path: Path)
     assert bundle.reason == "service_requested"
     assert bundle.status == "complete"
     assert bundle.command_id is None
+
+
+async def test_a_service_call_counts_as_handled_only_once_its_bundle_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    info = init_center(tmp_path / "center")
+    community, serial = "fault_service-call", "FAULT-SC-1"
+    with running_snmpsim(FAULTS, probe_community=community) as simulator:
+        async with running_center(info) as center:
+            paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
+            await stop_serving(center)  # down until the last cycle
+            settings = AgentSettings(
+                printers=(simulator.url(community),),
+                snmp_timeout_seconds=1,
+                diagnostics_walk_seconds=20,
+            )
+            agent = Agent(paths, settings, identity)
+            paths.bundles.write_bytes(b"")  # a file where the folder goes: nowhere to write
+            blocked = await agent.cycle()
+            marked_when_blocked = dict(AgentState.load(paths.state).auto_bundles)
+            paths.bundles.unlink()
+            written = await agent.cycle()
+            queued = agent.bundles.pending()
+            data = [q.path.read_bytes() for q in queued]
+            marked = dict(AgentState.load(paths.state).auto_bundles)
+            await serve_again(center)
+            delivered = await agent.cycle()
+    assert (blocked.delivery.failed, written.delivery.failed) == (True, True)  # center down
+    assert marked_when_blocked == {}  # not written, so asked again by the next poll
+    assert [q.declaration.printer_serial for q in queued] == [serial]
+    assert list(marked) == [serial]
+    assert (delivered.bundles.uploaded, delivered.bundles.waiting) == (1, 0)
+    stored = info.settings.bundles_dir / identity.endpoint_id / queued[0].path.name
+    assert [stored.read_bytes()] == data
 
 
 async def test_rediscover_scans_the_configured_networks_and_adds_new_printers(

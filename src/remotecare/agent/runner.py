@@ -1,11 +1,17 @@
-"""The agent's main loop: poll, pseudonymize, queue durably, send what is queued, carry out
-what the center asked, upload diagnostic bundles; sleep until the agent's own moment in
-the next interval, or retry sooner with backoff when sending failed.
+"""The agent's main loop: poll, pseudonymize, queue durably, collect the diagnostic bundles
+printers asked for, send what is queued, carry out what the center asked, upload bundles;
+sleep until the agent's own moment in the next interval, or retry sooner with backoff when
+sending failed.
 
 Each printer's report is pseudonymized and queued as soon as that printer is read (in
 small groups, see :class:`~remotecare.agent.outbox.OutboxWriter`), not when the whole
 cycle is done: a cycle holds only the reports still being made, and an agent stopped in
-the middle of one keeps what it has read."""
+the middle of one keeps what it has read.
+
+A printer's request for service counts as handled (in ``state.json``, so it is not asked
+again for a day) only once its bundle is written into ``bundles/``, and that happens right
+after the poll, whether or not the center answers: the upload follows in whichever later
+cycle reaches the center."""
 
 from __future__ import annotations
 
@@ -45,7 +51,15 @@ from remotecare.errors import OutboxError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import BundleReason, Command, Report
 
-__all__ = ["Agent", "CycleResult", "PollResult", "run_agent", "run_cycle"]
+__all__ = [
+    "AUTO_BUNDLE_EVERY",
+    "Agent",
+    "CycleResult",
+    "PollResult",
+    "auto_bundle_due",
+    "run_agent",
+    "run_cycle",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +89,19 @@ class CycleResult:
 
 @dataclass(frozen=True, slots=True)
 class _Wanted:
-    """A diagnostic bundle to collect: for a printer (by serial) or the agent alone."""
+    """A diagnostic bundle to collect: for a printer (by serial) or the agent alone;
+    ``noticed_at`` is when a printer's own request was seen (marked handled once written)."""
 
     serial: str | None
     reason: BundleReason
     command_id: uuid.UUID | None = None
+    noticed_at: datetime | None = None
+
+
+def auto_bundle_due(last: datetime | None, now: datetime) -> bool:
+    """Whether a printer asking for service gets a bundle now: one a day at most, so a
+    fault that stays does not spend the month's budget (``last``: the last one written)."""
+    return last is None or now - last >= AUTO_BUNDLE_EVERY
 
 
 class Agent:
@@ -159,6 +181,27 @@ class Agent:
             return PollResult(polled, unreachable, open_error)
         return PollResult(polled, unreachable, writer.error)
 
+    async def collect_bundles(self) -> int:
+        """Write the bundles printers asked for into ``bundles/``; return how many.
+
+        Runs after every poll and needs no center, so a request seen while the center is
+        down is not lost. One that cannot be collected stays unmarked and is asked again
+        by the next poll that sees it.
+        """
+        written = 0
+        while self._wanted:
+            wanted = self._wanted.pop(0)
+            try:
+                await self._collect(wanted)
+            except (RemoteCareError, OSError) as exc:
+                logger.error("diagnostic bundle not collected: %s", exc)
+                continue
+            written += 1
+            if wanted.serial is not None and wanted.noticed_at is not None:
+                self.state.auto_bundles[wanted.serial] = wanted.noticed_at
+                self.state.save(self.paths.state)
+        return written
+
     async def deliver(self) -> tuple[DrainResult, int, UploadResult]:
         """Send queued reports, do the center's commands, upload bundles."""
         outbox = Outbox(self.paths.outbox, max_reports=self.settings.outbox_max_reports)
@@ -193,7 +236,9 @@ class Agent:
             logger.warning("certificate renewal failed, trying again next cycle: %s", exc)
 
     async def cycle(self) -> CycleResult:
+        """Poll, collect the bundles asked for, deliver; all awaited before it returns."""
         polled = await self.poll()
+        await self.collect_bundles()
         delivery, done, uploaded = await self.deliver()
         logger.info(
             "cycle: %d printers read, %d not answering; sent %d, %d waiting",
@@ -228,12 +273,6 @@ class Agent:
         return len(answered)
 
     async def _bundles(self, uplink: Uplink) -> UploadResult:
-        while self._wanted:
-            wanted = self._wanted.pop(0)
-            try:
-                await self._collect(wanted)
-            except (RemoteCareError, OSError) as exc:
-                logger.error("diagnostic bundle not collected: %s", exc)
         if not self.bundles.pending():
             return UploadResult()
         self.budget.limit_bytes = self.settings.bundle_budget_bytes
@@ -248,13 +287,12 @@ class Agent:
     def _want_auto_bundle(self, serial: str, now: datetime) -> None:
         if not self.settings.auto_diagnostics:
             return
-        last = self.state.auto_bundles.get(serial)
-        if last is not None and now - last < AUTO_BUNDLE_EVERY:
+        if not auto_bundle_due(self.state.auto_bundles.get(serial), now):
+            return
+        if any(wanted.serial == serial for wanted in self._wanted):
             return
         logger.info("printer %s requests service: collecting a diagnostic bundle", serial)
-        self.state.auto_bundles[serial] = now
-        self.state.save(self.paths.state)
-        self._wanted.append(_Wanted(serial, BundleReason.SERVICE_REQUESTED))
+        self._wanted.append(_Wanted(serial, BundleReason.SERVICE_REQUESTED, noticed_at=now))
 
     async def _collect(self, wanted: _Wanted) -> str:
         walked = None
@@ -389,6 +427,7 @@ async def run_agent(
         if now >= next_poll:
             try:
                 await agent.poll()
+                await agent.collect_bundles()
             except Exception:  # one bad poll must not stop the agent
                 logger.exception("poll failed")
             interval = agent.poll_interval_seconds
