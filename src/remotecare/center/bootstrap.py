@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,8 +16,11 @@ from remotecare.center.adapters.attempts import SqlFailureLog
 from remotecare.center.adapters.db import make_engine, sqlite_writer_lock
 from remotecare.center.adapters.group_commit import GroupCommitter
 from remotecare.center.adapters.migrate import upgrade_to_head
+from remotecare.center.care.feed import CareConsumer, FeedDrainer
+from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.clock import Clock, SystemClock
 from remotecare.center.config import CenterSettings
+from remotecare.center.fleet.retention import RawReportRetention
 from remotecare.center.services.bundles import BundleService
 from remotecare.center.services.certificates import CertificateService
 from remotecare.center.services.commands import CommandService
@@ -62,12 +66,25 @@ class Center:
     metrics: Metrics | None = None
     reuse_port: bool = False  # several worker processes share the ports (SO_REUSEPORT)
     bundles: BundleService | None = None  # diagnostic bundles from agents
+    care_consumers: Sequence[CareConsumer] = ()  # fed with every stored reading
+    _drainer: FeedDrainer | None = None
+    _retention: RawReportRetention | None = None
 
     async def start(self) -> None:
         """Listen on the console/enrolment port and the mutual-TLS device port."""
         settings = self.settings
         self._committer = GroupCommitter(self.engine, writer_lock=sqlite_writer_lock(self.engine))
         self._committer.start()
+        writer_lock = sqlite_writer_lock(self.engine)
+        if settings.care_feed:
+            self._drainer = FeedDrainer(
+                self.engine, self.care_consumers, self.clock, writer_lock=writer_lock
+            )
+            self._drainer.start()
+        self._retention = RawReportRetention(
+            self.engine, self.clock, settings.raw_report_days, writer_lock=writer_lock
+        )
+        self._retention.start()
         device_app = create_device_app(
             self.directory,
             self._committer,
@@ -84,6 +101,7 @@ class Center:
             commands=self.commands,
             binding=settings.binding_policy,
             bundles=self.bundles,
+            care_feed=settings.care_feed,
         )
         public_app = create_public_app(
             self.enrollment,
@@ -159,6 +177,9 @@ class Center:
         self._runners.clear()
         if self._committer is not None:
             await self._committer.stop()
+        for worker in (self._drainer, self._retention):
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
         self.engine.dispose()
 
     async def serve_forever(self) -> None:
@@ -181,8 +202,10 @@ def bootstrap(
     clock: Clock | None = None,
     migrate: bool = True,
     reuse_port: bool = False,
+    care_consumers: Sequence[CareConsumer] | None = None,
 ) -> Center:
-    """Wire a center; ``migrate=False`` when a supervisor already upgraded the schema."""
+    """Wire a center; ``migrate=False`` when a supervisor already upgraded the schema;
+    ``care_consumers`` replace the care feed's consumers (by default the history)."""
     chosen_clock = clock or SystemClock()
     engine = make_engine(settings.effective_database_url)
     if migrate:
@@ -210,4 +233,5 @@ def bootstrap(
         bundles=BundleService(
             engine, settings.bundles_dir, max_bytes=settings.max_bundle_bytes, clock=chosen_clock
         ),
+        care_consumers=[HistoryConsumer()] if care_consumers is None else care_consumers,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import remotecare.center.care.history.tables
+import remotecare.center.care.tables  # noqa: F401  (their tables join the metadata)
 from remotecare.center.adapters.db import metadata
 
 connection = context.config.attributes["connection"]

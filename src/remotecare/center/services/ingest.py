@@ -23,6 +23,7 @@ from remotecare.center.adapters.db import (
     printers,
     reports,
 )
+from remotecare.center.care.feed import record_stored_readings
 from remotecare.center.domain.binding import Binding, BindingPolicy
 from remotecare.errors import RemoteCareError
 from remotecare.protocol.messages import Report
@@ -77,6 +78,7 @@ class IngestRequest:
     reports: Sequence[Report]
     received_at: datetime
     binding: BindingPolicy = BindingPolicy.AUTOMATIC
+    care_feed: bool = True  # whether its readings go to the care feed (off: a bench switch)
     serialized: Sequence[_Serialized] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +112,7 @@ class _Fresh(NamedTuple):
     report: Report
     received_at: datetime
     reading_json: str | None  # the reading as stored in the report, None if it had none
+    to_feed: bool  # a reading for the care feed
 
 
 class BindingRaceLost(RemoteCareError):
@@ -246,6 +249,7 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
     )
     fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
     _update_printers(conn, fresh)
+    record_stored_readings(conn, [str(s.report.report_id) for s in fresh if s.to_feed])
     seen = {
         request.caller.endpoint_id: request.received_at for request in accepted
     }  # the last request of each endpoint wins
@@ -405,7 +409,15 @@ def _insert_reports(
                 printer_id = printer_of[report_id]
                 if printer_id is not None:
                     reading_json = readings.get(report_id)
-                    fresh.append(_Fresh(printer_id, r, request.received_at, reading_json))
+                    fresh.append(
+                        _Fresh(
+                            printer_id,
+                            r,
+                            request.received_at,
+                            reading_json,
+                            request.care_feed and reading_json is not None,
+                        )
+                    )
             else:
                 outcome.duplicates += 1
     return fresh

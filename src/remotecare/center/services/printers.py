@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from remotecare.center.adapters.db import customers, held_reports, printers, reports
+from remotecare.center.care.feed import record_stored_readings
 from remotecare.center.clock import Clock
 from remotecare.center.domain.binding import Binding
 from remotecare.errors import OperatorError
@@ -134,5 +135,6 @@ def _attach_held_reports(conn: Connection, printer_id: int) -> int:
     attached = conn.execute(
         update(reports).where(reports.c.report_id.in_(waiting)).values(printer_id=printer_id)
     ).rowcount
+    record_stored_readings(conn, list(conn.execute(waiting).scalars()))  # now a device's readings
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)

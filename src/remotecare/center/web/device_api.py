@@ -62,6 +62,7 @@ _PENDING_COMMANDS = web.RequestKey("pending_commands", bool)
 _CERTIFICATES = web.AppKey("certificates", CertificateService)
 _COMMANDS = web.AppKey("commands", CommandService)
 _BINDING = web.AppKey("binding", BindingPolicy)
+_CARE_FEED = web.AppKey("care_feed", bool)
 _BODY_LIMIT = web.AppKey("body_limit", int)
 _DIRECTORY = web.AppKey("directory", EndpointDirectory)
 _COMMITTER = web.AppKey("committer", GroupCommitter)
@@ -171,7 +172,14 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     now = request.app[_CLOCK].now()
     committer = request.app[_COMMITTER]
     ingesting = committer.submit_batched(
-        ingest_many, IngestRequest(caller, parsed_reports, now, request.app[_BINDING])
+        ingest_many,
+        IngestRequest(
+            caller,
+            parsed_reports,
+            now,
+            request.app[_BINDING],
+            care_feed=request.app[_CARE_FEED],
+        ),
     )
     if status is None:
         outcome: IngestOutcome = await ingesting
@@ -296,6 +304,7 @@ def create_device_app(
     commands: CommandService,
     binding: BindingPolicy = BindingPolicy.AUTOMATIC,
     bundles: BundleService | None = None,
+    care_feed: bool = True,
 ) -> web.Application:
     middlewares: list[Middleware] = [_identify_endpoint]
     if metrics is not None:
@@ -313,6 +322,7 @@ def create_device_app(
     app[_CERTIFICATES] = certificates
     app[_COMMANDS] = commands
     app[_BINDING] = binding
+    app[_CARE_FEED] = care_feed
     app.router.add_post("/api/v1/reports", post_report)
     app.router.add_post("/api/v1/report-batches", post_report_batch)
     app.router.add_get("/api/v1/commands", get_commands)

@@ -1,0 +1,292 @@
+"""The care feed: each reading ingest stored, handed to every consumer at least once.
+
+Ingest writes one ``care_feed`` row per stored reading in the transaction that stores it
+(``record_stored_readings``), so a reading is in the feed exactly when it is stored. The
+feed is a queue: a drainer takes a batch by *deleting* its rows, reads the readings, and
+runs every consumer on them in that same transaction. A batch therefore commits whole or
+not at all: a process killed mid-batch leaves its rows in the feed for the next drainer,
+and nothing the consumers wrote for it survives. No position is kept, so a reading whose
+transaction committed late is never skipped.
+
+Several drainers (one per worker process) share the feed. On PostgreSQL each takes rows
+with ``FOR UPDATE SKIP LOCKED``, so they never wait for one another nor take the same
+rows. On SQLite, whose one writer every process shares, a drainer writes its batch while
+holding the writer lock file that group commits take turns on (``group_commit.py``), one
+small batch at a time, and only once it has seen there is work; it reads the rows inside
+the lock, so a batch another worker committed is gone from its view.
+
+A consumer that raises on a batch has it rolled back (a savepoint) and tried reading by
+reading; a reading it still fails on goes to ``care_feed_retries`` for that consumer
+alone, with attempts and a next time, and is logged. The other consumers and readings go
+on, and the reading is retried until it succeeds: never lost, and it never holds back the
+feed. Consumers must be idempotent, because "at least once" includes a retry of a reading
+they had handled before their transaction failed.
+
+The drainer runs apart from ingest (a thread of its own, its own transactions) and paces
+itself, so a slow or failing consumer makes the feed longer, never ingest slower; after a
+restart the feed is simply drained from where it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, Text, cast, delete, exists, insert, select, tuple_
+
+from remotecare.center.adapters.db import reports
+from remotecare.center.adapters.group_commit import _FileLock
+from remotecare.center.care.tables import ERROR_MAX_LENGTH, care_feed, care_feed_retries
+from remotecare.center.clock import Clock
+from remotecare.protocol.messages import PrinterReading, Report
+
+__all__ = [
+    "CareConsumer",
+    "DrainPacing",
+    "FedReading",
+    "FeedDrainer",
+    "record_stored_readings",
+    "retry_delay",
+]
+
+logger = logging.getLogger(__name__)
+
+_RECORD = insert(care_feed)
+
+
+@dataclass(frozen=True, slots=True)
+class FedReading:
+    """One stored reading as the feed hands it to consumers."""
+
+    report_id: str
+    printer_id: int
+    agent_time: datetime
+    reading: PrinterReading
+
+
+class CareConsumer(Protocol):
+    """A downstream service fed with stored readings.
+
+    ``handle`` writes through ``conn`` only, inside the drainer's transaction, and must
+    be idempotent: a reading may come again after a failure. ``name`` is stable, as the
+    readings it failed on are kept for it under that name.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def handle(self, conn: Connection, readings: Sequence[FedReading]) -> None: ...
+
+
+def record_stored_readings(conn: Connection, report_ids: Sequence[str]) -> None:
+    """Put readings stored in the open transaction of ``conn`` in the feed."""
+    if report_ids:
+        conn.execute(_RECORD, [{"report_id": report_id} for report_id in report_ids])
+
+
+_FIRST_RETRY = timedelta(seconds=10)
+_LAST_RETRY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failures: doubling from 10 s, at most an hour."""
+    delay: timedelta = _FIRST_RETRY * 2 ** min(attempts - 1, 16)
+    return min(_LAST_RETRY, delay)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainPacing:
+    """How much a drainer takes and how it rests.
+
+    ``batch`` readings per transaction; ``idle_s`` between looks at an empty feed;
+    after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
+    ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
+    """
+
+    batch: int = 200
+    idle_s: float = 0.5
+    rest_ratio: float = 1.0
+    min_rest_s: float = 0.01
+
+
+class FeedDrainer:
+    """Drains the feed into ``consumers`` on a thread of its own.
+
+    Usage::
+
+        drainer = FeedDrainer(engine, [history], clock, writer_lock=sqlite_writer_lock(engine))
+        drainer.start()
+        ...
+        drainer.stop()
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        consumers: Sequence[CareConsumer],
+        clock: Clock,
+        *,
+        writer_lock: Path | None = None,
+        pacing: DrainPacing | None = None,
+    ) -> None:
+        self._engine = engine
+        self._consumers = {consumer.name: consumer for consumer in consumers}
+        self._clock = clock
+        self._lock = _FileLock(writer_lock) if writer_lock is not None else None
+        self._pacing = pacing or DrainPacing()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="care-feed", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the batch in hand, then stop."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._lock is not None:
+            self._lock.close()
+
+    def _run(self) -> None:
+        pacing = self._pacing
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                handled = self.drain_once()
+            except Exception:
+                logger.exception("care feed: batch failed; its readings stay in the feed")
+                handled = 0
+            if handled:
+                rest = max(pacing.min_rest_s, (time.monotonic() - started) * pacing.rest_ratio)
+                self._stopping.wait(rest)
+            else:
+                self._stopping.wait(pacing.idle_s)
+
+    def drain_once(self) -> int:
+        """One batch of the feed and of the retries now due; how many readings it took."""
+        if not self._consumers or not self._has_work():
+            return 0
+        with self._writing(), self._engine.begin() as conn:
+            return self._feed_batch(conn) + self._retry_batch(conn)
+
+    def _writing(self) -> AbstractContextManager[None]:
+        return self._lock.held() if self._lock is not None else nullcontext()
+
+    def _has_work(self) -> bool:
+        """A look without the writer lock (readers do not block on SQLite in WAL mode)."""
+        now = self._clock.now()
+        due = care_feed_retries.c.next_attempt_at <= now
+        with self._engine.connect() as conn:
+            return bool(
+                conn.execute(select(exists(select(care_feed.c.id)))).scalar()
+                or conn.execute(
+                    select(exists(select(care_feed_retries.c.report_id).where(due)))
+                ).scalar()
+            )
+
+    def _feed_batch(self, conn: Connection) -> int:
+        # Deleting first also opens the write transaction (pysqlite begins before DML
+        # only), so that the consumers' savepoints nest inside it.
+        taken = (
+            select(care_feed.c.id)
+            .order_by(care_feed.c.id)
+            .limit(self._pacing.batch)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = conn.execute(
+            delete(care_feed).where(care_feed.c.id.in_(taken)).returning(care_feed.c.report_id)
+        ).scalars()
+        fed = _load(conn, list(claimed))
+        for name, consumer in self._consumers.items():
+            try:
+                with conn.begin_nested():
+                    consumer.handle(conn, fed)
+            except Exception as exc:
+                logger.warning("care feed: %s failed on a batch (%s); one by one", name, exc)
+                for reading in fed:
+                    self._handle_alone(conn, consumer, reading, attempts=0)
+        return len(fed)
+
+    def _retry_batch(self, conn: Connection) -> int:
+        due = (
+            select(care_feed_retries.c.consumer, care_feed_retries.c.report_id)
+            .where(
+                care_feed_retries.c.next_attempt_at <= self._clock.now(),
+                care_feed_retries.c.consumer.in_(sorted(self._consumers)),
+            )
+            .order_by(care_feed_retries.c.next_attempt_at)
+            .limit(self._pacing.batch)
+            .with_for_update(skip_locked=True)
+        )
+        key = tuple_(care_feed_retries.c.consumer, care_feed_retries.c.report_id)
+        claimed = conn.execute(
+            delete(care_feed_retries)
+            .where(key.in_(due))
+            .returning(
+                care_feed_retries.c.consumer,
+                care_feed_retries.c.report_id,
+                care_feed_retries.c.attempts,
+            )
+        ).all()
+        fed = {reading.report_id: reading for reading in _load(conn, [r[1] for r in claimed])}
+        for name, report_id, attempts in claimed:
+            reading = fed.get(report_id)
+            if reading is None:
+                logger.warning("care feed: report %s is gone; %s cannot retry it", report_id, name)
+                continue
+            self._handle_alone(conn, self._consumers[name], reading, attempts)
+        return len(claimed)
+
+    def _handle_alone(
+        self, conn: Connection, consumer: CareConsumer, reading: FedReading, attempts: int
+    ) -> None:
+        """Run ``consumer`` on one reading; on failure, keep it for a later try."""
+        try:
+            with conn.begin_nested():
+                consumer.handle(conn, [reading])
+        except Exception as exc:
+            attempts += 1
+            logger.exception(
+                "care feed: %s failed on report %s (attempt %d); retrying later",
+                consumer.name,
+                reading.report_id,
+                attempts,
+            )
+            conn.execute(
+                insert(care_feed_retries),
+                {
+                    "consumer": consumer.name,
+                    "report_id": reading.report_id,
+                    "attempts": attempts,
+                    "next_attempt_at": self._clock.now() + retry_delay(attempts),
+                    "last_error": repr(exc)[:ERROR_MAX_LENGTH],
+                },
+            )
+
+
+def _load(conn: Connection, report_ids: Sequence[str]) -> list[FedReading]:
+    """The stored readings of ``report_ids``, in that order (the report's JSON is parsed
+    by pydantic in one go, as text)."""
+    if not report_ids:
+        return []
+    rows = conn.execute(
+        select(reports.c.report_id, reports.c.printer_id, cast(reports.c.payload, Text)).where(
+            reports.c.report_id.in_(report_ids)
+        )
+    ).all()
+    found: dict[str, FedReading] = {}
+    for report_id, printer_id, payload in rows:
+        report = Report.model_validate_json(payload)
+        if report.reading is not None and printer_id is not None:
+            found[report_id] = FedReading(report_id, printer_id, report.agent_time, report.reading)
+    return [found[report_id] for report_id in report_ids if report_id in found]

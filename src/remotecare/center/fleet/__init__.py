@@ -1,0 +1,3 @@
+"""Fleet: the printers, their reports and how long the raw reports are kept."""
+
+__all__: list[str] = []

@@ -1,0 +1,156 @@
+"""Raw report retention: reports older than ``raw_report_days`` are deleted, a small batch
+per transaction, with pauses, so that ingest never waits long for them.
+
+Old reports are deleted whole, not kept with their payload cleared. What stays of a
+reading is its compact history (``care/history``), in numbers; a report row without its
+payload would still cost about 250 bytes a reading for ever (two UUIDs, the address, two
+times, the primary key and the (printer, time) index on SQLite), about the whole budget
+of a reading's history. What that gives up: idempotency by ``report_id`` holds for
+``raw_report_days``. An agent whose outbox still holds a report older than that (it can:
+the outbox is bounded by count, not age) gets ``accepted: 1`` for its retry instead of
+``duplicates: 1``, which the agent treats the same way (the report leaves its outbox). The
+center stores it again, and nothing doubles: the history's samples are keyed by series
+and time, so the reading adds no sample a second time; the printer's state only takes
+newer readings; and this retention deletes the report again on its next round.
+
+Reports are found per printer through the (printer, agent time) index that ingest
+already maintains (a printer's oldest reports first, printers walked in id order), so
+retention adds no index to the ingest path. It leaves alone reports still waiting for a
+printer's confirmation (``held_reports``) and readings the care feed has not yet handed
+to every consumer (``care_feed``, ``care_feed_retries``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, Connection, Engine, delete, or_, select
+
+from remotecare.center.adapters.db import held_reports, printers, reports
+from remotecare.center.adapters.group_commit import _FileLock
+from remotecare.center.care.tables import care_feed, care_feed_retries
+from remotecare.center.clock import Clock
+
+__all__ = ["RawReportRetention", "RetentionPacing", "delete_old_reports"]
+
+logger = logging.getLogger(__name__)
+
+
+def delete_old_reports(
+    conn: Connection, printer_ids: list[int | None], before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` reports about ``printer_ids`` (None: about no known printer)
+    taken before ``before``; how many went."""
+    known = [printer_id for printer_id in printer_ids if printer_id is not None]
+    about: ColumnElement[bool] = reports.c.printer_id.in_(known)
+    if None in printer_ids:
+        about = or_(about, reports.c.printer_id.is_(None))
+    old = (
+        select(reports.c.report_id)
+        .where(
+            about,
+            reports.c.agent_time < before,
+            reports.c.report_id.not_in(select(held_reports.c.report_id)),
+            reports.c.report_id.not_in(select(care_feed.c.report_id)),
+            reports.c.report_id.not_in(select(care_feed_retries.c.report_id)),
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=reports)
+    )
+    return int(conn.execute(delete(reports).where(reports.c.report_id.in_(old))).rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPacing:
+    """``batch`` reports per transaction, about ``printers`` printers at a time, a
+    ``pause_s`` rest between transactions and ``round_every_s`` between rounds."""
+
+    batch: int = 500
+    printers: int = 200
+    pause_s: float = 0.2
+    round_every_s: float = 600.0
+
+
+class RawReportRetention:
+    """Deletes reports older than ``days`` on a thread of its own, a round at a time.
+
+    Usage::
+
+        retention = RawReportRetention(engine, clock, days=90, writer_lock=lock_path)
+        retention.start()
+        ...
+        retention.stop()
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        days: int,
+        *,
+        writer_lock: Path | None = None,
+        pacing: RetentionPacing | None = None,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._keep = timedelta(days=days)
+        self._lock = _FileLock(writer_lock) if writer_lock is not None else None
+        self._pacing = pacing or RetentionPacing()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._lock is not None:
+            self._lock.close()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                deleted = self.run_round()
+                if deleted:
+                    logger.info("retention: deleted %d raw reports", deleted)
+            except Exception:
+                logger.exception("retention: round failed; trying again next round")
+            self._stopping.wait(self._pacing.round_every_s)
+
+    def run_round(self) -> int:
+        """Walk every printer once (and the reports about none), batch by batch; how many
+        reports were deleted. Stops early when asked to stop."""
+        before = self._clock.now() - self._keep
+        pacing = self._pacing
+        deleted = 0
+        group: list[int | None] = [None]
+        after = 0
+        while group and not self._stopping.is_set():
+            with self._writing(), self._engine.begin() as conn:
+                gone = delete_old_reports(conn, group, before, pacing.batch)
+                if gone < pacing.batch:  # this group is done: on to the next printers
+                    group = list(
+                        conn.execute(
+                            select(printers.c.id)
+                            .where(printers.c.id > after)
+                            .order_by(printers.c.id)
+                            .limit(pacing.printers)
+                        ).scalars()
+                    )
+                    after = max((p for p in group if p is not None), default=after)
+            deleted += gone
+            if gone:
+                self._stopping.wait(pacing.pause_s)
+        return deleted
+
+    def _writing(self) -> AbstractContextManager[None]:
+        return self._lock.held() if self._lock is not None else nullcontext()

@@ -1,0 +1,104 @@
+"""A care feed consumer for tests that logs what it handled in the center's database,
+in the drainer's transaction (so a rolled-back batch leaves no trace), and a center
+process that runs it beside the history.
+
+Run as ``python -m tests.support.care HOME [--workers N] [--slow-s S]``: with
+``--workers`` it supervises N worker processes exactly as ``center serve --workers``
+does (``remotecare.center.workers.supervise``), each worker being this module again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, insert
+
+from remotecare.center.bootstrap import bootstrap
+from remotecare.center.care.feed import FedReading
+from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.config import CenterSettings
+from remotecare.center.workers import supervise
+
+__all__ = ["RecordingConsumer", "create_handled_log", "handled_log"]
+
+_LOG = MetaData()
+handled_log = Table(
+    "test_handled_readings",
+    _LOG,
+    Column("id", Integer, primary_key=True),
+    Column("consumer", String(64), nullable=False),
+    Column("report_id", String(36), nullable=False),
+    Column("pid", Integer, nullable=False),
+)
+
+
+def create_handled_log(engine: Engine) -> None:
+    _LOG.create_all(engine)
+
+
+class RecordingConsumer:
+    """Logs each reading it handles; raises on the report ids in ``fail_on``; with
+    ``batch_started``, touches that file and sleeps ``slow_s`` in each batch (so that a
+    test can kill the process in the middle of one)."""
+
+    def __init__(
+        self,
+        name: str = "log",
+        *,
+        fail_on: Sequence[str] = (),
+        batch_started: Path | None = None,
+        slow_s: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.fail_on = set(fail_on)
+        self._batch_started = batch_started
+        self._slow_s = slow_s
+
+    def handle(self, conn: Connection, readings: Sequence[FedReading]) -> None:
+        for reading in readings:  # one by one: a failure comes after earlier writes
+            if reading.report_id in self.fail_on:
+                raise RuntimeError(f"cannot handle {reading.report_id}")
+            conn.execute(
+                insert(handled_log),
+                {"consumer": self.name, "report_id": reading.report_id, "pid": os.getpid()},
+            )
+        if self._batch_started is not None and readings:
+            self._batch_started.touch()
+            time.sleep(self._slow_s)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--slow-s", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    settings = CenterSettings.load(args.home)
+    if args.workers > 1 and not args.worker:
+        command = [sys.executable, "-m", "tests.support.care", *argv, "--worker"]
+        return supervise(settings, args.workers, command)
+    marker = args.home / "batch-started" if args.slow_s else None
+    center = bootstrap(
+        settings,
+        migrate=not args.worker,
+        reuse_port=args.worker,
+        care_consumers=[
+            HistoryConsumer(),
+            RecordingConsumer(batch_started=marker, slow_s=args.slow_s),
+        ],
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(center.serve_forever())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
