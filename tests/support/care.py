@@ -2,7 +2,8 @@
 in the drainer's transaction (so a rolled-back batch leaves no trace), and a center
 process that runs it beside the history.
 
-Run as ``python -m tests.support.care HOME [--workers N] [--slow-s S]``: with
+Run as ``python -m tests.support.care center serve --home HOME [--workers N] [--slow-s S]``
+(``centers.serving_center(..., module="tests.support.care")``): with
 ``--workers`` it supervises N worker processes exactly as ``center serve --workers``
 does (``remotecare.center.workers.supervise``), each worker being this module again.
 """
@@ -26,7 +27,9 @@ from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
 from remotecare.center.workers import supervise
 
-__all__ = ["RecordingConsumer", "create_handled_log", "handled_log"]
+__all__ = ["BATCH_STARTED", "RecordingConsumer", "create_handled_log", "handled_log"]
+
+BATCH_STARTED = "batch-started"  # touched in the center's home by a slow consumer
 
 _LOG = MetaData()
 handled_log = Table(
@@ -76,7 +79,8 @@ class RecordingConsumer:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("home", type=Path)
+    parser.add_argument("program", nargs=2)  # "center serve", as the real command line
+    parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--worker", action="store_true")
     parser.add_argument("--slow-s", type=float, default=0.0)
@@ -85,7 +89,7 @@ def main(argv: Sequence[str]) -> int:
     if args.workers > 1 and not args.worker:
         command = [sys.executable, "-m", "tests.support.care", *argv, "--worker"]
         return supervise(settings, args.workers, command)
-    marker = args.home / "batch-started" if args.slow_s else None
+    marker = args.home / BATCH_STARTED if args.slow_s else None
     center = bootstrap(
         settings,
         migrate=not args.worker,
