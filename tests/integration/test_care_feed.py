@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from remotecare.center.adapters.db import (
-    customers,
-    endpoints,
     held_reports,
     make_engine,
     printers,
@@ -34,7 +32,12 @@ from remotecare.center.care.tables import care_feed, care_feed_retries
 from remotecare.center.fleet.retention import RawReportRetention, RetentionPacing
 from remotecare.center.services.ingest import Caller, IngestRequest, ingest_many
 from remotecare.protocol.messages import Report
-from tests.support.care import RecordingConsumer, create_handled_log, handled_log
+from tests.support.care import (
+    RecordingConsumer,
+    create_handled_log,
+    handled_log,
+    seed_endpoint,
+)
 from tests.support.reports import a_report
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -54,18 +57,7 @@ def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
     upgrade_to_head(engine)
     create_handled_log(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=T0))
-        conn.execute(
-            insert(endpoints).values(
-                id=CALLER.endpoint_id,
-                customer_id=1,
-                certificate_serial="c1",
-                certificate_not_after=T0 + timedelta(days=365),
-                revoked=False,
-                enrolled_at=T0,
-            )
-        )
+    seed_endpoint(engine, CALLER.endpoint_id, T0)
     yield engine
     engine.dispose()
 

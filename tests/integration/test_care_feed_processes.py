@@ -5,15 +5,16 @@ handled once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, func, select
 
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enroll import enroll
@@ -68,14 +69,20 @@ def wait_for(condition: Callable[[], bool], within_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def count(info: CenterInfo, table: object) -> int:
+@contextlib.contextmanager
+def stored(info: CenterInfo) -> Iterator[Connection]:
+    """A connection to what the center stored (nothing pooled is left over)."""
     engine = info.read_engine()
     try:
         with engine.connect() as conn:
-            query = select(func.count()).select_from(table)  # type: ignore[arg-type]
-            return int(conn.execute(query).scalar_one())
+            yield conn
     finally:
         engine.dispose()
+
+
+def count(info: CenterInfo, table: Table) -> int:
+    with stored(info) as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def drained(info: CenterInfo) -> bool:
@@ -83,27 +90,19 @@ def drained(info: CenterInfo) -> bool:
 
 
 def handled_ids(info: CenterInfo) -> Counter[str]:
-    engine = info.read_engine()
-    try:
-        with engine.connect() as conn:
-            return Counter(conn.execute(select(handled_log.c.report_id)).scalars())
-    finally:
-        engine.dispose()
+    with stored(info) as conn:
+        return Counter(conn.execute(select(handled_log.c.report_id)).scalars())
 
 
 def total_samples(info: CenterInfo) -> int:
     """Samples of the "total" counters: one per reading, as every reading prints pages."""
-    engine = info.read_engine()
-    try:
-        with engine.connect() as conn:
-            query = (
-                select(func.count())
-                .select_from(counter_samples.join(counter_series))
-                .where(counter_series.c.name == "total")
-            )
-            return int(conn.execute(query).scalar_one())
-    finally:
-        engine.dispose()
+    query = (
+        select(func.count())
+        .select_from(counter_samples.join(counter_series))
+        .where(counter_series.c.name == "total")
+    )
+    with stored(info) as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def ports(info: CenterInfo) -> list[int]:

@@ -17,17 +17,25 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, insert
 
+from remotecare.center.adapters.db import customers, endpoints
 from remotecare.center.bootstrap import bootstrap
 from remotecare.center.care.feed import FedReading
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
 from remotecare.center.workers import supervise
 
-__all__ = ["BATCH_STARTED", "RecordingConsumer", "create_handled_log", "handled_log"]
+__all__ = [
+    "BATCH_STARTED",
+    "RecordingConsumer",
+    "create_handled_log",
+    "handled_log",
+    "seed_endpoint",
+]
 
 BATCH_STARTED = "batch-started"  # touched in the center's home by a slow consumer
 
@@ -44,6 +52,23 @@ handled_log = Table(
 
 def create_handled_log(engine: Engine) -> None:
     _LOG.create_all(engine)
+
+
+def seed_endpoint(engine: Engine, endpoint_id: str, at: datetime) -> None:
+    """Customer 1 and its endpoint ``endpoint_id``, enrolled at ``at``, straight into the
+    database (for ingest called without the device API)."""
+    with engine.begin() as conn:
+        conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=at))
+        conn.execute(
+            insert(endpoints).values(
+                id=endpoint_id,
+                customer_id=1,
+                certificate_serial=endpoint_id[-8:],
+                certificate_not_after=at + timedelta(days=3650),
+                revoked=False,
+                enrolled_at=at,
+            )
+        )
 
 
 class RecordingConsumer:

@@ -30,10 +30,8 @@ restart the feed is simply drained from where it is.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,9 +40,9 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, Text, cast, delete, exists, insert, select, tuple_
 
 from remotecare.center.adapters.db import reports
-from remotecare.center.adapters.group_commit import _FileLock
 from remotecare.center.care.tables import ERROR_MAX_LENGTH, care_feed, care_feed_retries
 from remotecare.center.clock import Clock
+from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.protocol.messages import PrinterReading, Report
 
 __all__ = [
@@ -116,7 +114,7 @@ class DrainPacing:
     min_rest_s: float = 0.01
 
 
-class FeedDrainer:
+class FeedDrainer(BackgroundLoop):
     """Drains the feed into ``consumers`` on a thread of its own.
 
     Usage::
@@ -136,51 +134,26 @@ class FeedDrainer:
         writer_lock: Path | None = None,
         pacing: DrainPacing | None = None,
     ) -> None:
+        super().__init__("care-feed", writer_lock)
         self._engine = engine
         self._consumers = {consumer.name: consumer for consumer in consumers}
         self._clock = clock
-        self._lock = _FileLock(writer_lock) if writer_lock is not None else None
         self._pacing = pacing or DrainPacing()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="care-feed", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Finish the batch in hand, then stop."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-        if self._lock is not None:
-            self._lock.close()
-
-    def _run(self) -> None:
-        pacing = self._pacing
-        while not self._stopping.is_set():
-            started = time.monotonic()
-            try:
-                handled = self.drain_once()
-            except Exception:
-                logger.exception("care feed: batch failed; its readings stay in the feed")
-                handled = 0
-            if handled:
-                rest = max(pacing.min_rest_s, (time.monotonic() - started) * pacing.rest_ratio)
-                self._stopping.wait(rest)
-            else:
-                self._stopping.wait(pacing.idle_s)
+    def step(self) -> float:
+        """One batch; a rest as long as it took (times ``rest_ratio``), or the idle rest."""
+        started = time.monotonic()
+        if not self.drain_once():
+            return self._pacing.idle_s
+        took = time.monotonic() - started
+        return max(self._pacing.min_rest_s, took * self._pacing.rest_ratio)
 
     def drain_once(self) -> int:
         """One batch of the feed and of the retries now due; how many readings it took."""
         if not self._consumers or not self._has_work():
             return 0
-        with self._writing(), self._engine.begin() as conn:
+        with self.writing(), self._engine.begin() as conn:
             return self._feed_batch(conn) + self._retry_batch(conn)
-
-    def _writing(self) -> AbstractContextManager[None]:
-        return self._lock.held() if self._lock is not None else nullcontext()
 
     def _has_work(self) -> bool:
         """A look without the writer lock (readers do not block on SQLite in WAL mode)."""

@@ -23,8 +23,6 @@ to every consumer (``care_feed``, ``care_feed_retries``).
 from __future__ import annotations
 
 import logging
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,9 +30,9 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Connection, Engine, delete, or_, select
 
 from remotecare.center.adapters.db import held_reports, printers, reports
-from remotecare.center.adapters.group_commit import _FileLock
 from remotecare.center.care.tables import care_feed, care_feed_retries
 from remotecare.center.clock import Clock
+from remotecare.center.kernel.background import BackgroundLoop
 
 __all__ = ["RawReportRetention", "RetentionPacing", "delete_old_reports"]
 
@@ -76,7 +74,7 @@ class RetentionPacing:
     round_every_s: float = 600.0
 
 
-class RawReportRetention:
+class RawReportRetention(BackgroundLoop):
     """Deletes reports older than ``days`` on a thread of its own, a round at a time.
 
     Usage::
@@ -96,35 +94,17 @@ class RawReportRetention:
         writer_lock: Path | None = None,
         pacing: RetentionPacing | None = None,
     ) -> None:
+        super().__init__("retention", writer_lock)
         self._engine = engine
         self._clock = clock
         self._keep = timedelta(days=days)
-        self._lock = _FileLock(writer_lock) if writer_lock is not None else None
         self._pacing = pacing or RetentionPacing()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-        if self._lock is not None:
-            self._lock.close()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                deleted = self.run_round()
-                if deleted:
-                    logger.info("retention: deleted %d raw reports", deleted)
-            except Exception:
-                logger.exception("retention: round failed; trying again next round")
-            self._stopping.wait(self._pacing.round_every_s)
+    def step(self) -> float:
+        deleted = self.run_round()
+        if deleted:
+            logger.info("retention: deleted %d raw reports", deleted)
+        return self._pacing.round_every_s
 
     def run_round(self) -> int:
         """Walk every printer once (and the reports about none), batch by batch; how many
@@ -134,8 +114,8 @@ class RawReportRetention:
         deleted = 0
         group: list[int | None] = [None]
         after = 0
-        while group and not self._stopping.is_set():
-            with self._writing(), self._engine.begin() as conn:
+        while group and not self.stopping.is_set():
+            with self.writing(), self._engine.begin() as conn:
                 gone = delete_old_reports(conn, group, before, pacing.batch)
                 if gone < pacing.batch:  # this group is done: on to the next printers
                     group = list(
@@ -149,8 +129,5 @@ class RawReportRetention:
                     after = max((p for p in group if p is not None), default=after)
             deleted += gone
             if gone:
-                self._stopping.wait(pacing.pause_s)
+                self.stopping.wait(pacing.pause_s)
         return deleted
-
-    def _writing(self) -> AbstractContextManager[None]:
-        return self._lock.held() if self._lock is not None else nullcontext()
