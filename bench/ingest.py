@@ -820,13 +820,38 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
                 )  # fmt: skip
             rates[feed].append(outcome.rate)
             results.append(outcome)
+            print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
     on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
     print(
         f"  care feed on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
         f" ratio on/off {on / off:.1%}",
         flush=True,
     )
+    # Under a saturating load the drainer defers (DrainPacing): how fast the center
+    # catches up once the load is gone.
+    replace(bench.settings, care_feed=True).save()
+    backlog = _feed_backlog(bench)
+    with serving(bench, args.workers):
+        started = time.monotonic()
+        while _feed_backlog(bench) and time.monotonic() - started < 300:
+            time.sleep(0.5)
+        took = time.monotonic() - started
+    left = _feed_backlog(bench)
+    print(
+        f"  idle center drained {backlog - left:,} readings into the history in {took:.1f} s"
+        f" ({(backlog - left) / took:,.0f} readings/s; {left:,} left)",
+        flush=True,
+    )
     return results
+
+
+def _feed_backlog(bench: Bench) -> int:
+    engine = make_engine(bench.settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM care_feed")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:

@@ -106,12 +106,18 @@ class DrainPacing:
     ``batch`` readings per transaction; ``idle_s`` between looks at an empty feed;
     after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
     ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
+    While the rest of its process (ingest, mostly) used more than ``busy_cpu_share`` of
+    a core since the last look, the drainer defers, but takes one batch at least every
+    ``max_defer_s``: a center saturated with reports lets the feed grow (and drains it
+    once the load falls) instead of serving fewer reports.
     """
 
     batch: int = 200
     idle_s: float = 0.5
     rest_ratio: float = 1.0
     min_rest_s: float = 0.01
+    busy_cpu_share: float = 0.5
+    max_defer_s: float = 5.0
 
 
 class FeedDrainer(BackgroundLoop):
@@ -139,14 +145,30 @@ class FeedDrainer(BackgroundLoop):
         self._consumers = {consumer.name: consumer for consumer in consumers}
         self._clock = clock
         self._pacing = pacing or DrainPacing()
+        self._last_look = (time.monotonic(), _cpu_of_other_threads())
+        self._last_batch = time.monotonic()
 
     def step(self) -> float:
-        """One batch; a rest as long as it took (times ``rest_ratio``), or the idle rest."""
+        """One batch, unless ingest is busy; a rest as long as the batch took (times
+        ``rest_ratio``), or the idle rest."""
+        pacing = self._pacing
         started = time.monotonic()
+        if self._others_busy(started) and started - self._last_batch < pacing.max_defer_s:
+            return pacing.idle_s
+        self._last_batch = started
         if not self.drain_once():
-            return self._pacing.idle_s
+            return pacing.idle_s
         took = time.monotonic() - started
-        return max(self._pacing.min_rest_s, took * self._pacing.rest_ratio)
+        self._last_look = (time.monotonic(), _cpu_of_other_threads())  # not our own batch
+        return max(pacing.min_rest_s, took * pacing.rest_ratio)
+
+    def _others_busy(self, now: float) -> bool:
+        """Whether the other threads of this process used more than ``busy_cpu_share`` of
+        a core since the last look."""
+        then, cpu_then = self._last_look
+        cpu_now = _cpu_of_other_threads()
+        self._last_look = (now, cpu_now)
+        return cpu_now - cpu_then > self._pacing.busy_cpu_share * max(now - then, 1e-3)
 
     def drain_once(self) -> int:
         """One batch of the feed and of the retries now due; how many readings it took."""
@@ -245,6 +267,10 @@ class FeedDrainer(BackgroundLoop):
                     "last_error": repr(exc)[:ERROR_MAX_LENGTH],
                 },
             )
+
+
+def _cpu_of_other_threads() -> float:
+    return time.process_time() - time.thread_time()
 
 
 def _load(conn: Connection, report_ids: Sequence[str]) -> list[FedReading]:
