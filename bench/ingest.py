@@ -40,6 +40,7 @@ import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -822,9 +823,11 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
             results.append(outcome)
             print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
     on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
+    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True))
     print(
         f"  care feed on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
-        f" ratio on/off {on / off:.1%}",
+        f" ratio on/off {on / off:.1%} (median of the rounds' ratios"
+        f" {statistics.median(pairs):.1%}, from {pairs[0]:.1%} to {pairs[-1]:.1%})",
         flush=True,
     )
     # Under a saturating load the drainer defers (DrainPacing): how fast the center

@@ -107,9 +107,9 @@ class DrainPacing:
     after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
     ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
     While the rest of its process (ingest, mostly) used more than ``busy_cpu_share`` of
-    a core since the last look, the drainer defers, but takes one batch at least every
-    ``max_defer_s``: a center saturated with reports lets the feed grow (and drains it
-    once the load falls) instead of serving fewer reports.
+    a core since the last look, the drainer defers, but takes one batch of ``busy_batch``
+    at least every ``max_defer_s``: a center saturated with reports lets the feed grow
+    (and drains it once the load falls) instead of serving fewer reports.
     """
 
     batch: int = 200
@@ -118,6 +118,7 @@ class DrainPacing:
     min_rest_s: float = 0.01
     busy_cpu_share: float = 0.5
     max_defer_s: float = 5.0
+    busy_batch: int = 20
 
 
 class FeedDrainer(BackgroundLoop):
@@ -153,10 +154,11 @@ class FeedDrainer(BackgroundLoop):
         ``rest_ratio``), or the idle rest."""
         pacing = self._pacing
         started = time.monotonic()
-        if self._others_busy(started) and started - self._last_batch < pacing.max_defer_s:
+        busy = self._others_busy(started)
+        if busy and started - self._last_batch < pacing.max_defer_s:
             return pacing.idle_s
         self._last_batch = started
-        if not self.drain_once():
+        if not self.drain_once(pacing.busy_batch if busy else pacing.batch):
             return pacing.idle_s
         took = time.monotonic() - started
         self._last_look = (time.monotonic(), _cpu_of_other_threads())  # not our own batch
@@ -170,12 +172,14 @@ class FeedDrainer(BackgroundLoop):
         self._last_look = (now, cpu_now)
         return cpu_now - cpu_then > self._pacing.busy_cpu_share * max(now - then, 1e-3)
 
-    def drain_once(self) -> int:
-        """One batch of the feed and of the retries now due; how many readings it took."""
+    def drain_once(self, limit: int | None = None) -> int:
+        """One batch of the feed and of the retries now due (``limit`` readings of each,
+        by default the pacing's batch); how many readings it took."""
         if not self._consumers or not self._has_work():
             return 0
+        limit = limit or self._pacing.batch
         with self.writing(), self._engine.begin() as conn:
-            return self._feed_batch(conn) + self._retry_batch(conn)
+            return self._feed_batch(conn, limit) + self._retry_batch(conn, limit)
 
     def _has_work(self) -> bool:
         """A look without the writer lock (readers do not block on SQLite in WAL mode)."""
@@ -189,13 +193,13 @@ class FeedDrainer(BackgroundLoop):
                 ).scalar()
             )
 
-    def _feed_batch(self, conn: Connection) -> int:
+    def _feed_batch(self, conn: Connection, limit: int) -> int:
         # Deleting first also opens the write transaction (pysqlite begins before DML
         # only), so that the consumers' savepoints nest inside it.
         taken = (
             select(care_feed.c.id)
             .order_by(care_feed.c.id)
-            .limit(self._pacing.batch)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         claimed = conn.execute(
@@ -212,7 +216,7 @@ class FeedDrainer(BackgroundLoop):
                     self._handle_alone(conn, consumer, reading, attempts=0)
         return len(fed)
 
-    def _retry_batch(self, conn: Connection) -> int:
+    def _retry_batch(self, conn: Connection, limit: int) -> int:
         due = (
             select(care_feed_retries.c.consumer, care_feed_retries.c.report_id)
             .where(
@@ -220,7 +224,7 @@ class FeedDrainer(BackgroundLoop):
                 care_feed_retries.c.consumer.in_(sorted(self._consumers)),
             )
             .order_by(care_feed_retries.c.next_attempt_at)
-            .limit(self._pacing.batch)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         key = tuple_(care_feed_retries.c.consumer, care_feed_retries.c.report_id)
