@@ -106,19 +106,21 @@ class DrainPacing:
     ``batch`` readings per transaction; ``idle_s`` between looks at an empty feed;
     after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
     ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
-    While the rest of its process (ingest, mostly) used more than ``busy_cpu_share`` of
-    a core since the last look, the drainer defers, but takes one batch of ``busy_batch``
-    at least every ``max_defer_s``: a center saturated with reports lets the feed grow
-    (and drains it once the load falls) instead of serving fewer reports.
+    While the machine's processors were idle less than ``busy_idle_share`` of the time
+    since the last look (ingest, its database and TLS all count, in every process), the
+    drainer defers, but takes one batch of ``busy_batch`` at least every ``max_defer_s``:
+    a center saturated with reports lets the feed grow (and drains it once the load
+    falls) instead of serving fewer reports. Where there is no ``/proc/stat`` the machine
+    never counts as busy.
     """
 
     batch: int = 200
     idle_s: float = 0.5
     rest_ratio: float = 1.0
     min_rest_s: float = 0.01
-    busy_cpu_share: float = 0.5
-    max_defer_s: float = 5.0
-    busy_batch: int = 20
+    busy_idle_share: float = 0.25
+    max_defer_s: float = 2.0
+    busy_batch: int = 40
 
 
 class FeedDrainer(BackgroundLoop):
@@ -146,7 +148,7 @@ class FeedDrainer(BackgroundLoop):
         self._consumers = {consumer.name: consumer for consumer in consumers}
         self._clock = clock
         self._pacing = pacing or DrainPacing()
-        self._last_look = (time.monotonic(), _cpu_of_other_threads())
+        self._last_look = _idle_and_total_ticks()
         self._last_batch = time.monotonic()
 
     def step(self) -> float:
@@ -154,23 +156,24 @@ class FeedDrainer(BackgroundLoop):
         ``rest_ratio``), or the idle rest."""
         pacing = self._pacing
         started = time.monotonic()
-        busy = self._others_busy(started)
+        busy = self._machine_busy()
         if busy and started - self._last_batch < pacing.max_defer_s:
             return pacing.idle_s
         self._last_batch = started
         if not self.drain_once(pacing.busy_batch if busy else pacing.batch):
             return pacing.idle_s
         took = time.monotonic() - started
-        self._last_look = (time.monotonic(), _cpu_of_other_threads())  # not our own batch
+        self._last_look = _idle_and_total_ticks()  # judge ingest, not our own batch
         return max(pacing.min_rest_s, took * pacing.rest_ratio)
 
-    def _others_busy(self, now: float) -> bool:
-        """Whether the other threads of this process used more than ``busy_cpu_share`` of
-        a core since the last look."""
-        then, cpu_then = self._last_look
-        cpu_now = _cpu_of_other_threads()
-        self._last_look = (now, cpu_now)
-        return cpu_now - cpu_then > self._pacing.busy_cpu_share * max(now - then, 1e-3)
+    def _machine_busy(self) -> bool:
+        """Whether the processors were idle less than ``busy_idle_share`` of the time
+        since the last look."""
+        (idle_then, total_then), (idle_now, total_now) = self._last_look, _idle_and_total_ticks()
+        self._last_look = (idle_now, total_now)
+        if total_now <= total_then:
+            return False
+        return idle_now - idle_then < self._pacing.busy_idle_share * (total_now - total_then)
 
     def drain_once(self, limit: int | None = None) -> int:
         """One batch of the feed and of the retries now due (``limit`` readings of each,
@@ -273,8 +276,15 @@ class FeedDrainer(BackgroundLoop):
             )
 
 
-def _cpu_of_other_threads() -> float:
-    return time.process_time() - time.thread_time()
+def _idle_and_total_ticks() -> tuple[int, int]:
+    """Idle (with waiting for I/O) and all processor time of the machine so far, in
+    ticks (Linux ``/proc/stat``); zeros where there is none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (ticks[3] + ticks[4], sum(ticks)) if len(ticks) > 4 else (0, 0)
 
 
 def _load(conn: Connection, report_ids: Sequence[str]) -> list[FedReading]:
