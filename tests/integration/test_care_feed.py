@@ -29,8 +29,10 @@ from remotecare.center.care.history.rules import CounterKey, Sample, SupplyKey, 
 from remotecare.center.care.history.service import HistoryConsumer, printer_history
 from remotecare.center.care.history.tables import counter_samples, supply_samples
 from remotecare.center.care.tables import care_feed, care_feed_retries
+from remotecare.center.domain.binding import BindingPolicy
 from remotecare.center.fleet.retention import RawReportRetention, RetentionPacing
 from remotecare.center.services.ingest import Caller, IngestRequest, ingest_many
+from remotecare.center.services.printers import PrinterService
 from remotecare.protocol.messages import Report
 from tests.support.care import (
     RecordingConsumer,
@@ -62,9 +64,16 @@ def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def store(engine: Engine, batch: Sequence[Report], *, care_feed_on: bool = True) -> None:
+def store(
+    engine: Engine,
+    batch: Sequence[Report],
+    *,
+    care_feed_on: bool = True,
+    binding: BindingPolicy = BindingPolicy.AUTOMATIC,
+) -> None:
     with engine.begin() as conn:
-        ingest_many(conn, [IngestRequest(CALLER, batch, T0, care_feed=care_feed_on)])
+        request = IngestRequest(CALLER, batch, T0, binding, care_feed=care_feed_on)
+        ingest_many(conn, [request])
 
 
 def readings(count: int, serial: str = "SER-1", start: datetime = T0) -> list[Report]:
@@ -118,6 +127,18 @@ def test_unreachable_reports_and_the_bench_switch_put_nothing_in_the_feed(engine
     store(engine, [silent])
     store(engine, readings(3), care_feed_on=False)
     assert rows(engine, care_feed) == 0
+
+
+def test_readings_held_for_a_pending_printer_are_fed_once_it_is_confirmed(
+    engine: Engine,
+) -> None:
+    held = readings(4)
+    store(engine, held, binding=BindingPolicy.CONFIRM)
+    assert rows(engine, care_feed) == 0  # not a device's readings yet
+    (pending,) = PrinterService(engine, SteppedClock(T0)).pending()
+    PrinterService(engine, SteppedClock(T0)).confirm_id(pending.printer_id)
+    drain_all(FeedDrainer(engine, [RecordingConsumer()], SteppedClock(T0)))
+    assert sorted(handled(engine)) == sorted(str(r.report_id) for r in held)
 
 
 def test_a_consumer_failing_on_one_reading_stops_no_one_and_loses_nothing(

@@ -30,6 +30,7 @@ restart the feed is simply drained from where it is.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,19 +107,19 @@ class DrainPacing:
     ``batch`` readings per transaction; ``idle_s`` between looks at an empty feed;
     after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
     ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
-    While the machine's processors were idle less than ``busy_idle_share`` of the time
-    since the last look (ingest, its database and TLS all count, in every process), the
-    drainer defers, but takes one batch of ``busy_batch`` at least every ``max_defer_s``:
-    a center saturated with reports lets the feed grow (and drains it once the load
-    falls) instead of serving fewer reports. Where there is no ``/proc/stat`` the machine
-    never counts as busy.
+    While the thread that started the drainer (the event loop serving the device API)
+    was busy more than ``busy_cpu_share`` of the time since the last look, the drainer
+    defers, but takes one batch of ``busy_batch`` at least every ``max_defer_s``: its
+    Python work shares the interpreter lock with that thread, so a center saturated with
+    reports lets the feed grow (and drains it once the load falls) instead of serving
+    fewer reports.
     """
 
     batch: int = 200
     idle_s: float = 0.5
     rest_ratio: float = 1.0
     min_rest_s: float = 0.01
-    busy_idle_share: float = 0.25
+    busy_cpu_share: float = 0.5
     max_defer_s: float = 2.0
     busy_batch: int = 40
 
@@ -148,32 +149,41 @@ class FeedDrainer(BackgroundLoop):
         self._consumers = {consumer.name: consumer for consumer in consumers}
         self._clock = clock
         self._pacing = pacing or DrainPacing()
-        self._last_look = _idle_and_total_ticks()
+        self._watched: int | None = None  # the CPU clock of the thread we yield to
+        self._last_look = (time.monotonic(), 0.0)
         self._last_batch = time.monotonic()
+
+    def start(self) -> None:
+        """Start draining, yielding to the calling thread (the event loop) when it is busy."""
+        self._watched = time.pthread_getcpuclockid(threading.get_ident())
+        self._last_look = (time.monotonic(), time.clock_gettime(self._watched))
+        super().start()
 
     def step(self) -> float:
         """One batch, unless ingest is busy; a rest as long as the batch took (times
         ``rest_ratio``), or the idle rest."""
         pacing = self._pacing
         started = time.monotonic()
-        busy = self._machine_busy()
+        busy = self._watched_busy(started)
         if busy and started - self._last_batch < pacing.max_defer_s:
             return pacing.idle_s
         self._last_batch = started
         if not self.drain_once(pacing.busy_batch if busy else pacing.batch):
             return pacing.idle_s
         took = time.monotonic() - started
-        self._last_look = _idle_and_total_ticks()  # judge ingest, not our own batch
+        if self._watched is not None:  # judge the loop's own load, not our batch's
+            self._last_look = (time.monotonic(), time.clock_gettime(self._watched))
         return max(pacing.min_rest_s, took * pacing.rest_ratio)
 
-    def _machine_busy(self) -> bool:
-        """Whether the processors were idle less than ``busy_idle_share`` of the time
-        since the last look."""
-        (idle_then, total_then), (idle_now, total_now) = self._last_look, _idle_and_total_ticks()
-        self._last_look = (idle_now, total_now)
-        if total_now <= total_then:
+    def _watched_busy(self, now: float) -> bool:
+        """Whether the watched thread used more than ``busy_cpu_share`` of a core since
+        the last look."""
+        if self._watched is None:
             return False
-        return idle_now - idle_then < self._pacing.busy_idle_share * (total_now - total_then)
+        then, cpu_then = self._last_look
+        cpu_now = time.clock_gettime(self._watched)
+        self._last_look = (now, cpu_now)
+        return cpu_now - cpu_then > self._pacing.busy_cpu_share * max(now - then, 1e-3)
 
     def drain_once(self, limit: int | None = None) -> int:
         """One batch of the feed and of the retries now due (``limit`` readings of each,
@@ -274,17 +284,6 @@ class FeedDrainer(BackgroundLoop):
                     "last_error": repr(exc)[:ERROR_MAX_LENGTH],
                 },
             )
-
-
-def _idle_and_total_ticks() -> tuple[int, int]:
-    """Idle (with waiting for I/O) and all processor time of the machine so far, in
-    ticks (Linux ``/proc/stat``); zeros where there is none."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            ticks = [int(field) for field in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    return (ticks[3] + ticks[4], sum(ticks)) if len(ticks) > 4 else (0, 0)
 
 
 def _load(conn: Connection, report_ids: Sequence[str]) -> list[FedReading]:
