@@ -30,7 +30,6 @@ restart the feed is simply drained from where it is.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,19 +106,18 @@ class DrainPacing:
     ``batch`` readings per transaction; ``idle_s`` between looks at an empty feed;
     after a batch, a rest as long as the batch took times ``rest_ratio`` (at least
     ``min_rest_s``), so a drainer with a backlog leaves most of the machine to ingest.
-    While the thread that started the drainer (the event loop serving the device API)
-    was busy more than ``busy_cpu_share`` of the time since the last look, the drainer
-    defers, but takes one batch of ``busy_batch`` at least every ``max_defer_s``: its
-    Python work shares the interpreter lock with that thread, so a center saturated with
-    reports lets the feed grow (and drains it once the load falls) instead of serving
-    fewer reports.
+    While the rest of its process (the event loop serving the device API, the group
+    committer) used more than ``busy_cpu_share`` of a core since the last look, the
+    drainer defers, but takes one batch of ``busy_batch`` at least every ``max_defer_s``:
+    its Python work shares the interpreter lock with them, so a center busy with reports
+    lets the feed grow (and drains it once the load falls) instead of serving fewer.
     """
 
     batch: int = 200
     idle_s: float = 0.5
     rest_ratio: float = 1.0
     min_rest_s: float = 0.01
-    busy_cpu_share: float = 0.5
+    busy_cpu_share: float = 0.3
     max_defer_s: float = 2.0
     busy_batch: int = 40
 
@@ -149,39 +147,29 @@ class FeedDrainer(BackgroundLoop):
         self._consumers = {consumer.name: consumer for consumer in consumers}
         self._clock = clock
         self._pacing = pacing or DrainPacing()
-        self._watched: int | None = None  # the CPU clock of the thread we yield to
-        self._last_look = (time.monotonic(), 0.0)
+        self._last_look = (time.monotonic(), 0.0)  # (when, CPU of the other threads)
         self._last_batch = time.monotonic()
-
-    def start(self) -> None:
-        """Start draining, yielding to the calling thread (the event loop) when it is busy."""
-        self._watched = time.pthread_getcpuclockid(threading.get_ident())
-        self._last_look = (time.monotonic(), time.clock_gettime(self._watched))
-        super().start()
 
     def step(self) -> float:
         """One batch, unless ingest is busy; a rest as long as the batch took (times
         ``rest_ratio``), or the idle rest."""
         pacing = self._pacing
         started = time.monotonic()
-        busy = self._watched_busy(started)
+        busy = self._others_busy(started)
         if busy and started - self._last_batch < pacing.max_defer_s:
             return pacing.idle_s
         self._last_batch = started
         if not self.drain_once(pacing.busy_batch if busy else pacing.batch):
             return pacing.idle_s
         took = time.monotonic() - started
-        if self._watched is not None:  # judge the loop's own load, not our batch's
-            self._last_look = (time.monotonic(), time.clock_gettime(self._watched))
+        self._last_look = (time.monotonic(), _cpu_of_other_threads())  # not our batch's
         return max(pacing.min_rest_s, took * pacing.rest_ratio)
 
-    def _watched_busy(self, now: float) -> bool:
-        """Whether the watched thread used more than ``busy_cpu_share`` of a core since
-        the last look."""
-        if self._watched is None:
-            return False
+    def _others_busy(self, now: float) -> bool:
+        """Whether the other threads of this process used more than ``busy_cpu_share`` of
+        a core since the last look (the first look, at no time, counts as busy)."""
         then, cpu_then = self._last_look
-        cpu_now = time.clock_gettime(self._watched)
+        cpu_now = _cpu_of_other_threads()
         self._last_look = (now, cpu_now)
         return cpu_now - cpu_then > self._pacing.busy_cpu_share * max(now - then, 1e-3)
 
@@ -284,6 +272,11 @@ class FeedDrainer(BackgroundLoop):
                     "last_error": repr(exc)[:ERROR_MAX_LENGTH],
                 },
             )
+
+
+def _cpu_of_other_threads() -> float:
+    """Processor time of this process's threads but the calling one, in seconds."""
+    return time.process_time() - time.thread_time()
 
 
 def _load(conn: Connection, report_ids: Sequence[str]) -> list[FedReading]:
