@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 import ssl
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -105,26 +106,36 @@ def total_samples(info: CenterInfo) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def ports(info: CenterInfo) -> list[int]:
-    return [info.settings.console_port, info.settings.device_port]
+def center_with_log(tmp_path: Path, database_url: str) -> CenterInfo:
+    """A new center home whose database also holds the recording consumer's log."""
+    info = init_center(tmp_path / "center", database_url)
+    engine = info.read_engine()
+    create_handled_log(engine)
+    engine.dispose()
+    return info
+
+
+def care_center(
+    info: CenterInfo, log: Path, *options: str
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """``tests.support.care`` serving ``info``'s home (history and recording consumers)."""
+    home = info.settings.home
+    return serving_center(
+        home,
+        log,
+        [info.settings.console_port, info.settings.device_port],
+        serve_args=["--home", str(home), *options],
+        module="tests.support.care",
+    )
 
 
 async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
     tmp_path: Path, database_url: str
 ) -> None:
-    info = init_center(tmp_path / "center", database_url)
-    engine = info.read_engine()
-    create_handled_log(engine)
-    engine.dispose()
+    info = center_with_log(tmp_path, database_url)
     home = info.settings.home
     sent = [r for n in range(6) for r in a_history(f"K-{n}", 50)]  # 300, more than one batch
-    with serving_center(
-        home,
-        tmp_path / "first.log",
-        ports(info),
-        serve_args=["--home", str(home), "--slow-s", "60"],
-        module="tests.support.care",
-    ) as process:
+    with care_center(info, tmp_path / "first.log", "--slow-s", "60") as process:
         (context,) = await enrolled_contexts(info, tmp_path, 1)
         await send(info, context, [sent])  # one transaction: all in the feed at once
         wait_for((home / BATCH_STARTED).exists, 30, "a batch")
@@ -132,13 +143,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
         process.wait(10)
     assert handled_ids(info) == Counter()  # the batch in hand was rolled back
     assert count(info, care_feed) == len(sent)
-    with serving_center(
-        home,
-        tmp_path / "again.log",
-        ports(info),
-        serve_args=["--home", str(home)],
-        module="tests.support.care",
-    ):
+    with care_center(info, tmp_path / "again.log"):
         wait_for(lambda: drained(info), _DRAINED_WITHIN_S, "the feed drained after a restart")
     assert handled_ids(info) == Counter({str(r.report_id): 1 for r in sent})
     assert total_samples(info) == len(sent)
@@ -147,18 +152,8 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
 async def test_two_workers_hand_each_reading_to_the_consumers_once(
     tmp_path: Path, database_url: str
 ) -> None:
-    info = init_center(tmp_path / "center", database_url)
-    engine = info.read_engine()
-    create_handled_log(engine)
-    engine.dispose()
-    home = info.settings.home
-    with serving_center(
-        home,
-        tmp_path / "center.log",
-        ports(info),
-        serve_args=["--home", str(home), "--workers", "2"],
-        module="tests.support.care",
-    ):
+    info = center_with_log(tmp_path, database_url)
+    with care_center(info, tmp_path / "center.log", "--workers", "2"):
         contexts = await enrolled_contexts(info, tmp_path, 4)
         sent = [a_history(f"W{n}-{p}", 40) for n in range(4) for p in range(3)]
         batches = [[h[i : i + 10] for h in sent[n * 3 : n * 3 + 3] for i in range(0, 40, 10)]

@@ -415,7 +415,9 @@ def _insert_reports(
                             r,
                             request.received_at,
                             reading_json,
-                            request.care_feed and reading_json is not None,
+                            request.care_feed
+                            and reading_json is not None
+                            and report_id not in held,
                         )
                     )
             else:
