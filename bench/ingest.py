@@ -7,7 +7,11 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
 3. the same client against nginx answering 204 with mutual TLS (its own config in a temp
    dir): the reference, and the ratio of the center to it for both modes; new connections
    also against the same nginx without TLS session tickets, as the center runs;
-4. history: keep-alive ingest with 100 printers and an empty history, then with 100,000
+4. the care feed, A/B: the same center with the feed on (recorded by ingest and drained
+   into the history by the center) and off (``care_feed = false`` in center.toml, a bench
+   switch), alternated ``--feed-rounds`` times in one run, keep-alive; both mean rates and
+   their ratio;
+5. history: keep-alive ingest with 100 printers and an empty history, then with 100,000
    registered printers and 10 million stored readings (seeded with bulk SQL), and the
    ratio (``--quick``: 10,000 printers and 500,000 readings).
 
@@ -36,13 +40,14 @@ import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -804,6 +809,59 @@ def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunRes
     return list(results.values())
 
 
+def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
+    print(f"\n== care feed A/B ({args.db}, keep-alive) ==", flush=True)
+    bench = make_center(root / "feed", new_db("feed"), args, args.printers_small)
+    url = f"https://localhost:{bench.settings.device_port}{_REPORTS}"
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    results = []
+    for round_ in range(args.feed_rounds):
+        for feed in (True, False) if round_ % 2 == 0 else (False, True):
+            replace(bench.settings, care_feed=feed).save()
+            with serving(bench, args.workers) as center:
+                name = f"round {round_ + 1}, care feed {'on' if feed else 'off'}"
+                outcome = run_load(
+                    name, url, bench.settings.ca_cert_file, bench.identities, args,
+                    new_connection=False, server_pids=[center.pid],
+                )  # fmt: skip
+            rates[feed].append(outcome.rate)
+            results.append(outcome)
+            print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
+    on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
+    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True))
+    print(
+        f"  care feed on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
+        f" ratio on/off {on / off:.1%} (median of the rounds' ratios"
+        f" {statistics.median(pairs):.1%}, from {pairs[0]:.1%} to {pairs[-1]:.1%})",
+        flush=True,
+    )
+    # Under a saturating load the drainer defers (DrainPacing): how fast the center
+    # catches up once the load is gone.
+    replace(bench.settings, care_feed=True).save()
+    backlog = _feed_backlog(bench)
+    with serving(bench, args.workers):
+        started = time.monotonic()
+        while _feed_backlog(bench) and time.monotonic() - started < 300:
+            time.sleep(0.5)
+        took = time.monotonic() - started
+    left = _feed_backlog(bench)
+    print(
+        f"  idle center drained {backlog - left:,} readings into the history in {took:.1f} s"
+        f" ({(backlog - left) / took:,.0f} readings/s; {left:,} left)",
+        flush=True,
+    )
+    return results
+
+
+def _feed_backlog(bench: Bench) -> int:
+    engine = make_engine(bench.settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM care_feed")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
     print(f"\n== history ({args.db}, keep-alive) ==", flush=True)
     results = []
@@ -854,6 +912,8 @@ def main() -> None:
     parser.add_argument("--skip-nginx", action="store_true")
     parser.add_argument("--skip-history", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-feed", action="store_true", help="no care feed A/B")
+    parser.add_argument("--feed-rounds", type=int, default=3, help="A/B rounds of the feed")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
@@ -877,6 +937,8 @@ def main() -> None:
         with database(args.db, root) as new_db:
             if not args.skip_throughput:
                 collected["throughput"] = throughput(args, root, new_db)
+            if not args.skip_feed:
+                collected["care_feed"] = care_feed_ab(args, root, new_db)
             if not args.skip_history:
                 collected["history"] = history(args, root, new_db)
     finally:

@@ -158,10 +158,12 @@ def serving_center(
     host: str = "127.0.0.1",
     global_args: Sequence[str] = (),
     serve_args: Sequence[str] = (),
+    module: str = "remotecare",
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`remotecare center serve --home HOME` in its own process until every port answers
-    on ``host``; stopped (SIGTERM, then SIGKILL) on exit."""
-    command = [sys.executable, "-m", "remotecare", *global_args, "center", "serve"]
+    on ``host``; stopped (SIGTERM, then SIGKILL) on exit. ``module``: another program
+    taking the same arguments (``tests.support.care``)."""
+    command = [sys.executable, "-m", module, *global_args, "center", "serve"]
     command += ["--home", str(home), *serve_args]
     with started(
         command,

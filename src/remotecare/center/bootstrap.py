@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,10 +11,19 @@ from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
 from remotecare.center.admin import Administration
 from remotecare.center.attempts.log import SqlFailureLog
+from remotecare.center.care.feed import (
+    CareConsumer,
+    FeedDrainer,
+    record_stored_readings,
+    report_ids_in_feed,
+)
+from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
+from remotecare.center.fleet.ingest import ReadingsFeed
 from remotecare.center.fleet.printers import PrinterService
+from remotecare.center.fleet.retention import RawReportRetention
 from remotecare.center.identity.certificates import CertificateService
 from remotecare.center.identity.directory import EndpointDirectory
 from remotecare.center.identity.enrolment import EnrolmentService
@@ -47,6 +57,9 @@ class Center:
     login_limiter: LoginLimiter  # failed console logins, likewise
     metrics: Metrics
     admin: Administration  # the administrator's operations, one transaction each
+    feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
+    drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
+    retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -54,10 +67,15 @@ class Center:
 
 
 def bootstrap(
-    settings: CenterSettings, *, clock: Clock | None = None, check_schema: bool = True
+    settings: CenterSettings,
+    *,
+    clock: Clock | None = None,
+    check_schema: bool = True,
+    care_consumers: Sequence[CareConsumer] | None = None,
 ) -> Center:
     """Wire a center. The schema must be current (``center migrate`` makes it so);
-    ``check_schema=False`` when a supervisor or ``serve`` has just upgraded it."""
+    ``check_schema=False`` when a supervisor or ``serve`` has just upgraded it;
+    ``care_consumers`` replace the care feed's consumers (by default the history)."""
     chosen_clock = clock or SystemClock()
     transactions = Transactions(make_engine(settings.effective_database_url))
     if check_schema:
@@ -70,7 +88,9 @@ def bootstrap(
     commands = CommandService(chosen_clock)
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
-    printers = PrinterService(chosen_clock)
+    feed = record_stored_readings if settings.care_feed else None
+    consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
+    printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
     return Center(
         settings=settings,
@@ -95,5 +115,10 @@ def bootstrap(
         metrics=Metrics(transactions),
         admin=Administration(
             transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
+        ),
+        feed=feed,
+        drainer=FeedDrainer(transactions, consumers, chosen_clock) if feed else None,
+        retention=RawReportRetention(
+            transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
     )

@@ -14,6 +14,7 @@ from remotecare.errors import ConfigError
 __all__ = ["CenterSettings"]
 
 _FILE = "center.toml"
+_RAW_REPORT_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,12 @@ class CenterSettings:
     max_bundle_bytes: int = 32 * 1024 * 1024  # one diagnostic bundle; larger ones get 413
     session_hours: int = 12
     printer_binding: str = BindingPolicy.AUTOMATIC.value  # "automatic" or "confirm"
+    # Raw report payloads are deleted this many days after the agent took them; the
+    # compact history (care/history) keeps their numbers.
+    raw_report_days: int = _RAW_REPORT_DAYS
+    # Bench switch, not for production: false stops recording and draining the care feed
+    # (bench/ingest.py measures ingest with and without it).
+    care_feed: bool = True
 
     def __post_init__(self) -> None:
         if self.printer_binding not in set(BindingPolicy):
@@ -52,6 +59,8 @@ class CenterSettings:
                 f"printer_binding must be one of {', '.join(BindingPolicy)}, "
                 f"not {self.printer_binding!r}"
             )
+        if self.raw_report_days < 1:
+            raise ConfigError(f"raw_report_days must be at least 1, not {self.raw_report_days}")
 
     @property
     def binding_policy(self) -> BindingPolicy:
@@ -119,6 +128,10 @@ class CenterSettings:
             lines.append(f"database_url = {_toml_str(self.database_url)}")
         if self.printer_binding != BindingPolicy.AUTOMATIC:
             lines.append(f"printer_binding = {_toml_str(self.printer_binding)}")
+        if self.raw_report_days != _RAW_REPORT_DAYS:
+            lines.append(f"raw_report_days = {self.raw_report_days}")
+        if not self.care_feed:
+            lines.append("care_feed = false")
         if self.proxy_port:
             proxies = ", ".join(_toml_str(p) for p in self.trusted_proxies)
             lines += [

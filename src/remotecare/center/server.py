@@ -15,6 +15,7 @@ from remotecare.center.bootstrap import Center
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import FleetPageDeps
 from remotecare.center.identity.routes import IdentityDeps
+from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.storage import sqlite_writer_lock
 from remotecare.center.web.console_app import create_console_app
@@ -72,6 +73,7 @@ class CenterServer:
                 clock=center.clock,
                 binding=settings.binding_policy,
                 metrics=center.metrics,
+                feed=center.feed,
             ),
             max_body_bytes=settings.max_body_bytes,
             max_inflated_bytes=settings.max_inflated_bytes,
@@ -96,6 +98,8 @@ class CenterServer:
         self._committer = GroupCommitter(engine, writer_lock=sqlite_writer_lock(engine))
         self._committer.start()
         apps = self.build_apps(self._committer)
+        for worker in self._background:
+            worker.start()
         # The device API checks certificate dates itself, to refuse an expired one with a
         # reason the agent can show (identity/rules.refusal_for, on every request).
         device_tls = server_context(
@@ -151,6 +155,12 @@ class CenterServer:
         )
 
     @property
+    def _background(self) -> list[BackgroundLoop]:
+        """The care feed's drainer and the raw reports' retention, beside ingest."""
+        center = self.center
+        return [w for w in (center.drainer, center.retention) if w is not None]
+
+    @property
     def _reuse(self) -> bool | None:
         return True if self.reuse_port else None
 
@@ -160,6 +170,8 @@ class CenterServer:
         self._runners.clear()
         if self._committer is not None:
             await self._committer.stop()
+        for worker in self._background:
+            await asyncio.to_thread(worker.stop)
         self.center.dispose()
 
     async def serve_forever(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from remotecare.center.access import tables as access_tables
 from remotecare.center.attempts import tables as attempts_tables
+from remotecare.center.care import tables as care_tables
+from remotecare.center.care.history import tables as history_tables
 from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
@@ -15,6 +17,8 @@ __all__ = ["PACKAGE_TABLES", "metadata"]
 PACKAGE_TABLES = {
     "access": access_tables,
     "attempts": attempts_tables,
+    "care": care_tables,
+    "care.history": history_tables,
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,

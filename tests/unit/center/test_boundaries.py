@@ -34,8 +34,9 @@ IO_MODULES = {
 }
 
 # Each package, and the packages it may import (beside itself). The kernel and the
-# contracts are at the bottom; web composes the packages' routes into apps; the program
-# modules (bootstrap, server, cli, ...) may import anything.
+# contracts are at the bottom; the care services read what the fleet stored (the fleet
+# hands readings on through a hook wired in bootstrap.py, never by importing care); web
+# composes the packages' routes into apps; the program modules may import anything.
 MAY_IMPORT: dict[str, set[str]] = {
     "kernel": set(),
     "contracts": {"kernel"},
@@ -43,6 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "attempts": {"kernel"},
     "identity": {"kernel", "contracts", "access", "attempts", "web"},
     "fleet": {"kernel", "contracts", "access", "identity", "web"},
+    "care": {"kernel", "contracts", "access", "identity", "fleet"},
     "web": {"kernel", "contracts", "access", "attempts", "identity", "fleet"},
 }
 PROGRAM_MODULES = {

@@ -20,7 +20,13 @@ from pydantic import ValidationError
 from remotecare.center.access.rules import DEVICES, Actor, allow
 from remotecare.center.fleet.agent_status import record_agent_status
 from remotecare.center.fleet.commands import acknowledge, check_in, pending_commands
-from remotecare.center.fleet.ingest import Caller, IngestOutcome, IngestRequest, ingest_many
+from remotecare.center.fleet.ingest import (
+    Caller,
+    IngestOutcome,
+    IngestRequest,
+    ReadingsFeed,
+    ingest_many,
+)
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.group_commit import GroupCommitter
@@ -51,6 +57,7 @@ class DeviceRouteDeps:
     clock: Clock
     binding: BindingPolicy = BindingPolicy.AUTOMATIC
     metrics: Metrics | None = None
+    feed: ReadingsFeed | None = None  # where stored readings go next (the care feed)
 
 
 _DEPS = web.AppKey("fleet_device_deps", DeviceRouteDeps)
@@ -95,7 +102,7 @@ async def _ingest(request: web.Request, batch: bool) -> web.Response:
     now = deps.clock.now()
     committer = deps.committer
     ingesting = committer.submit_batched(
-        ingest_many, IngestRequest(caller, parsed_reports, now, deps.binding)
+        ingest_many, IngestRequest(caller, parsed_reports, now, deps.binding, deps.feed)
     )
     if status is None:
         outcome: IngestOutcome = await ingesting

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,7 @@ __all__ = [
     "Caller",
     "IngestOutcome",
     "IngestRequest",
+    "ReadingsFeed",
     "Refusal",
     "ingest_many",
     "ingest_reports",
@@ -72,6 +73,7 @@ class IngestRequest:
     reports: Sequence[Report]
     received_at: datetime
     binding: BindingPolicy = BindingPolicy.AUTOMATIC
+    feed: ReadingsFeed | None = None  # where stored readings go next (None: a bench switch)
     serialized: Sequence[_Serialized] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -105,6 +107,25 @@ class _Fresh(NamedTuple):
     report: Report
     received_at: datetime
     reading_json: str | None  # the reading as stored in the report, None if it had none
+    feed: ReadingsFeed | None  # where this reading goes next (None: nowhere)
+
+
+class ReadingsFeed(Protocol):
+    """Where the readings ingest stored go next, recorded in the same transaction (the
+    care feed, ``care/feed.py``, wired by the composition root: the fleet does not know
+    who reads its readings)."""
+
+    def __call__(self, conn: Connection, report_ids: Sequence[str]) -> None: ...
+
+
+def _feed(conn: Connection, fresh: Sequence[_Fresh]) -> None:
+    """Hand the readings stored now to their feed (one call per feed, in order)."""
+    by_feed: dict[ReadingsFeed, list[str]] = {}
+    for stored in fresh:
+        if stored.feed is not None:
+            by_feed.setdefault(stored.feed, []).append(str(stored.report.report_id))
+    for feed, report_ids in by_feed.items():
+        feed(conn, report_ids)
 
 
 class BindingRaceLost(RemoteCareError):
@@ -229,6 +250,7 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
     )
     fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
     _update_printers(conn, fresh)
+    _feed(conn, fresh)
     # The last request of each endpoint wins.
     note_contacts(conn, {request.caller.endpoint_id: request.received_at for request in accepted})
     return outcomes
@@ -377,7 +399,16 @@ def _insert_reports(
                 printer_id = printer_of[report_id]
                 if printer_id is not None:
                     reading_json = readings.get(report_id)
-                    fresh.append(_Fresh(printer_id, r, request.received_at, reading_json))
+                    fresh.append(
+                        _Fresh(
+                            printer_id,
+                            r,
+                            request.received_at,
+                            reading_json,
+                            # Held readings are fed once their printer is confirmed.
+                            None if reading_json is None or report_id in held else request.feed,
+                        )
+                    )
             else:
                 outcome.duplicates += 1
     return fresh

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from remotecare.center.access.rules import Actor
 from remotecare.center.access.service import scoped
 from remotecare.center.contracts.service import customer_by_name, customer_names
+from remotecare.center.fleet.ingest import ReadingsFeed
 from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.tables import held_reports, printers, reports
 from remotecare.center.kernel.clock import Clock
@@ -58,6 +59,7 @@ class PrinterService:
     """
 
     clock: Clock
+    feed: ReadingsFeed | None = None  # where a confirmed printer's held readings go next
 
     def pending(self, conn: Connection, actor: Actor) -> list[PendingPrinter]:
         """The printers waiting for confirmation that ``actor`` may see, oldest first."""
@@ -137,7 +139,7 @@ class PrinterService:
         ).rowcount
         if changed != 1:  # confirmed by someone else at the same moment
             raise AlreadyConfirmed(f"printer {row.serial} of {customer} is already confirmed")
-        attached = _attach_held_reports(conn, row.id)
+        attached = _attach_held_reports(conn, row.id, self.feed)
         return ConfirmedPrinter(row.id, customer, row.serial, row.endpoint_id, attached)
 
 
@@ -151,10 +153,12 @@ def _printer_query() -> Any:
     )
 
 
-def _attach_held_reports(conn: Connection, printer_id: int) -> int:
+def _attach_held_reports(conn: Connection, printer_id: int, feed: ReadingsFeed | None) -> int:
     waiting = select(held_reports.c.report_id).where(held_reports.c.printer_id == printer_id)
     attached = conn.execute(
         update(reports).where(reports.c.report_id.in_(waiting)).values(printer_id=printer_id)
     ).rowcount
+    if feed is not None:  # now a device's readings
+        feed(conn, list(conn.execute(waiting).scalars()))
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)

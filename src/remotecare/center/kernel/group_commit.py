@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-__all__ = ["GroupCommitter"]
+__all__ = ["FileLock", "GroupCommitter"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class _Job:
     future: asyncio.Future[Any]
 
 
-class _FileLock:
+class FileLock:
     """An exclusive ``flock`` on a file, shared with other processes (and with other
     instances in this process: each has its own open file, so they exclude each other)."""
 
@@ -109,7 +109,7 @@ class GroupCommitter:
     ) -> None:
         self._engine = engine
         self._max_group = max_group
-        self._writer_lock = _FileLock(writer_lock) if writer_lock is not None else None
+        self._writer_lock = FileLock(writer_lock) if writer_lock is not None else None
         # Jobs pass from the event loop to the writer thread through a deque (appends and
         # pops are atomic) so that the writer takes them only once it holds the writer
         # lock: whatever arrived while another process was writing joins this group.
@@ -122,7 +122,7 @@ class GroupCommitter:
         # A SQLite file (the only database given a writer lock) is checkpointed apart.
         self._checkpointer: _Checkpointer | None = None
         if writer_lock is not None:
-            self._checkpointer = _Checkpointer(engine, _FileLock(writer_lock))
+            self._checkpointer = _Checkpointer(engine, FileLock(writer_lock))
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -239,7 +239,7 @@ class _Checkpointer:
     """Checkpoints a SQLite write-ahead log from a thread of its own, at most every
     ``_CHECKPOINT_EVERY_S`` while groups are being committed."""
 
-    def __init__(self, engine: Engine, writer_lock: _FileLock) -> None:
+    def __init__(self, engine: Engine, writer_lock: FileLock) -> None:
         self._engine = engine
         self._writer_lock = writer_lock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
