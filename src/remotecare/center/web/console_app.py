@@ -17,6 +17,7 @@ from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
 from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environment
+from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_console_app"]
 
@@ -66,4 +67,4 @@ def create_console_app(
     fleet_pages.add_pages(app, fleet)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
-    return app
+    return without_server_header(app)
