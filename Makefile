@@ -4,12 +4,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium systemd
+DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium systemd testssl.sh
 STAMP_DEBIAN := $(VENV)/.debian-packages
 STAMP_PYTHON := $(VENV)/.python-packages
 DURATION ?=
+FUZZ_CASES ?= 1000
 
-.PHONY: demo test lint typecheck unit integration e2e bench setup clean
+.PHONY: demo test lint typecheck unit integration e2e fuzz scan bench setup clean
 
 setup: $(STAMP_DEBIAN) $(STAMP_PYTHON)
 
@@ -50,6 +51,14 @@ e2e: setup
 
 test: setup lint typecheck
 	$(BIN)/pytest -q tests
+
+# The device API's schema fuzz with at least FUZZ_CASES cases (`make test` sends fewer).
+fuzz: setup
+	REMOTECARE_FUZZ_CASES=$(FUZZ_CASES) $(BIN)/pytest -q tests/integration/test_fuzz_device_api.py
+
+# testssl.sh against both ports of a test center (about a minute and a half).
+scan: setup
+	REMOTECARE_TLS_SCAN=1 $(BIN)/pytest -q tests/e2e/test_testssl.py
 
 bench: setup
 	$(BIN)/python bench/ingest.py

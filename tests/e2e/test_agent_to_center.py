@@ -32,6 +32,7 @@ from tests.support.centers import (
     center_process,
     remotecare,
 )
+from tests.support.console_login import form_token
 from tests.support.ports import free_tcp_port
 from tests.support.processes import started
 from tests.support.recordings import EXPECTED as RECORDED
@@ -171,16 +172,17 @@ async def test_the_console_shows_nothing_without_a_login(system: System) -> None
 
 async def test_the_console_lists_devices_after_login(system: System) -> None:
     context = system.info.trusting_context()
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            system.info.console_url + "/login",
-            data={"username": "operator", "password": OPERATOR_PASSWORD},
-            ssl=context,
-        ) as response,
-    ):
-        assert response.status == 200
-        page = await response.text()
+    async with aiohttp.ClientSession() as session:
+        form = {
+            "username": "operator",
+            "password": OPERATOR_PASSWORD,
+            "csrf_token": await form_token(session, system.info),
+        }
+        async with session.post(
+            system.info.console_url + "/login", data=form, ssl=context
+        ) as response:
+            assert response.status == 200
+            page = await response.text()
     for expected in EXPECTED.values():
         assert expected.serial in page
     assert "Acme Ltd" in page

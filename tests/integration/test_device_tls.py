@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -48,3 +49,16 @@ def test_the_server_certificate_file_holds_the_chain_it_presents(tmp_path: Path)
     assert chain[1] == ca
     chain[0].verify_directly_issued_by(ca)
     assert chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName)
+
+
+def test_the_server_certificate_names_its_crl_and_lives_at_most_825_days(
+    tmp_path: Path,
+) -> None:
+    settings = init_center(tmp_path / "center").settings
+    server = x509.load_pem_x509_certificates(settings.server_cert_file.read_bytes())[0]
+    points = server.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    [point] = list(points)
+    assert [name.value for name in point.full_name or []] == [
+        f"https://localhost:{settings.console_port}/.well-known/est/crl"
+    ]
+    assert server.not_valid_after_utc - server.not_valid_before_utc <= timedelta(days=825)

@@ -3,12 +3,17 @@
 Schemathesis generates valid and invalid requests for every operation the running center
 describes at ``/api/v1/openapi.json`` and sends them over mutual TLS as an enrolled agent;
 the answers must never be 5xx, must use a documented status code and match its schema.
+
+``make test`` sends a few hundred cases; ``make fuzz`` sets ``REMOTECARE_FUZZ_CASES``
+(1,000 or more) and the run must then send at least that many.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +41,8 @@ from remotecare.center.bootstrap import bootstrap
 from remotecare.center.server import CenterServer
 from tests.support.centers import CenterInfo, init_center
 
-MAX_EXAMPLES = 30  # per operation; the whole module stays well under a minute
+MAX_EXAMPLES = 30  # per operation and mode in `make test`: well under a minute
+CASES_WANTED = int(os.environ.get("REMOTECARE_FUZZ_CASES", "0"))  # `make fuzz`: at least
 
 
 @dataclass
@@ -106,24 +112,36 @@ CHECKS = [
 ]
 
 
-@pytest.mark.timeout(120)
+def _examples_per_run(operations: int) -> int:
+    """Examples per operation and mode: enough for ``CASES_WANTED`` in all, with room for
+    operations whose few parameters run out of distinct cases early."""
+    if not CASES_WANTED:
+        return MAX_EXAMPLES
+    return max(MAX_EXAMPLES, math.ceil(CASES_WANTED / operations))
+
+
+@pytest.mark.timeout(max(120, CASES_WANTED // 2))
 def test_no_request_gets_a_server_error(target: Target) -> None:
     """Valid and invalid requests for each described operation (schemathesis' Python API
     with hypothesis directly: its pytest plugin's lazy schemas do not run on pytest 9)."""
     operations = _operations(target)
     assert any(op.path == "/api/v1/reports" for op in operations)
+    examples = _examples_per_run(len(operations))
+    sent = 0
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=MAX_EXAMPLES,
+                max_examples=examples,
                 deadline=None,
                 database=None,
                 derandomize=True,
                 suppress_health_check=list(HealthCheck),
             )
             def fuzz(case: Any) -> None:
+                nonlocal sent
+                sent += 1
                 response = case.call(
                     base_url=target.info.device_url,
                     session=target.session,
@@ -137,3 +155,5 @@ def test_no_request_gets_a_server_error(target: Target) -> None:
             except Unsatisfiable:
                 # Nothing to make invalid: no body and no parameters are described.
                 assert mode is GenerationMode.NEGATIVE, operation.label
+    print(f"{sent} cases sent to {len(operations)} operations")  # seen with `pytest -s`
+    assert sent >= CASES_WANTED, f"only {sent} cases of {CASES_WANTED}"

@@ -28,6 +28,7 @@ from tests.support.centers import (
     remotecare,
     running_center,
 )
+from tests.support.console_login import form_token
 from tests.support.device_calls import call, count_rows, enrol, report_body
 
 
@@ -216,9 +217,8 @@ async def test_the_consoles_confirm_button_refuses_what_it_cannot_confirm(
     base, tls = confirm.info.console_url, confirm.info.trusting_context()
 
     async def post(session: aiohttp.ClientSession, path: str, **data: str) -> tuple[int, str]:
-        async with session.post(
-            base + path, data=data or None, ssl=tls, allow_redirects=False
-        ) as response:
+        form = {**data, "csrf_token": await form_token(session, confirm.info)}
+        async with session.post(base + path, data=form, ssl=tls, allow_redirects=False) as response:
             return response.status, response.headers.get("Location") or await response.text()
 
     async with aiohttp.ClientSession() as session:

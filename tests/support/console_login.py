@@ -3,6 +3,8 @@ the center sees several clients (127.0.0.2, 127.0.0.3, ... all reach 127.0.0.1).
 
 from __future__ import annotations
 
+import re
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -10,7 +12,7 @@ import aiohttp
 from remotecare.center.web.actors import SESSION_COOKIE
 from tests.support.centers import CenterInfo
 
-__all__ = ["WRONG_PASSWORD", "Answer", "fail", "log_in"]
+__all__ = ["WRONG_PASSWORD", "Answer", "fail", "form_token", "log_in"]
 
 WRONG_PASSWORD = "Tr0ub4dor&3 is not it"
 
@@ -24,16 +26,38 @@ class Answer:
     page: str
 
 
+async def form_token(session: aiohttp.ClientSession, info: CenterInfo) -> str:
+    """The form token the console hands this browser session now (from the login page,
+    which every browser may read: anonymous, it is bound to the pre-session cookie, logged
+    in, to the session)."""
+    context: ssl.SSLContext = info.trusting_context()
+    async with session.get(info.console_url + "/login", ssl=context) as response:
+        page = await response.text()
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
 async def log_in(
     info: CenterInfo, name: str, password: str, *, source: str = "127.0.0.1"
 ) -> Answer:
-    """POST the login form from ``source`` on a new connection, without following redirects."""
+    """Load the login page and POST its form from ``source`` on new connections, without
+    following redirects."""
     connector = aiohttp.TCPConnector(local_addr=(source, 0), force_close=True)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=20)
+    ) as s:
+        token = await form_token(s, info)
+        return await _post_login(
+            s, info, {"username": name, "password": password, "csrf_token": token}
+        )
+
+
+async def _post_login(s: aiohttp.ClientSession, info: CenterInfo, form: dict[str, str]) -> Answer:
     async with (
-        aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=20)) as s,
         s.post(
             info.console_url + "/login",
-            data={"username": name, "password": password},
+            data=form,
             ssl=info.trusting_context(),
             allow_redirects=False,
         ) as response,

@@ -39,7 +39,12 @@ def initialize_center(
     ca = CertificateAuthority.create(settings.pki_dir, f"Remote Care CA ({settings.hostname})")
     server_key = generate_private_key()
     write_private_key(settings.server_key_file, server_key)
-    issued = ca.issue_server_certificate(server_key, [settings.hostname, *_LOCAL_NAMES])
+    # The CRL is published on the console port (identity/routes.py).
+    host = f"[{settings.hostname}]" if ":" in settings.hostname else settings.hostname
+    crl_url = f"https://{host}:{settings.console_port}/.well-known/est/crl"
+    issued = ca.issue_server_certificate(
+        server_key, [settings.hostname, *_LOCAL_NAMES], crl_url=crl_url
+    )
     # The chain as sent to clients, the CA included: with the server certificate alone,
     # OpenSSL would build that chain again on every handshake (a signature check each).
     settings.server_cert_file.write_text(issued.pem + ca.pem)

@@ -26,11 +26,13 @@ __all__ = [
     "RevokedSerial",
 ]
 
+_CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 CA_VALIDITY = timedelta(days=3650)
-SERVER_CERT_VALIDITY = timedelta(days=825)
+# Not longer than the CA/Browser Forum's 825 days from notBefore (which TLS scanners check),
+# counting the clock-skew allowance that notBefore is backdated by.
+SERVER_CERT_VALIDITY = timedelta(days=825) - _CLOCK_SKEW_ALLOWANCE
 DEVICE_CERT_VALIDITY = timedelta(days=365)
 CRL_VALIDITY = timedelta(days=7)
-_CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +136,16 @@ class CertificateAuthority:
         )
 
     def issue_server_certificate(
-        self, key: ec.EllipticCurvePrivateKey, hostnames: list[str]
+        self,
+        key: ec.EllipticCurvePrivateKey,
+        hostnames: list[str],
+        crl_url: str | None = None,
     ) -> IssuedCertificate:
-        """A serverAuth certificate for ``hostnames`` (DNS names or IP addresses)."""
+        """A serverAuth certificate for ``hostnames`` (DNS names or IP addresses).
+
+        With ``crl_url`` the certificate says where this CA's CRL is published, so that a
+        client (or a scanner) can tell that its revocation can be checked.
+        """
         names: list[x509.GeneralName] = []
         for host in dict.fromkeys(hostnames):
             try:
@@ -144,14 +153,21 @@ class CertificateAuthority:
             except ValueError:
                 names.append(x509.DNSName(host))
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])])
-        cert = (
+        builder = (
             self._builder(subject, key.public_key(), SERVER_CERT_VALIDITY)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
             .add_extension(_leaf_key_usage(), critical=True)
-            .sign(self._key, hashes.SHA256())
         )
-        return _issued(cert)
+        if crl_url is not None:
+            point = x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(crl_url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        return _issued(builder.sign(self._key, hashes.SHA256()))
 
     def issue_device_certificate(
         self,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-__all__ = ["client_context", "server_context"]
+__all__ = ["SERVER_TLS12_CIPHERS", "client_context", "server_context"]
+
+# TLS 1.2 suites a server offers: forward secrecy (ECDHE) and AEAD only. CBC suites (open to
+# LUCKY13-style timing attacks), static RSA key exchange and SHA-1 MACs are not offered;
+# TLS 1.3's suites are all AEAD with forward secrecy and are configured apart by OpenSSL.
+SERVER_TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME (1.1.0+); Python's ssl module has no name for it.
 _NO_CHECK_TIME = 0x200000
@@ -34,6 +39,7 @@ def server_context(
     """
     context = _base(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
+    context.set_ciphers(SERVER_TLS12_CIPHERS)
     # No TLS 1.3 session tickets: agents keep their connection alive rather than resume
     # one, so every new connection proves its key again, and a ticket (two per handshake
     # by default) costs the server a copy of the session with the client's certificate

@@ -16,7 +16,9 @@ from remotecare.center.access.rules import PUBLIC, allow
 from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
+from remotecare.center.web.csrf import csrf_protection
 from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environment
+from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_console_app"]
 
@@ -57,6 +59,7 @@ def create_console_app(
             _security_headers,
             console_actor(access.transactions, access.accounts),
             enforce_access,
+            csrf_protection(secure_cookie=access.secure_cookie),
         ],
         client_max_size=64 * 1024,
     )
@@ -66,4 +69,4 @@ def create_console_app(
     fleet_pages.add_pages(app, fleet)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
-    return app
+    return without_server_header(app)

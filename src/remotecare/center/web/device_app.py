@@ -28,6 +28,7 @@ from remotecare.center.web.bodies import BODY_LIMIT, INFLATED_LIMIT
 from remotecare.center.web.openapi import OPENAPI_PATH, build_openapi
 from remotecare.center.web.peer import Identify, identify_caller
 from remotecare.center.web.responses import refuse
+from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_device_app"]
 
@@ -94,4 +95,4 @@ def create_device_app(
     app.router.add_get(OPENAPI_PATH, get_openapi)
     if bundles is not None:
         add_bundle_routes(app, bundles, fleet.transactions)
-    return app
+    return without_server_header(app)

@@ -32,6 +32,7 @@ from prometheus_client.registry import Collector
 
 from remotecare.center.identity.endpoints import count_by_state
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["REFUSAL_REASONS", "Metrics", "create_metrics_app", "refusal_reason"]
 
@@ -197,4 +198,4 @@ def create_metrics_app(metrics: Metrics) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/metrics", get_metrics)
-    return app
+    return without_server_header(app)

@@ -1,5 +1,6 @@
 """Server-rendered console pages: one Jinja environment per console app, and the filters
-its templates use."""
+its templates use. Every page can call ``csrf_token()`` for its forms' hidden field
+(``web/csrf.py``); the token is made only if the page has a form."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import jinja2
 from aiohttp import web
+
+from remotecare.center.web.csrf import form_token_of
 
 __all__ = ["JINJA", "STATIC_DIR", "make_environment", "render"]
 
@@ -30,7 +33,8 @@ def make_environment() -> jinja2.Environment:
 def render(
     request: web.Request, template: str, status: int = 200, **context: object
 ) -> web.Response:
-    page = request.app[JINJA].get_template(template).render(**context)
+    template_ = request.app[JINJA].get_template(template)
+    page = template_.render(csrf_token=lambda: form_token_of(request), **context)
     return web.Response(text=page, content_type="text/html", status=status)
 
 
