@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Column, Connection, insert, select
 
 from remotecare.center.contracts.rules import ServiceStatus
 from remotecare.center.contracts.tables import customers
@@ -41,23 +41,19 @@ def customer_by_name(conn: Connection, name: str) -> int | None:
 
 def customer_names(conn: Connection, ids: Collection[int]) -> dict[int, str]:
     """The names of the customers ``ids`` (unknown ids are left out)."""
-    return {
-        row.id: row.name
-        for chunk in _chunks(ids)
-        for row in conn.execute(
-            select(customers.c.id, customers.c.name).where(customers.c.id.in_(chunk))
-        )
-    }
+    return _by_id(conn, customers.c.name, ids)
 
 
 def customer_statuses(conn: Connection, ids: Collection[int]) -> dict[int, str]:
     """The service status of the customers ``ids`` (``ServiceStatus`` values)."""
+    return _by_id(conn, customers.c.status, ids)
+
+
+def _by_id(conn: Connection, column: Column[str], ids: Collection[int]) -> dict[int, str]:
     return {
-        row.id: row.status
+        row[0]: row[1]
         for chunk in _chunks(ids)
-        for row in conn.execute(
-            select(customers.c.id, customers.c.status).where(customers.c.id.in_(chunk))
-        )
+        for row in conn.execute(select(customers.c.id, column).where(customers.c.id.in_(chunk)))
     }
 
 
