@@ -3,6 +3,8 @@
 RemoteCareError
 ├── ConfigError                 a setting or file is missing or wrong
 ├── ProtocolError               a message does not match the wire contract
+│   ├── NotJson                 a body that should be JSON is not
+│   ├── InvalidMessage          valid JSON that breaks the contract (a field, a limit)
 │   └── PayloadTooLarge         a body, or what it inflates to, is over the limit
 ├── PkiError                    a key, CSR or certificate could not be used
 ├── ProbeError                  a printer could not be read
@@ -32,6 +34,8 @@ __all__ = [
     "CsrRejected",
     "EnrolmentError",
     "EnrolmentRejected",
+    "InvalidMessage",
+    "NotJson",
     "OperatorError",
     "OutboxError",
     "PayloadTooLarge",
@@ -58,6 +62,14 @@ class ConfigError(RemoteCareError):
 
 class ProtocolError(RemoteCareError):
     """A message does not match the wire contract."""
+
+
+class NotJson(ProtocolError):
+    """A body that should be JSON is not."""
+
+
+class InvalidMessage(ProtocolError):
+    """Valid JSON that breaks the wire contract (a missing or unknown field, a limit)."""
 
 
 class PayloadTooLarge(ProtocolError):

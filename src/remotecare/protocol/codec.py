@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from remotecare.errors import PayloadTooLarge, ProtocolError
+from remotecare.errors import InvalidMessage, NotJson, PayloadTooLarge, ProtocolError
 from remotecare.protocol.messages import SCHEMA_VERSION
 
 __all__ = [
@@ -76,11 +76,14 @@ def inflate(body: bytes, *, limit: int = MAX_INFLATED_BYTES) -> bytes:
 
 
 def decode(model: type[M], body: bytes) -> M:
-    """Parse and validate ``body`` strictly; unknown fields are errors."""
+    """Parse and validate ``body`` strictly; unknown fields are errors. Raises ``NotJson``
+    for a body that is not JSON at all, ``InvalidMessage`` naming the first bad field."""
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        raise ProtocolError(describe_validation_error(exc)) from exc
+        if exc.errors(include_url=False)[0]["type"] == "json_invalid":
+            raise NotJson("body is not valid JSON") from exc
+        raise InvalidMessage(describe_validation_error(exc)) from exc
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from remotecare.center.access.rules import DEVICES, allow
@@ -21,7 +20,8 @@ from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import actor_of
 from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
-from remotecare.protocol.codec import describe_validation_error
+from remotecare.errors import ProtocolError
+from remotecare.protocol.codec import decode
 from remotecare.protocol.messages import BundleDeclaration, BundleState
 
 __all__ = ["add_bundle_routes"]
@@ -76,9 +76,9 @@ async def _declare(request: web.Request, run: Run) -> web.Response:
     if request.content_type != "application/json":
         return refuse(415, "content type must be application/json")
     try:
-        declaration = BundleDeclaration.model_validate_json(await request.read())
-    except ValidationError as exc:
-        return refuse(422, describe_validation_error(exc))
+        declaration = decode(BundleDeclaration, await request.read())
+    except ProtocolError as exc:  # 422 whatever is wrong, as declarations always answered
+        return refuse(422, str(exc))
     state = await run(lambda conn, service, endpoint: service.declare(conn, endpoint, declaration))
     return _answer(state, 201 if state.received_bytes == 0 and not state.complete else 200)
 

@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from remotecare.center.access.rules import DEVICES, Actor, allow
 from remotecare.center.fleet.agent_status import record_agent_status
@@ -32,9 +31,12 @@ from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import PENDING_COMMANDS, actor_of
-from remotecare.center.web.bodies import read_body, read_message, refusal_for_invalid
+from remotecare.center.web.bodies import read_body, read_message
+from remotecare.center.web.errors import refusal
 from remotecare.center.web.metrics import Metrics
 from remotecare.center.web.responses import refuse
+from remotecare.errors import ProtocolError
+from remotecare.protocol.codec import decode
 from remotecare.protocol.messages import (
     AgentStatus,
     CommandAck,
@@ -82,11 +84,11 @@ def _caller(actor: Actor) -> Caller:
 def _parse(body: bytes, batch: bool) -> tuple[list[Report], AgentStatus | None] | web.Response:
     try:
         if batch:
-            parsed = ReportBatch.model_validate_json(body)
+            parsed = decode(ReportBatch, body)
             return parsed.reports, parsed.agent_status
-        return [Report.model_validate_json(body)], None
-    except ValidationError as exc:
-        return refusal_for_invalid(exc)
+        return [decode(Report, body)], None
+    except ProtocolError as exc:  # not JSON (400), a field the contract refuses (422)
+        return refusal(exc)
 
 
 async def _ingest(request: web.Request, batch: bool) -> web.Response:

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from remotecare.center.access.rules import DEVICES, PUBLIC, allow
 from remotecare.center.attempts.rules import Wait
@@ -26,8 +25,8 @@ from remotecare.center.web.actors import PEER
 from remotecare.center.web.bodies import read_message
 from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
-from remotecare.errors import EnrolmentError
-from remotecare.protocol.codec import describe_validation_error
+from remotecare.errors import EnrolmentError, ProtocolError
+from remotecare.protocol.codec import decode
 from remotecare.protocol.messages import (
     EnrolRequest,
     EnrolResponse,
@@ -111,11 +110,11 @@ async def post_simple_enrol(request: web.Request) -> web.Response:
 
 async def _enrol(request: web.Request) -> web.Response:
     try:
-        enrol_request = EnrolRequest.model_validate_json(await request.read())
+        enrol_request = decode(EnrolRequest, await request.read())
     except web.HTTPRequestEntityTooLarge:
         return refuse(413, "enrolment request too large")
-    except ValidationError as exc:
-        return refuse(422, describe_validation_error(exc))
+    except ProtocolError as exc:  # 422 whatever is wrong, as enrolment always answered
+        return refuse(422, str(exc))
     deps = request.app[_DEPS]
     try:
         enrolled = await deps.transactions.run_async(

@@ -7,14 +7,14 @@ import json
 from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from remotecare.center.web.errors import refusal
 from remotecare.center.web.responses import refuse
 from remotecare.errors import ProtocolError
-from remotecare.protocol.codec import describe_validation_error, inflate
+from remotecare.protocol.codec import decode, inflate
 
-__all__ = ["BODY_LIMIT", "INFLATED_LIMIT", "read_body", "read_message", "refusal_for_invalid"]
+__all__ = ["BODY_LIMIT", "INFLATED_LIMIT", "read_body", "read_message"]
 
 BODY_LIMIT = web.AppKey("body_limit", int)
 INFLATED_LIMIT = web.AppKey("inflated_limit", int)
@@ -70,18 +70,12 @@ def _nul_in_text(body: bytes) -> str | None:
     return None
 
 
-def refusal_for_invalid(exc: ValidationError) -> web.Response:
-    """400 for a body that is not JSON at all, else 422 naming the wrong field."""
-    if exc.errors(include_url=False)[0]["type"] == "json_invalid":
-        return refuse(400, "body is not valid JSON")
-    return refuse(422, describe_validation_error(exc))
-
-
 async def read_message(request: web.Request, model: type[M]) -> M | web.Response:
+    """The body as ``model``, or the refusal saying what is wrong with it."""
     body = await read_body(request)
     if isinstance(body, web.Response):
         return body
     try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        return refusal_for_invalid(exc)
+        return decode(model, body)
+    except ProtocolError as exc:  # not JSON (400), a field the contract refuses (422)
+        return refusal(exc)

@@ -23,6 +23,7 @@ from remotecare.center.web.responses import refuse
 from remotecare.errors import (
     CsrRejected,
     EnrolmentError,
+    InvalidMessage,
     OperatorError,
     PayloadTooLarge,
     ProtocolError,
@@ -34,6 +35,7 @@ __all__ = ["HTTP_STATUS", "refusal", "status_for"]
 
 HTTP_STATUS: dict[type[RemoteCareError], int] = {
     ProtocolError: 400,  # not JSON, not gzip, a truncated body
+    InvalidMessage: 422,  # a field the contract does not allow
     PayloadTooLarge: 413,
     EnrolmentError: 403,  # a token or certificate that may not be used
     CsrRejected: 400,
