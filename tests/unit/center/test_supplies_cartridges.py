@@ -162,3 +162,33 @@ def test_series_of_several_descriptions_merge_in_time_order() -> None:
 
 def test_no_samples_give_no_cartridge() -> None:
     assert cartridges_of([], 1) == []
+
+
+def states(*entries: tuple[float, SupplyState]) -> list[SupplyObservation]:
+    return [SupplyObservation(at(day), "Toner", level(None, state)) for day, state in entries]
+
+
+def test_a_state_only_supply_low_again_after_a_few_pages_was_shaken_not_replaced() -> None:
+    counter = [
+        Sample(at(day), pages) for day, pages in ((0, 0), (20, 6_000), (21, 6_100), (23, 6_300))
+    ]
+    observations = states(
+        (0, SupplyState.OK), (20, SupplyState.LOW), (21, SupplyState.OK), (23, SupplyState.LOW)
+    )
+
+    cartridges = cartridges_of(observations, 1, pages=page_clock(counter))
+
+    assert len(cartridges) == 1
+
+
+def test_a_state_only_supply_low_again_after_a_cartridges_worth_of_pages_was_replaced() -> None:
+    counter = [
+        Sample(at(day), pages) for day, pages in ((0, 0), (20, 6_000), (21, 6_100), (41, 12_000))
+    ]
+    observations = states(
+        (0, SupplyState.OK), (20, SupplyState.LOW), (21, SupplyState.OK), (41, SupplyState.LOW)
+    )
+
+    cartridges = cartridges_of(observations, 1, pages=page_clock(counter))
+
+    assert [c.id.installed_at for c in cartridges] == [at(0), at(21)]

@@ -22,7 +22,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from remotecare.center.care.history.rules import Sample, SupplyKey, SupplyLevel
 from remotecare.center.care.supplies.rules.usage import PageClock
@@ -116,6 +116,8 @@ class ReplacementRule:
     rebound_percent: float = 10.0  # a shaken toner rises by a few percent
     large_jump_percent: float = 30.0
     nearly_full_percent: float = 80.0
+    state_rebound_share: float = 0.5  # of the pages the cartridge before took to go low
+    state_rebound_days: timedelta = timedelta(days=7)  # without counters
 
 
 def observations_of(
@@ -190,11 +192,15 @@ def cartridges_of(
     step = level_step_percent(p.percent for p in points if p.percent is not None)
     restarts = _page_count_restarts(cartridge_pages)
     starts = [0]
+    by_state: set[int] = set()
     for i in range(1, len(points)):
         new_description = observations[i].description != observations[i - 1].description
         restarted = any(points[i - 1].at < t <= points[i].at for t in restarts)
         if new_description or restarted or _is_replacement(points[i - 1], points[i], step, rule):
             starts.append(i)
+            if not (new_description or restarted) and points[i].percent is None:
+                by_state.add(i)
+    starts = _without_state_rebounds(points, starts, by_state, pages, rule)
     cartridges: list[Cartridge] = []
     for n, first in enumerate(starts):
         last = starts[n + 1] if n + 1 < len(starts) else len(points)
@@ -221,6 +227,43 @@ def cartridges_of(
             )
         )
     return _mark_implausible_lives(cartridges)
+
+
+def _without_state_rebounds(
+    points: Sequence[LevelPoint],
+    starts: list[int],
+    by_state: set[int],
+    pages: PageClock | None,
+    rule: ReplacementRule,
+) -> list[int]:
+    """Drop replacements seen only as "low, then ok" when the supply is low again too soon
+    for a new cartridge: a shaken toner that rose above the printer's low mark. Too soon is
+    fewer pages than half of what the cartridge before took to go low (or, without
+    counters, fewer than ``rule.state_rebound_days``)."""
+    kept = [starts[0]]
+    for n, start in enumerate(starts[1:], 1):
+        end = starts[n + 1] if n + 1 < len(starts) else len(points)
+        low_again = next((j for j in range(start, end) if points[j].state in _EXHAUSTED), None)
+        if start not in by_state or low_again is None:
+            kept.append(start)
+            continue
+        before = kept[-1]
+        first_low = next((j for j in range(before, start) if points[j].state in _EXHAUSTED), None)
+        ok_pages = _pages(pages, points[start].at, points[low_again].at)
+        to_low = (
+            None if first_low is None else _pages(pages, points[before].at, points[first_low].at)
+        )
+        if ok_pages is not None and to_low:
+            rebound = ok_pages < rule.state_rebound_share * to_low
+        else:
+            rebound = points[low_again].at - points[start].at < rule.state_rebound_days
+        if not rebound:
+            kept.append(start)
+    return kept
+
+
+def _pages(pages: PageClock | None, start: datetime, end: datetime) -> int | None:
+    return None if pages is None else pages.pages_between(start, end)
 
 
 def _page_count_restarts(samples: Sequence[Sample[int]]) -> list[datetime]:

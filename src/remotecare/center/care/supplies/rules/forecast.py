@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import NormalDist
+from typing import Literal
 
 import numpy as np
 from scipy.stats import theilslopes
@@ -96,7 +97,7 @@ class Forecast:
         """Whether a person should not rely on the number."""
         return self.confidence < self.low_confidence_below or bool(self.faults)
 
-    def empty_at(self, which: str = "point") -> datetime | None:
+    def empty_at(self, which: Literal["point", "low", "high"] = "point") -> datetime | None:
         """When the cartridge will be empty: ``point``, ``low`` or ``high`` end."""
         days = {
             "point": self.days_to_empty,

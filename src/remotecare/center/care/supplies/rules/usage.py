@@ -40,11 +40,6 @@ _PROFILE_DAYS = 56  # eight weeks: enough weekends, recent enough to follow a ch
 HORIZON_DAYS = 730  # a cartridge that lasts longer than this has no date to empty
 
 
-@functools.lru_cache(maxsize=65_536)
-def _is_working_day(calendar: WorkCalendar, day: date) -> bool:
-    return calendar.is_working_day(day)
-
-
 @dataclass(frozen=True, slots=True)
 class PageClock:
     """Pages printed since the first counter sample, rising only: a counter that drops
@@ -137,6 +132,18 @@ def usage_profile(clock: PageClock, calendar: WorkCalendar, *, until: datetime) 
     return UsageProfile(float(rates[0]), off_rate)
 
 
+@functools.lru_cache(maxsize=1_024)
+def _year_usage(calendar: WorkCalendar, off_day_ratio: float, year: int) -> tuple[float, ...]:
+    """Usage days before each day of ``year`` (day of the year from 0), and the year's total
+    last: a day's use is a difference, and the day some use is reached is a bisection."""
+    first = date(year, 1, 1)
+    weights = (
+        1.0 if calendar.is_working_day(day) else off_day_ratio
+        for day in (first + n * _DAY for n in range((date(year + 1, 1, 1) - first).days))
+    )
+    return (0.0, *itertools.accumulate(weights))
+
+
 @dataclass(frozen=True, slots=True)
 class UsageClock:
     """Time counted in working-day equivalents of use (see the module's docstring)."""
@@ -144,41 +151,49 @@ class UsageClock:
     calendar: WorkCalendar
     off_day_ratio: float
 
-    def _weight(self, day: date) -> float:
-        return 1.0 if _is_working_day(self.calendar, day) else self.off_day_ratio
+    def _since_new_year(self, at: datetime) -> tuple[int, float]:
+        """The office's year at ``at`` and the usage days from its start to ``at``."""
+        local = at + self.calendar.utc_offset
+        day = local.date()
+        prefix = _year_usage(self.calendar, self.off_day_ratio, day.year)
+        index = day.timetuple().tm_yday - 1
+        begins = datetime.combine(day, datetime.min.time(), local.tzinfo)
+        part = (local - begins) / _DAY
+        return day.year, prefix[index] + (prefix[index + 1] - prefix[index]) * part
 
     def elapsed(self, start: datetime, end: datetime) -> float:
         """Usage days from ``start`` to ``end`` (negative when ``end`` comes first)."""
         if end < start:
             return -self.elapsed(end, start)
-        return sum(self._weight(day) * part for day, part in self.calendar.days(start, end))
+        start_year, before = self._since_new_year(start)
+        end_year, after = self._since_new_year(end)
+        whole_years = sum(
+            _year_usage(self.calendar, self.off_day_ratio, year)[-1]
+            for year in range(start_year, end_year)
+        )
+        return whole_years + after - before
 
     def elapsed_since(self, origin: datetime, times: Sequence[datetime]) -> list[float]:
         """Usage days from ``origin`` to each of ``times`` (in time order, none before it)."""
-        result: list[float] = []
-        total, moment = 0.0, origin
-        for at in times:
-            total += self.elapsed(moment, at)
-            moment = at
-            result.append(total)
-        return result
+        return [self.elapsed(origin, at) for at in times]
 
     def after(self, start: datetime, usage_days: float) -> datetime | None:
         """When ``usage_days`` of use will have passed after ``start``; ``None`` if not
         within ``HORIZON_DAYS`` (a rate near zero)."""
-        offset = self.calendar.utc_offset
-        local = start + offset
-        day = local.date()
-        day_begins = datetime.combine(day, datetime.min.time(), local.tzinfo)
-        part = 1.0 - (local - day_begins) / _DAY  # of the first day, what is left
-        left = usage_days
-        for _ in range(HORIZON_DAYS):
-            use = self._weight(day) * part
-            if use >= left:
-                done = 1.0 - part + (left / use) * part if use > 0 else 1.0
-                return day_begins + done * _DAY - offset
-            left -= use
-            day += _DAY
-            day_begins += _DAY
-            part = 1.0
+        year, used = self._since_new_year(start)
+        target = used + usage_days
+        limit = start + HORIZON_DAYS * _DAY
+        while year <= limit.year + 1:
+            prefix = _year_usage(self.calendar, self.off_day_ratio, year)
+            if target <= prefix[-1]:
+                index = max(bisect.bisect_left(prefix, target) - 1, 0)
+                within = prefix[index + 1] - prefix[index]
+                part = (target - prefix[index]) / within if within > 0 else 0.0
+                day_begins = datetime.combine(
+                    date(year, 1, 1) + index * _DAY, datetime.min.time(), start.tzinfo
+                )
+                moment = day_begins + part * _DAY - self.calendar.utc_offset
+                return max(moment, start) if moment <= limit else None
+            target -= prefix[-1]
+            year += 1
         return None
