@@ -14,7 +14,11 @@ from remotecare.center.care.supplies.rules.cartridges import (
     SupplyObservation,
     cartridges_of,
 )
-from remotecare.center.care.supplies.rules.forecast import ForecastMethod, forecast_cartridge
+from remotecare.center.care.supplies.rules.forecast import (
+    ForecastMethod,
+    ForecastSettings,
+    forecast_cartridge,
+)
 from remotecare.center.care.supplies.rules.usage import (
     UNKNOWN_USAGE,
     UsageClock,
@@ -234,3 +238,25 @@ def test_a_receptacle_forecasts_days_to_full_from_its_space_left() -> None:
     assert forecast.receptacle
     assert forecast.days_to_empty is not None
     assert forecast.days_to_empty > 0
+
+
+def test_a_state_only_supply_can_opt_in_to_days_from_the_pages_its_cartridges_gave() -> None:
+    observations = [SupplyObservation(MONDAY, "Toner", SupplyLevel(None, None, "ok"))]
+    current = cartridges_of(observations, 1)[0]
+    settings = ForecastSettings(state_only_by_pages=True)
+
+    forecast = forecast_cartridge(
+        current,
+        now=MONDAY,
+        calendar=CALENDAR,
+        usage=WEEKDAYS_ONLY,
+        pages_per_cartridge=6_000.0,
+        pages_since_install=5_000,
+        settings=settings,
+    )
+
+    assert forecast.method is ForecastMethod.PAGES_LEFT
+    assert forecast.percent_left is None
+    # 1,000 pages at 100 a working day: ten working days from Monday 1 June, 14 days.
+    assert forecast.days_to_empty == pytest.approx(14, abs=1)
+    assert forecast.low_confidence

@@ -37,6 +37,7 @@ __all__ = [
     "ReplacementRule",
     "SupplyObservation",
     "cartridges_of",
+    "learn_pages_per_cartridge",
     "learn_yield",
     "level_step_percent",
     "observations_of",
@@ -342,3 +343,14 @@ def learn_yield(
     if not count or percent <= 0 or pages <= 0 or not math.isfinite(pages / percent):
         return None
     return LearnedYield(pages / percent, count)
+
+
+def learn_pages_per_cartridge(cartridges: Iterable[Cartridge]) -> float | None:
+    """The median pages that finished cartridges gave, of those used until low or empty
+    (swapped early, they say little); for supplies that report only states."""
+    given = sorted(
+        c.pages_given
+        for c in cartridges
+        if c.pages_given and not c.faults and any(p.state in _EXHAUSTED for p in c.points)
+    )
+    return float(given[len(given) // 2]) if given else None

@@ -53,6 +53,7 @@ class ForecastMethod(enum.StrEnum):
     PAGE_RATE = "page_rate"
     RATED_YIELD = "rated_yield"
     STATE_ONLY = "state_only"
+    PAGES_LEFT = "pages_left"  # states only, opted in: pages a cartridge gave, less pages used
     NONE = "none"
 
 
@@ -70,6 +71,11 @@ class ForecastSettings:
     page_rate_spread: float = 0.35  # relative, with a learned yield
     rated_yield_spread: float = 0.6  # relative, with only the rated yield
     low_confidence_below: float = 0.3
+    # Off by default (issue 12 asks for no number on a state-only supply): when on, such a
+    # supply's days to empty come from the pages its finished cartridges gave, less the
+    # pages printed since this one went in; its level stays unknown.
+    state_only_by_pages: bool = False
+    pages_left_spread: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,8 @@ def forecast_cartridge(
     pages_per_percent: float | None = None,
     rated_yield_pages: int | None = None,
     receptacle: bool = False,
+    pages_per_cartridge: float | None = None,
+    pages_since_install: int | None = None,
     settings: ForecastSettings = ForecastSettings(),
 ) -> Forecast:
     """The forecast for the current cartridge of one supply at ``now``."""
@@ -134,9 +142,27 @@ def forecast_cartridge(
     if LevelFault.ERRATIC in cartridge.faults:
         return base
     numbers = [p for p in cartridge.points if p.percent is not None]
-    if last.percent is None:
-        return replace(base, method=ForecastMethod.STATE_ONLY)
     clock = UsageClock(calendar, usage.off_day_ratio)
+    if last.percent is None:
+        state_only = replace(base, method=ForecastMethod.STATE_ONLY)
+        working = usage.pages_per_working_day
+        if (
+            not settings.state_only_by_pages
+            or not pages_per_cartridge
+            or pages_since_install is None
+            or not working
+        ):
+            return state_only
+        pages_left = max(pages_per_cartridge - pages_since_install, 0.0)
+        spread = settings.pages_left_spread
+        return replace(
+            state_only,
+            method=ForecastMethod.PAGES_LEFT,
+            days_to_empty=_days(clock, now, pages_left, working),
+            days_to_empty_low=_days(clock, now, pages_left * (1 - spread), working),
+            days_to_empty_high=_days(clock, now, pages_left * (1 + spread), working),
+            confidence=0.2,
+        )
     step = max(
         cartridge.step_percent,
         level_step_percent(p.percent for p in numbers if p.percent is not None),
