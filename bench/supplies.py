@@ -634,12 +634,15 @@ def main() -> None:
             for k in kinds
         ]
         print(f"| {policy} | " + " | ".join(cells) + " |")
-    ours, rule = totals["ours"], totals["order at 20 %"]
-    print(
-        f"\nours vs 20 %: stockouts x{ours.stockouts / max(rule.stockouts, 1):.2f}, "
-        f"waiting stock x{ours.waiting_cartridge_days / max(rule.waiting_cartridge_days, 1):.2f}; "
-        f"forecasts computed: {ours.forecast_calls:,}"
-    )
+    rule = totals["order at 20 %"]
+    print()
+    for policy in ("ours", _BY_PAGES):
+        t = totals[policy]
+        print(
+            f"{policy} vs order at 20 %: stockouts x{t.stockouts / max(rule.stockouts, 1):.2f}, "
+            f"waiting stock x{t.waiting_cartridge_days / max(rule.waiting_cartridge_days, 1):.2f}"
+        )
+    print(f"forecasts computed (ours): {totals['ours'].forecast_calls:,}")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ class ForecastSettings:
     # supply's days to empty come from the pages its finished cartridges gave, less the
     # pages printed since this one went in; its level stays unknown.
     state_only_by_pages: bool = False
-    pages_left_spread: float = 0.3
+    pages_left_spread: float = 0.45
 
 
 @dataclass(frozen=True, slots=True)
