@@ -280,7 +280,7 @@ class OurPolicy:
         default_factory=lambda: defaultdict(dict)
     )
     open_orders: list[OpenOrder] = field(default_factory=list)
-    delivered: Counter[int] = field(default_factory=Counter)
+    delivered_at: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     receptacles: frozenset[int] = frozenset()
     rated_yield_pages: dict[int, int] = field(default_factory=dict)  # the model's catalogue
     settings: ForecastSettings = field(default_factory=ForecastSettings)
@@ -314,13 +314,14 @@ class OurPolicy:
         # the rules take back, a rebound after all, gives its spare back).
         seen_installs = {c.id.installed_at for c in cartridges[1:]}
         known, used = self.installs[index], self.spares_used[index]
+        waiting = self.delivered_at[index]
         for installed_at in sorted(seen_installs - known):
-            if self.delivered[index] > 0:
-                self.delivered[index] -= 1
+            if waiting and waiting[0] <= installed_at:  # a spare delivered before it went in
+                waiting.pop(0)
                 used.add(installed_at)
         for installed_at in {t for t in known if t > window[0].at} - seen_installs:
             if installed_at in used:
-                self.delivered[index] += 1
+                waiting.insert(0, installed_at)
                 used.discard(installed_at)
             known.discard(installed_at)
         known |= seen_installs
@@ -347,7 +348,7 @@ class OurPolicy:
 
     def decide(self, now: datetime) -> list[int]:
         outlooks = [
-            SupplyOutlook(cartridge.id, forecast, self.delivered[index])
+            SupplyOutlook(cartridge.id, forecast, len(self.delivered_at[index]))
             for index, (cartridge, forecast) in sorted(self.forecasts.items())
         ]
         shipment = plan_shipment(
@@ -358,9 +359,9 @@ class OurPolicy:
         self.open_orders += [OpenOrder(c, now) for c, _ in shipment.items]
         return [c.supply_index for c, _ in shipment.items]
 
-    def arrived(self, supply: int) -> None:
+    def arrived(self, supply: int, at: datetime) -> None:
         self.open_orders = [o for o in self.open_orders if o.cartridge.supply_index != supply]
-        self.delivered[supply] += 1
+        self.delivered_at[supply].append(at)
 
 
 # --- the simulation ----------------------------------------------------------------------
@@ -439,7 +440,7 @@ def simulate(printer: TruePrinter, policy_name: str) -> Tally:
                 order.delivered = True
                 supplies[order.supply].spares += 1
                 if threshold is None:
-                    ours.arrived(order.supply)
+                    ours.arrived(order.supply, order.arrives_at)
         # Install a waiting spare in an empty cartridge's place.
         for supply in supplies:
             if supply.percent <= 0 and supply.spares:

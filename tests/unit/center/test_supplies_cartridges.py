@@ -192,3 +192,9 @@ def test_a_state_only_supply_low_again_after_a_cartridges_worth_of_pages_was_rep
     cartridges = cartridges_of(observations, 1, pages=page_clock(counter))
 
     assert [c.id.installed_at for c in cartridges] == [at(0), at(21)]
+
+
+def test_two_levels_far_apart_are_a_replacement_not_a_reporting_step() -> None:
+    cartridges = cartridges_of(seen((0, 20), (8, 100)), 1)
+
+    assert [c.id.installed_at for c in cartridges] == [at(0), at(8)]

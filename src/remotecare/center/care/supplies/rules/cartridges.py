@@ -47,6 +47,7 @@ __all__ = [
 _EXHAUSTED = frozenset({SupplyState.LOW, SupplyState.EMPTY, SupplyState.NEARLY_FULL})
 _EXHAUSTED |= {SupplyState.FULL}
 _FRESH = frozenset({SupplyState.OK, SupplyState.SOME_REMAINING})
+_COARSEST_STEP_PERCENT = 25.0
 
 
 class LevelFault(enum.StrEnum):
@@ -148,10 +149,11 @@ def percent_of(level: SupplyLevel) -> tuple[float | None, frozenset[LevelFault]]
 
 
 def level_step_percent(percents: Iterable[float]) -> float:
-    """The printer's reporting step (1, 10, 25 % ...): the smallest gap between levels seen."""
+    """The printer's reporting step (1, 10, 25 % ...): the smallest gap between levels seen,
+    at most 25 % (two levels far apart, 20 and 100, are a replacement, not a step)."""
     distinct = sorted(set(percents))
     gaps = [b - a for a, b in itertools.pairwise(distinct) if b - a > 0.5]
-    return min(gaps) if gaps else 1.0
+    return min(min(gaps), _COARSEST_STEP_PERCENT) if gaps else 1.0
 
 
 def _state(level: SupplyLevel) -> SupplyState:
