@@ -440,7 +440,7 @@ def simulate(printer: TruePrinter, policy_name: str) -> Tally:
                 order.delivered = True
                 supplies[order.supply].spares += 1
                 if threshold is None:
-                    ours.arrived(order.supply, order.arrives_at)
+                    ours.arrived(order.supply, day_start)
         # Install a waiting spare in an empty cartridge's place.
         for supply in supplies:
             if supply.percent <= 0 and supply.spares:
