@@ -7,6 +7,7 @@ transaction meets no busy SQLite writer and ingest waits at most one small batch
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -20,7 +21,7 @@ __all__ = ["BackgroundLoop"]
 logger = logging.getLogger(__name__)
 
 
-class BackgroundLoop:
+class BackgroundLoop(abc.ABC):
     """Runs ``step()`` on a thread of its own, resting as long as it asks, until stopped.
 
     Subclasses write with ``with self.writing(), self.transactions.begin() as conn: ...``
@@ -37,9 +38,9 @@ class BackgroundLoop:
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abc.abstractmethod
     def step(self) -> float:
         """Do one round of work; the seconds to rest before the next."""
-        raise NotImplementedError
 
     def writing(self) -> AbstractContextManager[None]:
         """The writer lock of a SQLite file, held for one transaction (nothing otherwise)."""
