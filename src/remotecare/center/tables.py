@@ -7,10 +7,12 @@ from remotecare.center.access import tables as access_tables
 from remotecare.center.attempts import tables as attempts_tables
 from remotecare.center.care import tables as care_tables
 from remotecare.center.care.history import tables as history_tables
+from remotecare.center.care.incidents import tables as incidents_tables
 from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
 from remotecare.center.kernel.storage import metadata
+from remotecare.center.notify import tables as notify_tables
 
 __all__ = ["PACKAGE_TABLES", "metadata"]
 
@@ -22,4 +24,6 @@ PACKAGE_TABLES = {
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,
+    "care.incidents": incidents_tables,
+    "notify": notify_tables,
 }
