@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
@@ -18,6 +19,14 @@ from remotecare.center.care.feed import (
     report_ids_in_feed,
 )
 from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
+from remotecare.center.care.incidents.service import (
+    IncidentConsumer,
+    Incidents,
+    IncidentService,
+    IncidentWatch,
+)
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -32,6 +41,8 @@ from remotecare.center.kernel.clock import Clock, SystemClock
 from remotecare.center.kernel.schema import require_current_schema
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.notify.delivery import DeliveryLoop
+from remotecare.center.notify.senders import SmtpSettings
 from remotecare.center.web.metrics import Metrics
 from remotecare.pki.ca import CertificateAuthority
 
@@ -60,6 +71,9 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
+    incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
+    delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -89,7 +103,16 @@ def bootstrap(
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
-    consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
+    incidents = Incidents(
+        packaged_catalogue(),
+        SettlePolicy(settle=timedelta(minutes=settings.incident_settle_minutes)),
+        commands,
+    )
+    consumers: Sequence[CareConsumer] = (
+        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock)]
+        if care_consumers is None
+        else care_consumers
+    )
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
     return Center(
@@ -121,4 +144,29 @@ def bootstrap(
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
+        incidents=IncidentService(incidents, chosen_clock),
+        incident_watch=IncidentWatch(
+            transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds
+        ),
+        delivery=_delivery(settings, transactions, chosen_clock),
     )
+
+
+def _delivery(
+    settings: CenterSettings, transactions: Transactions, clock: Clock
+) -> DeliveryLoop | None:
+    if not settings.notify_delivery:
+        return None
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpSettings(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_username or None,
+            settings.smtp_password or None,
+            settings.smtp_starttls,
+            Path(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+        )
+    webhook_ca = Path(settings.webhook_ca_file) if settings.webhook_ca_file else None
+    return DeliveryLoop(transactions, clock, smtp, webhook_ca_file=webhook_ca)

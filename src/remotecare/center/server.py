@@ -156,9 +156,11 @@ class CenterServer:
 
     @property
     def _background(self) -> list[BackgroundLoop]:
-        """The care feed's drainer and the raw reports' retention, beside ingest."""
+        """The care feed's drainer, the raw reports' retention, the incident watch and the
+        notification delivery, beside ingest."""
         center = self.center
-        return [w for w in (center.drainer, center.retention) if w is not None]
+        loops = (center.drainer, center.retention, center.incident_watch, center.delivery)
+        return [w for w in loops if w is not None]
 
     @property
     def _reuse(self) -> bool | None:
