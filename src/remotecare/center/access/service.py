@@ -42,7 +42,7 @@ class Accounts:
         customer_id: int | None = None,
     ) -> None:
         """A console login; customers' people belong to ``customer_id``."""
-        if role in (Role.DEVICE, Role.ANONYMOUS):
+        if role in (Role.DEVICE, Role.INTEGRATION, Role.ANONYMOUS):
             raise ValueError(f"{role} is not a role for a person")
         if role in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER) and customer_id is None:
             raise ValueError(f"a {role} belongs to a customer")

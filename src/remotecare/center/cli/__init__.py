@@ -23,6 +23,7 @@ for command in (
     identity.revoke,
     identity.list_endpoints,
     access.unlock_login,
+    access.api_tokens_group,
     fleet.command,
     fleet.printers_group,
 ):
