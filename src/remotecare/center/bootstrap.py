@@ -93,7 +93,11 @@ def bootstrap(
     feed = record_stored_readings if settings.care_feed else None
     consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
-    accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
+    accounts = Accounts(
+        chosen_clock,
+        timedelta(hours=settings.session_hours),
+        operators_need_totp=settings.operators_need_totp,
+    )
     return Center(
         settings=settings,
         transactions=transactions,

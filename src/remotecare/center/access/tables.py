@@ -3,7 +3,7 @@ of dealers' systems."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
 
 from remotecare.center.kernel.storage import Json, UtcDateTime, metadata
 
@@ -22,6 +22,11 @@ users = Table(
     ),  # access.rules.Role
     # The customer a customer's person belongs to; NULL for operators and subcontractors.
     Column("customer_id", ForeignKey("customers.id")),
+    # The TOTP second factor (access/totp.py): its secret, set when it is started and in
+    # force once a first code confirmed it; the time step of the last code accepted.
+    Column("totp_secret", String(64)),
+    Column("totp_confirmed_at", UtcDateTime),
+    Column("totp_last_step", BigInteger),
 )
 
 console_sessions = Table(

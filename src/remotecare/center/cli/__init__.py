@@ -24,6 +24,7 @@ for command in (
     identity.list_endpoints,
     access.unlock_login,
     access.api_tokens_group,
+    access.users_group,
     fleet.command,
     fleet.printers_group,
 ):

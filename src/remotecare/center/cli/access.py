@@ -1,21 +1,24 @@
-"""`remotecare center unlock-login | api-tokens`: let a locked-out login name try again at
-once; make, list and revoke the JSON API's tokens."""
+"""`remotecare center unlock-login | api-tokens | users`: let a locked-out login name try
+again at once; make, list and revoke the JSON API's tokens; add console users and set up
+their second factor."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import TextIO
 
 import click
+from sqlalchemy.exc import IntegrityError
 
-from remotecare.center.access.rules import ApiScope
+from remotecare.center.access.rules import ApiScope, Role
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.cli.common import HOME, administered
 from remotecare.center.contracts.service import customer_by_name, customer_names
 
-__all__ = ["api_tokens_group", "unlock_login"]
+__all__ = ["api_tokens_group", "unlock_login", "users_group"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +133,95 @@ def revoke_api_token(home: Path, token_id: int) -> None:
         click.echo(f"API token {token_id} revoked")
     else:
         click.echo(f"API token {token_id} was revoked already")
+
+
+_PERSONS_ROLES = [r.value for r in Role if r not in (Role.DEVICE, Role.INTEGRATION, Role.ANONYMOUS)]
+
+
+@click.group("users")
+def users_group() -> None:
+    """People who log in to the console, and their second factor."""
+
+
+@users_group.command("add")
+@HOME
+@click.argument("username")
+@click.option("--role", type=click.Choice(_PERSONS_ROLES), default=Role.OPERATOR_STAFF.value)
+@click.option("--customer", help="The customer a customer's person belongs to (by name).")
+@click.option(
+    "--password-file",
+    type=click.File("r"),
+    help="Read the password from this file ('-': standard input); else it is asked for.",
+)
+def add_user(
+    home: Path, username: str, role: str, customer: str | None, password_file: TextIO | None
+) -> None:
+    """Add console user USERNAME with ROLE."""
+    chosen = Role(role)
+    if password_file is not None:
+        password = password_file.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        raise click.ClickException("a password needs at least 12 characters")
+    with administered(home) as center_, center_.transactions.begin() as conn:
+        customer_id = None
+        if customer is not None:
+            customer_id = customer_by_name(conn, customer)
+            if customer_id is None:
+                raise click.ClickException(f"no customer named {customer!r}")
+        try:
+            center_.accounts.create_user(conn, username, password, chosen, customer_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except IntegrityError as exc:
+            raise click.ClickException(f"a console user {username!r} exists already") from exc
+    logger.info("console user %s added as %s", username, chosen.value)
+    click.echo(f"added {username} ({chosen.value})")
+
+
+@users_group.command("list")
+@HOME
+def list_users(home: Path) -> None:
+    """List the console users, their roles and whether they have a second factor."""
+    with administered(home) as center_, center_.transactions.read() as conn:
+        found = center_.accounts.users(conn)
+        names = customer_names(conn, {u.customer_id for u in found if u.customer_id is not None})
+    for user in found:
+        customer = "" if user.customer_id is None else f"  {names[user.customer_id]}"
+        factor = "TOTP" if user.second_factor else "password only"
+        click.echo(f"{user.username}  {user.role.value}{customer}  {factor}")
+
+
+@users_group.command("totp")
+@HOME
+@click.argument("username")
+@click.option("--confirm", "code", help="A code from the app: puts the second factor in force.")
+def totp_user(home: Path, username: str, code: str | None) -> None:
+    """Start a TOTP second factor for USERNAME (prints the secret for an authenticator
+    app), then confirm it with a first code (--confirm CODE)."""
+    with administered(home) as center_, center_.transactions.begin() as conn:
+        if code is None:
+            setup = center_.accounts.start_totp(conn, username)
+        elif not center_.accounts.confirm_totp(conn, username, code):
+            raise click.ClickException("wrong code (or no second factor started): try again")
+        else:
+            setup = None
+    if setup is None:
+        logger.info("second factor of console user %s in force", username)
+        click.echo(f"second factor of {username} in force: every login asks for a code")
+        return
+    click.echo(f"secret for {username}'s authenticator app (shown once): {setup.secret}")
+    click.echo(setup.uri)
+    click.echo(f"then: remotecare center users totp {username} --confirm CODE")
+
+
+@users_group.command("totp-off")
+@HOME
+@click.argument("username")
+def totp_off(home: Path, username: str) -> None:
+    """Remove USERNAME's second factor (a lost phone)."""
+    with administered(home) as center_, center_.transactions.begin() as conn:
+        center_.accounts.remove_totp(conn, username)
+    logger.info("second factor of console user %s removed", username)
+    click.echo(f"second factor of {username} removed")
