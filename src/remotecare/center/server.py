@@ -13,6 +13,8 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.incidents import api_routes as incident_api
+from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -41,6 +43,13 @@ _LISTEN_BACKLOG = 1024
 class Apps:
     console: web.Application  # enrolment, CRL, console pages
     device: web.Application  # the mutual-TLS device API
+
+
+def _incident_api(center: Center) -> list[partial[None]]:
+    if center.incidents is None:
+        return []
+    deps = IncidentApiDeps(center.transactions, center.incidents)
+    return [partial(incident_api.add_api_routes, deps=deps)]
 
 
 class CenterServer:
@@ -94,6 +103,7 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                *_incident_api(center),
             ],
         )
         return Apps(console, device)

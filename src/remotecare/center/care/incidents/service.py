@@ -576,7 +576,11 @@ class IncidentService:
         responder: str | None = None,
         customer_id: int | None = None,
         language: str = "en",
+        after_id: int | None = None,
+        limit: int | None = None,
     ) -> list[IncidentRow]:
+        """The incidents ``actor`` may see, filtered: newest first, or by id after
+        ``after_id`` (``limit`` of them) for a paged walk."""
         query = scoped(select(incidents), incidents.c.customer_id, actor)
         if open_only:
             query = query.where(incidents.c.open_key.is_not(None))
@@ -588,37 +592,43 @@ class IncidentService:
             query = query.where(incidents.c.responder == responder)
         if customer_id is not None:
             query = query.where(incidents.c.customer_id == customer_id)
-        rows = conn.execute(
-            query.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
-        ).all()
+        if limit is None:
+            query = query.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+        else:
+            if after_id is not None:
+                query = query.where(incidents.c.id > after_id)
+            query = query.order_by(incidents.c.id).limit(limit)
+        rows = conn.execute(query).all()
         names = customer_names(conn, {row.customer_id for row in rows})
+        return [self._row(row, names, language) for row in rows]
+
+    def one(self, conn: Connection, actor: Actor, incident_id: int) -> IncidentRow:
+        row = self._visible(conn, actor, incident_id)
+        return self._row(row, customer_names(conn, {row.customer_id}), "en")
+
+    def _row(self, row: Any, names: Mapping[int, str], language: str) -> IncidentRow:
         catalogue = self.incidents.catalogue
-        found = []
-        for row in rows:
-            cause = catalogue.cause_of(row.code, row.kind)
-            found.append(
-                IncidentRow(
-                    id=row.id,
-                    customer=names.get(row.customer_id, "?"),
-                    subject=row.subject,
-                    condition_key=row.condition_key,
-                    kind=row.kind,
-                    title=catalogue.kind(row.kind).title(language),
-                    severity=row.severity,
-                    responder=row.responder,
-                    state=row.state,
-                    flapping=row.flapping,
-                    detail=row.detail,
-                    code=row.code,
-                    cause=None if cause is None else f"{cause.cause}; {cause.action}",
-                    opened_at=row.opened_at,
-                    last_seen_at=row.last_seen_at,
-                    resolved_at=row.resolved_at,
-                    acknowledged_by=row.acknowledged_by,
-                    bundle_id=row.bundle_id,
-                )
-            )
-        return found
+        cause = catalogue.cause_of(row.code, row.kind)
+        return IncidentRow(
+            id=row.id,
+            customer=names.get(row.customer_id, "?"),
+            subject=row.subject,
+            condition_key=row.condition_key,
+            kind=row.kind,
+            title=catalogue.kind(row.kind).title(language),
+            severity=row.severity,
+            responder=row.responder,
+            state=row.state,
+            flapping=row.flapping,
+            detail=row.detail,
+            code=row.code,
+            cause=None if cause is None else f"{cause.cause}; {cause.action}",
+            opened_at=row.opened_at,
+            last_seen_at=row.last_seen_at,
+            resolved_at=row.resolved_at,
+            acknowledged_by=row.acknowledged_by,
+            bundle_id=row.bundle_id,
+        )
 
     def timeline(self, conn: Connection, actor: Actor, incident_id: int) -> list[TimelineEntry]:
         self._visible(conn, actor, incident_id)
