@@ -313,3 +313,15 @@ def test_people_acknowledge_and_resolve_with_a_note_and_subcontractors_see_their
         ("resolved_by_hand", "cleared on site"),
     ]
     assert (jam.id, "resolved") in rig.outbox()
+
+
+def test_a_partial_reading_clears_nothing(rig: Rig) -> None:
+    rig.report(jammed(), 0)
+    partial = a_plain_reading("SER-1").model_copy(
+        update={"partial_reason": "failed: prtAlertTable (error status 5)"}
+    )
+    rig.report(partial, 5)
+    (row,) = rig.rows()
+    assert row.state == "open"
+    rig.report(a_plain_reading("SER-1"), 10)
+    assert rig.rows()[0].state == "clearing"

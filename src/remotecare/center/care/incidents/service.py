@@ -274,6 +274,22 @@ class Incidents:
         if bundle is not None:
             _link(conn, row.id, bundle.bundle_id, at)
             return
+        asked = conn.execute(  # another incident of this printer asked lately: that bundle
+            select(incidents.c.diagnostics_command_id).where(
+                incidents.c.subject == row.subject,
+                incidents.c.id != row.id,
+                incidents.c.diagnostics_command_id.is_not(None),
+                incidents.c.opened_at >= at - BUNDLE_FRESHNESS,
+            )
+        ).scalar()
+        if asked is not None:
+            conn.execute(
+                update(incidents)
+                .where(incidents.c.id == row.id)
+                .values(diagnostics_command_id=asked)
+            )
+            _note(conn, row.id, at, Change.DIAGNOSTICS_REQUESTED, note=f"already asked: {asked}")
+            return
         try:
             with conn.begin_nested():
                 command = self.commands.queue(
@@ -466,12 +482,15 @@ class IncidentConsumer:
                 if mark is not None and fed.agent_time <= mark:
                     continue
                 conditions = conditions_of(fed.reading, catalogue)
+                # A partial reading (a table the printer would not give) opens what it
+                # shows but clears nothing: what it lacks may still be wrong.
+                clears = frozenset() if fed.reading.partial_reason else governed
                 self._incidents.judge(
                     conn,
                     _printer(printer),
                     conditions,
                     fed.agent_time,
-                    governed=governed,
+                    governed=clears,
                     report_id=fed.report_id,
                 )
                 newest = fed.agent_time
