@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.access.service import scoped
@@ -136,17 +136,32 @@ class Incidents:
         *,
         governed: frozenset[str],
         report_id: str | None = None,
-    ) -> None:
-        """Apply what ``conditions`` seen at ``at`` change for ``subject``."""
-        rows = {row.condition_key: row for row in _unresolved(conn, subject.key)}
+        unresolved: Sequence[Any] | None = None,
+        seen: dict[int, datetime] | None = None,
+    ) -> bool:
+        """Apply what ``conditions`` seen at ``at`` change for ``subject``; whether any
+        incident changed. ``unresolved``: the subject's unresolved incidents when the
+        caller has them already; ``seen``: where to collect the repeats' times (id ->
+        newest) for the caller to write in one go (else each is written at once)."""
+        if unresolved is None:
+            unresolved = _unresolved(conn, subject.key)
+        rows = {row.condition_key: row for row in unresolved}
         views = {key: _view(row) for key, row in rows.items()}
+        changed = False
         for decision in evaluate(views, conditions, at, self.policy, governed=governed):
             row = rows.get(decision.key)
             if decision.change is Change.OPENED:
                 assert decision.condition is not None
                 self._open(conn, subject, decision.condition, at, report_id)
-            elif row is not None:
+                changed = True
+            elif row is None:
+                continue
+            elif decision.change is None and seen is not None:
+                seen[row.id] = max(seen.get(row.id, at), at)
+            else:
                 self._apply(conn, subject, row, decision, report_id)
+                changed = changed or decision.change is not None
+        return changed
 
     def settle(self, conn: Connection, now: datetime) -> int:
         """Resolve the clearing incidents whose settle time is over; how many."""
@@ -460,6 +475,9 @@ class IncidentConsumer:
         self._clock = clock
 
     def handle(self, conn: Connection, readings: Sequence[FedReading]) -> None:
+        # Set-wise where it pays (a reading per printer is the common case): the batch's
+        # printers, watermarks and unresolved incidents in one query each, the repeats'
+        # last-seen times and the new watermarks written in one statement each.
         ordered = sorted(readings, key=lambda r: (r.printer_id, r.agent_time))
         ids = sorted({r.printer_id for r in ordered})
         facts = {f.printer_id: f for f in printer_facts(conn, self._clock.now(), ids)}
@@ -470,14 +488,24 @@ class IncidentConsumer:
                 )
             ).all()
         )
+        unresolved: dict[str, list[Any]] = {}
+        for row in conn.execute(
+            select(incidents).where(
+                incidents.c.printer_id.in_(ids), incidents.c.open_key.is_not(None)
+            )
+        ):
+            unresolved.setdefault(row.subject, []).append(row)
         governed = self._incidents.reading_kinds
         catalogue = self._incidents.catalogue
+        seen: dict[int, datetime] = {}
+        new_marks: dict[int, datetime] = {}
         for printer_id, group in groupby(ordered, key=lambda r: r.printer_id):
             printer = facts.get(printer_id)
             if printer is None:
                 continue  # not a bound device (yet)
+            subject = _printer(printer)
+            rows: Sequence[Any] = unresolved.get(subject.key, [])
             mark = marks.get(printer_id)
-            newest = mark
             for fed in group:
                 if mark is not None and fed.agent_time <= mark:
                     continue
@@ -485,28 +513,41 @@ class IncidentConsumer:
                 # A partial reading (a table the printer would not give) opens what it
                 # shows but clears nothing: what it lacks may still be wrong.
                 clears = frozenset() if fed.reading.partial_reason else governed
-                self._incidents.judge(
+                changed = self._incidents.judge(
                     conn,
-                    _printer(printer),
+                    subject,
                     conditions,
                     fed.agent_time,
                     governed=clears,
                     report_id=fed.report_id,
+                    unresolved=rows,
+                    seen=seen,
                 )
-                newest = fed.agent_time
-            if newest is not None and newest != mark:
-                _set_watermark(conn, printer_id, newest, known=mark is not None)
+                if changed:  # the next reading of this printer judges against the new state
+                    rows = _unresolved(conn, subject.key)
+                mark = new_marks[printer_id] = fed.agent_time
+        if seen:
+            conn.execute(
+                update(incidents)
+                .where(incidents.c.id == bindparam("seen_id"))
+                .values(last_seen_at=bindparam("seen_at")),
+                [{"seen_id": key, "seen_at": at} for key, at in seen.items()],
+            )
+        _set_watermarks(conn, new_marks, known=set(marks))
 
 
-def _set_watermark(conn: Connection, printer_id: int, at: datetime, *, known: bool) -> None:
-    if known:
+def _set_watermarks(conn: Connection, new: Mapping[int, datetime], *, known: set[int]) -> None:
+    updates = [{"mark_id": p, "mark_at": at} for p, at in new.items() if p in known]
+    inserts = [{"printer_id": p, "agent_time": at} for p, at in new.items() if p not in known]
+    if updates:
         conn.execute(
             update(incident_watermarks)
-            .where(incident_watermarks.c.printer_id == printer_id)
-            .values(agent_time=at)
+            .where(incident_watermarks.c.printer_id == bindparam("mark_id"))
+            .values(agent_time=bindparam("mark_at")),
+            updates,
         )
-    else:
-        conn.execute(insert(incident_watermarks).values(printer_id=printer_id, agent_time=at))
+    if inserts:
+        conn.execute(insert(incident_watermarks), inserts)
 
 
 class IncidentWatch(BackgroundLoop):
