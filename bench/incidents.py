@@ -44,14 +44,17 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from tests.support.centers import init_center, serving_center  # noqa: E402
 
 from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
+from remotecare.center.care.tables import care_feed  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
 from remotecare.center.notify.rules import Audience, Channel, verify  # noqa: E402
 from remotecare.center.notify.service import SubscriptionRequest, add_subscription  # noqa: E402
+from remotecare.center.notify.tables import notify_outbox  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
 from remotecare.pki.certificates import build_csr  # noqa: E402
 from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
@@ -247,6 +250,22 @@ def _summary(name: str, values: list[float], missing: int) -> float:
     return pct(0.99)
 
 
+def _backlog(settings: Any) -> tuple[int, int]:
+    """Readings waiting in the care feed, and messages waiting in the outbox."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            feed = conn.execute(select(func.count()).select_from(care_feed)).scalar_one()
+            owed = conn.execute(
+                select(func.count())
+                .select_from(notify_outbox)
+                .where(notify_outbox.c.status == "pending")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(feed), int(owed)
+
+
 def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, str]]:
     """``count`` endpoints enrolled straight in the database: (certificate, key) files."""
     engine = make_engine(info_settings.effective_database_url)
@@ -277,11 +296,22 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="reports per load request")
     parser.add_argument("--printers", type=int, default=2000, help="printers per client")
     parser.add_argument("--probe-every", type=float, default=0.2, help="seconds")
+    parser.add_argument(
+        "--busy-batch", type=int, default=None, help="care_feed_busy_batch (default: as shipped)"
+    )
+    parser.add_argument("--max-defer", type=float, default=None, help="care_feed_max_defer_seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-incidents-") as tmp:
         root = Path(tmp)
         info = init_center(root / "center")
         settings = info.settings
+        pacing = ""
+        if args.busy_batch is not None:
+            pacing += f"care_feed_busy_batch = {args.busy_batch}\n"
+        if args.max_defer is not None:
+            pacing += f"care_feed_max_defer_seconds = {args.max_defer}\n"
+        toml = settings.home / "center.toml"
+        toml.write_text(toml.read_text() + pacing)
         identities = _identities(settings, root, args.clients + 1)
         receiver_port = _free_port()
         engine = make_engine(settings.effective_database_url)
@@ -312,7 +342,10 @@ def main() -> None:
         thread.start()
         asyncio.run_coroutine_threadsafe(start_receiver(), loop).result(10)
         ports = (settings.console_port, settings.device_port)
-        print(f"incidents: reading stored -> webhook received ({args.duration:g} s per phase)")
+        print(
+            f"incidents: reading stored -> webhook received ({args.duration:g} s per phase)"
+            f"{'; ' + pacing.strip().replace(chr(10), ', ') if pacing else ''}"
+        )
         with serving_center(settings.home, root / "center.log", ports):
             idle = asyncio.run_coroutine_threadsafe(
                 probe.run("idle", args.duration, args.probe_every), loop
@@ -342,11 +375,15 @@ def main() -> None:
                 )
                 results = pending.get(args.duration + 120)
                 names = loaded.result(args.duration + 60)
+            backlog = _backlog(settings)
             accepted = sum(done for done, _ in results)
             failed = sum(bad for _, bad in results)
             rate = accepted / args.duration
             load_p99 = _summary(f"under {rate:,.0f} reports/s", *_latencies(probe, names, 60))
-            print(f"  load: {accepted} reports accepted, {failed} requests failed")
+            print(
+                f"  load: {accepted} reports accepted, {failed} requests failed; at its end "
+                f"{backlog[0]} readings waited in the care feed, {backlog[1]} messages to send"
+            )
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         print(f"  p99 under load / idle: {load_p99 / idle_p99:.1f}x; refused: {probe.refused}")

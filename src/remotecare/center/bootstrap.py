@@ -15,6 +15,7 @@ from remotecare.center.admin import Administration
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
+    DrainPacing,
     FeedDrainer,
     record_stored_readings,
     report_ids_in_feed,
@@ -147,7 +148,17 @@ def bootstrap(
             transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
         ),
         feed=feed,
-        drainer=FeedDrainer(transactions, consumers, chosen_clock) if feed else None,
+        drainer=FeedDrainer(
+            transactions,
+            consumers,
+            chosen_clock,
+            pacing=DrainPacing(
+                busy_batch=settings.care_feed_busy_batch,
+                max_defer_s=settings.care_feed_max_defer_seconds,
+            ),
+        )
+        if feed
+        else None,
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),

@@ -68,6 +68,12 @@ class CenterSettings:
     smtp_starttls: bool = True
     smtp_ca_file: str = ""  # trust this CA for the SMTP server instead of the system's
     webhook_ca_file: str = ""  # likewise for webhook receivers
+    # How much of the care feed a busy center still drains (care/feed.py DrainPacing):
+    # readings per batch, and the longest wait between batches, while ingest is busy.
+    # More drains sooner (incidents and their notifications leave sooner under load) at
+    # the cost of ingest's CPU; bench/incidents.py measures both.
+    care_feed_busy_batch: int = 40
+    care_feed_max_defer_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if self.printer_binding not in set(BindingPolicy):
