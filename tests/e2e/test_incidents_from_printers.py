@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from remotecare.center.notify.rules import Audience, Channel
 from remotecare.center.notify.service import SubscriptionRequest, add_subscription
 from remotecare.demo.snmpsim import running_snmpsim
 from tests.support.centers import center_process, enroll_process, init_center, remotecare
+from tests.support.faults import FIXTURES, recovered, until
 from tests.support.receivers import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -44,7 +43,6 @@ from tests.support.receivers import (
 
 pytestmark = pytest.mark.timeout(240)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "snmp"
 FAULTS = sorted(path.stem for path in FIXTURES.glob("fault_*.snmprec"))
 EXPECTED = {
     ("FAULT-JAM-1", "paper_jam", "customer"),
@@ -57,34 +55,12 @@ EXPECTED = {
 SETTLE_MINUTES = 0.05  # 3 s
 
 
-def recovered(text: str) -> str:
-    """The paper-jam printer after the jam is cleared: no alert, no error bit, running."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("1.3.6.1.2.1.43.18.1.1."):
-            continue
-        if line.startswith("1.3.6.1.2.1.25.3.5.1.2.1|"):
-            line = "1.3.6.1.2.1.25.3.5.1.2.1|4x|0000"
-        if line.startswith("1.3.6.1.2.1.25.3.2.1.5.1|"):
-            line = "1.3.6.1.2.1.25.3.2.1.5.1|2|2"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
-
-
 def incident_rows(engine: Engine) -> list[tuple[str, str, str, str]]:
     with engine.connect() as conn:
         query = select(
             printers.c.serial, incidents.c.kind, incidents.c.responder, incidents.c.state
         ).join(printers, printers.c.id == incidents.c.printer_id)
         return [(r.serial, r.kind, r.responder, r.state) for r in conn.execute(query)]
-
-
-async def until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 async def test_fault_recordings_become_routed_incidents_and_a_recovery_resolves(
