@@ -127,3 +127,6 @@ def test_incidents_and_subscriptions_from_the_command_line(tmp_path: Path) -> No
     assert "no incidents" in run(home, "incidents", "list")
     assert "resolved" in run(home, "incidents", "list", "--all")
     assert "no dead letters" in run(home, "notify", "dead")
+    csv_lines = run(home, "incidents", "report", "--months", "1", "--csv").splitlines()
+    assert csv_lines[0] == "model,month,devices,incidents,failures,mtbf_days"
+    assert csv_lines[1] == f"Acme Laser 9000,{now:%Y-%m},1,1,0,"

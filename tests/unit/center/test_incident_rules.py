@@ -250,3 +250,34 @@ def test_a_condition_that_keeps_returning_is_held_as_one_flapping_incident() -> 
     flapping = replace(incident, cleared_at=at)
     assert settled({"paper_jam": flapping}, at + timedelta(minutes=10), POLICY) == []
     assert settled({"paper_jam": flapping}, at + timedelta(minutes=30), POLICY) != []
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def test_the_monthly_report_counts_failures_per_model_and_gives_device_days_per_failure() -> None:
+    from datetime import date
+
+    from remotecare.center.care.incidents.rules.report import (
+        ReportedIncident,
+        month_starts,
+        monthly_report,
+    )
+
+    months = month_starts(date(2026, 3, 15), 2)
+    assert months == [date(2026, 2, 1), date(2026, 3, 1)]
+    seen = [
+        ReportedIncident("A-1", datetime(2026, 2, 3, tzinfo=UTC), "field_service"),
+        ReportedIncident("A-1", datetime(2026, 2, 9, tzinfo=UTC), "customer"),
+        ReportedIncident("A-1", datetime(2026, 3, 1, tzinfo=UTC), "field_service"),
+        ReportedIncident("A-1", datetime(2026, 3, 2, tzinfo=UTC), "field_service"),
+        ReportedIncident("B-2", datetime(2026, 1, 30, tzinfo=UTC), "field_service"),  # too old
+    ]
+    rows = monthly_report(seen, {"A-1": 4, "B-2": 1}, months)
+    assert [(r.model, r.month, r.incidents, r.failures, r.mtbf_days) for r in rows] == [
+        ("A-1", "2026-02", 2, 1, 112.0),  # 4 devices x 28 days / 1 failure
+        ("A-1", "2026-03", 2, 2, 62.0),  # 4 x 31 / 2
+        ("B-2", "2026-02", 0, 0, None),
+        ("B-2", "2026-03", 0, 0, None),
+    ]
+    assert month_starts(date(2026, 1, 5), 2) == [date(2025, 12, 1), date(2026, 1, 1)]

@@ -3,6 +3,8 @@ and notifications from the command line (one transaction per command)."""
 
 from __future__ import annotations
 
+import csv
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,6 +123,30 @@ def resolve_incident(home: Path, incident_id: int, note: str | None) -> None:
         assert center_.incidents is not None
         center_.incidents.resolve(conn, ADMINISTRATOR, incident_id, note)
     click.echo(f"incident {incident_id} resolved")
+
+
+@incidents_group.command("report")
+@HOME
+@click.option("--months", type=click.IntRange(1, 60), default=6, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV on standard output.")
+def report(home: Path, months: int, as_csv: bool) -> None:
+    """Incidents, failures (for field service) and MTBF per model and month."""
+    with administered(home) as center_, center_.transactions.begin() as conn:
+        assert center_.incidents is not None
+        rows = center_.incidents.monthly(conn, ADMINISTRATOR, months)
+    if as_csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["model", "month", "devices", "incidents", "failures", "mtbf_days"])
+        for row in rows:
+            mtbf = "" if row.mtbf_days is None else f"{row.mtbf_days:g}"
+            out.writerow([row.model, row.month, row.devices, row.incidents, row.failures, mtbf])
+        return
+    for row in rows:
+        mtbf = "-" if row.mtbf_days is None else f"{row.mtbf_days:g} days"
+        click.echo(
+            f"{row.month}  {row.model}  {row.devices} device(s)  {row.incidents} incident(s)  "
+            f"{row.failures} failure(s)  MTBF {mtbf}"
+        )
 
 
 @click.group("notify")

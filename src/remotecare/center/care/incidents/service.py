@@ -39,6 +39,12 @@ from remotecare.center.care.incidents.rules.lifecycle import (
     evaluate,
     settled,
 )
+from remotecare.center.care.incidents.rules.report import (
+    ModelMonth,
+    ReportedIncident,
+    month_starts,
+    monthly_report,
+)
 from remotecare.center.care.incidents.tables import (
     DETAIL_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -689,6 +695,29 @@ class IncidentService:
             acknowledged_by=row.acknowledged_by,
             bundle_id=row.bundle_id,
         )
+
+    def monthly(self, conn: Connection, actor: Actor, months: int) -> list[ModelMonth]:
+        """Incidents and MTBF per model for the last ``months`` months (printers only)."""
+        now = self.clock.now()
+        starts = month_starts(now.date(), months)
+        facts = printer_facts(conn, now)
+        visible = [f for f in facts if actor.may_see(f.customer_id)]
+        models = {f.printer_id: f.model for f in visible}
+        devices: dict[str, int] = {}
+        for f in visible:
+            devices[f.model] = devices.get(f.model, 0) + 1
+        since = datetime.combine(starts[0], datetime.min.time(), tzinfo=now.tzinfo)
+        rows = conn.execute(
+            select(incidents.c.printer_id, incidents.c.opened_at, incidents.c.responder).where(
+                incidents.c.printer_id.is_not(None), incidents.c.opened_at >= since
+            )
+        ).all()
+        reported = [
+            ReportedIncident(models[row.printer_id], row.opened_at, row.responder)
+            for row in rows
+            if row.printer_id in models
+        ]
+        return monthly_report(reported, devices, starts)
 
     def timeline(self, conn: Connection, actor: Actor, incident_id: int) -> list[TimelineEntry]:
         self._visible(conn, actor, incident_id)
