@@ -325,3 +325,20 @@ def test_a_partial_reading_clears_nothing(rig: Rig) -> None:
     assert row.state == "open"
     rig.report(a_plain_reading("SER-1"), 10)
     assert rig.rows()[0].state == "clearing"
+
+
+def test_an_agent_certificate_about_to_expire_is_the_operators_incident(rig: Rig) -> None:
+    from remotecare.center.identity.tables import endpoints
+
+    with rig.engine.begin() as conn:  # an agent without printers: still watched
+        conn.execute(
+            endpoints.update().values(
+                last_seen_at=rig.clock.now(), certificate_not_after=T0 + timedelta(days=3)
+            )
+        )
+    rig.watch.run_round()
+    assert [(r.kind, r.responder, r.subject) for r in rig.rows()] == [
+        ("certificate_expiring", "operator", f"endpoint:{CALLER.endpoint_id}")
+    ]
+    rig.watch.run_round()  # seen again: still the one incident
+    assert len(rig.rows()) == 1

@@ -56,7 +56,7 @@ from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.bundles import recent_bundle
 from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.overview import PrinterFacts, printer_facts
-from remotecare.center.fleet.rules.connectivity import Connectivity
+from remotecare.center.fleet.rules.connectivity import Connectivity, assess
 from remotecare.center.identity.endpoints import endpoint_listing
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.clock import Clock
@@ -366,24 +366,34 @@ class Incidents:
 
     def watch_silence(self, conn: Connection, now: datetime) -> None:
         """Open and clear the incidents the center sees itself: printers not answering
-        their agent, agents not calling, agent certificates about to expire."""
+        their agent, agents not calling, agent certificates about to expire. Set-wise:
+        only subjects with such a condition or such an incident are judged."""
         c = self.catalogue
-        facts = printer_facts(conn, now)
-        agent_silent: dict[str, int] = {}
-        for printer in facts:
-            if printer.agent.state is Connectivity.SILENT:
-                agent_silent[printer.endpoint_id] = printer.customer_id
+        kinds = (c.printer_silent, c.agent_silent, c.certificate_expiring)
+        existing: dict[str, list[Any]] = {}
+        for row in conn.execute(
+            select(incidents).where(incidents.c.open_key.is_not(None), incidents.c.kind.in_(kinds))
+        ):
+            existing.setdefault(row.subject, []).append(row)
+        for printer in printer_facts(conn, now):
             conditions: dict[str, Condition] = {}
             if (
                 printer.printer.state is Connectivity.SILENT
-                and printer.agent.state is not Connectivity.SILENT
+                and printer.agent.state is not Connectivity.SILENT  # the agent's covers it
             ):
                 hours = printer.printer.quiet_for.total_seconds() / 3600
                 detail = f"no reading for {hours:.1f} h while its agent calls"
                 conditions[c.printer_silent] = silence_condition(c.printer_silent, detail)
-            self.judge(
-                conn, _printer(printer), conditions, now, governed=frozenset({c.printer_silent})
-            )
+            subject = _printer(printer)
+            if conditions or subject.key in existing:
+                self.judge(
+                    conn,
+                    subject,
+                    conditions,
+                    now,
+                    governed=frozenset({c.printer_silent}),
+                    unresolved=existing.get(subject.key, []),
+                )
         for listing in endpoint_listing(conn, _MONITOR):
             contact = listing.contact
             subject = _Subject(
@@ -395,7 +405,8 @@ class Incidents:
                 f"agent {contact.endpoint_id}",
             )
             conditions = {}
-            if not listing.revoked and contact.endpoint_id in agent_silent:
+            presence = assess(contact.last_heard_at, now, contact.poll_interval_seconds)
+            if not listing.revoked and presence.state is Connectivity.SILENT:
                 conditions[c.agent_silent] = silence_condition(
                     c.agent_silent, f"last call {contact.last_heard_at.isoformat()}"
                 )
@@ -404,13 +415,15 @@ class Incidents:
                     c.certificate_expiring,
                     f"certificate valid until {listing.certificate_not_after.isoformat()}",
                 )
-            self.judge(
-                conn,
-                subject,
-                conditions,
-                now,
-                governed=frozenset({c.agent_silent, c.certificate_expiring}),
-            )
+            if conditions or subject.key in existing:
+                self.judge(
+                    conn,
+                    subject,
+                    conditions,
+                    now,
+                    governed=frozenset({c.agent_silent, c.certificate_expiring}),
+                    unresolved=existing.get(subject.key, []),
+                )
 
 
 def _view(row: Any) -> IncidentView:
