@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from remotecare.center.cli import access, fleet, identity, kernel
+from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
 
@@ -25,5 +26,7 @@ for command in (
     access.unlock_login,
     fleet.command,
     fleet.printers_group,
+    backups.backup,
+    backups.restore_backup,
 ):
     center.add_command(command)
