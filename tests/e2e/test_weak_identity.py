@@ -33,25 +33,11 @@ from tests.support.centers import (
     init_center,
     remotecare,
 )
-from tests.support.recordings import EXPECTED, SYS_OBJECT_IDS, recordings_dir
+from tests.support.recordings import EXPECTED, SYS_OBJECT_IDS, recordings_dir, without_identity
 
-# Rows removed to hide a printer's identity: prtGeneralSerialNumber and ifPhysAddress.
-IDENTITY_ROWS = ("1.3.6.1.2.1.43.5.1.1.17.", "1.3.6.1.2.1.2.2.1.6.")
 KONICA = "konicaminolta_bizhub-c3110"  # a colour MFP whose only identity is its MAC address
 SHARP = "sharp_mx-3570n"  # prtGeneralSerialNumber 6509415X00, MAC 24:31:84:c8:46:6a
 HISTORY_WAIT_S = 30.0
-
-
-def without_identity(recording: str, folder: Path, name: str) -> Path:
-    """Write ``folder/name.snmprec``: the shared ``recording`` without its identity rows."""
-    source = recordings_dir() / f"{recording}.snmprec"
-    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith(IDENTITY_ROWS)]
-    assert len(kept) < len(lines), "the recording had no identity rows to remove"
-    folder.mkdir(parents=True, exist_ok=True)
-    derived = folder / f"{name}.snmprec"
-    derived.write_text("".join(kept), encoding="utf-8")
-    return derived
 
 
 @pytest.fixture(scope="module")
