@@ -133,7 +133,7 @@ async def test_a_weak_shaped_serial_from_another_source_is_refused(site: Site) -
     status, answer = await site.send(disguised)
 
     assert status == 403
-    assert "has the shape of a weak identity" in answer["error"]
+    assert "only weak:address+sysObjectID may carry one" in answer["error"]
     assert site.rows() == []
 
 

@@ -3,8 +3,11 @@ identified printer was."""
 
 from __future__ import annotations
 
+import json
+
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
 from remotecare.center.fleet.rules.identity import former_weak_serial, weak_identity_problem
+from remotecare.center.web.metrics import REFUSAL_REASONS, refusal_reason
 from remotecare.protocol.identity import weak_serial
 from remotecare.protocol.messages import DeviceStatus, PrinterReading, SerialSource
 
@@ -60,7 +63,8 @@ def test_a_weak_shaped_serial_from_another_source_is_refused() -> None:
     problem = weak_identity_problem(ENDPOINT, ADDRESS, disguised)
 
     assert problem is not None
-    assert "only serial_source weak:address+sysObjectID" in problem
+    assert problem.startswith(f"weak identity {WEAK.serial} sent with serial_source")
+    assert "only weak:address+sysObjectID may carry one" in problem
 
 
 def test_a_real_serial_is_accepted() -> None:
@@ -85,3 +89,11 @@ def test_a_weak_printer_waits_for_an_operator_whatever_the_policy() -> None:
     assert Binding.for_new_printer(BindingPolicy.AUTOMATIC, weak=True) is Binding.PENDING
     assert Binding.for_new_printer(BindingPolicy.CONFIRM, weak=True) is Binding.PENDING
     assert Binding.for_new_printer(BindingPolicy.AUTOMATIC) is Binding.BOUND
+
+
+def test_a_refused_weak_identity_is_counted_under_its_own_label() -> None:
+    problem = weak_identity_problem("9c1f8a3e-0000-4000-8000-000000000001", ADDRESS, WEAK)
+    body = json.dumps({"error": problem}).encode()
+
+    assert refusal_reason(403, body) == "weak_identity_refused"
+    assert "weak_identity_refused" in REFUSAL_REASONS

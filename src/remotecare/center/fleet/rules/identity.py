@@ -38,8 +38,8 @@ def weak_identity_problem(
     if not weak:
         if is_weak_serial(reading.serial):
             return (
-                f"serial {reading.serial} has the shape of a weak identity, which only "
-                f"serial_source {SerialSource.WEAK.value} may carry"
+                f"weak identity {reading.serial} sent with serial_source "
+                f"{reading.serial_source.value}: only {SerialSource.WEAK.value} may carry one"
             )
         return None
     expected = weak_serial(endpoint_id, printer_address, reading.sys_object_id)
