@@ -148,6 +148,9 @@ def test_a_printer_without_identity_waits_pending_and_is_stored_once_confirmed(
         assert f"serial         {expected_serial} (from weak:address+sysObjectID)" in probed.stdout
         assert "warning        the printer gave no serial number" in probed.stdout
         assert "Toner (Cyan)" in probed.stdout  # the reading is shown, not refused
+        unenrolled = remotecare("agent", "probe", url, "--json")
+        assert json.loads(unenrolled.stdout)["serial_source"] == "weak:address+sysObjectID"
+        assert "the agent's own will differ" in unenrolled.stderr
 
         cycle(home, sent=1)
 
