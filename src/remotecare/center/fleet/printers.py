@@ -23,7 +23,13 @@ from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import SerialSource
 
-__all__ = ["AlreadyConfirmed", "ConfirmedPrinter", "PendingPrinter", "PrinterService"]
+__all__ = [
+    "AlreadyConfirmed",
+    "ConfirmedPrinter",
+    "PendingPrinter",
+    "PrinterService",
+    "printer_id_of",
+]
 
 
 class AlreadyConfirmed(OperatorError):
@@ -172,3 +178,12 @@ def _attach_held_reports(conn: Connection, printer_id: int, feed: ReadingsFeed |
         feed(conn, list(conn.execute(waiting).scalars()))
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)
+
+
+def printer_id_of(conn: Connection, actor: Actor, serial: str, customer_id: int) -> int | None:
+    """The id of ``customer_id``'s printer ``serial``, if ``actor`` may see it."""
+    query = scoped(select(printers.c.id), printers.c.customer_id, actor)
+    found = conn.execute(
+        query.where(printers.c.serial == serial, printers.c.customer_id == customer_id)
+    ).scalar()
+    return None if found is None else int(found)
