@@ -5,7 +5,7 @@ serial or MAC address, kept (closed) once the printer reported its real serial, 
 pointer to the printer row that took the real serial.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
