@@ -52,7 +52,7 @@ from remotecare.center.config import CenterSettings
 from remotecare.center.kernel import schema
 from remotecare.center.kernel.schema import current_revision
 from remotecare.center.kernel.storage import make_engine
-from remotecare.errors import RemoteCareError
+from remotecare.errors import ConfigError
 from remotecare.pki.keys import write_private_key
 
 __all__ = [
@@ -82,8 +82,9 @@ _PG_TIMEOUT_S: Final = 3600.0
 _DATABASE_URL_LINE: Final = re.compile(r"^\s*database_url\s*=.*$", re.MULTILINE)
 
 
-class BackupError(RemoteCareError):
-    """A backup cannot be made or restored as asked; the message says why."""
+class BackupError(ConfigError):
+    """A backup cannot be made or restored as asked; the message says why (on the command
+    line only: no HTTP answer carries it)."""
 
 
 @dataclass(frozen=True, slots=True)
