@@ -59,6 +59,7 @@ PROGRAM_MODULES = {
     "config",
     "tables",
     "cli",
+    "backup",
 }
 
 

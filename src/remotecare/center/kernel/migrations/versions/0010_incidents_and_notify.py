@@ -6,7 +6,7 @@ printer) and notifications (``notify_subscriptions``, ``webhook_secrets``, and t
 outbox ``notify_outbox``).
 
 Revision ID: 0010
-Revises: 0014
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0010"
-down_revision = "0014"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
