@@ -93,7 +93,7 @@ async def browser() -> AsyncIterator[Browser]:
 async def test_an_operator_logs_in_and_sees_the_fleet(
     center_with_a_device: CenterInfo, browser: Browser
 ) -> None:
-    context = await browser.new_context(ignore_https_errors=True)
+    context = await browser.new_context(ignore_https_errors=True, locale="en-US")
     page = await context.new_page()
     await page.goto(center_with_a_device.console_url + "/devices")
     await expect(page).to_have_url(center_with_a_device.console_url + "/login")
@@ -101,7 +101,7 @@ async def test_an_operator_logs_in_and_sees_the_fleet(
 
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
-    await page.click("button[type=submit]")
+    await page.click("form.login button[type=submit]")
 
     row = page.locator("tr[data-serial=CNB1234567]")
     await expect(row.locator(".model")).to_have_text("Acme Colour Laser 500")
@@ -122,12 +122,12 @@ async def test_an_operator_logs_in_and_sees_the_fleet(
 async def test_a_wrong_password_shows_no_data(
     center_with_a_device: CenterInfo, browser: Browser
 ) -> None:
-    context = await browser.new_context(ignore_https_errors=True)
+    context = await browser.new_context(ignore_https_errors=True, locale="en-US")
     page = await context.new_page()
     await page.goto(center_with_a_device.console_url + "/login")
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", "not the password")
-    await page.click("button[type=submit]")
+    await page.click("form.login button[type=submit]")
     await expect(page.locator(".error")).to_have_text("Wrong user name or password.")
     await page.goto(center_with_a_device.console_url + "/devices")
     await expect(page).to_have_url(center_with_a_device.console_url + "/login")

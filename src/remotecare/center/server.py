@@ -12,6 +12,7 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.history.console import device_history
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import FleetPageDeps
 from remotecare.center.identity.routes import IdentityDeps
@@ -87,7 +88,13 @@ class CenterServer:
         console = create_console_app(
             identity,
             AccessDeps(center.transactions, center.accounts, center.login_limiter),
-            FleetPageDeps(center.transactions, center.printers, center.clock),
+            FleetPageDeps(
+                center.transactions,
+                center.printers,
+                center.clock,
+                history=device_history,
+                bundles=center.bundles,
+            ),
         )
         return Apps(console, device)
 

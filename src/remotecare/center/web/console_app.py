@@ -17,7 +17,7 @@ from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
 from remotecare.center.web.csrf import csrf_protection
-from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environment
+from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environments
 from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_console_app"]
@@ -63,7 +63,7 @@ def create_console_app(
         ],
         client_max_size=64 * 1024,
     )
-    app[JINJA] = make_environment()
+    app[JINJA] = make_environments()
     identity_routes.add_public_routes(app, identity)
     access_pages.add_pages(app, access)
     fleet_pages.add_pages(app, fleet)
