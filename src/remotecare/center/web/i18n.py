@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -121,7 +121,7 @@ class Formats:
     def month(self, moment: dt.datetime) -> str:
         """The month of ``moment`` short, as on a chart's axis ("Jan 2026", "2026年1月")."""
         local = moment.astimezone(self.time_zone)
-        return format_date(local, "yMMM", locale=self.language)
+        return format_skeleton("yMMM", local, locale=self.language)
 
     def span(self, length: dt.timedelta) -> str:
         """A duration, short ("20 min", "20 分")."""
