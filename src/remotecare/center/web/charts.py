@@ -18,6 +18,7 @@ LEFT = 48  # room for the value axis' labels
 RIGHT = 8
 TOP = 10
 BOTTOM = 24  # room for the time axis' labels
+_LAST_LABEL = WIDTH - 40  # a time label further right would be cut off
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,11 @@ def line_chart(
         HEIGHT,
         paths,
         [Tick(_y(v, 100), v) for v in (0, 25, 50, 75, 100)],
-        [(_x(at, since, until), at) for at in x_ticks if since <= at <= until],
+        [
+            (x, at)
+            for at in x_ticks
+            if since <= at <= until and (x := _x(at, since, until)) < _LAST_LABEL
+        ],
         last,
     )
 
