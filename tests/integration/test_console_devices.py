@@ -291,3 +291,17 @@ async def test_the_language_follows_the_browser_then_the_persons_choice(
         assert response.headers["Location"] == "/devices"  # never off the site
     _, page = await _get(browser_session, info, "/devices")
     assert '<html lang="ja">' in page  # an unknown choice changes nothing
+
+
+async def test_refusals_are_pages_in_the_persons_language(
+    fleet: Fleet, browser_session: aiohttp.ClientSession
+) -> None:
+    info = fleet.info
+    await _log_in(browser_session, info, "acme-user", CUSTOMER_PASSWORD)
+    status, page = await _get(browser_session, info, "/endpoints", **{"Accept-Language": "ja"})
+    assert status == 403
+    assert "このページを表示する権限がありません。" in page
+    for path in ("/nowhere", "/devices/abc", "/devices/1/../../etc/passwd"):
+        status, page = await _get(browser_session, info, path)
+        assert status == 404, path
+        assert "There is nothing here, or you may not see it." in page

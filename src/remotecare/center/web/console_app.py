@@ -17,7 +17,7 @@ from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
 from remotecare.center.web.csrf import csrf_protection
-from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environments
+from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environments, pages_for_people
 from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_console_app"]
@@ -58,6 +58,7 @@ def create_console_app(
         middlewares=[
             _security_headers,
             console_actor(access.transactions, access.accounts),
+            pages_for_people,
             enforce_access,
             csrf_protection(secure_cookie=access.secure_cookie),
         ],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -92,7 +93,7 @@ def _quality(parameters: str) -> float:
     return 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Formats:
     """Dates, numbers and durations written for one language and time zone.
 
@@ -103,30 +104,36 @@ class Formats:
     """
 
     language: str
-    time_zone: ZoneInfo = DEFAULT_TIME_ZONE
+    time_zone: ZoneInfo
+    _locale: Locale  # parsed once: Babel parses a language name on every call otherwise
+
+    def __init__(self, language: str, time_zone: ZoneInfo = DEFAULT_TIME_ZONE) -> None:
+        object.__setattr__(self, "language", language)
+        object.__setattr__(self, "time_zone", time_zone)
+        object.__setattr__(self, "_locale", Locale.parse(language))
 
     def number(self, value: float | int | None) -> str:
-        return "" if value is None else format_decimal(value, locale=self.language)
+        return "" if value is None else format_decimal(value, locale=self._locale)
 
     def datetime(self, moment: dt.datetime | None) -> str:
         if moment is None:
             return ""
-        return format_datetime(moment, "medium", tzinfo=self.time_zone, locale=self.language)
+        return format_datetime(moment, "medium", tzinfo=self.time_zone, locale=self._locale)
 
     def date(self, moment: dt.datetime | None) -> str:
         if moment is None:
             return ""
-        return format_date(moment.astimezone(self.time_zone), "medium", locale=self.language)
+        return format_date(moment.astimezone(self.time_zone), "medium", locale=self._locale)
 
     def month(self, moment: dt.datetime) -> str:
         """The month of ``moment`` short, as on a chart's axis ("Jan 2026", "2026年1月")."""
         local = moment.astimezone(self.time_zone)
-        return format_skeleton("yMMM", local, locale=self.language)
+        return format_skeleton("yMMM", local, locale=self._locale)
 
     def span(self, length: dt.timedelta) -> str:
         """A duration, short ("20 min", "20 分")."""
         return format_timedelta(
-            max(length, dt.timedelta(0)), format="short", threshold=1, locale=self.language
+            max(length, dt.timedelta(0)), format="short", threshold=1, locale=self._locale
         )
 
     def ago(self, moment: dt.datetime | None, now: dt.datetime) -> str | None:
@@ -137,5 +144,5 @@ class Formats:
             min(moment - now, dt.timedelta(0)),
             add_direction=True,
             threshold=1,
-            locale=self.language,
+            locale=self._locale,
         )

@@ -6,7 +6,7 @@ hidden field (``web/csrf.py``); the token is made only if the page has a form.""
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,9 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
+from remotecare.center.access.csrf import form_token
+from remotecare.center.access.rules import ANONYMOUS
+from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.csrf import form_token_of
 from remotecare.center.web.i18n import (
     LANGUAGE_COOKIE,
@@ -32,6 +35,7 @@ __all__ = [
     "language_of",
     "make_environment",
     "make_environments",
+    "pages_for_people",
     "render",
     "translations_of",
 ]
@@ -108,7 +112,7 @@ def render(
     language = language_of(request)
     template_ = request.app[JINJA].jinja[language].get_template(template)
     page = template_.render(
-        csrf_token=lambda: form_token_of(request), path=request.path_qs, **context
+        csrf_token=lambda: _form_token(request), path=request.path_qs, **context
     )
     response = web.Response(text=page, content_type="text/html", status=status)
     response.headers["Content-Language"] = language
@@ -125,3 +129,45 @@ def _query_with(query: Mapping[str, Any], **changes: object) -> str:
         else:
             merged[key] = value
     return "?" + urlencode(merged) if merged else "?"
+
+
+@web.middleware
+async def pages_for_people(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The console's refusals as pages in the person's language: an address that leads
+    nowhere (404) and a page the person's role may not see (403), asked for by a browser;
+    the enrolment and CRL addresses keep their JSON answers."""
+    if request.path.startswith("/.well-known/"):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        return _refusal_page(request, "not_found.html", 404)
+    if response.status == 403 and request.method == "GET" and _is_json(response):
+        return _refusal_page(request, "forbidden.html", 403)
+    return response
+
+
+def _form_token(request: web.Request) -> str:
+    try:
+        return form_token_of(request)
+    except KeyError:  # refused (403) before the form middleware ran: the session is the secret
+        session = request.cookies.get(SESSION_COOKIE)
+        return form_token(session) if session else ""
+
+
+def _is_json(response: web.StreamResponse) -> bool:
+    return response.content_type == "application/json"
+
+
+def _refusal_page(request: web.Request, template: str, status: int) -> web.Response:
+    actor = actor_of(request)
+    person = None if actor is ANONYMOUS else actor.name
+    return render(
+        request,
+        template,
+        status=status,
+        person=person,
+        show_endpoints=actor.sees_every_customer,
+    )
