@@ -13,11 +13,17 @@ import aiohttp
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
+from remotecare.center.access.rules import Role
+from remotecare.center.contracts.service import customer_by_name
+from remotecare.center.fleet.tables import printers
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
+from tests.support.device_calls import call, report_body
+from tests.support.device_calls import enrol as enrol_agent
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CHROMIUM_ARGS = [
@@ -240,3 +246,43 @@ async def test_the_pages_have_no_serious_accessibility_violations(
         await page.goto(info.console_url + "/devices/999999")
         await _no_serious_violations(page)
         await page.context.close()
+
+
+async def test_a_customer_sees_only_its_own_devices_and_another_ones_is_not_found(
+    tmp_path: Path, database_url: str, browser: Browser
+) -> None:
+    info = init_center(tmp_path / "center", database_url)
+    async with running_center(info) as center:
+        acme, _ = await enrol_agent(info, center, tmp_path / "acme")
+        globex, _ = await enrol_agent(info, center, tmp_path / "globex", customer="Globex Corp")
+        for paths, serial in ((acme, "ACME-7"), (globex, "GLOBEX-7")):
+            status, _answer = await call(
+                info.device_url + "/api/v1/reports", paths, report_body(serial)
+            )
+            assert status == 201
+        with center.transactions.begin() as conn:
+            acme_id = customer_by_name(conn, "Acme Ltd")
+            center.accounts.create_user(
+                conn, "acme-user", "a customer's long passphrase", Role.CUSTOMER_USER, acme_id
+            )
+        with center.transactions.read() as conn:
+            rows = conn.execute(select(printers.c.serial, printers.c.id)).all()
+            ids = {serial: id_ for serial, id_ in rows}
+
+        context = await browser.new_context(ignore_https_errors=True, locale="ja-JP")
+        page = await context.new_page()
+        await page.goto(info.console_url + "/login")
+        await page.fill("input[name=username]", "acme-user")
+        await page.fill("input[name=password]", "a customer's long passphrase")
+        await page.click("form.login button[type=submit]")
+        await expect(page.locator("tr[data-serial]")).to_have_count(1)
+        await expect(page.locator("tr[data-serial=ACME-7]")).to_be_visible()
+        await expect(page.locator("header nav")).not_to_contain_text("エンドポイント")
+        await page.goto(f"{info.console_url}/devices/{ids['GLOBEX-7']}")
+        await expect(page.locator("h1")).to_have_text("ページが見つかりません")
+        await expect(page.locator("body")).not_to_contain_text("GLOBEX-7")
+        await _no_serious_violations(page)
+        await page.goto(f"{info.console_url}/devices/{ids['ACME-7']}")
+        await expect(page.locator("h1")).to_contain_text("ACME-7")
+        await expect(page.locator("section.connectivity")).not_to_contain_text("エンドポイント")
+        await context.close()
