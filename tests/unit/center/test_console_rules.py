@@ -101,10 +101,13 @@ def test_pages_are_counted_from_the_total() -> None:
     assert [page_count(n) for n in (0, 1, 50, 51, 10_000)] == [1, 1, 1, 2, 200]
 
 
-def test_the_vendor_comes_from_the_enterprise_number_else_the_model() -> None:
+def test_the_vendor_comes_from_the_model_name_else_the_enterprise_number() -> None:
     assert vendor_of("1.3.6.1.4.1.367.1.1", "Aficio").name == "Ricoh"  # type: ignore[union-attr]
     assert vendor_of(None, "Canon iR-ADV C5535").name == "Canon"  # type: ignore[union-attr]
     assert vendor_of("1.3.6.1.4.1.99999.1", "Acme Laser") is None
+    rebadged = vendor_of("1.3.6.1.4.1.1347.41", "Savin C3030")  # a Ricoh sold as a Savin
+    assert rebadged is not None
+    assert rebadged.name == "Ricoh"
 
 
 def test_a_level_is_a_percentage_only_when_both_numbers_are_real() -> None:

@@ -162,12 +162,24 @@ def _state_condition(
 
 
 def _vendor_condition(vendor: Vendor) -> ColumnElement[bool]:
-    sys_object_id = printers.c.latest_reading["sys_object_id"].as_string()
+    """As ``vendor_of`` decides: the model name first (from the listing index), the
+    sysObjectID in the latest reading only for models no known prefix names."""
     model = func.lower(printers.c.model)
+
+    def named_by(prefixes: Iterable[str]) -> list[ColumnElement[bool]]:
+        return [model.like(like_pattern(prefix)[1:], escape="\\") for prefix in prefixes]
+
+    unnamed = and_(*(~condition for v in VENDORS for condition in named_by(v.model_prefixes)))
+    sys_object_id = printers.c.latest_reading["sys_object_id"].as_string()
     return or_(
-        sys_object_id.like(f"1.3.6.1.4.1.{vendor.enterprise}.%"),
-        sys_object_id == f"1.3.6.1.4.1.{vendor.enterprise}",
-        *(model.like(like_pattern(prefix)[1:], escape="\\") for prefix in vendor.model_prefixes),
+        *named_by(vendor.model_prefixes),
+        and_(
+            unnamed,
+            or_(
+                sys_object_id.like(f"1.3.6.1.4.1.{vendor.enterprise}.%"),
+                sys_object_id == f"1.3.6.1.4.1.{vendor.enterprise}",
+            ),
+        ),
     )
 
 
