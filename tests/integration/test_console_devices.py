@@ -6,7 +6,9 @@ with a page, never an error."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +25,7 @@ from remotecare.center.bootstrap import Center
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers
 from remotecare.protocol.codec import encode
-from remotecare.protocol.messages import Report, SupplyState
+from remotecare.protocol.messages import BundleDeclaration, BundleReason, Report, SupplyState
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.console_login import form_token
 from tests.support.device_calls import call, enrol
@@ -305,3 +307,47 @@ async def test_refusals_are_pages_in_the_persons_language(
         status, page = await _get(browser_session, info, path)
         assert status == 404, path
         assert "There is nothing here, or you may not see it." in page
+
+
+async def test_an_operator_downloads_a_devices_diagnostic_log_and_a_customer_may_not(
+    fleet: Fleet, browser_session: aiohttp.ClientSession
+) -> None:
+    info, center = fleet.info, fleet.center
+    content = b"diagnostic log bytes " * 100
+    bundle_id = uuid.uuid4()
+    declaration = BundleDeclaration(
+        bundle_id=bundle_id,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        reason=BundleReason.SERVICE_REQUESTED,
+        printer_serial="ACME-2",
+    )
+    with center.transactions.read() as conn:
+        endpoint = conn.execute(
+            select(printers.c.endpoint_id).where(printers.c.serial == "ACME-2")
+        ).scalar_one()
+    with center.transactions.begin() as conn:
+        center.bundles.declare(conn, endpoint, declaration)
+        center.bundles.append(conn, endpoint, bundle_id, 0, content)
+    device = f"/devices/{fleet.ids['ACME-2']}"
+    link = f"{device}/bundles/{bundle_id}"
+
+    await _log_in(browser_session, info, "operator", OPERATOR_PASSWORD)
+    _, page = await _get(browser_session, info, device)
+    assert f'href="{link}"' in page
+    _, other = await _get(browser_session, info, f"/devices/{fleet.ids['ACME-1']}")
+    assert str(bundle_id) not in other  # another printer's log stays on its own page
+    async with browser_session.get(info.console_url + link, ssl=info.trusting_context()) as answer:
+        assert answer.status == 200
+        assert "attachment" in answer.headers["Content-Disposition"]
+        assert await answer.read() == content
+    for wrong in (f"/devices/{fleet.ids['ACME-1']}/bundles/{bundle_id}", f"{device}/bundles/x"):
+        status, _ = await _get(browser_session, info, wrong)
+        assert status == 404, wrong
+
+    browser_session.cookie_jar.clear()
+    await _log_in(browser_session, info, "acme-user", CUSTOMER_PASSWORD)
+    _, page = await _get(browser_session, info, device)
+    assert f'href="{link}"' not in page
+    status, _ = await _get(browser_session, info, link)
+    assert status == 403
