@@ -61,6 +61,7 @@ def test_dates_numbers_and_durations_are_written_for_the_language_and_tokyo() ->
     assert Formats("en").ago(moment, now) == "20 minutes ago"
     assert Formats("ja").ago(moment, now) == "20 分前"
     assert Formats("ja").ago(None, now) is None
+    assert Formats("en").ago(now + timedelta(seconds=5), now) == "1 second ago"  # never "in"
     assert Formats("en").span(timedelta(hours=3)) == "3 hr"
     assert Formats("en").month(moment) == "Feb 2026"
 

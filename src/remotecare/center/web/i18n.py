@@ -43,6 +43,7 @@ LANGUAGES: dict[str, str] = {"en": "English", "ja": "日本語"}  # each named i
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 LANGUAGE_COOKIE = "lang"
+_SECOND = dt.timedelta(seconds=1)
 _MAX_ACCEPT_LANGUAGE = 512  # characters read of the header; the rest is ignored
 
 
@@ -141,7 +142,7 @@ class Formats:
         if moment is None:
             return None
         return format_timedelta(
-            min(moment - now, dt.timedelta(0)),
+            min(moment - now, -_SECOND),  # a moment ahead (clocks differ) is "just now"
             add_direction=True,
             threshold=1,
             locale=self._locale,
