@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, kernel
+from remotecare.center.cli import access, fleet, identity, kernel, partners
 
 __all__ = ["center"]
 
@@ -23,6 +23,9 @@ for command in (
     identity.revoke,
     identity.list_endpoints,
     access.unlock_login,
+    access.api_tokens_group,
+    access.users_group,
+    partners.partners_group,
     fleet.command,
     fleet.printers_group,
 ):

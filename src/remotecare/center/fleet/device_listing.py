@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, text, true
 
-from remotecare.center.access.rules import Actor
+from remotecare.center.access.rules import Actor, WorkKind
 from remotecare.center.access.service import visible
 from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.overview import DeviceRow, device_row
@@ -103,10 +103,17 @@ class DeviceDetail:
 
 
 def _bound(actor: Actor) -> ColumnElement[bool]:
-    """Devices (bound printers) of the customers ``actor`` may see."""
-    condition = printers.c.binding == Binding.BOUND.value
+    """Devices (bound printers) of the customers ``actor`` may see, and of those only the
+    ones assigned to it when it is a subcontractor."""
+    conditions = [printers.c.binding == Binding.BOUND.value]
     scope = visible(printers.c.customer_id, actor)
-    return condition if scope is None else and_(condition, scope)
+    if scope is not None:
+        conditions.append(scope)
+    assigned = actor.assigned(WorkKind.DEVICE)  # a device's id as text, as assigned
+    if assigned is not None:
+        ids = sorted(int(ref) for ref in assigned if ref.isascii() and ref.isdigit())
+        conditions.append(printers.c.id.in_(ids) if ids else false())
+    return and_(*conditions)
 
 
 def customer_choices(conn: Connection, actor: Actor) -> list[tuple[int, str]]:

@@ -137,8 +137,8 @@ async def pages_for_people(
 ) -> web.StreamResponse:
     """The console's refusals as pages in the person's language: an address that leads
     nowhere (404) and a page the person's role may not see (403), asked for by a browser;
-    the enrolment and CRL addresses keep their JSON answers."""
-    if request.path.startswith("/.well-known/"):
+    the enrolment, CRL and JSON API addresses keep their JSON answers."""
+    if request.path.startswith(("/.well-known/", "/api/")):
         return await handler(request)
     try:
         response = await handler(request)

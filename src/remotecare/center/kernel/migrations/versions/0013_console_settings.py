@@ -5,7 +5,7 @@ model, address): the console counts, searches and pages the devices from it alon
 reading each row's large latest reading.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
