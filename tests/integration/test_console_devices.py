@@ -20,7 +20,9 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
-from remotecare.center.access.rules import Role
+from remotecare.center.access.partners import Partners
+from remotecare.center.access.rules import Role, WorkKind
+from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers
@@ -351,3 +353,29 @@ async def test_an_operator_downloads_a_devices_diagnostic_log_and_a_customer_may
     assert f'href="{link}"' not in page
     status, _ = await _get(browser_session, info, link)
     assert status == 403
+
+
+async def test_a_subcontractor_sees_only_the_devices_assigned_to_its_company(
+    fleet: Fleet, browser_session: aiohttp.ClientSession
+) -> None:
+    info, center = fleet.info, fleet.center
+    with center.transactions.begin() as conn:
+        acme = customer_by_name(conn, "Acme Ltd")
+        assert acme is not None
+        partners = Partners(center.clock)
+        company = partners.create(conn, ADMINISTRATOR, "Fix-It KK", Role.SUBCONTRACTOR)
+        partners.assign_work(
+            conn, ADMINISTRATOR, company, WorkKind.DEVICE, str(fleet.ids["ACME-2"]), acme
+        )
+        center.accounts.create_user(
+            conn, "fixit", CUSTOMER_PASSWORD, Role.SUBCONTRACTOR, None, company
+        )
+    await _log_in(browser_session, info, "fixit", CUSTOMER_PASSWORD)
+    _, page = await _get(browser_session, info, "/devices")
+    assert _serials(page) == ["ACME-2"]
+    _, page = await _get(browser_session, info, "/devices?q=ACME")
+    assert _serials(page) == ["ACME-2"]
+    status, _ = await _get(browser_session, info, f"/devices/{fleet.ids['ACME-2']}")
+    assert status == 200
+    status, _ = await _get(browser_session, info, f"/devices/{fleet.ids['ACME-1']}")
+    assert status == 404  # the same customer, but not assigned
