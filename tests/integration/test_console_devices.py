@@ -379,3 +379,29 @@ async def test_a_subcontractor_sees_only_the_devices_assigned_to_its_company(
     assert status == 200
     status, _ = await _get(browser_session, info, f"/devices/{fleet.ids['ACME-1']}")
     assert status == 404  # the same customer, but not assigned
+
+
+async def test_the_persons_language_follows_them_to_another_browser(
+    fleet: Fleet, browser_session: aiohttp.ClientSession
+) -> None:
+    info, center = fleet.info, fleet.center
+    with center.transactions.begin() as conn:
+        center.accounts.create_user(conn, "traveller", CUSTOMER_PASSWORD, Role.OPERATOR_STAFF)
+    await _log_in(browser_session, info, "traveller", CUSTOMER_PASSWORD)
+    token = await form_token(browser_session, info)
+    async with browser_session.post(
+        info.console_url + "/language",
+        data={"lang": "ja", "next": "/devices", "csrf_token": token},
+        ssl=info.trusting_context(),
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as elsewhere:
+        _, page = await _get(elsewhere, info, "/login", **{"Accept-Language": "en"})
+        assert '<html lang="en">' in page  # nobody known yet: the browser's language
+        await _log_in(elsewhere, info, "traveller", CUSTOMER_PASSWORD)
+        _, page = await _get(elsewhere, info, "/devices", **{"Accept-Language": "en"})
+        assert '<html lang="ja">' in page
+    with center.transactions.read() as conn:
+        assert center.accounts.language_of(conn, "traveller") == "ja"
+        assert center.accounts.language_of(conn, "operator") in (None, "en", "ja")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from remotecare.center.access.login_limit import LoginLimiter
-from remotecare.center.access.rules import PUBLIC, allow
+from remotecare.center.access.rules import CONSOLE_USERS, PUBLIC, allow
 from remotecare.center.access.service import Accounts
 from remotecare.center.attempts.rules import Wait
 from remotecare.center.kernel.transactions import Transactions
-from remotecare.center.web.actors import SESSION_COOKIE
+from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from remotecare.center.web.pages import render, translations_of
 
@@ -81,6 +81,12 @@ async def post_login(request: web.Request) -> web.Response:
         samesite="Strict",
         path="/",
     )
+    # The language the person chose before, on any browser, from now on on this one too.
+    language = await deps.transactions.read_async(
+        lambda conn: deps.accounts.language_of(conn, username)
+    )
+    if language in LANGUAGES:
+        _keep_language(response, language, deps.secure_cookie)
     raise response
 
 
@@ -130,8 +136,8 @@ async def post_logout(request: web.Request) -> web.Response:
 
 @allow(PUBLIC)
 async def post_language(request: web.Request) -> web.Response:
-    """Keep the person's choice of language (a cookie: it holds only ``en`` or ``ja``) and
-    go back to the page it was made on."""
+    """Keep the person's choice of language (on their account when logged in, and in a
+    cookie that holds only ``en`` or ``ja``) and go back to the page it was made on."""
     form = await request.post()
     language = str(form.get("lang", ""))
     back = str(form.get("next", ""))
@@ -140,13 +146,23 @@ async def post_language(request: web.Request) -> web.Response:
         back = HOME_PAGE
     response = web.HTTPSeeOther(back)
     if language in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            secure=request.app[_DEPS].secure_cookie,
-            httponly=True,
-            samesite="Lax",
-            path="/",
-        )
+        deps = request.app[_DEPS]
+        actor = actor_of(request)
+        if actor.role in CONSOLE_USERS.roles:  # a person logged in: their own setting
+            await deps.transactions.run_async(
+                lambda conn: deps.accounts.choose_language(conn, actor.name, language)
+            )
+        _keep_language(response, language, deps.secure_cookie)
     raise response
+
+
+def _keep_language(response: web.StreamResponse, language: str, secure: bool) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+    )

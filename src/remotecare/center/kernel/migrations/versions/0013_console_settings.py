@@ -1,8 +1,9 @@
-"""console: the devices list's index
+"""console: the devices list's index and each person's language
 
 ``ix_printers_listing`` on ``printers`` (binding, serial, customer, endpoint, last report,
 model, address): the console counts, searches and pages the devices from it alone, without
-reading each row's large latest reading.
+reading each row's large latest reading. ``users.language``: the console language the
+person chose (NULL: the browser's).
 
 Revision ID: 0013
 Revises: 0012
@@ -10,6 +11,7 @@ Revises: 0012
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
@@ -30,7 +32,10 @@ _COLUMNS = [
 
 def upgrade() -> None:
     op.create_index("ix_printers_listing", "printers", _COLUMNS)
+    op.add_column("users", sa.Column("language", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("language")
     op.drop_index("ix_printers_listing", table_name="printers")
