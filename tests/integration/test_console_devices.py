@@ -262,8 +262,10 @@ async def test_the_device_page_draws_supply_levels_and_monthly_pages(
 async def test_the_language_follows_the_browser_then_the_persons_choice(
     fleet: Fleet, browser_session: aiohttp.ClientSession
 ) -> None:
-    info = fleet.info
-    await _log_in(browser_session, info, "operator", OPERATOR_PASSWORD)
+    info, center = fleet.info, fleet.center
+    with center.transactions.begin() as conn:  # a person of its own: the choice is kept
+        center.accounts.create_user(conn, "linguist", CUSTOMER_PASSWORD, Role.OPERATOR_STAFF)
+    await _log_in(browser_session, info, "linguist", CUSTOMER_PASSWORD)
     _, page = await _get(browser_session, info, "/devices", **{"Accept-Language": "ja-JP,ja;q=0.9"})
     assert '<html lang="ja">' in page
     assert "消耗品" in page
