@@ -87,12 +87,15 @@ class Walk:
         committer = GroupCommitter(self.center.transactions.engine)  # never started
         apps = CenterServer(self.center).build_apps(committer)
         app = apps.console if app_name == "console" else apps.device
-        return [
+        routes = [
             route
             for route in app.router.routes()
             if route.method != "HEAD" and route.resource is not None
             and not route.resource.canonical.startswith("/static")
         ]  # fmt: skip
+        # Logging out ends the caller's session: walked before the others, it would leave
+        # every later route to an anonymous caller.
+        return sorted(routes, key=lambda route: _path(route) == "/logout")
 
     def path_of(self, route: web.AbstractRoute) -> str:
         assert route.resource is not None
@@ -100,6 +103,10 @@ class Walk:
         missing = set(_PARAMETER.findall(canonical)) - set(self.other_ids)
         assert not missing, f"{canonical}: add the other customer's id for {missing}"
         return _PARAMETER.sub(lambda match: self.other_ids[match.group(1)], canonical)
+
+
+def _path(route: web.AbstractRoute) -> str:
+    return route.resource.canonical if route.resource is not None else ""
 
 
 async def _session_caller(info: CenterInfo, role: Role, username: str) -> Caller:
@@ -158,6 +165,9 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             partners.assign_customer(conn, ADMINISTRATOR, affiliate, ours_id)
             subcontractor = partners.create(conn, ADMINISTRATOR, "Fix-It KK", Role.SUBCONTRACTOR)
             our_printer = printer_id_of(conn, ADMINISTRATOR, "ACME-1", ours_id)
+            theirs_id = customer_by_name(conn, THEIRS)
+            assert theirs_id is not None
+            their_device = printer_id_of(conn, ADMINISTRATOR, THEIR_SERIALS[0], theirs_id)
             partners.assign_work(
                 conn, ADMINISTRATOR, subcontractor, WorkKind.DEVICE, str(our_printer), ours_id
             )
@@ -179,6 +189,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             ours,
             other_ids={
                 "printer_id": str(their_pending.printer_id),
+                "device_id": str(their_device),  # a device of theirs (bound)
                 "command_id": str(command.command_id),
                 "bundle_id": str(declaration["bundle_id"]),
                 "incident_id": str(their_incident),

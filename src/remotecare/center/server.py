@@ -13,6 +13,7 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
@@ -99,7 +100,13 @@ class CenterServer:
         console = create_console_app(
             identity,
             AccessDeps(center.transactions, center.accounts, center.login_limiter),
-            FleetPageDeps(center.transactions, center.printers, center.clock),
+            FleetPageDeps(
+                center.transactions,
+                center.printers,
+                center.clock,
+                history=device_history,
+                bundles=center.bundles,
+            ),
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),

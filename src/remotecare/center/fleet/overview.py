@@ -29,6 +29,7 @@ __all__ = [
     "EndpointRow",
     "PrinterFacts",
     "SupplyBar",
+    "device_row",
     "devices",
     "endpoints",
     "printer_facts",
@@ -78,7 +79,7 @@ class EndpointRow:
     dropped_reports: dict[str, int]  # reason -> count, never silent
 
 
-def _device_row(row: Any, customer: str, agent: EndpointContact, now: datetime) -> DeviceRow:
+def device_row(row: Any, customer: str, agent: EndpointContact, now: datetime) -> DeviceRow:
     reading: dict[str, Any] = row.latest_reading or {}
     total = next((c for c in reading.get("counters", []) if c["name"] == "total"), None)
     status = reading.get("status", {})
@@ -135,7 +136,7 @@ def devices(conn: Connection, actor: Actor, now: datetime) -> list[DeviceRow]:
     rows = conn.execute(query).all()
     names = customer_names(conn, {row.customer_id for row in rows})
     agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})
-    found = [_device_row(row, names[row.customer_id], agents[row.endpoint_id], now) for row in rows]
+    found = [device_row(row, names[row.customer_id], agents[row.endpoint_id], now) for row in rows]
     return sorted(found, key=lambda device: (device.customer, device.serial))
 
 
