@@ -18,6 +18,8 @@ from remotecare.center.care.feed import (
     report_ids_in_feed,
 )
 from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.care.meters.closer import MeterCloser
+from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -60,6 +62,7 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    meter_closer: MeterCloser | None = None  # billing periods closed after cut-off + grace
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -89,7 +92,8 @@ def bootstrap(
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
-    consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
+    default_consumers: list[CareConsumer] = [HistoryConsumer(), MeterSightings()]
+    consumers = default_consumers if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
     return Center(
@@ -121,4 +125,5 @@ def bootstrap(
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
+        meter_closer=MeterCloser(transactions, chosen_clock),
     )

@@ -158,7 +158,8 @@ class CenterServer:
     def _background(self) -> list[BackgroundLoop]:
         """The care feed's drainer and the raw reports' retention, beside ingest."""
         center = self.center
-        return [w for w in (center.drainer, center.retention) if w is not None]
+        loops = (center.drainer, center.retention, center.meter_closer)
+        return [w for w in loops if w is not None]
 
     @property
     def _reuse(self) -> bool | None:

@@ -44,6 +44,9 @@ __all__ = [
     "HistoryConsumer",
     "PrinterHistory",
     "SupplySeries",
+    "counter_samples_between",
+    "counter_series_of",
+    "first_counter_samples",
     "printer_history",
     "record_readings",
 ]
@@ -317,3 +320,59 @@ def _between(
         .order_by(table.c.sampled_at)
     )
     return [Sample(row.sampled_at, kind.value_of(row)) for row in rows]
+
+
+# --- set-wise reading of counters (meter reads of a whole fleet) --------------------------
+
+
+def counter_series_of(
+    conn: Connection, printer_ids: Sequence[int]
+) -> dict[int, dict[CounterKey, int]]:
+    """The counter series of each of ``printer_ids``: series id by counter name and unit."""
+    found: dict[int, dict[CounterKey, int]] = {}
+    for chunk in _chunks(sorted(set(printer_ids))):
+        query = select(counter_series).where(counter_series.c.printer_id.in_(chunk))
+        for row in conn.execute(query):
+            found.setdefault(row.printer_id, {})[CounterKey(row.name, row.unit)] = row.id
+    return found
+
+
+def counter_samples_between(
+    conn: Connection, series_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, list[Sample[int]]]:
+    """Each series' samples from the one in effect at ``since`` (if any) to ``until``, in
+    time order: ``printer_history``'s counters, for many series at once."""
+    table = counter_samples
+    found: dict[int, list[Sample[int]]] = {}
+    for chunk in _chunks(sorted(set(series_ids))):
+        rows = conn.execute(
+            select(table.c.series_id, table.c.sampled_at, table.c.value)
+            .where(
+                table.c.series_id.in_(chunk),
+                table.c.sampled_at >= _in_effect_at(table, since),
+                table.c.sampled_at <= bindparam("until", until, type_=EpochMilliseconds),
+            )
+            .order_by(table.c.series_id, table.c.sampled_at)
+        )
+        for series_id, sampled_at, value in rows:
+            found.setdefault(series_id, []).append(Sample(sampled_at, int(value)))
+    return found
+
+
+def first_counter_samples(conn: Connection, series_ids: Sequence[int]) -> dict[int, Sample[int]]:
+    """Each series' oldest sample (a device's first reading under care)."""
+    table = counter_samples
+    other = table.alias("older")
+    oldest = (
+        select(func.min(other.c.sampled_at))
+        .where(other.c.series_id == table.c.series_id)
+        .scalar_subquery()
+    )
+    found: dict[int, Sample[int]] = {}
+    for chunk in _chunks(sorted(set(series_ids))):
+        query = select(table.c.series_id, table.c.sampled_at, table.c.value).where(
+            table.c.series_id.in_(chunk), table.c.sampled_at == oldest
+        )
+        for series_id, sampled_at, value in conn.execute(query):
+            found[series_id] = Sample(sampled_at, int(value))
+    return found
