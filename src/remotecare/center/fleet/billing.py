@@ -7,12 +7,18 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, select
 
 from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.tables import printers
 
-__all__ = ["BilledDevice", "billed_devices", "customers_with_devices", "printer_customers"]
+__all__ = [
+    "BilledDevice",
+    "billed_devices",
+    "customers_with_devices",
+    "devices_sharing_a_site",
+    "printer_customers",
+]
 
 _CHUNK = 2000
 
@@ -68,6 +74,39 @@ def printer_customers(conn: Connection, printer_ids: Collection[int]) -> dict[in
         query = select(printers.c.id, printers.c.customer_id).where(printers.c.id.in_(chunk))
         found.update({row.id: row.customer_id for row in conn.execute(query)})
     return found
+
+
+def devices_sharing_a_site(conn: Connection, customer_id: int) -> list[BilledDevice]:
+    """The customer's devices at a site (endpoint and address) where another device is or
+    was too: where a device may have been swapped."""
+    shared = (
+        select(printers.c.endpoint_id, printers.c.address)
+        .where(printers.c.customer_id == customer_id, printers.c.binding == Binding.BOUND.value)
+        .group_by(printers.c.endpoint_id, printers.c.address)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    query = (
+        select(
+            printers.c.id,
+            printers.c.customer_id,
+            printers.c.endpoint_id,
+            printers.c.serial,
+            printers.c.model,
+            printers.c.address,
+            printers.c.first_seen_at,
+        )
+        .join(
+            shared,
+            and_(
+                printers.c.endpoint_id == shared.c.endpoint_id,
+                printers.c.address == shared.c.address,
+            ),
+        )
+        .where(printers.c.customer_id == customer_id, printers.c.binding == Binding.BOUND.value)
+        .order_by(printers.c.id)
+    )
+    return [BilledDevice(*row) for row in conn.execute(query)]
 
 
 def customers_with_devices(conn: Connection) -> list[int]:

@@ -54,7 +54,12 @@ from remotecare.center.care.meters.tables import (
     meter_sightings,
 )
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar
-from remotecare.center.fleet.billing import BilledDevice, billed_devices, printer_customers
+from remotecare.center.fleet.billing import (
+    BilledDevice,
+    billed_devices,
+    devices_sharing_a_site,
+    printer_customers,
+)
 from remotecare.errors import OperatorError
 
 __all__ = [
@@ -357,7 +362,11 @@ def _load_page(
     }
     series_ids = [s for billed in series.values() for s in billed.values()]
     until = min(now, period.end + AFTER_CUTOFF)
-    samples = counter_samples_between(conn, series_ids, period.end - settings.window, until)
+    # Before the cut-off, the window's samples (and the one in effect at its start); after
+    # it, only the first sample (what an interpolation needs).
+    samples = counter_samples_between(conn, series_ids, period.end - settings.window, period.end)
+    for series_id, sample in first_counter_samples(conn, series_ids, period.end, until).items():
+        samples.setdefault(series_id, []).append(sample)
     next_name = period_containing(period.end + timedelta(microseconds=1), settings).name
     last_before: dict[int, datetime] = {}
     first_after: dict[int, datetime] = {}
@@ -623,16 +632,6 @@ def _devices(conn: Connection, customer_id: int) -> Iterator[list[BilledDevice]]
         after = page[-1].printer_id
 
 
-def _site_mates(conn: Connection, customer_id: int) -> list[BilledDevice]:
-    """The customer's devices that share a site with another (swaps are rare: only these
-    are kept across pages)."""
-    by_site: dict[tuple[str, str], list[BilledDevice]] = {}
-    for page in _devices(conn, customer_id):
-        for device in page:
-            by_site.setdefault((device.endpoint_id, device.site), []).append(device)
-    return [d for mates in by_site.values() if len(mates) > 1 for d in mates]
-
-
 def reads_of_customer(
     conn: Connection, customer_id: int, period_name: str, now: datetime
 ) -> Iterator[tuple[BilledDevice, list[MeterRead]]]:
@@ -641,7 +640,7 @@ def reads_of_customer(
     settings = customer_settings(conn, [customer_id])[customer_id]
     period = period_named(period_name, settings)
     closed = closing_of(conn, customer_id, period_name) is not None
-    mates = [] if closed else _site_mates(conn, customer_id)
+    mates = [] if closed else devices_sharing_a_site(conn, customer_id)
     for devices in _devices(conn, customer_id):
         ids = [d.printer_id for d in devices]
         if closed:
@@ -718,7 +717,7 @@ def close_period(
         existing = closing_of(conn, customer_id, period_name)
         assert existing is not None
         return existing
-    mates = _site_mates(conn, customer_id)
+    mates = devices_sharing_a_site(conn, customer_id)
     count = 0
     for devices in _devices(conn, customer_id):
         reads = compute_reads(conn, customer_id, period, settings, devices, now, site_mates=mates)

@@ -15,6 +15,7 @@ make the honest reading after it look like a jump or a fall.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,9 +85,11 @@ def _is_jump(before: Reading, reading: Reading) -> bool:
 def screen(readings: Sequence[Reading], now: datetime) -> Screened:
     """Split ``readings`` (any order) into trusted ones, in time order, and exclusions;
     readings dated after ``now`` plus the tolerance count as an agent clock ahead."""
+    ordered = sorted(readings)
+    if _plainly_fine(ordered, now):  # the usual case, checked cheaply
+        return Screened(ordered, [])
     kept: list[Reading] = []
     excluded: list[Exclusion] = []
-    ordered = sorted(readings)
     for position, reading in enumerate(ordered):
         if reading.at > now + CLOCK_AHEAD_TOLERANCE:
             excluded.append(
@@ -112,6 +115,14 @@ def screen(readings: Sequence[Reading], now: datetime) -> Screened:
                 continue
         kept.append(reading)
     return Screened(kept, excluded)
+
+
+def _plainly_fine(ordered: Sequence[Reading], now: datetime) -> bool:
+    """No reading in the future, none lower than the one before, no rise near a jump."""
+    if not ordered or ordered[-1].at > now + CLOCK_AHEAD_TOLERANCE:
+        return not ordered
+    values = [reading.value for reading in ordered]
+    return all(0 <= b - a < MISREAD_JUMP for a, b in itertools.pairwise(values))
 
 
 def _next_trusted_value(ordered: Sequence[Reading], position: int, now: datetime) -> int | None:
