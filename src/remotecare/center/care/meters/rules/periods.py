@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from remotecare.errors import OperatorError
+
 __all__ = [
     "DEFAULT_COUNTERS",
     "DEFAULT_ZONE",
@@ -39,7 +41,7 @@ END_OF_DAY_MINUTES = 24 * 60  # "24:00": the day's end, the next day's first ins
 _PERIOD_NAME = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class BillingSettingsError(ValueError):
+class BillingSettingsError(OperatorError, ValueError):
     """Billing settings or a period name that cannot be used."""
 
 
