@@ -13,6 +13,7 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -94,6 +95,10 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                partial(
+                    meters_api.add_api_routes,
+                    deps=meters_api.MetersApiDeps(center.transactions, center.clock),
+                ),
             ],
         )
         return Apps(console, device)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TextIO
@@ -19,11 +19,23 @@ from sqlalchemy import Connection
 
 from remotecare.center.access.rules import Actor
 from remotecare.center.care.meters.rules.reads import ReadMethod
-from remotecare.center.care.meters.service import MeterError, closing_of, reads_of_customer
+from remotecare.center.care.meters.service import (
+    MeterError,
+    MeterRead,
+    closing_of,
+    reads_of_customer,
+)
 from remotecare.center.contracts.service import customer_names
-from remotecare.center.fleet.billing import customers_with_devices
+from remotecare.center.fleet.billing import BilledDevice, customers_with_devices
 
-__all__ = ["CSV_COLUMNS", "ExportRow", "export_rows", "write_csv", "write_json"]
+__all__ = [
+    "CSV_COLUMNS",
+    "ExportRow",
+    "export_rows",
+    "rows_of_device",
+    "write_csv",
+    "write_json",
+]
 
 CSV_COLUMNS = (
     "serial",
@@ -85,38 +97,45 @@ def export_rows(
         name = customer_names(conn, [customer_id]).get(customer_id, str(customer_id))
         closed = closing_of(conn, customer_id, period) is not None
         for device, reads in reads_of_customer(conn, customer_id, period, now):
-            common = {
-                "serial": device.serial,
-                "model": device.model,
-                "customer": name,
-                "site": device.site,
-                "period": period,
-                "closed": closed,
-            }
-            if not reads:  # a device that came after the period was closed
-                yield ExportRow(
-                    counter="",
-                    previous_read=None,
-                    this_read=None,
-                    usage=None,
-                    read_type=ReadMethod.MISSING.value,
-                    method=ReadMethod.MISSING.value,
-                    read_time=None,
-                    flags=["no read: not a device when the period was closed"],
-                    **common,  # type: ignore[arg-type]
-                )
-            for read in reads:
-                yield ExportRow(
-                    counter=read.counter,
-                    previous_read=read.previous_value,
-                    this_read=read.value,
-                    usage=read.usage,
-                    read_type=_read_type(read.method),
-                    method=read.method,
-                    read_time=None if read.read_at is None else read.read_at.isoformat(),
-                    flags=list(read.flags),
-                    **common,  # type: ignore[arg-type]
-                )
+            yield from rows_of_device(device, reads, name, period, closed)
+
+
+def rows_of_device(
+    device: BilledDevice, reads: Sequence[MeterRead], customer: str, period: str, closed: bool
+) -> Iterator[ExportRow]:
+    """A device's rows: one per read, or one saying why it has none."""
+    common = {
+        "serial": device.serial,
+        "model": device.model,
+        "customer": customer,
+        "site": device.site,
+        "period": period,
+        "closed": closed,
+    }
+    if not reads:  # a device that came after the period was closed
+        yield ExportRow(
+            counter="",
+            previous_read=None,
+            this_read=None,
+            usage=None,
+            read_type=ReadMethod.MISSING.value,
+            method=ReadMethod.MISSING.value,
+            read_time=None,
+            flags=["no read: not a device when the period was closed"],
+            **common,  # type: ignore[arg-type]
+        )
+    for read in reads:
+        yield ExportRow(
+            counter=read.counter,
+            previous_read=read.previous_value,
+            this_read=read.value,
+            usage=read.usage,
+            read_type=_read_type(read.method),
+            method=read.method,
+            read_time=None if read.read_at is None else read.read_at.isoformat(),
+            flags=list(read.flags),
+            **common,  # type: ignore[arg-type]
+        )
 
 
 def write_csv(rows: Iterable[ExportRow], out: TextIO) -> int:

@@ -622,10 +622,11 @@ def closing_of(conn: Connection, customer_id: int, period: str) -> ClosedPeriod 
     return ClosedPeriod(customer_id, period, row.closed_at, row.closed_by, row.reads, True)
 
 
-def _devices(conn: Connection, customer_id: int) -> Iterator[list[BilledDevice]]:
-    after = 0
+def _devices(
+    conn: Connection, customer_id: int, after: int = 0, page_size: int = DEVICE_PAGE
+) -> Iterator[list[BilledDevice]]:
     while True:
-        page = billed_devices(conn, [customer_id], after_printer_id=after, limit=DEVICE_PAGE)
+        page = billed_devices(conn, [customer_id], after_printer_id=after, limit=page_size)
         if not page:
             return
         yield page
@@ -633,15 +634,22 @@ def _devices(conn: Connection, customer_id: int) -> Iterator[list[BilledDevice]]
 
 
 def reads_of_customer(
-    conn: Connection, customer_id: int, period_name: str, now: datetime
+    conn: Connection,
+    customer_id: int,
+    period_name: str,
+    now: datetime,
+    *,
+    after_printer_id: int = 0,
+    page_size: int = DEVICE_PAGE,
 ) -> Iterator[tuple[BilledDevice, list[MeterRead]]]:
-    """Each device of the customer with its reads for the period: stored if the period is
-    closed, else computed now (a preview), a page of devices at a time."""
+    """Each device of the customer (by id, from ``after_printer_id`` on) with its reads for
+    the period: stored if the period is closed, else computed now (a preview), a page of
+    ``page_size`` devices at a time."""
     settings = customer_settings(conn, [customer_id])[customer_id]
     period = period_named(period_name, settings)
     closed = closing_of(conn, customer_id, period_name) is not None
     mates = [] if closed else devices_sharing_a_site(conn, customer_id)
-    for devices in _devices(conn, customer_id):
+    for devices in _devices(conn, customer_id, after_printer_id, page_size):
         ids = [d.printer_id for d in devices]
         if closed:
             stored = stored_reads(conn, ids, period_name)
