@@ -376,9 +376,11 @@ def _load_page(
             meter_sightings.c.period.in_([period.name, next_name]),
         )
     ):
-        if row.period == period.name:
+        # Sightings are filed by the period their customer's settings gave when they
+        # arrived: after a change of cut-off, one that falls on the wrong side is ignored.
+        if row.period == period.name and row.last_at <= period.end:
             last_before[row.printer_id] = row.last_at
-        elif row.first_at <= until:
+        elif row.period != period.name and period.end < row.first_at <= until:
             first_after[row.printer_id] = row.first_at
     refused: dict[int, dict[datetime, str]] = {}
     for row in conn.execute(
@@ -851,7 +853,7 @@ def reads_for_review(conn: Connection, actor: Actor, customer_id: int) -> list[R
     found: list[Review] = []
     for row in rows:
         cutoff = period_named(row.period, settings).end
-        if cutoff - row.last_at > settings.window:
+        if not timedelta(0) <= cutoff - row.last_at <= settings.window:
             continue
         read = _stored(row)
         value = _value_at(conn, row.printer_id, row.counter, row.last_at)
