@@ -20,12 +20,13 @@ from remotecare.center.care.feed import FeedDrainer, record_stored_readings
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.meters.closer import MeterCloser
 from remotecare.center.care.meters.export import CSV_COLUMNS, export_rows, write_csv, write_json
-from remotecare.center.care.meters.rules.periods import BillingSettings
+from remotecare.center.care.meters.rules.periods import BillingSettings, period_named
 from remotecare.center.care.meters.service import (
     MeterError,
     MeterRead,
     MeterSightings,
     close_period,
+    compute_reads,
     correct_read,
     reads_for_review,
     reads_of_customer,
@@ -33,6 +34,7 @@ from remotecare.center.care.meters.service import (
     stored_reads,
 )
 from remotecare.center.care.meters.tables import meter_corrections, meter_reads
+from remotecare.center.fleet.billing import billed_devices
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.fleet.tables import printers
@@ -290,3 +292,18 @@ def test_an_open_period_is_a_preview_and_others_customers_are_hidden(engine: Eng
         assert list(export_rows(conn, stranger, "2026-11", NOV_END)) == []
         with pytest.raises(MeterError):
             list(export_rows(conn, stranger, "2026-11", NOV_END, [1]))
+
+
+def test_a_swap_is_seen_from_a_page_without_the_old_device(engine: Engine) -> None:
+    site = "snmp://192.0.2.51:161"
+    store(engine, [report("OLD", 80_000, NOV_END - 12 * DAY, site)])
+    store(engine, [report("NEW", 20, NOV_END - 10 * DAY, site)])
+    store(engine, [report("NEW", 520, NOV_END - HOUR, site)])
+    with engine.connect() as conn:
+        old, new = billed_devices(conn, [1])
+        reads = compute_reads(
+            conn, 1, period_named("2026-11", BillingSettings()), BillingSettings(), [new],
+            AFTER_GRACE, site_mates=[old, new],
+        )  # fmt: skip
+    [read] = reads
+    assert "replaces OLD" in read.flags

@@ -300,7 +300,13 @@ def compute_reads(
     devices at the same sites (for device swaps), beside ``devices``.
     """
     ids = [device.printer_id for device in devices]
-    page = _load_page(conn, ids, period, settings, now)
+    # Devices sharing a site with one of the page are read too (rare), so that a swap is
+    # seen from both sides whichever page each device falls in.
+    page_sites = {(d.endpoint_id, d.site) for d in devices}
+    mates = sorted(
+        {m.printer_id for m in site_mates if (m.endpoint_id, m.site) in page_sites} - set(ids)
+    )
+    page = _load_page(conn, [*ids, *mates], period, settings, now)
     if previous is None:
         page.previous = _stored_previous(conn, ids, period.name)
         known = {printer_id for printer_id, _ in page.previous}
