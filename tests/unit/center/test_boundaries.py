@@ -58,6 +58,7 @@ PROGRAM_MODULES = {
     "config",
     "tables",
     "cli",
+    "backup",
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, kernel, meters
+from remotecare.center.cli import access, fleet, identity, kernel, meters, partners
+from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
 
@@ -25,8 +26,11 @@ for command in (
     access.unlock_login,
     access.api_tokens_group,
     access.users_group,
+    partners.partners_group,
     fleet.command,
     fleet.printers_group,
+    backups.backup,
+    backups.restore_backup,
     meters.meters_group,
 ):
     center.add_command(command)

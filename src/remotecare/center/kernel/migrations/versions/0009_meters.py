@@ -6,7 +6,7 @@ printer per billing period (``meter_sightings``), readings refused for their age
 (``meter_closings``) and corrections with who, when and why (``meter_corrections``).
 
 Revision ID: 0009
-Revises: 0014
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0009"
-down_revision = "0014"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
