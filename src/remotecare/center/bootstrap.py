@@ -29,6 +29,8 @@ from remotecare.center.care.incidents.service import (
     IncidentService,
     IncidentWatch,
 )
+from remotecare.center.care.meters.closer import MeterCloser
+from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -77,6 +79,7 @@ class Center:
     incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
     incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
     delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
+    meter_closer: MeterCloser | None = None  # billing periods closed after cut-off + grace
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -112,7 +115,7 @@ def bootstrap(
         commands,
     )
     consumers: Sequence[CareConsumer] = (
-        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock)]
+        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock), MeterSightings()]
         if care_consumers is None
         else care_consumers
     )
@@ -167,6 +170,7 @@ def bootstrap(
             transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds
         ),
         delivery=_delivery(settings, transactions, chosen_clock),
+        meter_closer=MeterCloser(transactions, chosen_clock),
     )
 
 

@@ -16,6 +16,7 @@ from remotecare.center.bootstrap import Center
 from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
+from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -111,6 +112,10 @@ class CenterServer:
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
                 *_incident_api(center),
+                partial(
+                    meters_api.add_api_routes,
+                    deps=meters_api.MetersApiDeps(center.transactions, center.clock),
+                ),
             ],
         )
         return Apps(console, device)
@@ -183,7 +188,13 @@ class CenterServer:
         """The care feed's drainer, the raw reports' retention, the incident watch and the
         notification delivery, beside ingest."""
         center = self.center
-        loops = (center.drainer, center.retention, center.incident_watch, center.delivery)
+        loops = (
+            center.drainer,
+            center.retention,
+            center.incident_watch,
+            center.delivery,
+            center.meter_closer,
+        )
         return [w for w in loops if w is not None]
 
     @property

@@ -8,6 +8,7 @@ from remotecare.center.attempts import tables as attempts_tables
 from remotecare.center.care import tables as care_tables
 from remotecare.center.care.history import tables as history_tables
 from remotecare.center.care.incidents import tables as incidents_tables
+from remotecare.center.care.meters import tables as meters_tables
 from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
@@ -21,6 +22,7 @@ PACKAGE_TABLES = {
     "attempts": attempts_tables,
     "care": care_tables,
     "care.history": history_tables,
+    "care.meters": meters_tables,
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, incidents, kernel, partners
+from remotecare.center.cli import access, fleet, identity, incidents, kernel, meters, partners
 from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
@@ -33,5 +33,6 @@ for command in (
     backups.restore_backup,
     incidents.incidents_group,
     incidents.notify_group,
+    meters.meters_group,
 ):
     center.add_command(command)
