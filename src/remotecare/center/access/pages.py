@@ -10,7 +10,7 @@ from aiohttp import web
 
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.rules import CONSOLE_USERS, PUBLIC, allow
-from remotecare.center.access.service import Accounts
+from remotecare.center.access.service import Accounts, LoginRefusal
 from remotecare.center.attempts.rules import Wait
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import SESSION_COOKIE, actor_of
@@ -50,7 +50,8 @@ async def get_login(request: web.Request) -> web.Response:
 
 @allow(PUBLIC)
 async def post_login(request: web.Request) -> web.Response:
-    """Log a person in, unless too many logins failed from here or for this name.
+    """Log a person in, unless too many logins failed from here or for this name; one who
+    has a second factor gives its code in the same form (``code``).
 
     Failures are counted per client address and per login name, by every center process
     together (``access/login_limit.py``); past either limit the page answers 429 with
@@ -59,18 +60,23 @@ async def post_login(request: web.Request) -> web.Response:
     """
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    code = str(form.get("code", "")).strip() or None  # the second factor, when set up
     address = request.remote or "unknown"
     deps = request.app[_DEPS]
     async with deps.login_limiter.attempt(address, username) as attempt:
         if attempt.wait is not None:
             return _too_many_failed_logins(request, address, username, attempt.wait)
-        token = await deps.transactions.run_async(
-            lambda conn: deps.accounts.log_in(conn, username, password)
+        outcome = await deps.transactions.run_async(
+            lambda conn: deps.accounts.authenticate(conn, username, password, code)
         )
-        attempt.failed = token is None
+        attempt.failed = outcome.refusal is not None and outcome.refusal.counts_as_failure
+    token = outcome.token
     if token is None:
-        logger.info("console login failed for %r from %s", username, address)
-        error = translations_of(request).gettext("Wrong user name or password.")
+        assert outcome.refusal is not None
+        logger.info(
+            "console login refused for %r from %s: %s", username, address, outcome.refusal.value
+        )
+        error = _refusal_text(request, outcome.refusal)
         return render(request, "login.html", status=401, error=error)
     response = web.HTTPSeeOther(HOME_PAGE)
     response.set_cookie(
@@ -88,6 +94,21 @@ async def post_login(request: web.Request) -> web.Response:
     if language in LANGUAGES:
         _keep_language(response, language, deps.secure_cookie)
     raise response
+
+
+def _refusal_text(request: web.Request, refusal: LoginRefusal) -> str:
+    translations = translations_of(request)
+    if refusal is LoginRefusal.CODE_NEEDED:
+        return translations.gettext(
+            "Enter your password again with the code from your authenticator app."
+        )
+    if refusal is LoginRefusal.WRONG_CODE:
+        return translations.gettext("Wrong or already used code. Wait for the next code.")
+    if refusal is LoginRefusal.TOTP_REQUIRED:
+        return translations.gettext(
+            "Your role must log in with a second factor: ask an administrator to set one up."
+        )
+    return translations.gettext("Wrong user name or password.")
 
 
 def _too_many_failed_logins(
