@@ -79,7 +79,7 @@ def test_a_second_factor_is_asked_for_and_each_code_works_once(
     info: CenterInfo, center: Center, clock: FakeClock
 ) -> None:
     app = _set_up_totp(info, "operator", clock)
-    clock.set(T0 + timedelta(minutes=5))
+    clock.set(datetime.now(UTC) + timedelta(minutes=5))  # past the real confirmation
     assert _login(center, "operator", OPERATOR_PASSWORD) is LoginRefusal.CODE_NEEDED
     assert _login(center, "operator", OPERATOR_PASSWORD, "000000") in (
         LoginRefusal.WRONG_CODE,
@@ -128,7 +128,7 @@ def test_operators_need_a_second_factor_where_the_center_requires_it(
         assert _login(center, "operator", OPERATOR_PASSWORD) is LoginRefusal.TOTP_REQUIRED
         assert _login(center, "hanako", "a customer password") is None  # not an operator
         app = _set_up_totp(info, "operator", clock)
-        clock.set(T0 + timedelta(minutes=1))
+        clock.set(datetime.now(UTC) + timedelta(minutes=2))  # past the real confirmation
         assert _login(center, "operator", OPERATOR_PASSWORD, app.at(clock.now())) is None
     finally:
         center.dispose()
