@@ -18,6 +18,7 @@ from remotecare.center.care.feed import (
     report_ids_in_feed,
 )
 from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.care.supplies.forecasting import SuppliesConsumer
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -75,7 +76,8 @@ def bootstrap(
 ) -> Center:
     """Wire a center. The schema must be current (``center migrate`` makes it so);
     ``check_schema=False`` when a supervisor or ``serve`` has just upgraded it;
-    ``care_consumers`` replace the care feed's consumers (by default the history)."""
+    ``care_consumers`` replace the care feed's consumers (by default the history, then
+    the supplies)."""
     chosen_clock = clock or SystemClock()
     transactions = Transactions(make_engine(settings.effective_database_url))
     if check_schema:
@@ -89,7 +91,9 @@ def bootstrap(
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
-    consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
+    # After the history: the supplies read the samples it has just written.
+    default_consumers: list[CareConsumer] = [HistoryConsumer(), SuppliesConsumer(chosen_clock)]
+    consumers = default_consumers if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
     return Center(

@@ -7,6 +7,7 @@ from remotecare.center.access import tables as access_tables
 from remotecare.center.attempts import tables as attempts_tables
 from remotecare.center.care import tables as care_tables
 from remotecare.center.care.history import tables as history_tables
+from remotecare.center.care.supplies import tables as supplies_tables
 from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
@@ -22,4 +23,5 @@ PACKAGE_TABLES = {
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,
+    "care.supplies": supplies_tables,
 }
