@@ -19,6 +19,7 @@ from remotecare.center.care.feed import (
 )
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.supplies.forecasting import SuppliesConsumer
+from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -61,6 +62,7 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    orders: OrderService  # supply orders as people work them
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -125,4 +127,5 @@ def bootstrap(
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
+        orders=OrderService(chosen_clock),
     )
