@@ -37,6 +37,7 @@ from remotecare.center.web.actors import SESSION_COOKIE, route_access_rule
 from remotecare.protocol.messages import CommandKind
 from tests.support.centers import CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
+from tests.support.supplies import an_order
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -129,6 +130,8 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             if pending.serial != THEIR_SERIALS[1]:  # theirs stays pending: a printer_id
                 center.admin.confirm_printer(pending.serial, pending.customer)
         [their_pending] = center.admin.pending_printers()
+        with center.transactions.begin() as conn:
+            their_order = an_order(conn, their_pending.printer_id, their_pending.first_seen_at)
         command = center.admin.queue_command(their_endpoint, CommandKind.REDISCOVER, {})
         declaration: dict[str, str | int] = {
             "bundle_id": str(uuid.uuid4()),
@@ -159,6 +162,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "printer_id": str(their_pending.printer_id),
                 "command_id": str(command.command_id),
                 "bundle_id": str(declaration["bundle_id"]),
+                "order_id": their_order,
             },
             theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint),
             console_callers=callers,

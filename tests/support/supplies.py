@@ -3,10 +3,15 @@ service (levels as numbers, as states, above their maximum)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection, insert, select
+
+from remotecare.center.care.supplies.tables import supply_orders
+from remotecare.center.fleet.tables import printers
 from remotecare.protocol.messages import (
     Counter,
     DeviceStatus,
@@ -19,7 +24,7 @@ from remotecare.protocol.messages import (
     new_report_id,
 )
 
-__all__ = ["COLOURS", "Level", "a_supplies_report"]
+__all__ = ["COLOURS", "Level", "a_supplies_report", "an_order"]
 
 COLOURS = ("black", "cyan", "magenta", "yellow")  # supply indexes 1 to 4
 
@@ -78,3 +83,40 @@ def a_supplies_report(
     return Report(
         report_id=new_report_id(), agent_time=at, printer_address=address, reading=reading
     )
+
+
+def an_order(
+    conn: Connection,
+    printer_id: int,
+    at: datetime,
+    *,
+    supply_index: int = 1,
+    status: str = "proposed",
+) -> str:
+    """A proposed order for a printer's supply, straight into the database (for tests of
+    the ways people work orders, without a month of readings); its id."""
+    printer = conn.execute(select(printers).where(printers.c.id == printer_id)).one()
+    order_id = str(uuid.uuid4())
+    conn.execute(
+        insert(supply_orders).values(
+            id=order_id,
+            customer_id=printer.customer_id,
+            printer_id=printer_id,
+            supply_index=supply_index,
+            cartridge_description="Black Toner",
+            cartridge_installed_at=at,
+            supply_type="toner",
+            colour="black",
+            printer_serial=printer.serial,
+            printer_model=printer.model,
+            ship_to='=HYPERLINK("x")',  # a spreadsheet formula: the CSV must defuse it
+            shipment_id=str(uuid.uuid4()),
+            due_reason="forecast",
+            days_to_empty=6.5,
+            status=status,
+            proposed_at=at,
+            needs_person=False,
+            updated_at=at,
+        )
+    )
+    return order_id

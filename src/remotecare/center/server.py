@@ -13,6 +13,8 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies.api_routes import OrdersApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -94,6 +96,10 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                partial(
+                    orders_api.add_api_routes,
+                    deps=OrdersApiDeps(center.transactions, center.orders),
+                ),
             ],
         )
         return Apps(console, device)

@@ -44,7 +44,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "attempts": {"kernel"},
     "identity": {"kernel", "contracts", "access", "attempts", "web"},
     "fleet": {"kernel", "contracts", "access", "identity", "web"},
-    "care": {"kernel", "contracts", "access", "identity", "fleet"},
+    "care": {"kernel", "contracts", "access", "identity", "fleet", "web"},
     "web": {"kernel", "contracts", "access", "attempts", "identity", "fleet"},
 }
 PROGRAM_MODULES = {

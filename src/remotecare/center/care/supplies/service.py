@@ -39,7 +39,7 @@ from remotecare.center.care.supplies.tables import (
 )
 from remotecare.center.contracts.service import customer_by_name, customer_names
 from remotecare.center.kernel.clock import Clock
-from remotecare.errors import OperatorError
+from remotecare.errors import OperatorConflict, OperatorError
 
 __all__ = [
     "CSV_COLUMNS",
@@ -57,7 +57,7 @@ class OrderNotFound(OperatorError):
     """No such order among the customers the caller may see."""
 
 
-class OrderTransitionRefused(OperatorError):
+class OrderTransitionRefused(OperatorConflict):
     """The order is not at a step this may be done from (approve a shipped order)."""
 
 
@@ -154,6 +154,30 @@ class OrderService:
         if limit is not None:
             query = query.limit(limit)
         rows = conn.execute(query.offset(offset)).all()
+        names = customer_names(conn, {row.customer_id for row in rows})
+        return [_order(row, names.get(row.customer_id, "")) for row in rows]
+
+    def orders_after(
+        self,
+        conn: Connection,
+        actor: Actor,
+        which: OrderFilter,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[SupplyOrder]:
+        """A page of the orders ``actor`` may see, oldest first by ``(proposed_at, id)``,
+        after that key (keyset paging: stable while orders arrive)."""
+        query = self._selected(conn, select(supply_orders), actor, which)
+        if query is None:
+            return []
+        if after is not None:
+            at, order_id = after
+            query = query.where(
+                (supply_orders.c.proposed_at > at)
+                | ((supply_orders.c.proposed_at == at) & (supply_orders.c.id > order_id))
+            )
+        query = query.order_by(supply_orders.c.proposed_at, supply_orders.c.id).limit(limit)
+        rows = conn.execute(query).all()
         names = customer_names(conn, {row.customer_id for row in rows})
         return [_order(row, names.get(row.customer_id, "")) for row in rows]
 
