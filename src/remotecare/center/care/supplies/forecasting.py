@@ -18,6 +18,7 @@ fleet is judged at the time it describes; records (``proposed_at``) take the cen
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -26,15 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.care.feed import FedReading
-from remotecare.center.care.history.rules import SupplyLevel
+from remotecare.center.care.history.rules import Sample, SupplyLevel
 from remotecare.center.care.history.service import (
+    CounterSeries,
     PrinterHistory,
     SupplySeries,
-    printer_history,
+    printers_history,
 )
 from remotecare.center.care.supplies.policies import PolicyBook, load_policies
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar
@@ -142,6 +144,30 @@ class _Batch:
     policies: PolicyBook
     ship_to: dict[int, str]
     yields: dict[tuple[str, str], LearnedYield | None] = field(default_factory=dict)
+    histories: dict[int, PrinterHistory] = field(default_factory=dict)
+    cartridges: dict[int, dict[int, list[Any]]] = field(default_factory=dict)
+    writes: _Writes = field(default_factory=lambda: _Writes())
+
+
+@dataclass
+class _Writes:
+    """What a batch writes of cartridges and forecasts, in a few statements at its end."""
+
+    cartridges: list[dict[str, Any]] = field(default_factory=list)
+    cartridge_ends: list[dict[str, Any]] = field(default_factory=list)
+    gone_cartridges: list[int] = field(default_factory=list)
+    forecasts: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, conn: Connection) -> None:
+        dialect = conn.dialect.name
+        for chunk in _chunks(self.gone_cartridges):
+            conn.execute(delete(cartridges).where(cartridges.c.id.in_(chunk)))
+        if self.cartridge_ends:
+            conn.execute(_CARTRIDGE_END, self.cartridge_ends)
+        if self.cartridges:
+            conn.execute(_upsert(dialect, "cartridges"), self.cartridges)
+        if self.forecasts:
+            conn.execute(_upsert(dialect, "supply_forecasts"), self.forecasts)
 
 
 class SuppliesConsumer:
@@ -185,9 +211,21 @@ class SuppliesConsumer:
             policies=load_policies(conn, customers),
             ship_to=customer_names(conn, customers),
         )
+        changed = [
+            pid
+            for pid in ids
+            if pid in facts and not _unchanged(batch.forecasts.get(pid, {}), by_printer[pid])
+        ]
+        if changed:
+            newest = {pid: max(f.agent_time for f in by_printer[pid]) for pid in changed}
+            batch.histories = printers_history(
+                conn, changed, min(newest.values()) - HISTORY_WINDOW, max(newest.values())
+            )
+            batch.cartridges = _stored_cartridges(conn, changed)
         for printer_id in ids:
             if printer_id in facts:
                 self._handle_printer(conn, batch, printer_id, by_printer[printer_id])
+        batch.writes.flush(conn)
 
     def _handle_printer(
         self, conn: Connection, batch: _Batch, printer_id: int, fed: list[FedReading]
@@ -195,7 +233,7 @@ class SuppliesConsumer:
         newest = max(fed, key=lambda f: f.agent_time)
         at = newest.agent_time
         stored = batch.forecasts.get(printer_id, {})
-        if _unchanged(stored, fed):
+        if printer_id not in batch.histories:
             current = {
                 index: _Current(
                     CartridgeId(index, row.description, row.cartridge_installed_at),
@@ -221,16 +259,15 @@ class SuppliesConsumer:
         reading: PrinterReading,
     ) -> dict[int, _Current]:
         facts = batch.facts[printer_id]
-        history = printer_history(conn, printer_id, at - HISTORY_WINDOW, at)
+        history = _until(batch.histories[printer_id], at - HISTORY_WINDOW, at)
         pages = _page_clock(history)
         usage = usage_profile(pages, self._calendar, until=at) if pages else UNKNOWN_USAGE
         by_index: dict[int, list[SupplySeries]] = defaultdict(list)
         for one in history.supplies:
             by_index[one.key.supply_index].append(one)
-        stored_cartridges = _stored_cartridges(conn, printer_id)
+        stored_cartridges = batch.cartridges.get(printer_id, {})
         in_reading = {s.index for s in reading.supplies}
         current: dict[int, _Current] = {}
-        rows: list[dict[str, Any]] = []
         for index, series in sorted(by_index.items()):
             if index not in in_reading:
                 continue  # a position the printer no longer reports keeps its last forecast
@@ -240,7 +277,15 @@ class SuppliesConsumer:
                 continue
             found = cartridges_of(observations, index, pages=pages)
             identities = _identities(found, stored_cartridges.get(index, []))
-            _store_cartridges(conn, printer_id, facts.model, kind.type, found, identities)
+            _store_cartridges(
+                batch.writes,
+                printer_id,
+                facts.model,
+                kind.type,
+                found,
+                identities,
+                stored_cartridges.get(index, []),
+            )
             mine = [c for c in found[:-1] if not c.faults][-_RECENT_CARTRIDGES:]
             learned = learn_yield(mine) or self._model_yield(conn, batch, facts.model, kind.type)
             latest = found[-1]
@@ -259,10 +304,9 @@ class SuppliesConsumer:
             cartridge = CartridgeId(index, latest.id.description, identities[-1])
             current[index] = _Current(cartridge, forecast, kind.type, kind.colour)
             seen = observations[-1]
-            rows.append(
+            batch.writes.forecasts.append(
                 _forecast_row(printer_id, facts.customer_id, current[index], seen.level, batch.now)
             )
-        _store_forecasts(conn, rows)
         return current
 
     def _model_yield(
@@ -484,16 +528,41 @@ def _chunks(ids: Sequence[int], size: int = 1000) -> Iterable[Sequence[int]]:
         yield ids[start : start + size]
 
 
-def _stored_cartridges(conn: Connection, printer_id: int) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = defaultdict(list)
-    query = (
-        select(cartridges.c.supply_index, cartridges.c.installed_at, cartridges.c.ended_at)
-        .where(cartridges.c.printer_id == printer_id)
-        .order_by(cartridges.c.installed_at)
-    )
-    for row in conn.execute(query):
-        found[row.supply_index].append(row)
+def _stored_cartridges(
+    conn: Connection, printer_ids: Sequence[int]
+) -> dict[int, dict[int, list[Any]]]:
+    """The stored cartridges of the printers, by printer and position, oldest first."""
+    found: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for chunk in _chunks(sorted(printer_ids)):
+        query = (
+            select(
+                cartridges.c.id,
+                cartridges.c.printer_id,
+                cartridges.c.supply_index,
+                cartridges.c.installed_at,
+                cartridges.c.ended_at,
+            )
+            .where(cartridges.c.printer_id.in_(chunk))
+            .order_by(cartridges.c.installed_at)
+        )
+        for row in conn.execute(query):
+            found[row.printer_id][row.supply_index].append(row)
     return found
+
+
+def _until(history: PrinterHistory, since: datetime, until: datetime) -> PrinterHistory:
+    """The samples of a batch's history a printer's newest reading saw: from the one in
+    effect at ``since`` up to ``until`` (a batch reads all its printers' samples at once)."""
+
+    def cut(samples: list[Sample[Any]]) -> list[Sample[Any]]:
+        kept = [sample for sample in samples if sample.at <= until]
+        first = max((n for n, sample in enumerate(kept) if sample.at <= since), default=0)
+        return kept[first:]
+
+    return PrinterHistory(
+        [SupplySeries(s.key, s.kind, cut(s.samples)) for s in history.supplies],
+        [CounterSeries(c.key, cut(c.samples)) for c in history.counters],
+    )
 
 
 def _identities(found: Sequence[Cartridge], stored: Sequence[Any]) -> list[datetime]:
@@ -513,12 +582,13 @@ def _identities(found: Sequence[Cartridge], stored: Sequence[Any]) -> list[datet
 
 
 def _store_cartridges(
-    conn: Connection,
+    writes: _Writes,
     printer_id: int,
     model: str,
     supply_type: str,
     found: Sequence[Cartridge],
     identities: Sequence[datetime],
+    stored: Sequence[Any],
 ) -> None:
     """Upsert the window's cartridges; drop stored ones within the window that the rules no
     longer see (a replacement taken back: a shaken toner after all)."""
@@ -542,37 +612,45 @@ def _store_cartridges(
         }
         for c, installed_at in zip(found, identities, strict=True)
     ]
-    conn.execute(
-        delete(cartridges).where(
-            cartridges.c.printer_id == printer_id,
-            cartridges.c.supply_index == index,
-            cartridges.c.installed_at >= found[0].id.installed_at,
-            cartridges.c.installed_at.not_in(identities),
-        )
-    )
+    kept = set(identities)
+    writes.gone_cartridges += [
+        row.id
+        for row in stored
+        if row.installed_at >= found[0].id.installed_at and row.installed_at not in kept
+    ]
     if identities[0] != found[0].id.installed_at:  # began before the window: keep its start
         first = rows.pop(0)
-        conn.execute(
-            update(cartridges)
-            .where(
-                cartridges.c.printer_id == printer_id,
-                cartridges.c.supply_index == index,
-                cartridges.c.installed_at == identities[0],
-            )
-            .values(ended_at=first["ended_at"], faults=first["faults"])
+        covering = next(row.id for row in stored if row.installed_at == identities[0])
+        writes.cartridge_ends.append(
+            {"b_id": covering, "b_ended_at": first["ended_at"], "b_faults": first["faults"]}
         )
-    if not rows:
-        return
-    statement = _DIALECTS[conn.dialect.name].insert(cartridges)
-    keys = ["printer_id", "supply_index", "installed_at"]
-    changing = ["description", "ended_at", "pages_given", "percent_used"]
-    changing += ["counts_for_yield", "faults", "pages_at_install"]
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={name: getattr(statement.excluded, name) for name in changing},
-        ),
-        rows,
+    writes.cartridges += rows
+
+
+_CARTRIDGE_END = (
+    update(cartridges)
+    .where(cartridges.c.id == bindparam("b_id"))
+    .values(
+        ended_at=bindparam("b_ended_at", type_=cartridges.c.ended_at.type),
+        faults=bindparam("b_faults"),
+    )
+)
+_KEYS = {
+    "cartridges": ("printer_id", "supply_index", "installed_at"),
+    "supply_forecasts": ("printer_id", "supply_index"),
+}
+
+
+@functools.cache
+def _upsert(dialect: str, table_name: str) -> Any:
+    """The insert-or-update of ``table_name`` on its key (built once: building it costs)."""
+    table = {"cartridges": cartridges, "supply_forecasts": supply_forecasts}[table_name]
+    keys = _KEYS[table_name]
+    statement = _DIALECTS[dialect].insert(table)
+    changing = [c.name for c in table.columns if c.name not in keys and c.name != "id"]
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: getattr(statement.excluded, name) for name in changing},
     )
 
 
@@ -629,17 +707,3 @@ def _forecast_row(
         "seen_state": seen.state,
         "computed_at": now,
     }
-
-
-def _store_forecasts(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    statement = _DIALECTS[conn.dialect.name].insert(supply_forecasts)
-    keys = ["printer_id", "supply_index"]
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={name: getattr(statement.excluded, name) for name in rows[0] if name not in keys},
-        ),
-        rows,
-    )
