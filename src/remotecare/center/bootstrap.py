@@ -96,7 +96,9 @@ def bootstrap(
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
     # After the history: the supplies read the samples it has just written.
-    default_consumers: list[CareConsumer] = [HistoryConsumer(), SuppliesConsumer(chosen_clock)]
+    default_consumers: list[CareConsumer] = [HistoryConsumer()]
+    if settings.care_supplies:
+        default_consumers.append(SuppliesConsumer(chosen_clock))
     consumers = default_consumers if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(
