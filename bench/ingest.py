@@ -830,7 +830,8 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
             results.append(outcome)
             print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
     on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
-    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True))
+    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True) if b > 0)
+    pairs = pairs or [0.0]  # every 'off' run got nothing through: a saturated machine
     print(
         f"  {label} on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
         f" ratio on/off {on / off:.1%} (median of the rounds' ratios"
