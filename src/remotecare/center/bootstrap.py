@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.login_limit import LoginLimiter
@@ -14,11 +15,22 @@ from remotecare.center.admin import Administration
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
+    DrainPacing,
     FeedDrainer,
     record_stored_readings,
     report_ids_in_feed,
 )
 from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
+from remotecare.center.care.incidents.service import (
+    IncidentConsumer,
+    Incidents,
+    IncidentService,
+    IncidentWatch,
+)
+from remotecare.center.care.meters.closer import MeterCloser
+from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.care.supplies.forecasting import SuppliesConsumer
 from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
@@ -35,6 +47,8 @@ from remotecare.center.kernel.clock import Clock, SystemClock
 from remotecare.center.kernel.schema import require_current_schema
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.notify.delivery import DeliveryLoop
+from remotecare.center.notify.senders import SmtpSettings
 from remotecare.center.web.metrics import Metrics
 from remotecare.pki.ca import CertificateAuthority
 
@@ -65,6 +79,10 @@ class Center:
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
     orders: OrderService  # supply orders as people work them
+    incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
+    incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
+    delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
+    meter_closer: MeterCloser | None = None  # billing periods closed after cut-off + grace
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -95,11 +113,22 @@ def bootstrap(
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
-    # After the history: the supplies read the samples it has just written.
-    default_consumers: list[CareConsumer] = [HistoryConsumer()]
+    incidents = Incidents(
+        packaged_catalogue(),
+        SettlePolicy(settle=timedelta(minutes=settings.incident_settle_minutes)),
+        commands,
+    )
+    default_consumers: list[CareConsumer] = [
+        HistoryConsumer(),
+        IncidentConsumer(incidents, chosen_clock),
+        MeterSightings(),
+    ]
     if settings.care_supplies:
+        # After the history: the supplies read the samples it has just written.
         default_consumers.append(SuppliesConsumer(chosen_clock))
-    consumers = default_consumers if care_consumers is None else care_consumers
+    consumers: Sequence[CareConsumer] = (
+        default_consumers if care_consumers is None else care_consumers
+    )
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(
         chosen_clock,
@@ -132,9 +161,45 @@ def bootstrap(
             transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
         ),
         feed=feed,
-        drainer=FeedDrainer(transactions, consumers, chosen_clock) if feed else None,
+        drainer=FeedDrainer(
+            transactions,
+            consumers,
+            chosen_clock,
+            pacing=DrainPacing(
+                busy_batch=settings.care_feed_busy_batch,
+                max_defer_s=settings.care_feed_max_defer_seconds,
+            ),
+        )
+        if feed
+        else None,
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
         orders=OrderService(chosen_clock),
+        incidents=IncidentService(incidents, chosen_clock),
+        incident_watch=IncidentWatch(
+            transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds
+        ),
+        delivery=_delivery(settings, transactions, chosen_clock),
+        meter_closer=MeterCloser(transactions, chosen_clock),
     )
+
+
+def _delivery(
+    settings: CenterSettings, transactions: Transactions, clock: Clock
+) -> DeliveryLoop | None:
+    if not settings.notify_delivery:
+        return None
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpSettings(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_username or None,
+            settings.smtp_password or None,
+            settings.smtp_starttls,
+            Path(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+        )
+    webhook_ca = Path(settings.webhook_ca_file) if settings.webhook_ca_file else None
+    return DeliveryLoop(transactions, clock, smtp, webhook_ca_file=webhook_ca)

@@ -44,8 +44,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "attempts": {"kernel"},
     "identity": {"kernel", "contracts", "access", "attempts", "web"},
     "fleet": {"kernel", "contracts", "access", "identity", "web"},
-    "care": {"kernel", "contracts", "access", "identity", "fleet", "web"},
+    "care": {"kernel", "contracts", "access", "identity", "fleet", "notify", "web"},
     "web": {"kernel", "contracts", "access", "attempts", "identity", "fleet"},
+    "notify": {"kernel", "contracts", "access"},  # below care: care tells notify, never back
 }
 PROGRAM_MODULES = {
     "",
@@ -58,6 +59,7 @@ PROGRAM_MODULES = {
     "config",
     "tables",
     "cli",
+    "backup",
 }
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, kernel, supplies
+from remotecare.center.cli import (
+    access,
+    fleet,
+    identity,
+    incidents,
+    kernel,
+    meters,
+    partners,
+    supplies,
+)
+from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
 
@@ -25,8 +35,14 @@ for command in (
     access.unlock_login,
     access.api_tokens_group,
     access.users_group,
+    partners.partners_group,
     fleet.command,
     fleet.printers_group,
     supplies.orders_group,
+    backups.backup,
+    backups.restore_backup,
+    incidents.incidents_group,
+    incidents.notify_group,
+    meters.meters_group,
 ):
     center.add_command(command)

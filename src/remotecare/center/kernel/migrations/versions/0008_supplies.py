@@ -4,7 +4,7 @@
 per printer supply: a partial unique index on both SQLite and PostgreSQL.
 
 Revision ID: 0008
-Revises: 0014
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0014"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
