@@ -17,6 +17,8 @@ from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
+from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies.api_routes import OrdersApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -111,6 +113,10 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                partial(
+                    orders_api.add_api_routes,
+                    deps=OrdersApiDeps(center.transactions, center.orders),
+                ),
                 *_incident_api(center),
                 partial(
                     meters_api.add_api_routes,
