@@ -17,6 +17,7 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
+from tests.support.contracts import issue_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CHROMIUM_ARGS = [
@@ -54,7 +55,7 @@ def _reading() -> dict[str, Any]:
 async def center_with_a_device(tmp_path: Path, database_url: str) -> AsyncIterator[CenterInfo]:
     info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
-        issued = running.admin.create_token("Acme Ltd")
+        issued = issue_token(running, "Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
         report = {

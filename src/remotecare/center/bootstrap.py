@@ -10,6 +10,7 @@ from datetime import timedelta
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
 from remotecare.center.admin import Administration
+from remotecare.center.attempts.limiter import AttemptLimiter
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
@@ -19,12 +20,15 @@ from remotecare.center.care.feed import (
 )
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
+from remotecare.center.contracts.form_limit import application_form_limiter
+from remotecare.center.contracts.service import ContractService
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
 from remotecare.center.fleet.ingest import ReadingsFeed
 from remotecare.center.fleet.printers import PrinterService
 from remotecare.center.fleet.retention import RawReportRetention
 from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.contract_events import RevokeEndpointsOnTermination
 from remotecare.center.identity.directory import EndpointDirectory
 from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
@@ -32,6 +36,8 @@ from remotecare.center.kernel.clock import Clock, SystemClock
 from remotecare.center.kernel.schema import require_current_schema
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.privacy.policy import load_policy
+from remotecare.center.privacy.service import PrivacyService
 from remotecare.center.web.metrics import Metrics
 from remotecare.pki.ca import CertificateAuthority
 
@@ -60,6 +66,9 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    contracts: ContractService  # applications to termination
+    privacy: PrivacyService  # the one way to read personal data, audited
+    application_form_limiter: AttemptLimiter  # submissions on the public application form
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -92,6 +101,7 @@ def bootstrap(
     consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
+    contracts = ContractService(chosen_clock, events=(RevokeEndpointsOnTermination(certificates),))
     return Center(
         settings=settings,
         transactions=transactions,
@@ -114,11 +124,23 @@ def bootstrap(
         ),
         metrics=Metrics(transactions),
         admin=Administration(
-            transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
+            transactions,
+            chosen_clock,
+            enrolment,
+            certificates,
+            commands,
+            printers,
+            accounts,
+            contracts,
         ),
         feed=feed,
         drainer=FeedDrainer(transactions, consumers, chosen_clock) if feed else None,
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
+        ),
+        contracts=contracts,
+        privacy=PrivacyService(chosen_clock, load_policy()),
+        application_form_limiter=application_form_limiter(
+            SqlFailureLog(transactions, "application-form"), chosen_clock
         ),
     )

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import FleetPageDeps
 from remotecare.center.identity.routes import IdentityDeps
@@ -88,6 +89,9 @@ class CenterServer:
             identity,
             AccessDeps(center.transactions, center.accounts, center.login_limiter),
             FleetPageDeps(center.transactions, center.printers, center.clock),
+            ApplicationFormDeps(
+                center.transactions, center.contracts, center.application_form_limiter
+            ),
         )
         return Apps(console, device)
 

@@ -11,6 +11,7 @@ from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
 from remotecare.center.kernel.storage import metadata
+from remotecare.center.privacy import tables as privacy_tables
 
 __all__ = ["PACKAGE_TABLES", "metadata"]
 
@@ -22,4 +23,5 @@ PACKAGE_TABLES = {
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,
+    "privacy": privacy_tables,
 }

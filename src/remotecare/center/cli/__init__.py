@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, kernel
+from remotecare.center.cli import access, contracts, fleet, identity, kernel
 
 __all__ = ["center"]
 
@@ -25,5 +25,7 @@ for command in (
     access.unlock_login,
     fleet.command,
     fleet.printers_group,
+    contracts.contracts,
+    contracts.audit,
 ):
     center.add_command(command)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from remotecare.center.access import pages as access_pages
 from remotecare.center.access.rules import PUBLIC, allow
+from remotecare.center.contracts import pages as contracts_pages
 from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
@@ -53,6 +54,7 @@ def create_console_app(
     identity: identity_routes.IdentityDeps,
     access: access_pages.AccessDeps,
     fleet: fleet_pages.FleetPageDeps,
+    contracts: contracts_pages.ApplicationFormDeps | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -67,6 +69,8 @@ def create_console_app(
     identity_routes.add_public_routes(app, identity)
     access_pages.add_pages(app, access)
     fleet_pages.add_pages(app, fleet)
+    if contracts is not None:
+        contracts_pages.add_pages(app, contracts)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
     return without_server_header(app)
