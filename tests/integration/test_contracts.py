@@ -146,7 +146,7 @@ def test_changes_of_services_and_contacts_are_kept_as_history(center: Center) ->
     with center.transactions.read() as conn:
         terms = customer_terms(conn, customer_id)
         assert terms is not None
-        assert (terms.services, terms.consents_to_news) == ({Service.METERS}, True)
+        assert (terms.services, terms.consents_to_news) == (frozenset({Service.METERS}), True)
         assert customers_including(conn, Service.METERS) == {customer_id}
         assert customers_including(conn, Service.SUPPLIES) == set()
         assert _count(conn, "contract_terms") == 3  # acceptance and two changes
