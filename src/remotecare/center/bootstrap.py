@@ -21,6 +21,7 @@ from remotecare.center.care.feed import (
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
 from remotecare.center.contracts.form_limit import application_form_limiter
+from remotecare.center.contracts.retention import PersonalDataRetention
 from remotecare.center.contracts.service import ContractService
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -69,6 +70,7 @@ class Center:
     contracts: ContractService  # applications to termination
     privacy: PrivacyService  # the one way to read personal data, audited
     application_form_limiter: AttemptLimiter  # submissions on the public application form
+    personal_data_retention: PersonalDataRetention  # erasure after termination (article 11)
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -142,5 +144,8 @@ def bootstrap(
         privacy=PrivacyService(chosen_clock, load_policy()),
         application_form_limiter=application_form_limiter(
             SqlFailureLog(transactions, "application-form"), chosen_clock
+        ),
+        personal_data_retention=PersonalDataRetention(
+            transactions, chosen_clock, settings.personal_data_days
         ),
     )

@@ -162,7 +162,8 @@ class CenterServer:
     def _background(self) -> list[BackgroundLoop]:
         """The care feed's drainer and the raw reports' retention, beside ingest."""
         center = self.center
-        return [w for w in (center.drainer, center.retention) if w is not None]
+        loops = (center.drainer, center.retention, center.personal_data_retention)
+        return [w for w in loops if w is not None]
 
     @property
     def _reuse(self) -> bool | None:

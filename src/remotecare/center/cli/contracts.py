@@ -255,3 +255,15 @@ def export(home: Path, since: datetime | None, output: Path | None) -> None:
         return
     output.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     click.echo(f"{len(lines)} audit entries written to {output}", err=True)
+
+
+@contracts.command("erase-due")
+@HOME
+def erase_due(home: Path) -> None:
+    """Erase now the personal data of terminated customers that is due (the server does
+    it once an hour): ``personal_data_days`` after their service ended."""
+    with administered(home) as center:
+        erased = center.personal_data_retention.run_round()
+    for done in erased:
+        click.echo(f"customer {done.customer_id}: {done.what}")
+    click.echo(f"{len(erased)} customer(s) erased")

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from remotecare.errors import OperatorError
 
@@ -29,6 +29,8 @@ __all__ = [
     "ServiceStatus",
     "Site",
     "decide",
+    "erasure_due_on",
+    "generalised_postal_code",
     "may_terminate",
     "organisation_key",
     "parse_application",
@@ -289,6 +291,17 @@ def may_terminate(status: str, effective_on: date, today: date) -> None:
         raise ContractRefused(
             f"the termination date {effective_on} is in the future: record it on that day"
         )
+
+
+def erasure_due_on(effective_on: date, days: int) -> date:
+    """The day a terminated customer's personal data is erased (terms, article 11):
+    ``days`` after the service ended."""
+    return effective_on + timedelta(days=days)
+
+
+def generalised_postal_code(code: str) -> str:
+    """What is kept of a site's postal code after erasure: its area only."""
+    return code[:3] + "*"
 
 
 def services_text(services: Iterable[Service]) -> str:

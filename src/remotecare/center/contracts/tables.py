@@ -18,6 +18,7 @@ __all__ = [
     "contacts",
     "contract_terms",
     "customers",
+    "erasures",
     "sites",
     "terminations",
 ]
@@ -99,4 +100,12 @@ terminations = Table(
     Column("reason", String(500), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("recorded_by", String(200), nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("erased_at", UtcDateTime, nullable=False),
+    Column("what", String(1000), nullable=False),  # the record of what was erased
 )

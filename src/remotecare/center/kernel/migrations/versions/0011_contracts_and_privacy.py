@@ -1,5 +1,5 @@
 """contracts and privacy: applications, sites, contacts, contract terms, terminations,
-and the append-only audit log of reads of personal data
+erasures, and the append-only audit log of reads of personal data
 
 Customers that exist already (created when their first enrolment token was issued)
 keep their status and get terms with every service and no consent to purpose 6, so
@@ -160,6 +160,16 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sites_application_id"), "sites", ["application_id"])
     op.create_index(op.f("ix_sites_customer_id"), "sites", ["customer_id"])
+    op.create_table(
+        "erasures",
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("erased_at", when, nullable=False),
+        sa.Column("what", sa.String(length=1000), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_erasures_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_erasures")),
+    )
     # Existing customers keep running every service, without consent to purpose 6.
     op.execute(
         "INSERT INTO contract_terms "
@@ -171,7 +181,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("sites", "contacts", "terminations", "contract_terms", "applications"):
+    tables = ("erasures", "sites", "contacts", "terminations", "contract_terms", "applications")
+    for table in tables:
         op.drop_table(table)
     for statement in DROP_APPEND_ONLY_DDL.get(op.get_bind().dialect.name, ()):
         op.execute(statement)
