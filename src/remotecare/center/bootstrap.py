@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
 from remotecare.center.admin import Administration
@@ -54,6 +55,7 @@ class Center:
     ca: CertificateAuthority
     clock: Clock
     accounts: Accounts
+    api_tokens: ApiTokens  # dealers' systems on the JSON API
     enrolment: EnrolmentService
     certificates: CertificateService
     directory: EndpointDirectory
@@ -102,7 +104,11 @@ def bootstrap(
     feed = record_stored_readings if settings.care_feed else None
     consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
     printers = PrinterService(chosen_clock, feed)
-    accounts = Accounts(chosen_clock, timedelta(hours=settings.session_hours))
+    accounts = Accounts(
+        chosen_clock,
+        timedelta(hours=settings.session_hours),
+        operators_need_totp=settings.operators_need_totp,
+    )
     contracts = ContractService(chosen_clock, events=(RevokeEndpointsOnTermination(certificates),))
     return Center(
         settings=settings,
@@ -110,6 +116,7 @@ def bootstrap(
         ca=ca,
         clock=chosen_clock,
         accounts=accounts,
+        api_tokens=ApiTokens(chosen_clock),
         enrolment=enrolment,
         certificates=certificates,
         directory=EndpointDirectory(transactions, pending_work=has_pending_commands),

@@ -46,6 +46,8 @@ class CenterSettings:
     max_inflated_bytes: int = 8 * 1024 * 1024
     max_bundle_bytes: int = 32 * 1024 * 1024  # one diagnostic bundle; larger ones get 413
     session_hours: int = 12
+    # Operators (who see every customer) must log in with a TOTP second factor.
+    operators_need_totp: bool = False
     printer_binding: str = BindingPolicy.AUTOMATIC.value  # "automatic" or "confirm"
     # Raw report payloads are deleted this many days after the agent took them; the
     # compact history (care/history) keeps their numbers.

@@ -7,12 +7,15 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from functools import partial
 
 from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
 from remotecare.center.contracts.pages import ApplicationFormDeps
+from remotecare.center.fleet import api_routes as fleet_api
+from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import FleetPageDeps
 from remotecare.center.identity.routes import IdentityDeps
@@ -89,7 +92,11 @@ class CenterServer:
             identity,
             AccessDeps(center.transactions, center.accounts, center.login_limiter),
             FleetPageDeps(center.transactions, center.printers, center.clock),
-            ApplicationFormDeps(
+            api_tokens=center.api_tokens,
+            api_routes=[
+                partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+            ],
+            contracts=ApplicationFormDeps(
                 center.transactions, center.contracts, center.application_form_limiter
             ),
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher
 
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.attempts.rules import FailureLimit, RecentFailures, Wait
@@ -99,21 +100,22 @@ async def test_successes_and_refusals_record_nothing(
 def test_an_unknown_login_name_costs_the_same_hashing_as_a_wrong_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hashlib
-
     from remotecare.center.kernel import secrets
 
     stored = secrets.hash_password("right")
     secrets.verify_password("warm-up", None)  # the unknown-account hash, made once
-    calls: list[int] = []
-    real_scrypt = hashlib.scrypt
+    calls: list[str] = []
+    real = secrets._HASHER
 
-    def counting_scrypt(password: bytes, **kwargs: Any) -> bytes:
-        calls.append(kwargs["n"])
-        return real_scrypt(password, **kwargs)
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            calls.append(str(hash).split("$")[3])  # the parameters: m=...,t=...,p=...
+            return super().verify(hash, password)
 
-    monkeypatch.setattr(hashlib, "scrypt", counting_scrypt)
+    counting = CountingHasher(real.time_cost, real.memory_cost, real.parallelism)
+    monkeypatch.setattr(secrets, "_HASHER", counting)
     assert secrets.verify_password("right", stored)
     assert not secrets.verify_password("wrong", stored)
     assert not secrets.verify_password("right", None)  # no such account
-    assert calls == [2**14] * 3  # one full scrypt each: no shortcut for an unknown name
+    # One full argon2id each, with the same parameters: no shortcut for an unknown name.
+    assert calls == [stored.split("$")[3]] * 3

@@ -12,6 +12,8 @@ Roles:
 - ``subcontractor``: a field-service company, scoped to the customers assigned to it;
 - ``customer_admin``, ``customer_user``: people of one customer, scoped to it;
 - ``device``: an enrolled endpoint, named by its verified certificate, scoped to its customer;
+- ``integration``: a dealer's system calling the JSON API with a bearer token, scoped to
+  the token's customers and limited to its ``ApiScope`` set (``api_tokens.py``);
 - ``anonymous``: nobody has authenticated (the login page, enrolment with a token).
 """
 
@@ -31,9 +33,11 @@ __all__ = [
     "PUBLIC",
     "AccessRule",
     "Actor",
+    "ApiScope",
     "Role",
     "access_rule_of",
     "allow",
+    "api_clients",
 ]
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -48,6 +52,7 @@ class Role(enum.StrEnum):
     CUSTOMER_ADMIN = "customer_admin"
     CUSTOMER_USER = "customer_user"
     DEVICE = "device"
+    INTEGRATION = "integration"
     ANONYMOUS = "anonymous"
 
     @property
@@ -72,6 +77,16 @@ class Actor:
     role: Role
     customer_ids: frozenset[int] | None = frozenset()
     endpoint_id: str | None = None  # set for devices only
+    scopes: frozenset[ApiScope] = frozenset()  # set for integrations only
+
+    @classmethod
+    def integration(
+        cls, name: str, customer_ids: Iterable[int] | None, scopes: Iterable[ApiScope]
+    ) -> Actor:
+        """A dealer's system by its API token: ``customer_ids`` None for a token of every
+        customer (only an operator's administrator makes one)."""
+        customers = None if customer_ids is None else frozenset(customer_ids)
+        return cls(name, Role.INTEGRATION, customers, scopes=frozenset(scopes))
 
     @classmethod
     def operator(cls, name: str, role: Role = Role.OPERATOR_ADMIN) -> Actor:
@@ -101,15 +116,33 @@ class Actor:
 ANONYMOUS = Actor("anonymous", Role.ANONYMOUS)
 
 
+class ApiScope(enum.StrEnum):
+    """What an API token may do: one scope per kind of data and direction."""
+
+    DEVICES_READ = "devices:read"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    METERS_READ = "meters:read"
+    INCIDENTS_READ = "incidents:read"
+    INCIDENTS_WRITE = "incidents:write"
+
+
 @dataclass(frozen=True, slots=True)
 class AccessRule:
     """Which roles may call a route."""
 
     name: str
     roles: frozenset[Role]
+    scope: ApiScope | None = None  # an API route: the scope the caller's token must carry
 
     def allows(self, actor: Actor) -> bool:
-        return actor.role in self.roles
+        if actor.role not in self.roles:
+            return False
+        return self.scope is None or self.scope in actor.scopes
+
+    @property
+    def is_api(self) -> bool:
+        return self.scope is not None
 
 
 PUBLIC = AccessRule("public", frozenset(Role))
@@ -117,8 +150,13 @@ DEVICES = AccessRule("devices", frozenset({Role.DEVICE}))
 OPERATORS = AccessRule("operators", frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF}))
 OPERATOR_ADMINS = AccessRule("operator administrators", frozenset({Role.OPERATOR_ADMIN}))
 CONSOLE_USERS = AccessRule(
-    "console users", frozenset(Role) - {Role.DEVICE, Role.ANONYMOUS}
+    "console users", frozenset(Role) - {Role.DEVICE, Role.INTEGRATION, Role.ANONYMOUS}
 )  # anyone logged in to the console: each page scopes what it shows
+
+
+def api_clients(scope: ApiScope) -> AccessRule:
+    """The rule of a JSON API route: an integration's token carrying ``scope``."""
+    return AccessRule(f"API clients with {scope}", frozenset({Role.INTEGRATION}), scope)
 
 
 def allow(rule: AccessRule) -> Callable[[F], F]:

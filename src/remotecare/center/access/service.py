@@ -1,29 +1,94 @@
 """Console accounts and sessions: who logs in, with which role, and the ``Actor`` a
 session stands for. Functions take the caller's open connection.
 
+A person may add a second factor (TOTP, ``access/totp.py``): started, then confirmed by a
+first code, and from then on asked for at every login. With ``operators_need_totp`` an
+operator without one cannot log in at all (the refusal says how to get one).
+
 Usage::
 
     accounts = Accounts(clock, session_lifetime=timedelta(hours=12))
     with transactions.begin() as conn:
-        token = accounts.log_in(conn, "alice", password)        # None if wrong
+        outcome = accounts.authenticate(conn, "alice", password, code)
+        outcome.token                                            # None if refused
+        outcome.refusal                                          # why (LoginRefusal)
     with transactions.read() as conn:
         actor = accounts.actor_for_session(conn, token)          # None if expired
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, false, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, delete, false, insert, select, update
 
+from remotecare.center.access import totp
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.access.tables import console_sessions, users
 from remotecare.center.kernel.clock import Clock
-from remotecare.center.kernel.secrets import hash_password, hash_token, new_token, verify_password
+from remotecare.center.kernel.secrets import (
+    hash_password,
+    hash_token,
+    new_token,
+    password_needs_rehash,
+    verify_password,
+)
+from remotecare.errors import OperatorError
 
-__all__ = ["Accounts", "scoped", "visible"]
+__all__ = [
+    "Accounts",
+    "LoginOutcome",
+    "LoginRefusal",
+    "NoSuchUser",
+    "TotpSetup",
+    "UserInfo",
+    "scoped",
+    "visible",
+]
+
+
+class NoSuchUser(OperatorError):
+    """No console user of that name."""
+
+
+class LoginRefusal(enum.Enum):
+    WRONG_CREDENTIALS = "wrong user name or password"
+    CODE_NEEDED = "enter the code from your authenticator app"
+    WRONG_CODE = "wrong or already used code"
+    TOTP_REQUIRED = (
+        "your role must log in with a second factor: ask an administrator to set one up "
+        "(remotecare center users totp NAME)"
+    )
+
+    @property
+    def counts_as_failure(self) -> bool:
+        """Whether the login limit counts it (asking for the code is no failure)."""
+        return self is not LoginRefusal.CODE_NEEDED
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    token: str | None  # the new session's, when the login succeeded
+    refusal: LoginRefusal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    secret: str  # for typing into an authenticator app
+    uri: str  # otpauth://, for a QR code
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    username: str
+    role: Role
+    customer_id: int | None
+    created_at: datetime
+    second_factor: bool
+
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -32,6 +97,8 @@ S = TypeVar("S", bound=Select[Any])
 class Accounts:
     clock: Clock
     session_lifetime: timedelta = timedelta(hours=12)
+    operators_need_totp: bool = False
+    issuer: str = "Remote Care"  # how authenticator apps name this center
 
     def create_user(
         self,
@@ -42,7 +109,7 @@ class Accounts:
         customer_id: int | None = None,
     ) -> None:
         """A console login; customers' people belong to ``customer_id``."""
-        if role in (Role.DEVICE, Role.ANONYMOUS):
+        if role in (Role.DEVICE, Role.INTEGRATION, Role.ANONYMOUS):
             raise ValueError(f"{role} is not a role for a person")
         if role in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER) and customer_id is None:
             raise ValueError(f"a {role} belongs to a customer")
@@ -57,25 +124,108 @@ class Accounts:
         )
 
     def log_in(self, conn: Connection, username: str, password: str) -> str | None:
-        """A new session token for valid credentials, else None."""
+        """A new session token for valid credentials (and no second factor), else None."""
+        return self.authenticate(conn, username, password).token
+
+    def authenticate(
+        self, conn: Connection, username: str, password: str, code: str | None = None
+    ) -> LoginOutcome:
+        """A new session for valid credentials and, where the person has a second
+        factor, a valid unused code; else why not."""
         row = conn.execute(
-            select(users.c.id, users.c.password_hash).where(users.c.username == username)
+            select(
+                users.c.id,
+                users.c.password_hash,
+                users.c.role,
+                users.c.totp_secret,
+                users.c.totp_confirmed_at,
+                users.c.totp_last_step,
+            ).where(users.c.username == username)
         ).first()
         # An unknown name costs the same hashing as a wrong password: no timing tells.
         if not verify_password(password, None if row is None else row.password_hash):
-            return None
+            return LoginOutcome(None, LoginRefusal.WRONG_CREDENTIALS)
         assert row is not None
-        token = new_token()
+        if password_needs_rehash(row.password_hash):
+            conn.execute(
+                update(users)
+                .where(users.c.id == row.id)
+                .values(password_hash=hash_password(password))
+            )
         now = self.clock.now()
+        if row.totp_confirmed_at is not None:
+            if not code:
+                return LoginOutcome(None, LoginRefusal.CODE_NEEDED)
+            step = totp.accepted_step(row.totp_secret, code, now, row.totp_last_step)
+            if step is None:
+                return LoginOutcome(None, LoginRefusal.WRONG_CODE)
+            conn.execute(update(users).where(users.c.id == row.id).values(totp_last_step=step))
+        elif self.operators_need_totp and Role(row.role).sees_every_customer:
+            return LoginOutcome(None, LoginRefusal.TOTP_REQUIRED)
+        return LoginOutcome(self._new_session(conn, row.id, now))
+
+    def _new_session(self, conn: Connection, user_id: int, now: datetime) -> str:
+        token = new_token()
         conn.execute(
             insert(console_sessions).values(
                 token_hash=hash_token(token),
-                user_id=row.id,
+                user_id=user_id,
                 created_at=now,
                 expires_at=now + self.session_lifetime,
             )
         )
         return token
+
+    def start_totp(self, conn: Connection, username: str) -> TotpSetup:
+        """A new TOTP secret for ``username``, in force once ``confirm_totp`` saw a code
+        made from it (until then logins go on as before). Replaces any earlier one."""
+        secret = totp.new_secret()
+        self._set(conn, username, totp_secret=secret, totp_confirmed_at=None, totp_last_step=None)
+        return TotpSetup(secret, totp.provisioning_uri(secret, username, self.issuer))
+
+    def confirm_totp(self, conn: Connection, username: str, code: str) -> bool:
+        """Put the started second factor in force, given a code from it; False if wrong."""
+        row = conn.execute(select(users.c.totp_secret).where(users.c.username == username)).first()
+        if row is None:
+            raise NoSuchUser(f"no console user {username!r}")
+        if row.totp_secret is None:
+            return False
+        step = totp.accepted_step(row.totp_secret, code, self.clock.now(), None)
+        if step is None:
+            return False
+        self._set(conn, username, totp_confirmed_at=self.clock.now(), totp_last_step=step)
+        return True
+
+    def remove_totp(self, conn: Connection, username: str) -> None:
+        """Take the second factor away (a lost phone); the person logs in with the
+        password alone, unless their role needs one."""
+        self._set(conn, username, totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
+
+    def users(self, conn: Connection) -> list[UserInfo]:
+        """Every console user, by name (never their secrets)."""
+        return [
+            UserInfo(
+                row.username,
+                Role(row.role),
+                row.customer_id,
+                row.created_at,
+                row.totp_confirmed_at is not None,
+            )
+            for row in conn.execute(
+                select(
+                    users.c.username,
+                    users.c.role,
+                    users.c.customer_id,
+                    users.c.created_at,
+                    users.c.totp_confirmed_at,
+                ).order_by(users.c.username)
+            )
+        ]
+
+    def _set(self, conn: Connection, username: str, **values: Any) -> None:
+        changed = conn.execute(update(users).where(users.c.username == username).values(**values))
+        if changed.rowcount != 1:
+            raise NoSuchUser(f"no console user {username!r}")
 
     def actor_for_session(self, conn: Connection, token: str) -> Actor | None:
         """The person a live session belongs to, as an ``Actor``; None if none."""

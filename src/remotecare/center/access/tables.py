@@ -1,12 +1,13 @@
-"""People who log in to the console, with their role, and their sessions."""
+"""People who log in to the console, with their role, and their sessions; the API tokens
+of dealers' systems."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
 
-from remotecare.center.kernel.storage import UtcDateTime, metadata
+from remotecare.center.kernel.storage import Json, UtcDateTime, metadata
 
-__all__ = ["console_sessions", "users"]
+__all__ = ["api_tokens", "console_sessions", "users"]
 
 
 users = Table(
@@ -21,6 +22,11 @@ users = Table(
     ),  # access.rules.Role
     # The customer a customer's person belongs to; NULL for operators and subcontractors.
     Column("customer_id", ForeignKey("customers.id")),
+    # The TOTP second factor (access/totp.py): its secret, set when it is started and in
+    # force once a first code confirmed it; the time step of the last code accepted.
+    Column("totp_secret", String(64)),
+    Column("totp_confirmed_at", UtcDateTime),
+    Column("totp_last_step", BigInteger),
 )
 
 console_sessions = Table(
@@ -30,4 +36,21 @@ console_sessions = Table(
     Column("user_id", ForeignKey("users.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# A dealer's system's bearer token, stored as its SHA-256 only (shown once at creation).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    # The one customer it may see; NULL: every customer (made by an operator's administrator).
+    Column("customer_id", ForeignKey("customers.id")),
+    Column("scopes", Json, nullable=False),  # sorted list of access.rules.ApiScope values
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),  # at most hourly, so that calls stay reads
 )

@@ -23,6 +23,8 @@ for command in (
     identity.revoke,
     identity.list_endpoints,
     access.unlock_login,
+    access.api_tokens_group,
+    access.users_group,
     fleet.command,
     fleet.printers_group,
     contracts.contracts,

@@ -1,10 +1,13 @@
 """An ``Actor`` on every request, and every route's declared access rule enforced.
 
 The device API resolves its actor from the verified client certificate
-(``device_app.py``); the console from the session cookie (``console_actor``). Then
+(``device_app.py``); the console from the session cookie, or for the JSON API from the
+bearer token in ``Authorization`` (``console_actor``; a token that is present but not
+live answers 401 at once, whatever the cookies say). Then
 ``enforce_access`` looks up the rule the route's handler declares (``access.rules.allow``):
 a route without one is refused (500: a programming error, never an open door); an actor
-the rule does not allow is sent to the login page (nobody logged in) or refused with 403.
+the rule does not allow is sent to the login page (nobody logged in; 401 on the API) or
+refused with 403.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import StaticResource
 
+from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.rules import ANONYMOUS, PUBLIC, AccessRule, Actor, access_rule_of
 from remotecare.center.access.service import Accounts
 from remotecare.center.identity.rules import PresentedCertificate
@@ -58,11 +62,39 @@ def route_access_rule(route: web.AbstractRoute) -> AccessRule | None:
     return access_rule_of(route.handler)
 
 
-def console_actor(transactions: Transactions, accounts: Accounts) -> Middleware:
-    """The console's middleware: the person of the session cookie, else anonymous."""
+def _unauthorized(error: str) -> web.Response:
+    response = refuse(401, error)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="remotecare", error="invalid_token"'
+    return response
+
+
+def console_actor(
+    transactions: Transactions, accounts: Accounts, api_tokens: ApiTokens
+) -> Middleware:
+    """The console's middleware: the integration of a bearer token, else the person of the
+    session cookie, else anonymous."""
+
+    async def bearer(request: web.Request, handler: Handler, header: str) -> web.StreamResponse:
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            return _unauthorized("the Authorization header must be 'Bearer <API token>'")
+        presented = presented.strip()
+        caller = await transactions.read_async(lambda conn: api_tokens.actor_for(conn, presented))
+        if caller is None:
+            logger.info(
+                "refused %s %s: unknown, revoked or expired API token", request.method, request.path
+            )
+            return _unauthorized("unknown, revoked or expired API token")
+        if caller.note_due:
+            await transactions.run_async(lambda conn: api_tokens.note_use(conn, caller.token_id))
+        request[ACTOR] = caller.actor
+        return await handler(request)
 
     @web.middleware
     async def resolve(request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization")
+        if header is not None:
+            return await bearer(request, handler, header)
         token = request.cookies.get(SESSION_COOKIE)
         actor = None
         if token:
@@ -87,6 +119,8 @@ async def enforce_access(request: web.Request, handler: Handler) -> web.StreamRe
     actor = actor_of(request)
     if rule.allows(actor):
         return await handler(request)
+    if actor is ANONYMOUS and rule.is_api:
+        return _unauthorized("this API takes an API token: Authorization: Bearer <token>")
     if actor is ANONYMOUS:  # the console's pages: log in first
         raise web.HTTPSeeOther("/login")
     logger.info("%s (%s) refused %s %s", actor.name, actor.role, request.method, request.path)

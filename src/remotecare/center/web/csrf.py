@@ -8,7 +8,9 @@ gets the latter (an HttpOnly, SameSite=Strict cookie) with the first page that r
 form, so that the login form is protected too.
 
 Exempt: the EST enrolment (``/.well-known/est/simpleenroll``), an API that agents call
-with a one-time enrolment token, never a browser form.
+with a one-time enrolment token, never a browser form; and calls authenticated by an API
+token (role ``integration``), which a browser never attaches by itself, so that no other
+site can make one for its visitor.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from remotecare.center.access.csrf import FORM_FIELD, SAFE_METHODS, form_token, token_matches
+from remotecare.center.access.rules import Role
 from remotecare.center.kernel.secrets import new_token
-from remotecare.center.web.actors import SESSION_COOKIE
+from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.responses import refuse
 
 __all__ = ["CSRF_EXEMPT_PATHS", "FORM_SECRET_COOKIE", "csrf_protection", "form_token_of"]
@@ -61,6 +64,7 @@ def _changes_something(request: web.Request) -> bool:
     """Whether ``request`` reaches a handler that may change state (no 404, no 405)."""
     return (
         request.method not in SAFE_METHODS
+        and actor_of(request).role is not Role.INTEGRATION
         and request.path not in CSRF_EXEMPT_PATHS
         and request.match_info.http_exception is None
     )

@@ -1,0 +1,258 @@
+"""Every route of both apps, walked as every kind of caller, with the ids of another
+customer's things: nothing of the other customer leaks (terms, article 10).
+
+The routes come from the apps as the server builds them, so a new route is walked
+without anyone listing it; a route whose path takes an id this walk has no value for
+fails the walk until one is added to ``OTHER_IDS`` (an id of the other customer's thing).
+
+For each route and caller: a caller the route's rule does not admit is refused (401 or
+403, or sent to the login page); one it admits gets, for another customer's id, 404 (not
+403, so that existence does not leak) unless it sees every customer; no answer is a 500,
+and no answer to a caller scoped to our customer contains anything of the other's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from remotecare.agent.config import AgentPaths
+from remotecare.agent.uplink import agent_tls_context
+from remotecare.center.access.csrf import FORM_FIELD, form_token
+from remotecare.center.access.rules import Actor, ApiScope, Role
+from remotecare.center.admin import ADMINISTRATOR
+from remotecare.center.bootstrap import Center
+from remotecare.center.contracts.service import customer_by_name
+from remotecare.center.kernel.group_commit import GroupCommitter
+from remotecare.center.server import CenterServer
+from remotecare.center.web.actors import SESSION_COOKIE, route_access_rule
+from remotecare.protocol.messages import CommandKind
+from tests.support.centers import CenterInfo, init_center, running_center
+from tests.support.device_calls import call, enrol, report_body
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+OURS, THEIRS = "Acme Ltd", "Other KK"
+THEIR_SERIALS = ("OTHER-SECRET-1", "OTHER-SECRET-2")
+PASSWORD = "a password of the walk"
+PERSONS = (
+    Role.OPERATOR_ADMIN,
+    Role.OPERATOR_STAFF,
+    Role.SUBCONTRACTOR,
+    Role.CUSTOMER_ADMIN,
+    Role.CUSTOMER_USER,
+)
+_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
+@dataclass
+class Caller:
+    role: Role
+    cookies: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sees_every_customer(self) -> bool:
+        return self.role.sees_every_customer
+
+
+@dataclass
+class Walk:
+    info: CenterInfo
+    center: Center
+    ours: AgentPaths
+    other_ids: dict[str, str]
+    theirs_markers: tuple[str, ...]
+    console_callers: list[Caller]
+
+    def routes(self, app_name: str) -> list[web.AbstractRoute]:
+        committer = GroupCommitter(self.center.transactions.engine)  # never started
+        apps = CenterServer(self.center).build_apps(committer)
+        app = apps.console if app_name == "console" else apps.device
+        return [
+            route
+            for route in app.router.routes()
+            if route.method != "HEAD" and route.resource is not None
+            and not route.resource.canonical.startswith("/static")
+        ]  # fmt: skip
+
+    def path_of(self, route: web.AbstractRoute) -> str:
+        assert route.resource is not None
+        canonical = route.resource.canonical
+        missing = set(_PARAMETER.findall(canonical)) - set(self.other_ids)
+        assert not missing, f"{canonical}: add the other customer's id for {missing}"
+        return _PARAMETER.sub(lambda match: self.other_ids[match.group(1)], canonical)
+
+
+async def _session_caller(info: CenterInfo, role: Role, username: str) -> Caller:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(info.console_url + "/login", ssl=info.trusting_context()) as page:
+            found = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+            assert found is not None
+        form = {"username": username, "password": PASSWORD, FORM_FIELD: found.group(1)}
+        async with session.post(
+            info.console_url + "/login",
+            data=form,
+            ssl=info.trusting_context(),
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 303, f"{username} could not log in"
+            session_token = response.cookies[SESSION_COOKIE].value
+    return Caller(
+        role,
+        cookies={SESSION_COOKIE: session_token},
+        form={FORM_FIELD: form_token(session_token)},
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
+    tmp = tmp_path_factory.mktemp("walk")
+    info = init_center(tmp / "center", printer_binding="confirm")
+    async with running_center(info) as center:
+        ours, _ = await enrol(info, center, tmp / "ours", OURS)
+        theirs, their_endpoint = await enrol(info, center, tmp / "theirs", THEIRS)
+        await call(info.device_url + "/api/v1/reports", ours, report_body("ACME-1"))
+        for n, serial in enumerate(THEIR_SERIALS):
+            body = report_body(serial, f"snmp://192.0.2.{n + 1}:161")
+            await call(info.device_url + "/api/v1/reports", theirs, body)
+        for pending in center.admin.pending_printers():
+            if pending.serial != THEIR_SERIALS[1]:  # theirs stays pending: a printer_id
+                center.admin.confirm_printer(pending.serial, pending.customer)
+        [their_pending] = center.admin.pending_printers()
+        command = center.admin.queue_command(their_endpoint, CommandKind.REDISCOVER, {})
+        declaration: dict[str, str | int] = {
+            "bundle_id": str(uuid.uuid4()),
+            "size_bytes": 10,
+            "sha256": "0" * 64,
+            "reason": "center_request",
+        }
+        status, _ = await call(
+            info.device_url + "/api/v1/bundles", theirs, json.dumps(declaration).encode()
+        )
+        assert status == 201
+        with center.transactions.begin() as conn:
+            ours_id = customer_by_name(conn, OURS)
+            for role in PERSONS:
+                customer = ours_id if role in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER) else None
+                center.accounts.create_user(conn, f"walker-{role.value}", PASSWORD, role, customer)
+            token = center.api_tokens.create(
+                conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
+            )
+        callers = [await _session_caller(info, role, f"walker-{role.value}") for role in PERSONS]
+        callers.append(Caller(Role.INTEGRATION, headers={"Authorization": f"Bearer {token.token}"}))
+        callers.append(Caller(Role.ANONYMOUS))
+        yield Walk(
+            info,
+            center,
+            ours,
+            other_ids={
+                "printer_id": str(their_pending.printer_id),
+                "command_id": str(command.command_id),
+                "bundle_id": str(declaration["bundle_id"]),
+            },
+            theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint),
+            console_callers=callers,
+        )
+
+
+def _leaks(walk: Walk, body: str) -> list[str]:
+    return [marker for marker in walk.theirs_markers if marker in body]
+
+
+async def test_every_console_and_api_route_as_every_caller(walk: Walk) -> None:
+    problems: list[str] = []
+    routes = walk.routes("console")
+    assert any(r.resource and r.resource.canonical.startswith("/api/v1/") for r in routes)
+    async with aiohttp.ClientSession() as session:
+        for route in routes:
+            rule = route_access_rule(route)
+            assert rule is not None
+            path = walk.path_of(route)
+            for caller in walk.console_callers:
+                session.cookie_jar.clear()
+                session.cookie_jar.update_cookies(caller.cookies)
+                async with session.request(
+                    route.method,
+                    walk.info.console_url + path,
+                    headers=caller.headers,
+                    data=caller.form if route.method == "POST" else None,
+                    ssl=walk.info.trusting_context(),
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    body = (await response.read()).decode(errors="replace")
+                    location = response.headers.get("Location", "")
+                what = f"{route.method} {path} as {caller.role.value}: {status}"
+                if status >= 500:
+                    problems.append(f"{what} (server error)")
+                elif not rule.allows(_as_actor(caller)):
+                    if not (status in (401, 403) or (status == 303 and location == "/login")):
+                        problems.append(f"{what}, but its rule ({rule.name}) refuses the role")
+                elif (
+                    _PARAMETER.search(route.resource.canonical if route.resource else "")
+                    and not caller.sees_every_customer
+                    and status != 404
+                ):
+                    problems.append(f"{what}, expected 404 for another customer's id")
+                if not caller.sees_every_customer and _leaks(walk, body):
+                    problems.append(f"{what} shows {_leaks(walk, body)}")
+    assert problems == []
+
+
+def _as_actor(caller: Caller) -> Actor:
+    """The caller as a rule sees it: its role and, for the token, every scope."""
+    if caller.role is Role.INTEGRATION:
+        return Actor.integration("walk", [0], list(ApiScope))
+    return Actor("walk", caller.role, frozenset({0}))
+
+
+async def test_every_device_route_with_another_endpoints_ids(walk: Walk) -> None:
+    """Our agent (its verified certificate) reaching for their commands and bundles."""
+    problems: list[str] = []
+    tls = agent_tls_context(walk.ours)
+    async with aiohttp.ClientSession() as session:
+        for route in walk.routes("device"):
+            path = walk.path_of(route)
+            body = b"{}" if route.method in ("POST", "PUT") else None
+            async with session.request(
+                route.method,
+                walk.info.device_url + path,
+                data=body,
+                headers={"Content-Type": "application/json"} if body is not None else {},
+                ssl=tls,
+            ) as response:
+                status = response.status
+                text = (await response.read()).decode(errors="replace")
+            what = f"{route.method} {path}: {status}"
+            if status >= 500:
+                problems.append(f"{what} (server error)")
+            if "{" in (route.resource.canonical if route.resource else "") and status in (
+                200,
+                201,
+                204,
+            ):
+                problems.append(f"{what}: another endpoint's id answered")
+            if _leaks(walk, text):
+                problems.append(f"{what} shows {_leaks(walk, text)}")
+    assert problems == []
+
+
+async def test_a_new_route_needs_an_id_for_the_walk(walk: Walk) -> None:
+    app = web.Application()
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response()
+
+    resource = app.router.add_get("/things/{thing_id}", handler)
+    with pytest.raises(AssertionError, match="thing_id"):
+        walk.path_of(resource)
