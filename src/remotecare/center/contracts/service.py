@@ -29,6 +29,7 @@ from remotecare.center.contracts.rules import (
     Application,
     ApplicationStatus,
     Channel,
+    Contact,
     ContractRefused,
     Service,
     ServiceStatus,
@@ -450,7 +451,7 @@ class ContractService:
         conn: Connection,
         application_id: int,
         customer_id: int | None,
-        new: Sequence[Any],
+        new: Sequence[Contact],
         actor: Actor,
         now: datetime,
     ) -> None:
