@@ -18,6 +18,7 @@ from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.contracts.rules import ApplicationInvalid, ContractRefused, Service
 from remotecare.center.contracts.service import (
+    ContractService,
     contract_includes,
     customer_by_name,
     customer_statuses,
@@ -306,4 +307,26 @@ def test_only_operators_enter_accept_or_reject_applications(center: Center) -> N
     before = _snapshot(center)
     with pytest.raises(ContractRefused, match="may not enter applications"):
         _submit(center, sample_application("Acme Ltd"), actor=staff)
+    assert _snapshot(center) == before
+
+
+class _CheckLostTheRace(ContractService):
+    """As if another application of the organisation arrived after the check."""
+
+    def _refuse_duplicate(
+        self, conn: Connection, organisation: str, except_application: int | None = None
+    ) -> None:
+        return None
+
+
+def test_a_duplicate_that_slips_past_the_check_is_refused_by_the_database(
+    center: Center,
+) -> None:
+    _submit(center, sample_application("Acme Ltd"))
+    racing = _CheckLostTheRace(center.clock)
+    before = _snapshot(center)
+    with center.transactions.begin() as conn:
+        with pytest.raises(ContractRefused, match="duplicate organisation"):
+            racing.submit(conn, ADMINISTRATOR, sample_application("acme ltd"))
+        assert _count(conn, "applications") == 1  # the transaction is still usable
     assert _snapshot(center) == before

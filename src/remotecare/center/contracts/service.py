@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Column, Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.contracts.rules import (
@@ -171,7 +172,31 @@ class ContractService:
         application = parse_application(data)
         self._refuse_duplicate(conn, application.organisation)
         now = self.clock.now()
-        application_id = int(
+        try:
+            # A savepoint: an application that lost the race leaves the caller's
+            # transaction usable (PostgreSQL aborts it otherwise).
+            with conn.begin_nested():
+                application_id = self._insert_application(
+                    conn, application, channel, submitted_by or actor.name, now
+                )
+        except IntegrityError as exc:
+            raise ContractRefused(
+                f"duplicate organisation: {application.organisation!r} already has an "
+                "application (submitted meanwhile)"
+            ) from exc
+        self._insert_sites(conn, application, application_id)
+        self._insert_contacts(conn, application_id, None, application.contacts, actor, now)
+        return application_id
+
+    def _insert_application(
+        self,
+        conn: Connection,
+        application: Application,
+        channel: Channel,
+        submitted_by: str,
+        now: datetime,
+    ) -> int:
+        return int(
             conn.execute(
                 insert(applications)
                 .values(
@@ -180,7 +205,7 @@ class ContractService:
                     status=ApplicationStatus.SUBMITTED.value,
                     channel=channel.value,
                     submitted_at=now,
-                    submitted_by=(submitted_by or actor.name)[:200],
+                    submitted_by=submitted_by[:200],
                     services=services_text(application.services),
                     billing_cutoff_day=application.billing_cutoff_day,
                     consents_to_news=application.consents_to_news,
@@ -188,9 +213,6 @@ class ContractService:
                 .returning(applications.c.id)
             ).scalar_one()
         )
-        self._insert_sites(conn, application, application_id)
-        self._insert_contacts(conn, application_id, None, application.contacts, actor, now)
-        return application_id
 
     def accept(self, conn: Connection, actor: Actor, application_id: int) -> int:
         """Accept the application: its customer becomes active; the customer's id."""

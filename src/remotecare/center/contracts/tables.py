@@ -9,7 +9,7 @@ new ones. Contact persons are personal data: only the privacy service reads them
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, text
 
 from remotecare.center.kernel.storage import UtcDateTime, metadata
 
@@ -50,6 +50,15 @@ applications = Table(
     Column("decided_by", String(200)),
     Column("decision_reason", String(500)),
     Column("customer_id", ForeignKey("customers.id")),  # set on acceptance
+    # One open (submitted or accepted) application per organisation, even when two
+    # arrive at once: the service's check names the duplicate, this index closes the race.
+    Index(
+        "uq_applications_open_organisation",
+        "organisation_key",
+        unique=True,
+        sqlite_where=text("status IN ('submitted', 'accepted')"),
+        postgresql_where=text("status IN ('submitted', 'accepted')"),
+    ),
 )
 
 sites = Table(

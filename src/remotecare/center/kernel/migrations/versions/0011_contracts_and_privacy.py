@@ -86,6 +86,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_applications")),
     )
     op.create_index(op.f("ix_applications_organisation_key"), "applications", ["organisation_key"])
+    open_only = sa.text("status IN ('submitted', 'accepted')")
+    op.create_index(
+        "uq_applications_open_organisation",
+        "applications",
+        ["organisation_key"],
+        unique=True,
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
     op.create_table(
         "contract_terms",
         sa.Column("id", sa.Integer(), nullable=False),
