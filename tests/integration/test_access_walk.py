@@ -27,10 +27,12 @@ from aiohttp import web
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.access.csrf import FORM_FIELD, form_token
-from remotecare.center.access.rules import Actor, ApiScope, Role
+from remotecare.center.access.partners import Partners
+from remotecare.center.access.rules import Actor, ApiScope, Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.contracts.service import customer_by_name
+from remotecare.center.fleet.printers import printer_id_of
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.server import CenterServer
 from remotecare.center.web.actors import SESSION_COOKIE, route_access_rule
@@ -46,6 +48,7 @@ PASSWORD = "a password of the walk"
 PERSONS = (
     Role.OPERATOR_ADMIN,
     Role.OPERATOR_STAFF,
+    Role.AFFILIATE,
     Role.SUBCONTRACTOR,
     Role.CUSTOMER_ADMIN,
     Role.CUSTOMER_USER,
@@ -142,9 +145,21 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
         assert status == 201
         with center.transactions.begin() as conn:
             ours_id = customer_by_name(conn, OURS)
+            assert ours_id is not None
+            partners = Partners(center.clock)
+            affiliate = partners.create(conn, ADMINISTRATOR, "Group KK", Role.AFFILIATE)
+            partners.assign_customer(conn, ADMINISTRATOR, affiliate, ours_id)
+            subcontractor = partners.create(conn, ADMINISTRATOR, "Fix-It KK", Role.SUBCONTRACTOR)
+            our_printer = printer_id_of(conn, ADMINISTRATOR, "ACME-1", ours_id)
+            partners.assign_work(
+                conn, ADMINISTRATOR, subcontractor, WorkKind.DEVICE, str(our_printer), ours_id
+            )
+            partner_of = {Role.AFFILIATE: affiliate, Role.SUBCONTRACTOR: subcontractor}
             for role in PERSONS:
-                customer = ours_id if role in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER) else None
-                center.accounts.create_user(conn, f"walker-{role.value}", PASSWORD, role, customer)
+                customer = ours_id if role.of_a_customer else None
+                center.accounts.create_user(
+                    conn, f"walker-{role.value}", PASSWORD, role, customer, partner_of.get(role)
+                )
             token = center.api_tokens.create(
                 conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
             )

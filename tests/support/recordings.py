@@ -39,6 +39,7 @@ __all__ = [  # the short names are the table's shorthands, for tests that add ca
     "S",
     "T",
     "recordings_dir",
+    "without_identity",
 ]
 
 RECORDINGS_ENV = "REMOTECARE_RECORDINGS"
@@ -61,6 +62,23 @@ def recordings_dir() -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
+
+
+# Rows removed to hide a printer's identity: prtGeneralSerialNumber and ifPhysAddress.
+IDENTITY_ROWS = ("1.3.6.1.2.1.43.5.1.1.17.", "1.3.6.1.2.1.2.2.1.6.")
+
+
+def without_identity(recording: str, folder: Path, name: str) -> Path:
+    """Write ``folder/name.snmprec`` (a test's temporary folder): the shared ``recording``
+    without its serial number and MAC address rows. The shared folder is only read."""
+    source = recordings_dir() / f"{recording}.snmprec"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(IDENTITY_ROWS)]
+    assert len(kept) < len(lines), f"{recording} had no identity rows to remove"
+    folder.mkdir(parents=True, exist_ok=True)
+    derived = folder / f"{name}.snmprec"
+    derived.write_text("".join(kept), encoding="utf-8")
+    return derived
 
 
 # Every expected value below was worked out by hand from the ``.snmprec`` lines with

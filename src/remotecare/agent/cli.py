@@ -28,14 +28,16 @@ from remotecare.agent.discovery import (
 from remotecare.agent.doctor import diagnose, healthy, render
 from remotecare.agent.enrolment import enrol as enrol_agent
 from remotecare.agent.poller import (
+    UNENROLLED,
     PrinterTarget,
+    Site,
     poll_once,
     printer_targets,
     public_address,
     read_any,
 )
 from remotecare.agent.privacy import Pseudonymizer, create_key_file, load_or_create_key
-from remotecare.agent.probe_view import render_reading
+from remotecare.agent.probe_view import render_reading, weak_identity_warning
 from remotecare.agent.probes.snmp import close_engine
 from remotecare.agent.runner import run_agent, run_cycle
 from remotecare.errors import RemoteCareError
@@ -173,7 +175,10 @@ def show_payload(home: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     if not settings.printers:
         raise click.ClickException(f"no printers configured in {paths.config}")
-    reports = asyncio.run(poll_once(settings))
+    site = UNENROLLED
+    with contextlib.suppress(RemoteCareError):  # not enrolled yet: weak identities differ
+        site = Site(AgentIdentity.load(paths.identity).endpoint_id, privacy.address)
+    reports = asyncio.run(poll_once(settings, site=site))
     batch = ReportBatch(reports=[privacy.report(r) for r in reports])
     click.echo(batch.model_dump_json(indent=2, exclude_none=True))
 
@@ -194,24 +199,42 @@ def probe(url: str, as_json: bool, home: Path | None) -> None:
     URL is a printer address as in agent.toml (snmp://COMMUNITY@HOST[:PORT],
     snmpv3://USER@HOST?auth=sha&priv=aes ...). This is the reading as read, before
     pseudonymization; nothing is sent (`show-payload` shows what would leave the site).
+    A printer that gives no serial number, vendor serial or MAC address is shown with its
+    weak identity and a warning (with an enrolled --home, the identity the agent sends).
     """
     try:
         settings = AgentSettings()
+        site = UNENROLLED
         if home is not None:
-            settings = AgentSettings.load(AgentPaths(home.resolve()).config)
+            paths = AgentPaths(home.resolve())
+            settings = AgentSettings.load(paths.config)
+            site = _enrolled_site(paths)
         [target] = printer_targets(settings, [url])
-        reading = asyncio.run(_probe(target, settings))
+        reading = asyncio.run(_probe(target, settings, site))
     except RemoteCareError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(reading.model_dump_json(indent=2))
+        warning = weak_identity_warning(reading, enrolled=site is not UNENROLLED)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     else:
-        click.echo(render_reading(reading, address=public_address(target)))
+        enrolled = site is not UNENROLLED
+        click.echo(render_reading(reading, address=public_address(target), enrolled=enrolled))
 
 
-async def _probe(target: PrinterTarget, settings: AgentSettings) -> PrinterReading:
+def _enrolled_site(paths: AgentPaths) -> Site:
+    """The site as the enrolled agent of ``paths`` names weak printers, if it is enrolled
+    and has its pseudonymization key; else :data:`UNENROLLED` (nothing is created)."""
+    if not (paths.identity.exists() and paths.privacy_key.exists()):
+        return UNENROLLED
+    identity = AgentIdentity.load(paths.identity)
+    return Site(identity.endpoint_id, Pseudonymizer(load_or_create_key(paths.privacy_key)).address)
+
+
+async def _probe(target: PrinterTarget, settings: AgentSettings, site: Site) -> PrinterReading:
     try:
-        return await read_any(target, settings)
+        return await read_any(target, settings, site)
     finally:
         close_engine()
 

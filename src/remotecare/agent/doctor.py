@@ -27,12 +27,21 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
-from remotecare.agent.poller import PrinterTarget, printer_targets, public_address
+from remotecare.agent.poller import (
+    UNENROLLED,
+    PrinterTarget,
+    Site,
+    printer_targets,
+    public_address,
+    read_any,
+)
+from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.probes.ipp import IppTarget, get_printer_attributes
 from remotecare.agent.probes.snmp import walk
 from remotecare.agent.uplink import ProxySettings, agent_tls_context, open_uplink
 from remotecare.errors import ProbeError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
+from remotecare.protocol.messages import PrinterReading, SerialSource
 
 __all__ = [
     "SERVICE_TERMINATED",
@@ -461,9 +470,21 @@ async def _check_printers(ctx: _Context) -> None:
     settings = ctx.settings
     targets = printer_targets(settings)
     results = await asyncio.gather(*(_ask_printer(t, settings) for t in targets))
-    for target, problem in zip(targets, results, strict=True):
+    weak = await _weakly_identified(ctx, targets, results)
+    for position, (target, problem) in enumerate(zip(targets, results, strict=True)):
         name = f"printer {public_address(target)}"
-        if problem is None:
+        if problem is None and position in weak:
+            ctx.add(
+                name,
+                Outcome.WARN,
+                "answers SNMP (sysDescr) but gives no serial number, vendor serial or MAC "
+                f"address: it is reported under the weak identity {weak[position]} (its "
+                "address and sysObjectID)",
+                "the center holds it until an operator confirms it (`remotecare center "
+                "printers confirm`); keep its address fixed (a DHCP reservation), as at "
+                "another address it becomes a new printer",
+            )
+        elif problem is None:
             answered = "IPP (printer-state)" if isinstance(target, IppTarget) else "SNMP (sysDescr)"
             ctx.add(name, Outcome.OK, f"answers {answered}")
         else:
@@ -475,6 +496,43 @@ async def _check_printers(ctx: _Context) -> None:
                 "and that the community in agent.toml matches (a wrong community looks like "
                 "silence)",
             )
+
+
+async def _weakly_identified(
+    ctx: _Context, targets: Sequence[PrinterTarget], problems: Sequence[str | None]
+) -> dict[int, str]:
+    """The SNMP printers (by position) that answered and that only a weak identity names,
+    with that identity.
+
+    One full read each, as the agent does (a vendor serial needs its profile), at most
+    ``max_concurrent_polls`` at a time; a read that fails here is left to the poll.
+    """
+    assert ctx.settings is not None
+    settings = ctx.settings
+    site = UNENROLLED
+    if ctx.identity is not None and ctx.paths.privacy_key.exists():
+        privacy = Pseudonymizer(load_or_create_key(ctx.paths.privacy_key))
+        site = Site(ctx.identity.endpoint_id, privacy.address)
+    gate = asyncio.Semaphore(settings.max_concurrent_polls)
+
+    async def serial_of(target: PrinterTarget) -> PrinterReading | None:
+        async with gate:
+            try:
+                return await read_any(target, settings, site)
+            except ProbeError:
+                return None
+
+    snmp = [
+        position
+        for position, (target, problem) in enumerate(zip(targets, problems, strict=True))
+        if problem is None and not isinstance(target, IppTarget)
+    ]
+    readings = await asyncio.gather(*(serial_of(targets[position]) for position in snmp))
+    return {
+        position: reading.serial
+        for position, reading in zip(snmp, readings, strict=True)
+        if reading is not None and reading.serial_source is SerialSource.WEAK
+    }
 
 
 async def _ask_printer(target: PrinterTarget, settings: AgentSettings) -> str | None:

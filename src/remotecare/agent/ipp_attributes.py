@@ -16,7 +16,9 @@ Rules, each decided once here:
 
 - **Identity**: the serial number from printer-device-id (IEEE 1284 keys ``SN``,
   ``SERN`` or ``SERIALNUMBER``); without one, printer-uuid as ``uuid:<uuid>``. Both have
-  serial_source ``ipp``. With neither the printer cannot be identified (ProbeError).
+  serial_source ``ipp``. With neither, the weak identity the caller gives (IPP has no
+  sysObjectID, so the rule hashes none: serial_source ``weak:address+sysObjectID``, see
+  :func:`remotecare.protocol.identity.weak_serial`); without one, ProbeError.
 - **Supplies**: printer-supply (its keys are the Printer-MIB prtMarkerSupplies columns),
   with the same level rules as SNMP (:func:`printer_mib.assess_level`): -1/-2/-3 stay
   named states, a receptacle's level is its remaining space so its percent is how full
@@ -68,6 +70,7 @@ from remotecare.agent.rfc3805 import (
     SupplyLevel,
 )
 from remotecare.errors import ProbeError
+from remotecare.protocol.identity import WeakNamer
 from remotecare.protocol.messages import (
     Alert,
     Counter,
@@ -202,16 +205,18 @@ _MODEL_KEYS: Final = ("MDL", "MODEL")
 _UUID_PREFIX: Final = "urn:uuid:"
 
 
-def build_reading(attributes: Attributes) -> PrinterReading:
+def build_reading(
+    attributes: Attributes, *, weak_identity: WeakNamer | None = None
+) -> PrinterReading:
     """Map a printer's IPP attributes to a reading (see the module docstring for the rules)."""
-    serial = _serial(attributes)
+    serial, source = _serial(attributes, weak_identity)
     model = _model(attributes)
     reasons = [parse_reason(text) for text in _texts(attributes, "printer-state-reasons")]
     reasons = [(keyword, severity) for keyword, severity in reasons if keyword != _NO_REASON]
     keywords = {keyword for keyword, _ in reasons}
     reading = {
         "serial": serial,
-        "serial_source": SerialSource.IPP,
+        "serial_source": source,
         "model": model,
         "status": _status(_first_int(attributes, "printer-state"), reasons),
         "counters": capped(_counters(attributes), ItemList.COUNTERS),
@@ -315,15 +320,17 @@ def _at(items: Sequence[_T], position: int) -> _T | None:
 # --- identity and status -------------------------------------------------------------------
 
 
-def _serial(attributes: Attributes) -> str:
+def _serial(attributes: Attributes, weak_identity: WeakNamer | None) -> tuple[str, SerialSource]:
     device_id = parse_device_id(_first_text(attributes, "printer-device-id") or "")
     serial = next((device_id[key] for key in _SERIAL_KEYS if device_id.get(key)), None)
     if serial:
-        return clipped(serial, SERIAL_MAX_CHARS)
+        return clipped(serial, SERIAL_MAX_CHARS), SerialSource.IPP
     uuid = _first_text(attributes, "printer-uuid")
     if uuid:
         bare = uuid[len(_UUID_PREFIX) :] if uuid.lower().startswith(_UUID_PREFIX) else uuid
-        return clipped(f"uuid:{bare.lower()}", SERIAL_MAX_CHARS)
+        return clipped(f"uuid:{bare.lower()}", SERIAL_MAX_CHARS), SerialSource.IPP
+    if weak_identity is not None:
+        return weak_identity(None), SerialSource.WEAK
     raise ProbeError(
         "cannot identify the printer: its printer-device-id has no serial number "
         "(SN, SERN) and it reported no printer-uuid"

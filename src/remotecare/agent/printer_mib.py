@@ -42,6 +42,7 @@ from remotecare.agent.rfc3805 import (
 )
 from remotecare.agent.vendor_profiles import VendorProfile, vendor_counters, vendor_serial
 from remotecare.errors import ProbeError
+from remotecare.protocol.identity import WeakNamer
 from remotecare.protocol.messages import (
     Alert,
     Counter,
@@ -265,19 +266,22 @@ def build_reading(
     *,
     failed: Mapping[str, str] | None = None,
     profile: VendorProfile | None = None,
+    weak_identity: WeakNamer | None = None,
 ) -> PrinterReading:
     """Map walked ``values`` to a reading; ``failed`` names subtrees that could not be read.
 
     Identity, in this order: prtGeneralSerialNumber; else the vendor serial number of
     ``profile`` (serial_source vendor); else the first non-zero 6-octet ifPhysAddress
-    (lowest ifIndex) as ``mac:aa:bb:cc:dd:ee:ff`` with serial_source ifPhysAddress. With
-    none of them the printer cannot be identified and :class:`ProbeError` is raised.
+    (lowest ifIndex) as ``mac:aa:bb:cc:dd:ee:ff`` with serial_source ifPhysAddress; else
+    what ``weak_identity`` gives for the printer's sysObjectID (serial_source
+    ``weak:address+sysObjectID``, the rule of :func:`remotecare.protocol.identity.weak_serial`).
+    Without any of them the printer cannot be identified and :class:`ProbeError` is raised.
     Counters of ``profile`` are added after the Printer-MIB ones, except a name the
     Printer-MIB already gave (its ``total`` stays the billing counter). Failed subtrees,
     and empty ones that leave part of the reading unknown, are named in ``partial_reason``.
     """
     failures = dict(failed or {})
-    serial, source = _identity(values, failures, profile)
+    serial, source = _identity(values, failures, profile, weak_identity)
     device = _printer_device_index(values)
     model = _model(values, device)
     counters = _counters(values)
@@ -369,6 +373,7 @@ def _identity(
     values: Mapping[Oid, SnmpValue],
     failures: Mapping[str, str],
     profile: VendorProfile | None,
+    weak_identity: WeakNamer | None,
 ) -> tuple[str, SerialSource]:
     serials = [
         decode_text(value) for _, value in sorted(_rows(values, PRT_GENERAL_SERIAL.oid).items())
@@ -382,6 +387,8 @@ def _identity(
     mac = _first_mac(values)
     if mac:
         return mac, SerialSource.MAC_ADDRESS
+    if weak_identity is not None:
+        return weak_identity(_sys_object_id(values)), SerialSource.WEAK
     failed = "".join(f"; {name} failed: {reason}" for name, reason in failures.items())
     raise ProbeError(
         "cannot identify the printer: it reported no prtGeneralSerialNumber, no vendor "

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from remotecare.protocol.messages import PrinterReading
+from remotecare.protocol.messages import PrinterReading, SerialSource
 
-__all__ = ["render_reading"]
+__all__ = ["render_reading", "weak_identity_warning"]
 
 _ABSENT: Final = "-"
 _GAP: Final = "  "
@@ -43,7 +43,24 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) 
     return lines
 
 
-def render_reading(reading: PrinterReading, *, address: str) -> str:
+def weak_identity_warning(reading: PrinterReading, *, enrolled: bool = True) -> str | None:
+    """What `agent probe` says about a printer named by its weak identity; None otherwise."""
+    if reading.serial_source is not SerialSource.WEAK:
+        return None
+    whose = (
+        "the identity this agent sends"
+        if enrolled
+        else "computed without an enrolled --home: the agent's own will differ"
+    )
+    return (
+        "the printer gave no serial number, vendor serial or MAC address; it is named by "
+        f"its address and sysObjectID ({whose}), and the center holds it as pending until "
+        "an operator confirms it (`remotecare center printers confirm`). Moved to another "
+        "address it becomes a new printer."
+    )
+
+
+def render_reading(reading: PrinterReading, *, address: str, enrolled: bool = True) -> str:
     """Everything the reading holds, in the order a service technician reads it."""
     status = reading.status
     lines = [
@@ -55,6 +72,9 @@ def render_reading(reading: PrinterReading, *, address: str) -> str:
         f"printer status {status.printer_status or _ABSENT}",
         f"errors         {', '.join(status.error_conditions) or 'none'}",
     ]
+    warning = weak_identity_warning(reading, enrolled=enrolled)
+    if warning:
+        lines.append(f"warning        {warning}")
     if reading.partial_reason:
         lines.append(f"partial        {reading.partial_reason}")
     sections = [

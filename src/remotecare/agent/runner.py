@@ -40,7 +40,7 @@ from remotecare.agent.diagnostics import (
 )
 from remotecare.agent.discovery import merge_printers, scan_network
 from remotecare.agent.outbox import Outbox, OutboxWriter
-from remotecare.agent.poller import poll_each, printer_targets
+from remotecare.agent.poller import Site, poll_each, printer_targets
 from remotecare.agent.privacy import Pseudonymizer, load_or_create_key
 from remotecare.agent.probes.snmp import SnmpTarget
 from remotecare.agent.renewal import finish_interrupted_renewal, renew_certificate
@@ -125,6 +125,7 @@ class Agent:
         self.identity = identity
         finish_interrupted_renewal(paths)  # a renewal cut short completes before anything
         self.privacy = Pseudonymizer(load_or_create_key(paths.privacy_key))
+        self.site = Site(identity.endpoint_id, self.privacy.address)
         self.state = AgentState.load(paths.state)
         self.logs = logs or RecentLogs()
         self.rng = rng or random.Random()
@@ -167,7 +168,7 @@ class Agent:
 
         timer = None if writer is None else asyncio.create_task(_write_when_due(writer))
         try:
-            polled = await poll_each(settings, queue)
+            polled = await poll_each(settings, queue, site=self.site)
         finally:  # what was read is kept, even if the cycle stops short
             if timer is not None:
                 timer.cancel()
@@ -343,7 +344,7 @@ class Agent:
             if report.reading is not None:
                 self._printer_urls[report.reading.serial] = urls[position]
 
-        await poll_each(self.settings, learn)
+        await poll_each(self.settings, learn, site=self.site)
 
     async def _renew_certificate(self) -> str:
         await renew_certificate(self.paths, self.identity, self.settings)

@@ -102,6 +102,10 @@ class SerialSource(enum.StrEnum):
     VENDOR_MIB = "vendor"
     IPP = "ipp"
     MAC_ADDRESS = "ifPhysAddress"
+    # None of the above: a hash of the endpoint, the printer's address and its sysObjectID
+    # (remotecare.protocol.identity.weak_serial). The center holds such a printer pending
+    # until an operator confirms it, and joins it to its real serial if one appears.
+    WEAK = "weak:address+sysObjectID"
 
 
 class Supply(_Message):

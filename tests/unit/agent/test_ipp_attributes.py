@@ -88,6 +88,22 @@ def test_a_printer_without_serial_or_uuid_cannot_be_identified() -> None:
         build_reading(printer(printer_device_id=("MFG:Acme;MDL:PX-9000;",)))
 
 
+def test_a_printer_without_serial_or_uuid_gets_the_weak_identity_it_is_given() -> None:
+    asked: list[str | None] = []
+
+    def weak_identity(oid: str | None) -> str:
+        asked.append(oid)
+        return "weak:0123456789abcdef0123456789abcdef"
+
+    reading = build_reading(
+        printer(printer_device_id=("MFG:Acme;MDL:PX-9000;",)), weak_identity=weak_identity
+    )
+
+    assert reading.serial == "weak:0123456789abcdef0123456789abcdef"
+    assert reading.serial_source is SerialSource.WEAK
+    assert asked == [None]  # IPP has no sysObjectID
+
+
 def test_builds_the_model_from_the_device_id_without_make_and_model() -> None:
     attributes = printer()
     del attributes["printer-make-and-model"]

@@ -87,6 +87,38 @@ def test_refuses_a_printer_that_cannot_be_identified() -> None:
         build_reading(values, failed={"prtGeneralSerialNumber": "timeout"})
 
 
+def test_a_printer_without_any_identity_gets_the_weak_one_it_is_given() -> None:
+    sys_object_id = "1.3.6.1.4.1.18334.1.1.1.2.1.117.2.2"
+    values = walk(
+        {
+            SYS_DESCR: b"Acme",
+            "1.3.6.1.2.1.1.2.0": sys_object_id,
+            f"{IF_PHYS}.1": bytes(6),
+            f"{MARKER}.4.1.1": 1234,
+        }
+    )
+    asked: list[str | None] = []
+
+    def weak_identity(oid: str | None) -> str:
+        asked.append(oid)
+        return "weak:0123456789abcdef0123456789abcdef"
+
+    reading = build_reading(values, weak_identity=weak_identity)
+
+    assert reading.serial == "weak:0123456789abcdef0123456789abcdef"
+    assert reading.serial_source is SerialSource.WEAK
+    assert asked == [sys_object_id]
+    assert [(c.name, c.value) for c in reading.counters] == [("total", 1234)]
+
+
+def test_a_printer_with_a_mac_address_never_gets_a_weak_identity() -> None:
+    values = walk({f"{IF_PHYS}.1": bytes.fromhex("0017c8945f14")})
+
+    reading = build_reading(values, weak_identity=lambda oid: "weak:never")
+
+    assert reading.serial_source is SerialSource.MAC_ADDRESS
+
+
 def test_model_is_the_description_of_the_printer_device_not_the_first_device() -> None:
     values = identified(
         {

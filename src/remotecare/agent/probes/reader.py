@@ -17,8 +17,8 @@ and whose counter tables (rows found by a type column) with one walk of the need
 at most :data:`~remotecare.agent.vendor_profiles.MAX_TABLE_ROWS` rows each; a wanted row
 found twice, or without a counter in it, is named in ``partial_reason`` (a row the printer
 does not have is no fault: a black-and-white machine counts no colour).
-A printer whose every subtree fails, or which answers with nothing that identifies it,
-raises :class:`ProbeError`.
+A printer whose every subtree fails, or which answers with nothing that identifies it
+(and no ``weak_identity`` is given), raises :class:`ProbeError`.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from remotecare.agent.vendor_profiles import (
     select_profile,
 )
 from remotecare.errors import ProbeError, ProbeTimeout, SnmpAuthError
+from remotecare.protocol.identity import WeakNamer
 from remotecare.protocol.messages import PrinterReading
 
 __all__ = ["MAX_CONCURRENT_WALKS", "read_printer"]
@@ -65,11 +66,13 @@ async def read_printer(
     timeout_s: float = 2.0,
     retries: int = 1,
     profiles: Sequence[VendorProfile] | None = None,
+    weak_identity: WeakNamer | None = None,
 ) -> PrinterReading:
     """Read every subtree of :data:`printer_mib.SUBTREES` (and the vendor profile's objects).
 
     ``timeout_s`` and ``retries`` apply to every SNMP request. ``profiles`` defaults to
-    the packaged vendor profiles.
+    the packaged vendor profiles. ``weak_identity`` names a printer that gives no serial
+    number, vendor serial or MAC address (:func:`printer_mib.build_reading`).
     """
     values: dict[Oid, SnmpValue] = {}
     failed: dict[str, str] = {}
@@ -144,7 +147,9 @@ async def read_printer(
     if profile is not None:
         for counter, problem in counter_problems(profile, values).items():
             failed[f"vendor profile {profile.name} {counter}"] = problem
-    return printer_mib.build_reading(values, failed=failed, profile=profile)
+    return printer_mib.build_reading(
+        values, failed=failed, profile=profile, weak_identity=weak_identity
+    )
 
 
 def _walker(

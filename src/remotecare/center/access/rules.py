@@ -9,7 +9,11 @@ Roles:
 
 - ``operator_admin``, ``operator_staff``: the vendor or dealer running the center; they see
   every customer (administrators also manage users and settings);
-- ``subcontractor``: a field-service company, scoped to the customers assigned to it;
+- ``affiliate`` (関係会社): a person of a company of the operator's group, scoped to the
+  customers assigned to that company;
+- ``subcontractor`` (業務委託先): a person of a field-service company, scoped to the work
+  assigned to that company (devices, incidents, orders: ``Actor.assigned``) and to those
+  customers only;
 - ``customer_admin``, ``customer_user``: people of one customer, scoped to it;
 - ``device``: an enrolled endpoint, named by its verified certificate, scoped to its customer;
 - ``integration``: a dealer's system calling the JSON API with a bearer token, scoped to
@@ -35,6 +39,7 @@ __all__ = [
     "Actor",
     "ApiScope",
     "Role",
+    "WorkKind",
     "access_rule_of",
     "allow",
     "api_clients",
@@ -48,6 +53,7 @@ _ATTRIBUTE = "__access_rule__"
 class Role(enum.StrEnum):
     OPERATOR_ADMIN = "operator_admin"
     OPERATOR_STAFF = "operator_staff"
+    AFFILIATE = "affiliate"
     SUBCONTRACTOR = "subcontractor"
     CUSTOMER_ADMIN = "customer_admin"
     CUSTOMER_USER = "customer_user"
@@ -58,6 +64,23 @@ class Role(enum.StrEnum):
     @property
     def sees_every_customer(self) -> bool:
         return self in (Role.OPERATOR_ADMIN, Role.OPERATOR_STAFF)
+
+    @property
+    def of_a_partner(self) -> bool:
+        """Whether a person of this role belongs to a partner company (``partners``)."""
+        return self in (Role.AFFILIATE, Role.SUBCONTRACTOR)
+
+    @property
+    def of_a_customer(self) -> bool:
+        return self in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER)
+
+
+class WorkKind(enum.StrEnum):
+    """What can be assigned to a subcontractor, each named by its own id as text."""
+
+    DEVICE = "device"  # a printer's id
+    INCIDENT = "incident"
+    ORDER = "order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +101,8 @@ class Actor:
     customer_ids: frozenset[int] | None = frozenset()
     endpoint_id: str | None = None  # set for devices only
     scopes: frozenset[ApiScope] = frozenset()  # set for integrations only
+    # Subcontractors only: the (kind, id) of each piece of work assigned to their company.
+    work: frozenset[tuple[WorkKind, str]] | None = None
 
     @classmethod
     def integration(
@@ -111,6 +136,25 @@ class Actor:
 
     def may_see(self, customer_id: int) -> bool:
         return self.customer_ids is None or customer_id in self.customer_ids
+
+    def assigned(self, kind: WorkKind) -> frozenset[str] | None:
+        """The ids of ``kind`` assigned to this subcontractor; None for every other actor
+        (whose customers alone limit what it sees)."""
+        if self.work is None:
+            return None
+        return frozenset(ref for work_kind, ref in self.work if work_kind is kind)
+
+    @classmethod
+    def subcontractor(cls, name: str, work: Iterable[tuple[WorkKind, str, int]]) -> Actor:
+        """A subcontractor's person with the work assigned to its company, each as
+        (kind, id, customer id): it sees those customers, and of them only that work."""
+        pieces = list(work)
+        return cls(
+            name,
+            Role.SUBCONTRACTOR,
+            frozenset(customer for _, _, customer in pieces),
+            work=frozenset((kind, ref) for kind, ref, _ in pieces),
+        )
 
 
 ANONYMOUS = Actor("anonymous", Role.ANONYMOUS)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Connection, Select, delete, false, insert, select, update
 
 from remotecare.center.access import totp
+from remotecare.center.access.partners import Partners
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.access.tables import console_sessions, users
 from remotecare.center.kernel.clock import Clock
@@ -107,12 +108,20 @@ class Accounts:
         password: str,
         role: Role = Role.OPERATOR_ADMIN,
         customer_id: int | None = None,
+        partner_id: int | None = None,
     ) -> None:
-        """A console login; customers' people belong to ``customer_id``."""
+        """A console login; customers' people belong to ``customer_id``, affiliates' and
+        subcontractors' people to ``partner_id``."""
         if role in (Role.DEVICE, Role.INTEGRATION, Role.ANONYMOUS):
             raise ValueError(f"{role} is not a role for a person")
-        if role in (Role.CUSTOMER_ADMIN, Role.CUSTOMER_USER) and customer_id is None:
+        if role.of_a_customer and customer_id is None:
             raise ValueError(f"a {role} belongs to a customer")
+        if role.of_a_partner and partner_id is None:
+            raise ValueError(f"a {role} belongs to a partner company")
+        if not role.of_a_customer and customer_id is not None:
+            raise ValueError(f"a {role} belongs to no customer")
+        if not role.of_a_partner and partner_id is not None:
+            raise ValueError(f"a {role} belongs to no partner company")
         conn.execute(
             insert(users).values(
                 username=username,
@@ -120,6 +129,7 @@ class Accounts:
                 created_at=self.clock.now(),
                 role=role.value,
                 customer_id=customer_id,
+                partner_id=partner_id,
             )
         )
 
@@ -230,7 +240,7 @@ class Accounts:
     def actor_for_session(self, conn: Connection, token: str) -> Actor | None:
         """The person a live session belongs to, as an ``Actor``; None if none."""
         row = conn.execute(
-            select(users.c.username, users.c.role, users.c.customer_id)
+            select(users.c.username, users.c.role, users.c.customer_id, users.c.partner_id)
             .join(console_sessions, console_sessions.c.user_id == users.c.id)
             .where(
                 console_sessions.c.token_hash == hash_token(token),
@@ -240,7 +250,8 @@ class Accounts:
         if row is None:
             return None
         role = Role(row.role)
-        # Subcontractors' assignments arrive with the contracts issue: until then, none.
+        if role.of_a_partner:
+            return Partners(self.clock).actor(conn, row.username, role, row.partner_id)
         customers = () if row.customer_id is None else (row.customer_id,)
         return Actor.scoped(row.username, role, customers)
 

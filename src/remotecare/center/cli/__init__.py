@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, contracts, fleet, identity, kernel
+from remotecare.center.cli import access, contracts, fleet, identity, kernel, partners
 
 __all__ = ["center"]
 
@@ -25,6 +25,7 @@ for command in (
     access.unlock_login,
     access.api_tokens_group,
     access.users_group,
+    partners.partners_group,
     fleet.command,
     fleet.printers_group,
     contracts.contracts,

@@ -12,11 +12,12 @@ from typing import TextIO
 import click
 from sqlalchemy.exc import IntegrityError
 
+from remotecare.center.access.partners import Partners
 from remotecare.center.access.rules import ApiScope, Role
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.attempts.log import SqlFailureLog
-from remotecare.center.cli.common import HOME, administered
-from remotecare.center.contracts.service import customer_by_name, customer_names
+from remotecare.center.cli.common import HOME, administered, customer_named
+from remotecare.center.contracts.service import customer_names
 
 __all__ = ["api_tokens_group", "unlock_login", "users_group"]
 
@@ -85,11 +86,7 @@ def create_api_token(
     if (customer is None) == (not all_customers):
         raise click.UsageError("give either --customer NAME or --all-customers")
     with administered(home) as center_, center_.transactions.begin() as conn:
-        customer_id = None
-        if customer is not None:
-            customer_id = customer_by_name(conn, customer)
-            if customer_id is None:
-                raise click.ClickException(f"no customer named {customer!r}")
+        customer_id = None if customer is None else customer_named(conn, customer)
         made = center_.api_tokens.create(
             conn,
             ADMINISTRATOR,
@@ -148,13 +145,19 @@ def users_group() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(_PERSONS_ROLES), default=Role.OPERATOR_STAFF.value)
 @click.option("--customer", help="The customer a customer's person belongs to (by name).")
+@click.option("--partner", help="The partner company an affiliate or subcontractor belongs to.")
 @click.option(
     "--password-file",
     type=click.File("r"),
     help="Read the password from this file ('-': standard input); else it is asked for.",
 )
 def add_user(
-    home: Path, username: str, role: str, customer: str | None, password_file: TextIO | None
+    home: Path,
+    username: str,
+    role: str,
+    customer: str | None,
+    partner: str | None,
+    password_file: TextIO | None,
 ) -> None:
     """Add console user USERNAME with ROLE."""
     chosen = Role(role)
@@ -165,13 +168,10 @@ def add_user(
     if len(password) < 12:
         raise click.ClickException("a password needs at least 12 characters")
     with administered(home) as center_, center_.transactions.begin() as conn:
-        customer_id = None
-        if customer is not None:
-            customer_id = customer_by_name(conn, customer)
-            if customer_id is None:
-                raise click.ClickException(f"no customer named {customer!r}")
+        customer_id = None if customer is None else customer_named(conn, customer)
+        partner_id = None if partner is None else Partners(center_.clock).by_name(conn, partner)[0]
         try:
-            center_.accounts.create_user(conn, username, password, chosen, customer_id)
+            center_.accounts.create_user(conn, username, password, chosen, customer_id, partner_id)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         except IntegrityError as exc:

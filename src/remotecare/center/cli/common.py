@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from sqlalchemy import Connection
 
 from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
+from remotecare.center.contracts.service import customer_by_name
 from remotecare.errors import OperatorError, RemoteCareError
 
-__all__ = ["HOME", "administered", "load_settings"]
+__all__ = ["HOME", "administered", "customer_named", "load_settings"]
 
 HOME = click.option(
     "--home",
@@ -46,3 +48,11 @@ def administered(home: Path) -> Iterator[Center]:
         raise click.ClickException(str(exc)) from exc
     finally:
         center.dispose()
+
+
+def customer_named(conn: Connection, name: str) -> int:
+    """The id of the customer called ``name``; a plain error message if there is none."""
+    customer_id = customer_by_name(conn, name)
+    if customer_id is None:
+        raise click.ClickException(f"no customer named {name!r}")
+    return customer_id

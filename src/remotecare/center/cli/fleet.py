@@ -44,21 +44,26 @@ def command(home: Path, endpoint: str, kind: str, pairs: tuple[str, ...]) -> Non
 
 @click.group("printers")
 def printers_group() -> None:
-    """Printers waiting for confirmation (printer_binding = "confirm")."""
+    """Printers waiting for confirmation (printer_binding = "confirm", or a weak identity)."""
 
 
 @printers_group.command("pending")
 @HOME
 def printers_pending(home: Path) -> None:
-    """List printers waiting for an operator to confirm them."""
+    """List printers waiting for an operator to confirm them.
+
+    A printer that gave no serial number, vendor serial or MAC address is listed with its
+    weak identity (weak:..., from its address and sysObjectID) and always waits here.
+    """
     with administered(home) as center_:
         rows = center_.admin.pending_printers()
     now = datetime.now(UTC)
     for row in rows:
         waiting = int((now - row.first_seen_at).total_seconds() // 60)
+        weak = f"  weak identity ({row.serial_source}) at {row.address}" if row.weak else ""
         click.echo(
             f"{row.serial}  {row.model}  {row.customer}  endpoint {row.endpoint_id}  "
-            f"{row.held_reports} held report(s), waiting {waiting} min"
+            f"{row.held_reports} held report(s), waiting {waiting} min{weak}"
         )
 
 

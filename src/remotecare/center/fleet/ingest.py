@@ -3,7 +3,12 @@ refuse a report about a printer that belongs to another endpoint.
 
 Under the ``confirm`` binding policy a printer reported for the first time is *pending*:
 its reports are stored unattached (``printer_id`` NULL, listed in ``held_reports``) until
-an operator confirms it (``fleet/printers.py``)."""
+an operator confirms it (``fleet/printers.py``). A printer known only by its weak identity
+(``rules/identity.py``) is pending under either policy. When a printer first reports a
+real serial from the address, endpoint and sysObjectID of a weak printer, it is that
+printer: the row takes the real serial and keeps its id (reports, history, device and
+binding stay with it), and the weak identity is kept, closed, in ``weak_identities`` with
+a pointer to it, so later reports under the weak identity land on the same printer."""
 
 from __future__ import annotations
 
@@ -16,11 +21,13 @@ from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
-from remotecare.center.fleet.tables import held_reports, printers, reports
+from remotecare.center.fleet.rules.identity import former_weak_serial, weak_identity_problem
+from remotecare.center.fleet.tables import held_reports, printers, reports, weak_identities
 from remotecare.center.identity.endpoints import note_contacts
 from remotecare.center.kernel.storage import RawJson, UtcDateTime
 from remotecare.errors import RemoteCareError
-from remotecare.protocol.messages import Report
+from remotecare.protocol.identity import is_weak_serial
+from remotecare.protocol.messages import Report, SerialSource
 
 __all__ = [
     "BindingRaceLost",
@@ -96,8 +103,22 @@ class _Owner(NamedTuple):
     pending: bool  # waits for an operator: its reports are held, not attached
 
 
-_Owners = dict[tuple[int, str], _Owner]
-_Claims = dict[tuple[int, str], tuple[str, Report, datetime, Binding]]
+_Key = tuple[int, str]  # (customer, serial)
+_Owners = dict[_Key, _Owner]
+
+
+class _Claim(NamedTuple):
+    """A printer this group binds: a new row, or a weak printer's row taking its serial."""
+
+    endpoint_id: str
+    report: Report
+    received_at: datetime
+    binding: Binding
+    former_serial: str | None = None  # the weak identity it would have had
+    former: _Owner | None = None  # the weak printer it is (same endpoint), if one exists
+
+
+_Claims = dict[_Key, _Claim]
 
 
 class _Fresh(NamedTuple):
@@ -216,6 +237,12 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
         if r.reading is not None
     }
     owners = _printers_by_serial(conn, keys)  # (customer, serial) -> (printer id, endpoint)
+    # A report under a weak identity that was joined already (an outbox backlog) goes to
+    # the printer it was joined to; only weak serials unknown as printers are looked up.
+    owners.update(
+        _joined_weak_identities(conn, {k for k in keys - owners.keys() if is_weak_serial(k[1])})
+    )
+    formers = _former_weak_printers(conn, requests, owners)
     claimed: _Claims = {}
     outcomes: list[IngestOutcome] = []
     accepted: list[IngestRequest] = []
@@ -232,13 +259,15 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
             if key in owners:
                 continue
             first = claimed.get(key)
-            if first is None or r.agent_time > first[1].agent_time:
-                binding = Binding.for_new_printer(request.binding)
-                claimed[key] = (request.caller.endpoint_id, r, request.received_at, binding)
+            if first is None or r.agent_time > first.report.agent_time:
+                claimed[key] = _claim(request, r, formers)
     if not accepted:
         return outcomes
     if claimed:
-        owners.update(_bind_printers(conn, claimed))
+        aliases = _weak_claims_joined(claimed)
+        owners.update(_bind_printers(conn, claimed, aliases))
+        for weak_key, key in aliases.items():
+            owners[weak_key] = owners[key]
     by_address = _printers_by_address(
         conn,
         {
@@ -256,6 +285,57 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
     return outcomes
 
 
+def _claim(request: IngestRequest, r: Report, formers: dict[_Key, _Owner]) -> _Claim:
+    """How ``r`` binds its new printer: the policy's way, pending for a weak identity, or
+    as the weak printer of the same endpoint that it turns out to be."""
+    assert r.reading is not None
+    caller = request.caller
+    weak = r.reading.serial_source is SerialSource.WEAK
+    former_serial = former_weak_serial(caller.endpoint_id, r.printer_address, r.reading)
+    former = formers.get((caller.customer_id, former_serial)) if former_serial else None
+    if former is not None and former.endpoint_id != caller.endpoint_id:
+        former = None  # never join across endpoints (the rule includes the endpoint anyway)
+    binding = Binding.for_new_printer(request.binding, weak=weak)
+    return _Claim(caller.endpoint_id, r, request.received_at, binding, former_serial, former)
+
+
+def _former_weak_printers(
+    conn: Connection, requests: Sequence[IngestRequest], owners: _Owners
+) -> _Owners:
+    """The weak printers that printers reporting an unknown real serial were, by weak key.
+
+    Only readings whose serial the center does not know are looked at (a printer's first
+    report under its real serial), so a group of known printers costs nothing here.
+    """
+    wanted = set()
+    for request in requests:
+        caller = request.caller
+        for r in request.reports:
+            if r.reading is None or (caller.customer_id, r.reading.serial) in owners:
+                continue
+            weak = former_weak_serial(caller.endpoint_id, r.printer_address, r.reading)
+            if weak is not None:
+                wanted.add((caller.customer_id, weak))
+    return _printers_by_serial(conn, wanted) if wanted else {}
+
+
+def _weak_claims_joined(claimed: _Claims) -> dict[_Key, _Key]:
+    """Weak printers first seen in this group together with their real serial (a backlog
+    from before and after a firmware update): the weak claim is dropped, the real one
+    waits for an operator as the weak one would have, and the weak key points to it."""
+    aliases: dict[_Key, _Key] = {}
+    for key, claim in list(claimed.items()):
+        if claim.former is not None or claim.former_serial is None:
+            continue
+        weak_key = (key[0], claim.former_serial)
+        weak_claim = claimed.get(weak_key)
+        if weak_claim is not None and weak_claim.endpoint_id == claim.endpoint_id:
+            aliases[weak_key] = key
+            del claimed[weak_key]
+            claimed[key] = claim._replace(binding=Binding.PENDING)
+    return aliases
+
+
 def _refusals(
     request: IngestRequest,
     owners: _Owners,
@@ -265,6 +345,10 @@ def _refusals(
     refused = []
     for r in request.reports:
         if r.reading is None:
+            continue
+        problem = weak_identity_problem(caller.endpoint_id, r.printer_address, r.reading)
+        if problem is not None:
+            refused.append(Refusal(str(r.report_id), problem))
             continue
         key = (caller.customer_id, r.reading.serial)
         owner = owners[key][1] if key in owners else claimed.get(key, (caller.endpoint_id,))[0]
@@ -314,31 +398,94 @@ def _printers_by_address(
     return found
 
 
-def _bind_printers(conn: Connection, claimed: _Claims) -> _Owners:
+def _joined_weak_identities(conn: Connection, keys: set[_Key]) -> _Owners:
+    """The printers that the closed weak identities among ``keys`` point to."""
+    found: _Owners = {}
+    for customer_id, serials in _by_first(keys):
+        rows = conn.execute(
+            select(
+                weak_identities.c.serial, printers.c.id, printers.c.endpoint_id, printers.c.binding
+            )
+            .join(printers, printers.c.id == weak_identities.c.printer_id)
+            .where(
+                weak_identities.c.customer_id == customer_id,
+                weak_identities.c.serial.in_(serials),
+            )
+        )
+        for serial, pid, eid, binding in rows:
+            found[(customer_id, serial)] = _Owner(pid, eid, binding == Binding.PENDING)
+    return found
+
+
+def _bind_printers(conn: Connection, claimed: _Claims, aliases: dict[_Key, _Key]) -> _Owners:
     """A printer first reported by an endpoint of this customer is its: bound at once, or
-    pending until an operator confirms it, as the binding policy says."""
+    pending until an operator confirms it, as the binding policy says (a weak identity
+    always waits). A weak printer that now reports its real serial takes it: its row is
+    renamed and its weak identity closed with a pointer (``weak_identities``)."""
     rows = []
-    for (customer_id, serial), (endpoint_id, r, now, binding) in sorted(claimed.items()):
+    closed: list[dict[str, Any]] = []
+    for (customer_id, serial), claim in sorted(claimed.items()):
+        r = claim.report
         assert r.reading is not None
+        if claim.former is not None and claim.former_serial is not None:
+            weak_id = claim.former.printer_id
+            _take_real_serial(conn, weak_id, claim.former_serial, r)
+            closed.append(_closed_weak((customer_id, claim.former_serial), claim, serial, weak_id))
+            continue
         rows.append(
             {
                 "customer_id": customer_id,
-                "endpoint_id": endpoint_id,
+                "endpoint_id": claim.endpoint_id,
                 "serial": serial,
                 "serial_source": r.reading.serial_source.value,
                 "address": r.printer_address,
                 "model": r.reading.model,
-                "first_seen_at": now,
-                "last_report_at": now,
-                "binding": binding.value,
+                "first_seen_at": claim.received_at,
+                "last_report_at": claim.received_at,
+                "binding": claim.binding.value,
             }
         )
-    conn.execute(_INSERT_PRINTERS[conn.dialect.name], rows)
+    if rows:
+        conn.execute(_INSERT_PRINTERS[conn.dialect.name], rows)
     bound = _printers_by_serial(conn, set(claimed))
-    for key, (endpoint_id, *_) in claimed.items():
-        if bound[key][1] != endpoint_id:
+    for key, claim in claimed.items():
+        if bound[key].endpoint_id != claim.endpoint_id:
             raise BindingRaceLost(f"printer {key[1]} was bound by another process meanwhile")
+    for weak_key, key in sorted(aliases.items()):
+        closed.append(_closed_weak(weak_key, claimed[key], key[1], bound[key].printer_id))
+    if closed:
+        conn.execute(insert(weak_identities), closed)
     return bound
+
+
+def _take_real_serial(conn: Connection, printer_id: int, weak_serial: str, r: Report) -> None:
+    """The weak printer's row takes the real serial (and keeps its id, so everything that
+    points to it stays); it must still carry the weak identity, else another process
+    joined it meanwhile."""
+    assert r.reading is not None
+    renamed = conn.execute(
+        update(printers)
+        .where(printers.c.id == printer_id, printers.c.serial == weak_serial)
+        .values(serial=r.reading.serial, serial_source=r.reading.serial_source.value)
+    ).rowcount
+    if renamed != 1:
+        raise BindingRaceLost(f"weak printer {weak_serial} was joined by another process meanwhile")
+
+
+def _closed_weak(
+    weak_key: _Key, claim: _Claim, real_serial: str, printer_id: int
+) -> dict[str, Any]:
+    """The closed weak identity's row: what it was, and the printer it is now."""
+    customer_id, weak_serial = weak_key
+    return {
+        "customer_id": customer_id,
+        "serial": weak_serial,
+        "printer_id": printer_id,
+        "endpoint_id": claim.endpoint_id,
+        "address": claim.report.printer_address,
+        "joined_serial": real_serial,
+        "joined_at": claim.received_at,
+    }
 
 
 def _insert_reports(

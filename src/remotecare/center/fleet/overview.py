@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, cast, func, select
 
-from remotecare.center.access.rules import Actor
+from remotecare.center.access.partners import assigned_only
+from remotecare.center.access.rules import Actor, WorkKind
 from remotecare.center.access.service import scoped
 from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.agent_status import dropped_by_reason
@@ -105,7 +106,8 @@ def _agent_presence(agent: EndpointContact, now: datetime) -> Presence:
 
 
 def devices(conn: Connection, actor: Actor, now: datetime) -> list[DeviceRow]:
-    """Every device (bound printer) ``actor`` may see, by customer and serial."""
+    """Every device (bound printer) ``actor`` may see, by customer and serial (of a
+    subcontractor, the devices assigned to it)."""
     query = scoped(
         select(
             printers.c.customer_id,
@@ -121,6 +123,7 @@ def devices(conn: Connection, actor: Actor, now: datetime) -> list[DeviceRow]:
         printers.c.customer_id,
         actor,
     )
+    query = assigned_only(query, cast(printers.c.id, String), actor, WorkKind.DEVICE)
     rows = conn.execute(query).all()
     names = customer_names(conn, {row.customer_id for row in rows})
     agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})

@@ -1,4 +1,5 @@
-"""Printers waiting for an operator (``printer_binding = "confirm"``), and confirming them.
+"""Printers waiting for an operator (``printer_binding = "confirm"``, or known only by a
+weak identity), and confirming them.
 
 Confirming a pending printer makes it a device of the endpoint that reported it and
 attaches every report held for it, in one transaction (the caller's).
@@ -20,8 +21,15 @@ from remotecare.center.fleet.rules.binding import Binding
 from remotecare.center.fleet.tables import held_reports, printers, reports
 from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
+from remotecare.protocol.messages import SerialSource
 
-__all__ = ["AlreadyConfirmed", "ConfirmedPrinter", "PendingPrinter", "PrinterService"]
+__all__ = [
+    "AlreadyConfirmed",
+    "ConfirmedPrinter",
+    "PendingPrinter",
+    "PrinterService",
+    "printer_id_of",
+]
 
 
 class AlreadyConfirmed(OperatorError):
@@ -39,6 +47,12 @@ class PendingPrinter:
     first_seen_at: datetime
     last_report_at: datetime
     held_reports: int
+    serial_source: str = ""  # "weak:address+sysObjectID": no serial, vendor serial or MAC
+
+    @property
+    def weak(self) -> bool:
+        """Known only by its weak identity: its address and sysObjectID, not the machine."""
+        return self.serial_source == SerialSource.WEAK.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,7 @@ class PrinterService:
                 printers.c.id,
                 printers.c.customer_id,
                 printers.c.serial,
+                printers.c.serial_source,
                 printers.c.model,
                 printers.c.address,
                 printers.c.endpoint_id,
@@ -99,6 +114,7 @@ class PrinterService:
                 row.first_seen_at,
                 row.last_report_at,
                 row.held,
+                row.serial_source,
             )
             for row in rows
         ]
@@ -162,3 +178,12 @@ def _attach_held_reports(conn: Connection, printer_id: int, feed: ReadingsFeed |
         feed(conn, list(conn.execute(waiting).scalars()))
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)
+
+
+def printer_id_of(conn: Connection, actor: Actor, serial: str, customer_id: int) -> int | None:
+    """The id of ``customer_id``'s printer ``serial``, if ``actor`` may see it."""
+    query = scoped(select(printers.c.id), printers.c.customer_id, actor)
+    found = conn.execute(
+        query.where(printers.c.serial == serial, printers.c.customer_id == customer_id)
+    ).scalar()
+    return None if found is None else int(found)

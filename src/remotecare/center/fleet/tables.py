@@ -17,7 +17,14 @@ from sqlalchemy import (
 
 from remotecare.center.kernel.storage import Json, UtcDateTime, metadata
 
-__all__ = ["commands", "diagnostic_bundles", "held_reports", "printers", "reports"]
+__all__ = [
+    "commands",
+    "diagnostic_bundles",
+    "held_reports",
+    "printers",
+    "reports",
+    "weak_identities",
+]
 
 
 printers = Table(
@@ -97,4 +104,20 @@ diagnostic_bundles = Table(
     Column("declared_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime),
     Index("ix_diagnostic_bundles_endpoint_declared", "endpoint_id", "declared_at"),
+)
+
+# Weak identities that were closed when their printer reported its real serial: the
+# printer row took the real serial and kept its id (so its reports, history and device
+# stay), and this row keeps the weak identity with a pointer to it, so a late report
+# under the weak identity (an outbox backlog) still reaches the same printer.
+weak_identities = Table(
+    "weak_identities",
+    metadata,
+    Column("customer_id", ForeignKey("customers.id"), primary_key=True),
+    Column("serial", String(128), primary_key=True),  # the weak identity, "weak:..."
+    Column("printer_id", ForeignKey("printers.id"), nullable=False, index=True),
+    Column("endpoint_id", ForeignKey("endpoints.id"), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("joined_serial", String(128), nullable=False),  # the real serial it was joined to
+    Column("joined_at", UtcDateTime, nullable=False),
 )

@@ -60,6 +60,7 @@ _BY_ERROR = [  # 403 answers, told apart by the start of their error text
     ("unknown endpoint", "unknown_endpoint"),
     ("the customer's service", "service_inactive"),
     ("not a trusted proxy", "untrusted_proxy"),
+    ("weak identity ", "weak_identity_refused"),
 ]
 REFUSAL_REASONS = (
     *sorted({*_BY_STATUS.values(), *(reason for _, reason in _BY_ERROR)}),
