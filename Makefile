@@ -5,12 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := postgresql snmp cups-ipp-utils dbus nginx-light chromium systemd testssl.sh
+# Japanese glyphs for the console's browser tests and screenshots.
+DEBIAN_PACKAGES += fonts-ipafont-gothic
 STAMP_DEBIAN := $(VENV)/.debian-packages
 STAMP_PYTHON := $(VENV)/.python-packages
 DURATION ?=
 FUZZ_CASES ?= 1000
 
-.PHONY: demo test lint typecheck unit integration e2e fuzz scan bench setup clean
+.PHONY: demo test lint typecheck unit integration e2e fuzz scan bench setup clean screenshots
 
 setup: $(STAMP_DEBIAN) $(STAMP_PYTHON)
 
@@ -62,6 +64,10 @@ scan: setup
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+
+# PNGs of the console's main pages in English and Japanese, for the README.
+screenshots: setup
+	REMOTECARE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_console_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import update
 
 from remotecare.center.fleet.tables import printers
 from remotecare.center.identity.tables import endpoints
+from remotecare.center.web.i18n import DEFAULT_TIME_ZONE
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
 
@@ -38,12 +40,12 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def _logged_in(browser: Browser, info: CenterInfo, path: str) -> Page:
-    context = await browser.new_context(ignore_https_errors=True)
+    context = await browser.new_context(ignore_https_errors=True, locale="en-US")
     page = await context.new_page()
     await page.goto(info.console_url + "/login")
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
-    await page.click("button[type=submit]")
+    await page.click("form.login button[type=submit]")
     await expect(page).to_have_url(info.console_url + "/devices")
     await page.goto(info.console_url + path)
     return page
@@ -86,7 +88,7 @@ async def test_devices_show_a_late_printer_apart_from_a_silent_agent(
         await expect(row.locator(".presence")).to_have_attribute("data-state", "late")
         await expect(row.locator(".quiet-for")).to_have_text("no report for 20 min")
         await expect(row.locator(".agent-presence")).to_have_text(
-            "agent silent: no check-in for 3 h"
+            "agent silent: no check-in for 3 hr"
         )
 
 
@@ -114,7 +116,9 @@ async def test_the_endpoints_page_lists_state_expiry_and_revocation(
         live_row = page.locator(f"tr[data-endpoint='{live}']")
         await expect(live_row.locator(".customer")).to_have_text("Acme Ltd")
         await expect(live_row.locator(".presence")).to_have_text("online")
-        expires = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%d")
+        expires = format_date(  # as the console writes dates: the person's zone and language
+            (datetime.now(UTC) + timedelta(days=365)).astimezone(DEFAULT_TIME_ZONE), "medium", "en"
+        )
         await expect(live_row.locator(".expires")).to_have_text(expires)
         await expect(live_row.locator(".revoked-cell")).to_have_text("no")
         await expect(live_row.locator(".agent-queue")).to_contain_text("7 waiting")

@@ -13,16 +13,19 @@ and no answer to a caller scoped to our customer contains anything of the other'
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from sqlalchemy import select
 
 from remotecare.agent.config import AgentPaths
 from remotecare.agent.uplink import agent_tls_context
@@ -31,14 +34,17 @@ from remotecare.center.access.partners import Partners
 from remotecare.center.access.rules import Actor, ApiScope, Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.incidents.tables import incidents
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.printers import printer_id_of
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.server import CenterServer
 from remotecare.center.web.actors import SESSION_COOKIE, route_access_rule
-from remotecare.protocol.messages import CommandKind
+from remotecare.protocol.codec import encode
+from remotecare.protocol.messages import CommandKind, Report, new_report_id
 from tests.support.centers import CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
+from tests.support.reports import a_plain_reading
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -81,12 +87,15 @@ class Walk:
         committer = GroupCommitter(self.center.transactions.engine)  # never started
         apps = CenterServer(self.center).build_apps(committer)
         app = apps.console if app_name == "console" else apps.device
-        return [
+        routes = [
             route
             for route in app.router.routes()
             if route.method != "HEAD" and route.resource is not None
             and not route.resource.canonical.startswith("/static")
         ]  # fmt: skip
+        # Logging out ends the caller's session: walked before the others, it would leave
+        # every later route to an anonymous caller.
+        return sorted(routes, key=lambda route: _path(route) == "/logout")
 
     def path_of(self, route: web.AbstractRoute) -> str:
         assert route.resource is not None
@@ -94,6 +103,10 @@ class Walk:
         missing = set(_PARAMETER.findall(canonical)) - set(self.other_ids)
         assert not missing, f"{canonical}: add the other customer's id for {missing}"
         return _PARAMETER.sub(lambda match: self.other_ids[match.group(1)], canonical)
+
+
+def _path(route: web.AbstractRoute) -> str:
+    return route.resource.canonical if route.resource is not None else ""
 
 
 async def _session_caller(info: CenterInfo, role: Role, username: str) -> Caller:
@@ -132,6 +145,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             if pending.serial != THEIR_SERIALS[1]:  # theirs stays pending: a printer_id
                 center.admin.confirm_printer(pending.serial, pending.customer)
         [their_pending] = center.admin.pending_printers()
+        their_incident = await _their_incident(info, center, theirs)
         command = center.admin.queue_command(their_endpoint, CommandKind.REDISCOVER, {})
         declaration: dict[str, str | int] = {
             "bundle_id": str(uuid.uuid4()),
@@ -151,6 +165,9 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             partners.assign_customer(conn, ADMINISTRATOR, affiliate, ours_id)
             subcontractor = partners.create(conn, ADMINISTRATOR, "Fix-It KK", Role.SUBCONTRACTOR)
             our_printer = printer_id_of(conn, ADMINISTRATOR, "ACME-1", ours_id)
+            theirs_id = customer_by_name(conn, THEIRS)
+            assert theirs_id is not None
+            their_device = printer_id_of(conn, ADMINISTRATOR, THEIR_SERIALS[0], theirs_id)
             partners.assign_work(
                 conn, ADMINISTRATOR, subcontractor, WorkKind.DEVICE, str(our_printer), ours_id
             )
@@ -172,12 +189,37 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             ours,
             other_ids={
                 "printer_id": str(their_pending.printer_id),
+                "device_id": str(their_device),  # a device of theirs (bound)
                 "command_id": str(command.command_id),
                 "bundle_id": str(declaration["bundle_id"]),
+                "incident_id": str(their_incident),
             },
             theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint),
             console_callers=callers,
         )
+
+
+async def _their_incident(info: CenterInfo, center: Center, theirs: AgentPaths) -> int:
+    """An incident of the other customer's: a paper jam on their confirmed printer."""
+    reading = a_plain_reading(THEIR_SERIALS[0])
+    jammed = reading.model_copy(
+        update={"status": reading.status.model_copy(update={"error_conditions": ["jammed"]})}
+    )
+    report = Report(
+        report_id=new_report_id(),
+        agent_time=datetime.now(UTC),
+        printer_address="snmp://192.0.2.1:161",
+        reading=jammed,
+    )
+    status, _ = await call(info.device_url + "/api/v1/reports", theirs, encode(report))
+    assert status == 201
+    for _ in range(200):  # the care feed's drainer runs beside ingest
+        with center.transactions.read() as conn:
+            found = conn.execute(select(incidents.c.id)).scalars().first()
+        if found is not None:
+            return int(found)
+        await asyncio.sleep(0.05)
+    raise AssertionError("no incident of theirs within 10 s")
 
 
 def _leaks(walk: Walk, body: str) -> list[str]:

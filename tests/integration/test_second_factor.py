@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pyotp
 import pytest
 from sqlalchemy import select, update
@@ -19,8 +20,15 @@ from remotecare.center.access.rules import Role
 from remotecare.center.access.service import LoginRefusal
 from remotecare.center.access.tables import users
 from remotecare.center.bootstrap import Center, bootstrap
-from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, remotecare
+from tests.support.centers import (
+    OPERATOR_PASSWORD,
+    CenterInfo,
+    init_center,
+    remotecare,
+    running_center,
+)
 from tests.support.clock import FakeClock
+from tests.support.console_login import form_token
 from tests.support.contracts import accept_customer
 
 T0 = datetime(2026, 12, 4, 9, 0, 0, tzinfo=UTC)
@@ -170,3 +178,41 @@ def test_users_are_added_from_the_command_line_with_their_role(
     with center.transactions.read() as conn:
         names = set(conn.execute(select(users.c.username)).scalars())
     assert names == {"operator", "taro", "staff1"}
+
+
+async def test_the_console_login_asks_for_the_code(info: CenterInfo) -> None:
+    """Over real TLS, on the center's real clock: the form takes the code beside the
+    password; without it, or with a used one, the login is refused and says why."""
+    five_minutes_ago = FakeClock(datetime.now(UTC) - timedelta(minutes=5))
+    setting_up = bootstrap(info.settings, clock=five_minutes_ago)
+    try:
+        with setting_up.transactions.begin() as conn:
+            secret = setting_up.accounts.start_totp(conn, "operator").secret
+            app = pyotp.TOTP(secret)
+            code_then = app.at(five_minutes_ago.now())
+            assert setting_up.accounts.confirm_totp(conn, "operator", code_then)
+    finally:
+        setting_up.dispose()
+
+    async def log_in(session: aiohttp.ClientSession, code: str | None) -> tuple[int, str]:
+        form = {"username": "operator", "password": OPERATOR_PASSWORD}
+        form["csrf_token"] = await form_token(session, info)
+        if code is not None:
+            form["code"] = code
+        async with session.post(
+            info.console_url + "/login",
+            data=form,
+            ssl=info.trusting_context(),
+            allow_redirects=False,
+        ) as response:
+            return response.status, await response.text()
+
+    async with running_center(info), aiohttp.ClientSession() as session:
+        status, page = await log_in(session, None)
+        assert status == 401
+        assert "authenticator app" in page
+        code = app.now()
+        assert (await log_in(session, code))[0] == 303
+        status, page = await log_in(session, code)
+        assert status == 401
+        assert "already used" in page

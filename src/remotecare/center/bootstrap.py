@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.login_limit import LoginLimiter
@@ -15,11 +16,22 @@ from remotecare.center.attempts.limiter import AttemptLimiter
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
+    DrainPacing,
     FeedDrainer,
     record_stored_readings,
     report_ids_in_feed,
 )
 from remotecare.center.care.history.service import HistoryConsumer
+from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
+from remotecare.center.care.incidents.service import (
+    IncidentConsumer,
+    Incidents,
+    IncidentService,
+    IncidentWatch,
+)
+from remotecare.center.care.meters.closer import MeterCloser
+from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.config import CenterSettings
 from remotecare.center.contracts.form_limit import application_form_limiter
 from remotecare.center.contracts.retention import PersonalDataRetention
@@ -38,6 +50,8 @@ from remotecare.center.kernel.clock import Clock, SystemClock
 from remotecare.center.kernel.schema import require_current_schema
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.notify.delivery import DeliveryLoop
+from remotecare.center.notify.senders import SmtpSettings
 from remotecare.center.privacy.policy import load_policy
 from remotecare.center.privacy.service import PrivacyService
 from remotecare.center.web.metrics import Metrics
@@ -73,6 +87,10 @@ class Center:
     privacy: PrivacyService  # the one way to read personal data, audited
     application_form_limiter: AttemptLimiter  # submissions on the public application form
     personal_data_retention: PersonalDataRetention  # erasure after termination (article 11)
+    incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
+    incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
+    delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
+    meter_closer: MeterCloser | None = None  # billing periods closed after cut-off + grace
 
     def dispose(self) -> None:
         """Close the database connections (a command is done with the center)."""
@@ -102,7 +120,16 @@ def bootstrap(
     certificates = CertificateService(ca, chosen_clock, events=(CommandEvents(),))
     enrolment = EnrolmentService(ca, chosen_clock)
     feed = record_stored_readings if settings.care_feed else None
-    consumers = [HistoryConsumer()] if care_consumers is None else care_consumers
+    incidents = Incidents(
+        packaged_catalogue(),
+        SettlePolicy(settle=timedelta(minutes=settings.incident_settle_minutes)),
+        commands,
+    )
+    consumers: Sequence[CareConsumer] = (
+        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock), MeterSightings()]
+        if care_consumers is None
+        else care_consumers
+    )
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(
         chosen_clock,
@@ -143,7 +170,17 @@ def bootstrap(
             contracts,
         ),
         feed=feed,
-        drainer=FeedDrainer(transactions, consumers, chosen_clock) if feed else None,
+        drainer=FeedDrainer(
+            transactions,
+            consumers,
+            chosen_clock,
+            pacing=DrainPacing(
+                busy_batch=settings.care_feed_busy_batch,
+                max_defer_s=settings.care_feed_max_defer_seconds,
+            ),
+        )
+        if feed
+        else None,
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
@@ -155,4 +192,30 @@ def bootstrap(
         personal_data_retention=PersonalDataRetention(
             transactions, chosen_clock, settings.personal_data_days
         ),
+        incidents=IncidentService(incidents, chosen_clock),
+        incident_watch=IncidentWatch(
+            transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds
+        ),
+        delivery=_delivery(settings, transactions, chosen_clock),
+        meter_closer=MeterCloser(transactions, chosen_clock),
     )
+
+
+def _delivery(
+    settings: CenterSettings, transactions: Transactions, clock: Clock
+) -> DeliveryLoop | None:
+    if not settings.notify_delivery:
+        return None
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpSettings(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_username or None,
+            settings.smtp_password or None,
+            settings.smtp_starttls,
+            Path(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+        )
+    webhook_ca = Path(settings.webhook_ca_file) if settings.webhook_ca_file else None
+    return DeliveryLoop(transactions, clock, smtp, webhook_ca_file=webhook_ca)

@@ -58,6 +58,26 @@ class CenterSettings:
     # Bench switch, not for production: false stops recording and draining the care feed
     # (bench/ingest.py measures ingest with and without it).
     care_feed: bool = True
+    # Fault monitoring: a cleared condition resolves after this many minutes; the watch
+    # (settle time, silence, bundles) looks every incident_watch_seconds.
+    incident_settle_minutes: float = 10.0
+    incident_watch_seconds: float = 30.0
+    # Notifications: false keeps messages in the outbox undelivered (a maintenance switch).
+    notify_delivery: bool = True
+    smtp_host: str = ""  # empty: no e-mail (e-mail subscriptions wait in the outbox)
+    smtp_port: int = 587
+    smtp_sender: str = "remotecare@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ca_file: str = ""  # trust this CA for the SMTP server instead of the system's
+    webhook_ca_file: str = ""  # likewise for webhook receivers
+    # How much of the care feed a busy center still drains (care/feed.py DrainPacing):
+    # readings per batch, and the longest wait between batches, while ingest is busy.
+    # More drains sooner (incidents and their notifications leave sooner under load) at
+    # the cost of ingest's CPU; bench/incidents.py measures both.
+    care_feed_busy_batch: int = 40
+    care_feed_max_defer_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if self.printer_binding not in set(BindingPolicy):

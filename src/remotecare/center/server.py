@@ -13,6 +13,10 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.history.console import device_history
+from remotecare.center.care.incidents import api_routes as incident_api
+from remotecare.center.care.incidents.api_routes import IncidentApiDeps
+from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
@@ -42,6 +46,13 @@ _LISTEN_BACKLOG = 1024
 class Apps:
     console: web.Application  # enrolment, CRL, console pages
     device: web.Application  # the mutual-TLS device API
+
+
+def _incident_api(center: Center) -> list[partial[None]]:
+    if center.incidents is None:
+        return []
+    deps = IncidentApiDeps(center.transactions, center.incidents)
+    return [partial(incident_api.add_api_routes, deps=deps)]
 
 
 class CenterServer:
@@ -91,10 +102,21 @@ class CenterServer:
         console = create_console_app(
             identity,
             AccessDeps(center.transactions, center.accounts, center.login_limiter),
-            FleetPageDeps(center.transactions, center.printers, center.clock),
+            FleetPageDeps(
+                center.transactions,
+                center.printers,
+                center.clock,
+                history=device_history,
+                bundles=center.bundles,
+            ),
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                *_incident_api(center),
+                partial(
+                    meters_api.add_api_routes,
+                    deps=meters_api.MetersApiDeps(center.transactions, center.clock),
+                ),
             ],
             contracts=ApplicationFormDeps(
                 center.transactions, center.contracts, center.application_form_limiter
@@ -167,9 +189,17 @@ class CenterServer:
 
     @property
     def _background(self) -> list[BackgroundLoop]:
-        """The care feed's drainer and the raw reports' retention, beside ingest."""
+        """The care feed's drainer, the raw reports' retention, the incident watch and the
+        notification delivery, beside ingest."""
         center = self.center
-        loops = (center.drainer, center.retention, center.personal_data_retention)
+        loops = (
+            center.drainer,
+            center.retention,
+            center.incident_watch,
+            center.delivery,
+            center.meter_closer,
+            center.personal_data_retention,
+        )
         return [w for w in loops if w is not None]
 
     @property

@@ -79,7 +79,9 @@ def _snmpsim_executable() -> str:
         return str(candidate)
     found = shutil.which("snmpsim-command-responder")
     if found is None:
-        raise RemoteCareError("snmpsim-command-responder not found: install the snmpsim package")
+        raise RemoteCareError(
+            "snmpsim-command-responder not found: install remotecare[sim] (the demo's extra)"
+        )
     return found
 
 

@@ -44,9 +44,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "attempts": {"kernel"},
     "identity": {"kernel", "contracts", "access", "attempts", "web"},
     "fleet": {"kernel", "contracts", "access", "identity", "web"},
-    "care": {"kernel", "contracts", "access", "identity", "fleet"},
+    "care": {"kernel", "contracts", "access", "identity", "fleet", "notify", "web"},
     "web": {"kernel", "contracts", "access", "attempts", "identity", "fleet"},
     "privacy": {"kernel", "contracts", "access"},
+    "notify": {"kernel", "contracts", "access"},  # below care: care tells notify, never back
 }
 PROGRAM_MODULES = {
     "",
@@ -59,6 +60,7 @@ PROGRAM_MODULES = {
     "config",
     "tables",
     "cli",
+    "backup",
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 import remotecare.center
 from remotecare import errors
 from remotecare.center.fleet.ingest import BindingRaceLost
+from remotecare.center.notify.senders import DeliveryError
 from remotecare.center.web.errors import HTTP_STATUS, status_for
 from remotecare.errors import RemoteCareError
 
@@ -23,6 +24,7 @@ _NOT_ANSWERED = {
     errors.UplinkError,
     errors.CommandError,
     BindingRaceLost,  # the group committer retries the request alone; never answered
+    DeliveryError,  # the notification outbox tries again later; never answered
 }
 
 

@@ -255,6 +255,16 @@ class Accounts:
         customers = () if row.customer_id is None else (row.customer_id,)
         return Actor.scoped(row.username, role, customers)
 
+    def language_of(self, conn: Connection, username: str) -> str | None:
+        """The console language ``username`` chose, if any."""
+        return conn.execute(
+            select(users.c.language).where(users.c.username == username)
+        ).scalar_one_or_none()
+
+    def choose_language(self, conn: Connection, username: str, language: str) -> None:
+        """Keep ``username``'s choice of console language (checked by the caller)."""
+        conn.execute(update(users).where(users.c.username == username).values(language=language))
+
     def log_out(self, conn: Connection, token: str) -> None:
         conn.execute(
             delete(console_sessions).where(console_sessions.c.token_hash == hash_token(token))

@@ -73,6 +73,8 @@ users = Table(
     Column("totp_secret", String(64)),
     Column("totp_confirmed_at", UtcDateTime),
     Column("totp_last_step", BigInteger),
+    # The console's language the person chose (web/i18n.py LANGUAGES); NULL: the browser's.
+    Column("language", String(8)),
 )
 
 console_sessions = Table(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, contracts, fleet, identity, kernel, partners
+from remotecare.center.cli import (
+    access,
+    contracts,
+    fleet,
+    identity,
+    incidents,
+    kernel,
+    meters,
+    partners,
+)
+from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
 
@@ -30,5 +40,10 @@ for command in (
     fleet.printers_group,
     contracts.contracts,
     contracts.audit,
+    backups.backup,
+    backups.restore_backup,
+    incidents.incidents_group,
+    incidents.notify_group,
+    meters.meters_group,
 ):
     center.add_command(command)

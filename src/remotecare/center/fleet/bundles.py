@@ -38,7 +38,9 @@ __all__ = [
     "BundleRejected",
     "BundleService",
     "BundleTooLarge",
+    "RecentBundle",
     "StoredBundle",
+    "recent_bundle",
 ]
 
 RECEIVING: Final = "receiving"
@@ -257,3 +259,27 @@ def _sha256(path: Path) -> str:
         while block := data.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RecentBundle:
+    bundle_id: str
+    complete: bool
+
+
+def recent_bundle(
+    conn: Connection, endpoint_id: str, printer_serial: str, since: Any
+) -> RecentBundle | None:
+    """The newest bundle about ``printer_serial`` from ``endpoint_id`` declared at or after
+    ``since`` (complete or still arriving), for the fault monitor's diagnosis."""
+    row = conn.execute(
+        select(diagnostic_bundles.c.id, diagnostic_bundles.c.status)
+        .where(
+            diagnostic_bundles.c.endpoint_id == endpoint_id,
+            diagnostic_bundles.c.printer_serial == printer_serial,
+            diagnostic_bundles.c.declared_at >= since,
+        )
+        .order_by(diagnostic_bundles.c.declared_at.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else RecentBundle(row.id, row.status == COMPLETE)

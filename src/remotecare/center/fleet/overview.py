@@ -24,7 +24,16 @@ from remotecare.center.identity.endpoints import (
     endpoint_listing,
 )
 
-__all__ = ["DeviceRow", "EndpointRow", "SupplyBar", "devices", "endpoints"]
+__all__ = [
+    "DeviceRow",
+    "EndpointRow",
+    "PrinterFacts",
+    "SupplyBar",
+    "device_row",
+    "devices",
+    "endpoints",
+    "printer_facts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,7 @@ class EndpointRow:
     dropped_reports: dict[str, int]  # reason -> count, never silent
 
 
-def _device_row(row: Any, customer: str, agent: EndpointContact, now: datetime) -> DeviceRow:
+def device_row(row: Any, customer: str, agent: EndpointContact, now: datetime) -> DeviceRow:
     reading: dict[str, Any] = row.latest_reading or {}
     total = next((c for c in reading.get("counters", []) if c["name"] == "total"), None)
     status = reading.get("status", {})
@@ -127,7 +136,7 @@ def devices(conn: Connection, actor: Actor, now: datetime) -> list[DeviceRow]:
     rows = conn.execute(query).all()
     names = customer_names(conn, {row.customer_id for row in rows})
     agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})
-    found = [_device_row(row, names[row.customer_id], agents[row.endpoint_id], now) for row in rows]
+    found = [device_row(row, names[row.customer_id], agents[row.endpoint_id], now) for row in rows]
     return sorted(found, key=lambda device: (device.customer, device.serial))
 
 
@@ -161,3 +170,53 @@ def endpoints(conn: Connection, actor: Actor, now: datetime) -> list[EndpointRow
     ]
     # Stable: within a customer, the listing's order (enrolment, then id) stays.
     return sorted(rows, key=lambda row: row.customer)
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterFacts:
+    """What the fault monitor needs of a device: whose, which agent reads it, what it is,
+    and whether the agent still reads it (``printer``: by the last successful read) and
+    the agent still calls (``agent``)."""
+
+    printer_id: int
+    customer_id: int
+    endpoint_id: str
+    serial: str
+    model: str
+    printer: Presence
+    agent: Presence
+
+
+def printer_facts(
+    conn: Connection, now: datetime, printer_ids: list[int] | None = None
+) -> list[PrinterFacts]:
+    """The facts of ``printer_ids`` (every bound printer when None), by id."""
+    query = select(
+        printers.c.id,
+        printers.c.customer_id,
+        printers.c.endpoint_id,
+        printers.c.serial,
+        printers.c.model,
+        printers.c.first_seen_at,
+        printers.c.last_contact_at,
+    ).where(printers.c.binding == Binding.BOUND.value)
+    if printer_ids is not None:
+        query = query.where(printers.c.id.in_(printer_ids))
+    rows = conn.execute(query.order_by(printers.c.id)).all()
+    agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})
+    return [
+        PrinterFacts(
+            row.id,
+            row.customer_id,
+            row.endpoint_id,
+            row.serial,
+            row.model,
+            assess(
+                row.last_contact_at or row.first_seen_at,
+                now,
+                agents[row.endpoint_id].poll_interval_seconds,
+            ),
+            _agent_presence(agents[row.endpoint_id], now),
+        )
+        for row in rows
+    ]

@@ -17,12 +17,14 @@ __all__ = ["StoredReading", "stored_readings"]
 
 @dataclass(frozen=True, slots=True)
 class StoredReading:
-    """One reading as stored: its report, its printer, when the agent took it."""
+    """One reading as stored: its report, its printer, when the agent took it (and when
+    the center received it, to judge the agent's clock)."""
 
     report_id: str
     printer_id: int
     agent_time: datetime
     reading: PrinterReading
+    received_at: datetime | None = None
 
 
 def stored_readings(conn: Connection, report_ids: Sequence[str]) -> list[StoredReading]:
@@ -31,15 +33,18 @@ def stored_readings(conn: Connection, report_ids: Sequence[str]) -> list[StoredR
     if not report_ids:
         return []
     rows = conn.execute(
-        select(reports.c.report_id, reports.c.printer_id, cast(reports.c.payload, Text)).where(
-            reports.c.report_id.in_(report_ids)
-        )
+        select(
+            reports.c.report_id,
+            reports.c.printer_id,
+            cast(reports.c.payload, Text),
+            reports.c.received_at,
+        ).where(reports.c.report_id.in_(report_ids))
     ).all()
     found: dict[str, StoredReading] = {}
-    for report_id, printer_id, payload in rows:
+    for report_id, printer_id, payload, received_at in rows:
         report = Report.model_validate_json(payload)
         if report.reading is not None and printer_id is not None:
             found[report_id] = StoredReading(
-                report_id, printer_id, report.agent_time, report.reading
+                report_id, printer_id, report.agent_time, report.reading, received_at
             )
     return [found[report_id] for report_id in report_ids if report_id in found]

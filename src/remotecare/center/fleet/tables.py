@@ -48,6 +48,18 @@ printers = Table(
     Column("confirmed_at", UtcDateTime),
     UniqueConstraint("customer_id", "serial"),
     Index("ix_printers_endpoint_address", "endpoint_id", "address"),
+    # The console's devices list: counted, searched and paged from this index alone,
+    # never from the rows, whose latest readings are large.
+    Index(
+        "ix_printers_listing",
+        "binding",
+        "serial",
+        "customer_id",
+        "endpoint_id",
+        "last_report_at",
+        "model",
+        "address",
+    ),
 )
 
 reports = Table(

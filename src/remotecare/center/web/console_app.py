@@ -21,7 +21,7 @@ from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
 from remotecare.center.web.api import api_errors
 from remotecare.center.web.csrf import csrf_protection
-from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environment
+from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environments, pages_for_people
 from remotecare.center.web.server_header import without_server_header
 
 __all__ = ["create_console_app"]
@@ -67,13 +67,14 @@ def create_console_app(
         middlewares=[
             _security_headers,
             console_actor(access.transactions, access.accounts, api_tokens),
+            pages_for_people,
             enforce_access,
             csrf_protection(secure_cookie=access.secure_cookie),
             api_errors,
         ],
         client_max_size=64 * 1024,
     )
-    app[JINJA] = make_environment()
+    app[JINJA] = make_environments()
     identity_routes.add_public_routes(app, identity)
     access_pages.add_pages(app, access)
     fleet_pages.add_pages(app, fleet)

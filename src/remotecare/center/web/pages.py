@@ -1,55 +1,173 @@
-"""Server-rendered console pages: one Jinja environment per console app, and the filters
-its templates use. Every page can call ``csrf_token()`` for its forms' hidden field
-(``web/csrf.py``); the token is made only if the page has a form."""
+"""Server-rendered console pages: one Jinja environment per language (with that
+language's catalogue installed for ``{% trans %}``, ``_()``, ``gettext`` and ``ngettext``),
+and the filters its templates use. Every page can call ``csrf_token()`` for its forms'
+hidden field (``web/csrf.py``); the token is made only if the page has a form."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import gettext
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
 
+from remotecare.center.access.csrf import form_token
+from remotecare.center.access.rules import ANONYMOUS
+from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.csrf import form_token_of
+from remotecare.center.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    Formats,
+    choose_language,
+    load_translations,
+)
 
-__all__ = ["JINJA", "STATIC_DIR", "make_environment", "render"]
+__all__ = [
+    "JINJA",
+    "STATIC_DIR",
+    "Environments",
+    "language_of",
+    "make_environment",
+    "make_environments",
+    "pages_for_people",
+    "render",
+    "translations_of",
+]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-JINJA = web.AppKey("jinja", jinja2.Environment)
 
 
-def make_environment() -> jinja2.Environment:
+@dataclass(frozen=True, slots=True)
+class Environments:
+    """A Jinja environment and a message catalogue for each language."""
+
+    jinja: Mapping[str, jinja2.Environment]
+    translations: Mapping[str, gettext.NullTranslations]
+
+
+JINJA = web.AppKey("jinja", Environments)
+
+
+def make_environments() -> Environments:
+    translations = load_translations()
+    return Environments(
+        jinja={
+            language: make_environment(language, translations[language]) for language in LANGUAGES
+        },
+        translations=translations,
+    )
+
+
+def make_environment(
+    language: str = "en", translations: gettext.NullTranslations | None = None
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["ago"] = _ago
-    env.filters["span"] = _span
+    translations = translations or gettext.NullTranslations()
+    formats = Formats(language)
+    never = translations.gettext("never")
+
+    def ago(moment: datetime | None, now: datetime) -> str:
+        return formats.ago(moment, now) or never
+
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["language"] = language
+    env.globals["languages"] = LANGUAGES
+    env.globals["query_with"] = _query_with
+    env.filters["ago"] = ago
+    env.filters["span"] = formats.span
+    env.filters["number"] = formats.number
+    env.filters["datetime"] = formats.datetime
+    env.filters["date"] = formats.date
+    env.filters["month"] = formats.month
     return env
+
+
+def language_of(request: web.Request) -> str:
+    """The language this request is answered in (``web/i18n.py`` says how it is chosen)."""
+    return choose_language(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language")
+    )
+
+
+def translations_of(request: web.Request) -> gettext.NullTranslations:
+    """The catalogue of the request's language, for messages made in Python."""
+    return request.app[JINJA].translations[language_of(request)]
 
 
 def render(
     request: web.Request, template: str, status: int = 200, **context: object
 ) -> web.Response:
-    template_ = request.app[JINJA].get_template(template)
-    page = template_.render(csrf_token=lambda: form_token_of(request), **context)
-    return web.Response(text=page, content_type="text/html", status=status)
+    language = language_of(request)
+    template_ = request.app[JINJA].jinja[language].get_template(template)
+    page = template_.render(
+        csrf_token=lambda: _form_token(request), path=request.path_qs, **context
+    )
+    response = web.Response(text=page, content_type="text/html", status=status)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
-def _ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    return _span(now - moment) + " ago"
+def _query_with(query: Mapping[str, Any], **changes: object) -> str:
+    """``query`` as a URL query string with ``changes`` applied (None removes a key)."""
+    merged = {key: value for key, value in query.items() if value not in (None, "")}
+    for key, value in changes.items():
+        if value is None or value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return "?" + urlencode(merged) if merged else "?"
 
 
-def _span(length: timedelta) -> str:
-    seconds = int(length.total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
+@web.middleware
+async def pages_for_people(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The console's refusals as pages in the person's language: an address that leads
+    nowhere (404) and a page the person's role may not see (403), asked for by a browser;
+    the enrolment, CRL and JSON API addresses keep their JSON answers."""
+    if request.path.startswith(("/.well-known/", "/api/")):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:
+        return _refusal_page(request, "not_found.html", 404)
+    if response.status == 403 and request.method == "GET" and _is_json(response):
+        return _refusal_page(request, "forbidden.html", 403)
+    return response
+
+
+def _form_token(request: web.Request) -> str:
+    try:
+        return form_token_of(request)
+    except KeyError:  # refused (403) before the form middleware ran: the session is the secret
+        session = request.cookies.get(SESSION_COOKIE)
+        return form_token(session) if session else ""
+
+
+def _is_json(response: web.StreamResponse) -> bool:
+    return response.content_type == "application/json"
+
+
+def _refusal_page(request: web.Request, template: str, status: int) -> web.Response:
+    actor = actor_of(request)
+    person = None if actor is ANONYMOUS else actor.name
+    return render(
+        request,
+        template,
+        status=status,
+        person=person,
+        show_endpoints=actor.sees_every_customer,
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Row, Table, and_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.care.feed import FedReading
@@ -44,6 +44,9 @@ __all__ = [
     "HistoryConsumer",
     "PrinterHistory",
     "SupplySeries",
+    "counter_samples_between",
+    "counter_series_of",
+    "first_counter_samples",
     "printer_history",
     "record_readings",
 ]
@@ -317,3 +320,88 @@ def _between(
         .order_by(table.c.sampled_at)
     )
     return [Sample(row.sampled_at, kind.value_of(row)) for row in rows]
+
+
+# --- set-wise reading of counters (meter reads of a whole fleet) --------------------------
+
+
+def counter_series_of(
+    conn: Connection, printer_ids: Sequence[int]
+) -> dict[int, dict[CounterKey, int]]:
+    """The counter series of each of ``printer_ids``: series id by counter name and unit."""
+    found: dict[int, dict[CounterKey, int]] = {}
+    for chunk in _chunks(sorted(set(printer_ids))):
+        query = select(counter_series).where(counter_series.c.printer_id.in_(chunk))
+        for row in conn.execute(query):
+            found.setdefault(row.printer_id, {})[CounterKey(row.name, row.unit)] = row.id
+    return found
+
+
+def counter_samples_between(
+    conn: Connection, series_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, list[Sample[int]]]:
+    """Each series' samples from the one in effect at ``since`` (if any) to ``until``, in
+    time order: ``printer_history``'s counters, for many series at once.
+
+    Driven by the series: where each one's window starts is found once per series (an
+    index seek), then only the window's samples are read."""
+    table = counter_samples
+    before = table.alias("before")
+    moment = bindparam("since", since, type_=EpochMilliseconds)
+    start = func.coalesce(
+        select(func.max(before.c.sampled_at))
+        .where(before.c.series_id == counter_series.c.id, before.c.sampled_at <= moment)
+        .scalar_subquery(),
+        moment,
+    )
+    found: dict[int, list[Sample[int]]] = {}
+    for chunk in _chunks(sorted(set(series_ids))):
+        rows = conn.execute(
+            select(table.c.series_id, table.c.sampled_at, table.c.value)
+            .select_from(counter_series)
+            .join(
+                table,
+                and_(
+                    table.c.series_id == counter_series.c.id,
+                    table.c.sampled_at >= start,
+                    table.c.sampled_at <= bindparam("until", until, type_=EpochMilliseconds),
+                ),
+            )
+            .where(counter_series.c.id.in_(chunk))
+            .order_by(table.c.series_id, table.c.sampled_at)
+        )
+        for series_id, sampled_at, value in rows:
+            found.setdefault(series_id, []).append(Sample(sampled_at, int(value)))
+    return found
+
+
+def first_counter_samples(
+    conn: Connection,
+    series_ids: Sequence[int],
+    after: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[int, Sample[int]]:
+    """Each series' oldest sample (a device's first reading under care), or its first
+    one after ``after`` up to ``until``."""
+    table = counter_samples
+    other = table.alias("older")
+    conditions = [other.c.series_id == counter_series.c.id]
+    if after is not None:
+        conditions.append(other.c.sampled_at > bindparam("after", after, type_=EpochMilliseconds))
+    if until is not None:
+        conditions.append(other.c.sampled_at <= bindparam("until", until, type_=EpochMilliseconds))
+    first = select(func.min(other.c.sampled_at)).where(*conditions).scalar_subquery()
+    found: dict[int, Sample[int]] = {}
+    for chunk in _chunks(sorted(set(series_ids))):
+        query = (
+            select(table.c.series_id, table.c.sampled_at, table.c.value)
+            .select_from(counter_series)
+            .join(
+                table,
+                and_(table.c.series_id == counter_series.c.id, table.c.sampled_at == first),
+            )
+            .where(counter_series.c.id.in_(chunk))
+        )
+        for series_id, sampled_at, value in conn.execute(query):
+            found[series_id] = Sample(sampled_at, int(value))
+    return found

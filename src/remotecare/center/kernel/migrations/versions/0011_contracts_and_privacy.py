@@ -6,7 +6,7 @@ keep their status and get terms with every service and no consent to purpose 6, 
 their care services go on as before.
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0012"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The incident rules: pure values in, decisions out (no I/O)."""

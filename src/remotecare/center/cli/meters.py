@@ -1,0 +1,228 @@
+"""`remotecare center meters periods | reads | close | correct | export | settings |
+review`: meter reads for billing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from remotecare.center.access.rules import Actor
+from remotecare.center.admin import ADMINISTRATOR
+from remotecare.center.bootstrap import Center
+from remotecare.center.care.meters.export import ExportRow, export_rows, write_csv, write_json
+from remotecare.center.care.meters.rules.periods import (
+    BillingSettings,
+    BillingSettingsError,
+    period_containing,
+    period_named,
+)
+from remotecare.center.care.meters.service import (
+    MeterError,
+    close_period,
+    closing_of,
+    correct_read,
+    customer_settings,
+    previous_period_name,
+    reads_for_review,
+    reads_of_customer,
+    set_customer_settings,
+)
+from remotecare.center.cli.common import HOME, administered
+from remotecare.center.contracts.service import customer_by_name
+
+__all__ = ["meters_group"]
+
+CUSTOMER = click.option("--customer", required=True, help="The customer's name.")
+PERIOD = click.option("--period", required=True, help="The billing period, YYYY-MM.")
+
+
+def _customer(center_: Center, name: str) -> int:
+    with center_.transactions.read() as conn:
+        customer_id = customer_by_name(conn, name)
+    if customer_id is None:
+        raise MeterError(f"no customer {name!r}")
+    return customer_id
+
+
+@click.group("meters")
+def meters_group() -> None:
+    """Meter reads for billing: periods, reads, closing, corrections, export."""
+
+
+@meters_group.command("periods")
+@HOME
+@CUSTOMER
+@click.option("--count", default=6, show_default=True, help="How many recent periods.")
+def periods(home: Path, customer: str, count: int) -> None:
+    """List the customer's recent billing periods and whether each is closed."""
+    with administered(home) as center_:
+        customer_id = _customer(center_, customer)
+        now = center_.clock.now()
+        with center_.transactions.read() as conn:
+            settings = customer_settings(conn, [customer_id])[customer_id]
+            name = period_containing(now, settings).name
+            for _ in range(count):
+                period = period_named(name, settings)
+                closing = closing_of(conn, customer_id, name)
+                state = (
+                    f"closed {closing.closed_at:%Y-%m-%d %H:%M} by {closing.closed_by} "
+                    f"({closing.reads} reads)"
+                    if closing
+                    else ("open" if now < period.end else "due")
+                )
+                click.echo(
+                    f"{name}  {period.start:%Y-%m-%d %H:%M} .. {period.end:%Y-%m-%d %H:%M} UTC"
+                    f"  {state}"
+                )
+                name = previous_period_name(name)
+
+
+@meters_group.command("reads")
+@HOME
+@CUSTOMER
+@PERIOD
+def reads(home: Path, customer: str, period: str) -> None:
+    """Show the period's reads (stored if closed, else computed now)."""
+    with administered(home) as center_:
+        customer_id = _customer(center_, customer)
+        with center_.transactions.read() as conn:
+            for device, found in reads_of_customer(conn, customer_id, period, center_.clock.now()):
+                for read in found:
+                    when = "-" if read.read_at is None else f"{read.read_at:%Y-%m-%d %H:%M}"
+                    click.echo(
+                        f"{read.read_id or '-'}  {device.serial}  {read.counter}  "
+                        f"{read.previous_value}  {read.value}  usage {read.usage}  "
+                        f"{read.method}  {when}  {'; '.join(read.flags)}"
+                    )
+
+
+@meters_group.command("close")
+@HOME
+@CUSTOMER
+@PERIOD
+def close(home: Path, customer: str, period: str) -> None:
+    """Close the period: its reads become fixed (closing again changes nothing)."""
+    with administered(home) as center_:
+        customer_id = _customer(center_, customer)
+        with center_.transactions.begin() as conn:
+            done = close_period(conn, ADMINISTRATOR, customer_id, period, center_.clock.now())
+    if done.already:
+        click.echo(
+            f"{period} of {customer} was already closed at {done.closed_at:%Y-%m-%d %H:%M} "
+            f"by {done.closed_by}; nothing changed"
+        )
+    else:
+        click.echo(f"closed {period} of {customer}: {done.reads} reads")
+
+
+@meters_group.command("correct")
+@HOME
+@click.argument("read_id", type=int)
+@click.argument("value", type=int)
+@click.option("--reason", required=True, help="Why (kept with the correction).")
+@click.option("--operator", required=True, help="Who corrects (kept with the correction).")
+def correct(home: Path, read_id: int, value: int, reason: str, operator: str) -> None:
+    """Correct the closed read READ_ID to VALUE, with a reason."""
+    with administered(home) as center_, center_.transactions.begin() as conn:
+        read = correct_read(
+            conn, Actor.operator(operator), read_id, value, reason, center_.clock.now()
+        )
+    click.echo(f"read {read_id} is now {read.value} (usage {read.usage})")
+
+
+@meters_group.command("export")
+@HOME
+@PERIOD
+@click.option("--customer", default=None, help="One customer (default: every customer).")
+@click.option("--format", "form", type=click.Choice(["csv", "json"]), default="csv")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Default: stdout.",
+)
+def export(home: Path, period: str, customer: str | None, form: str, output: Path | None) -> None:
+    """Export the period's reads, one row per device and counter."""
+    with administered(home) as center_:
+        customers = None if customer is None else [_customer(center_, customer)]
+        with center_.transactions.read() as conn:
+            rows = export_rows(conn, ADMINISTRATOR, period, center_.clock.now(), customers)
+            if output is None:
+                _write(rows, sys.stdout, form, period)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    count = _write(rows, out, form, period)
+                click.echo(f"{count} rows written to {output}", err=True)
+
+
+def _write(rows: Iterable[ExportRow], out: TextIO, form: str, period: str) -> int:
+    if form == "csv":
+        return write_csv(rows, out)
+    return write_json(rows, out, period)
+
+
+@meters_group.command("settings")
+@HOME
+@CUSTOMER
+@click.option("--cutoff-day", default="last", show_default=True, help="1 to 31, or last.")
+@click.option("--cutoff-time", default="24:00", show_default=True, help="Local HH:MM.")
+@click.option("--zone", default="Asia/Tokyo", show_default=True)
+@click.option("--counters", default="total,mono,colour", show_default=True)
+@click.option("--window-hours", default=24, show_default=True, type=int)
+@click.option("--grace-days", default=3, show_default=True, type=int)
+@click.option("--country", default="JP", show_default=True, help="For business days.")
+def settings(
+    home: Path,
+    customer: str,
+    cutoff_day: str,
+    cutoff_time: str,
+    zone: str,
+    counters: str,
+    window_hours: int,
+    grace_days: int,
+    country: str,
+) -> None:
+    """Set the customer's billing cut-off, time zone and billed counters."""
+    try:
+        hours, _, minutes = cutoff_time.partition(":")
+        chosen = BillingSettings(
+            cutoff_day=None if cutoff_day == "last" else int(cutoff_day),
+            cutoff_minutes=int(hours) * 60 + int(minutes or 0),
+            zone=zone,
+            counters=tuple(c.strip() for c in counters.split(",") if c.strip()),
+            window=timedelta(hours=window_hours),
+            grace=timedelta(days=grace_days),
+            country=country,
+        )
+    except (BillingSettingsError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    with administered(home) as center_:
+        customer_id = _customer(center_, customer)
+        with center_.transactions.begin() as conn:
+            set_customer_settings(conn, ADMINISTRATOR, customer_id, chosen, center_.clock.now())
+    click.echo(f"billing settings of {customer} set")
+
+
+@meters_group.command("review")
+@HOME
+@CUSTOMER
+def review(home: Path, customer: str) -> None:
+    """List closed estimated reads that a reading received later could replace."""
+    with administered(home) as center_:
+        customer_id = _customer(center_, customer)
+        with center_.transactions.read() as conn:
+            found = reads_for_review(conn, ADMINISTRATOR, customer_id)
+    for item in found:
+        read = item.read
+        click.echo(
+            f"{read.read_id}  {read.period}  printer {read.printer_id}  {read.counter}  "
+            f"{read.method} {read.value}; a reading at {item.reading_at:%Y-%m-%d %H:%M} "
+            f"says {item.reading_value}"
+        )
+    if not found:
+        click.echo("nothing to review")
