@@ -104,6 +104,31 @@ def test_joining_refuses_a_center_whose_database_lives_in_its_home(tmp_path: Pat
     assert not (tmp_path / "second" / "center.toml").exists()
 
 
+def test_joining_refuses_the_first_centers_ports_and_an_existing_home(
+    tmp_path: Path, database: str
+) -> None:
+    first = init_center(tmp_path / "first", database, proxy_port=free_tcp_port())
+    base = ["center", "init", "--join", str(first.settings.home)]
+    own = ["--device-port", str(free_tcp_port()), "--proxy-port", str(free_tcp_port())]
+    clash = remotecare(
+        *base, "--home", str(tmp_path / "second"),
+        "--console-port", str(first.settings.console_port), *own, check=False,
+    )  # fmt: skip
+    assert clash.returncode == 1
+    assert f"port {first.settings.console_port} is the first center's already" in clash.stderr
+    no_proxy = remotecare(
+        *base, "--home", str(tmp_path / "second"), "--console-port", str(free_tcp_port()),
+        "--device-port", str(free_tcp_port()), check=False,
+    )  # fmt: skip
+    assert "the first center serves a proxy port: give this one its own" in no_proxy.stderr
+    assert not (tmp_path / "second").exists()
+    onto_itself = remotecare(
+        *base, "--home", str(first.settings.home), "--console-port", str(free_tcp_port()),
+        *own, check=False,
+    )  # fmt: skip
+    assert "already holds a center; refusing to overwrite it" in onto_itself.stderr
+
+
 async def test_two_instances_share_ingest_and_a_revocation(tmp_path: Path, database: str) -> None:
     if find_nginx() is None:
         pytest.fail("nginx is missing: `make test` installs Debian's nginx-light")
