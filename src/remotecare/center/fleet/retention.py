@@ -127,8 +127,10 @@ class RawReportRetention(BackgroundLoop):
         return self._pacing.round_every_s
 
     def run_round(self) -> int:
-        """Walk every printer once (and the reports about none), batch by batch; how many
-        reports were deleted. Stops early when asked to stop."""
+        """On PostgreSQL first make the coming weeks' partitions and drop expired ones; then
+        walk every printer once (and the reports about none), batch by batch; how many
+        reports were deleted row by row (whole partitions dropped are logged, not counted).
+        Stops early when asked to stop."""
         now = self._clock.now()
         before = now - self._keep
         pacing = self._pacing
