@@ -969,6 +969,18 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
     engine.dispose()
     results.append(_measure(empty, args, f"empty again: {sizes[0][0]:,} printers, 0 readings"))
     reference = (results[0].rate + results[-1].rate) / 2
+    ratios = []
+    for n in range(args.history_rounds):  # A/B on a shared machine: alternate, compare pairs
+        a = _measure(empty, args, f"round {n + 1}: empty")
+        b = _measure(bench, args, f"round {n + 1}: {printers:,} printers, {readings:,} readings")
+        ratios.append(b.rate / a.rate)
+        results += [a, b]
+    if ratios:
+        listed = ", ".join(f"{r:.1%}" for r in ratios)
+        print(
+            f"  alternated rounds, largest/empty: {listed}; mean {statistics.mean(ratios):.1%}",
+            flush=True,
+        )
     print(f"  empty-database rate (mean of before and after): {reference:,.0f} reports/s")
     for result, at_printers, at_readings in grown:
         print(
@@ -1010,6 +1022,12 @@ def main() -> None:
         default=3600.0,
         help="seconds of seeding readings at most, over all sizes (then the largest size"
         " reached is measured and said so)",
+    )
+    parser.add_argument(
+        "--history-rounds",
+        type=int,
+        default=0,
+        help="then alternate the empty and the largest database this many times",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
