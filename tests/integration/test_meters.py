@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.admin import ADMINISTRATOR
@@ -34,6 +34,8 @@ from remotecare.center.care.meters.service import (
     stored_reads,
 )
 from remotecare.center.care.meters.tables import meter_corrections, meter_reads
+from remotecare.center.contracts.rules import Service, services_text
+from remotecare.center.contracts.tables import contract_terms
 from remotecare.center.fleet.billing import billed_devices
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -246,6 +248,23 @@ def test_the_automatic_close_waits_for_the_grace(engine: Engine) -> None:
     assert "2026-11" not in {p for _, p in closer.close_due()}
     clock.current = AFTER_GRACE
     assert (1, "2026-11") in closer.close_due()
+    assert closer.close_due() == []
+
+
+def test_no_automatic_close_without_the_meters_service(engine: Engine) -> None:
+    store(engine, [report("A", 1000, NOV_END - HOUR)])
+    with engine.begin() as conn:  # the customer changes to supplies delivery only
+        conn.execute(
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text({Service.SUPPLIES}),
+                billing_cutoff_day=31,
+                consents_to_news=False,
+                effective_at=NOV_END,
+                recorded_by="test",
+            )
+        )
+    closer = MeterCloser(Transactions(engine), SteppedClock(AFTER_GRACE))
     assert closer.close_due() == []
 
 
