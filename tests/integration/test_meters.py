@@ -28,6 +28,7 @@ from remotecare.center.care.meters.service import (
     close_period,
     compute_reads,
     correct_read,
+    customer_settings,
     reads_for_review,
     reads_of_customer,
     set_customer_settings,
@@ -266,6 +267,23 @@ def test_no_automatic_close_without_the_meters_service(engine: Engine) -> None:
         )
     closer = MeterCloser(Transactions(engine), SteppedClock(AFTER_GRACE))
     assert closer.close_due() == []
+
+
+def test_the_contract_names_the_cut_off_until_the_operator_sets_one(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text(Service),
+                billing_cutoff_day=20,
+                consents_to_news=False,
+                effective_at=NOV_END,
+                recorded_by="test",
+            )
+        )
+        assert customer_settings(conn, [1])[1].cutoff_day == 20
+        set_customer_settings(conn, ADMINISTRATOR, 1, BillingSettings(cutoff_day=25), NOV_END)
+        assert customer_settings(conn, [1])[1].cutoff_day == 25
 
 
 def test_a_customer_cut_off_day_and_zone(engine: Engine) -> None:
