@@ -30,8 +30,7 @@ from remotecare.center.care.supplies.service import (
     SupplyOrder,
 )
 from remotecare.center.care.supplies.tables import cartridges, supply_forecasts, supply_orders
-from remotecare.center.contracts.rules import Service, services_text
-from remotecare.center.contracts.tables import contract_terms
+from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.reports import stored_readings
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -39,7 +38,7 @@ from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report, SupplyState
-from tests.support.care import seed_endpoint
+from tests.support.care import contract_services, seed_endpoint
 from tests.support.supplies import Level, a_supplies_report
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
@@ -154,16 +153,7 @@ def test_a_supply_running_low_gets_a_forecast_and_one_order(fleet: Fleet) -> Non
 
 def test_no_forecast_or_order_without_the_supplies_service(fleet: Fleet) -> None:
     with fleet.engine.begin() as conn:  # the customer changes to meter reads only
-        conn.execute(
-            insert(contract_terms).values(
-                customer_id=1,
-                services=services_text({Service.METERS}),
-                billing_cutoff_day=31,
-                consents_to_news=False,
-                effective_at=T0,
-                recorded_by="test",
-            )
-        )
+        contract_services(conn, {Service.METERS}, T0)
     fleet.days("NOSUP-1", 0, 30, falling_black)  # down to 10 %: would be ordered
     assert fleet.forecasts() == {}
     assert fleet.orders() == []
