@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.care.feed import DrainPacing, FeedDrainer, record_stored_readings
 from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.contract_events import ResolveIncidentsOnTermination
 from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
 from remotecare.center.care.incidents.service import (
     IncidentConsumer,
@@ -24,6 +25,7 @@ from remotecare.center.care.incidents.service import (
     IncidentWatch,
 )
 from remotecare.center.care.incidents.tables import incident_timeline, incidents
+from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -36,7 +38,7 @@ from remotecare.center.notify.service import SubscriptionRequest, add_subscripti
 from remotecare.center.notify.tables import notify_outbox
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import Alert, PrinterReading, Report, new_report_id
-from tests.support.care import seed_endpoint
+from tests.support.care import contract_services, seed_endpoint
 from tests.support.reports import a_plain_reading
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -165,6 +167,29 @@ def test_a_repeated_condition_is_one_incident_with_one_message_per_recipient(rig
         report_id = conn.execute(select(incident_timeline.c.report_id)).scalar_one()
     assert report_id == str(first.report_id)
     assert rig.outbox() == [(row.id, "opened")]
+
+
+def test_nothing_opens_for_a_customer_without_fault_monitoring(rig: Rig) -> None:
+    rig.report(jammed(), 0)
+    with rig.engine.begin() as conn:  # the customer keeps supplies and meter reads only
+        contract_services(conn, {Service.SUPPLIES, Service.METERS}, T0)
+    rig.report(jammed("SER-2"), 5)
+    rig.clock.current += timedelta(hours=5)  # both printers silent
+    rig.watch.run_round()
+    assert [(r.kind, r.printer_id is not None) for r in rig.rows()] == [("paper_jam", True)]
+    assert len({r.printer_id for r in rig.rows()}) == 1
+
+
+def test_termination_resolves_the_customers_open_incidents(rig: Rig) -> None:
+    rig.report(jammed(), 0)
+    rig.report(service_call("SER-2"), 1)
+    with rig.engine.begin() as conn:
+        done = ResolveIncidentsOnTermination(rig.service).terminated(
+            conn, ADMINISTRATOR, 1, rig.clock.now()
+        )
+    assert done == "2 open incident(s) resolved"
+    assert {r.state for r in rig.rows()} == {"resolved"}
+    assert all(rig.timeline(r.id)[-1] == "resolved_by_hand" for r in rig.rows())
 
 
 def test_the_same_reading_fed_again_changes_nothing(rig: Rig) -> None:

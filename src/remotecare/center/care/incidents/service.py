@@ -52,7 +52,12 @@ from remotecare.center.care.incidents.tables import (
     incident_watermarks,
     incidents,
 )
-from remotecare.center.contracts.service import customer_names
+from remotecare.center.contracts.rules import Service
+from remotecare.center.contracts.service import (
+    contract_includes,
+    customer_names,
+    customers_including,
+)
 from remotecare.center.fleet.bundles import recent_bundle
 from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.overview import PrinterFacts, printer_facts
@@ -375,10 +380,13 @@ class Incidents:
             select(incidents).where(incidents.c.open_key.is_not(None), incidents.c.kind.in_(kinds))
         ):
             existing.setdefault(row.subject, []).append(row)
+        # A customer no longer monitored opens nothing; what it had open is cleared.
+        monitored = customers_including(conn, Service.FAULT_MONITORING)
         for printer in printer_facts(conn, now):
             conditions: dict[str, Condition] = {}
             if (
-                printer.printer.state is Connectivity.SILENT
+                printer.customer_id in monitored
+                and printer.printer.state is Connectivity.SILENT
                 and printer.agent.state is not Connectivity.SILENT  # the agent's covers it
             ):
                 hours = printer.printer.quiet_for.total_seconds() / 3600
@@ -406,11 +414,12 @@ class Incidents:
             )
             conditions = {}
             presence = assess(contact.last_heard_at, now, contact.poll_interval_seconds)
-            if not listing.revoked and presence.state is Connectivity.SILENT:
+            watched = not listing.revoked and contact.customer_id in monitored
+            if watched and presence.state is Connectivity.SILENT:
                 conditions[c.agent_silent] = silence_condition(
                     c.agent_silent, f"last call {contact.last_heard_at.isoformat()}"
                 )
-            if not listing.revoked and listing.certificate_not_after - now < CERTIFICATE_WARNING:
+            if watched and listing.certificate_not_after - now < CERTIFICATE_WARNING:
                 conditions[c.certificate_expiring] = silence_condition(
                     c.certificate_expiring,
                     f"certificate valid until {listing.certificate_not_after.isoformat()}",
@@ -500,6 +509,12 @@ class IncidentConsumer:
         ordered = sorted(readings, key=lambda r: (r.printer_id, r.agent_time))
         ids = sorted({r.printer_id for r in ordered})
         facts = {f.printer_id: f for f in printer_facts(conn, self._clock.now(), ids)}
+        monitored = {  # nothing opened for a customer whose contract lacks fault monitoring
+            customer_id
+            for customer_id in {f.customer_id for f in facts.values()}
+            if contract_includes(conn, customer_id, Service.FAULT_MONITORING)
+        }
+        facts = {pid: f for pid, f in facts.items() if f.customer_id in monitored}
         marks = dict(
             conn.execute(
                 select(incident_watermarks.c.printer_id, incident_watermarks.c.agent_time).where(
