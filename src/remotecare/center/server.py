@@ -13,14 +13,16 @@ from aiohttp import web
 
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care import pages as care_pages
 from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
+from remotecare.center.care.incidents import pages as incident_pages
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
-from remotecare.center.fleet.pages import FleetPageDeps
+from remotecare.center.fleet.pages import DeviceSection, FleetPageDeps
 from remotecare.center.identity.routes import IdentityDeps
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
@@ -45,6 +47,29 @@ _LISTEN_BACKLOG = 1024
 class Apps:
     console: web.Application  # enrolment, CRL, console pages
     device: web.Application  # the mutual-TLS device API
+
+
+def _work_pages(center: Center) -> list[partial[None]]:
+    """The console pages of the service's work: the overview, the incidents."""
+    pages = [
+        partial(
+            care_pages.add_pages,
+            deps=care_pages.OverviewDeps(center.transactions, center.clock, center.incidents),
+        )
+    ]
+    if center.incidents is not None:
+        deps = incident_pages.IncidentPageDeps(
+            center.transactions, center.incidents, center.clock, center.bundles
+        )
+        pages.append(partial(incident_pages.add_pages, deps=deps))
+    return pages
+
+
+def _device_sections(center: Center) -> tuple[DeviceSection, ...]:
+    """The care services' sections of the device page."""
+    if center.incidents is None:
+        return ()
+    return (incident_pages.device_incidents(center.incidents),)
 
 
 def _incident_api(center: Center) -> list[partial[None]]:
@@ -107,11 +132,13 @@ class CenterServer:
                 center.clock,
                 history=device_history,
                 bundles=center.bundles,
+                device_sections=_device_sections(center),
             ),
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
                 *_incident_api(center),
+                *_work_pages(center),
                 partial(
                     meters_api.add_api_routes,
                     deps=meters_api.MetersApiDeps(center.transactions, center.clock),

@@ -38,15 +38,21 @@ from remotecare.center.fleet.tables import commands, diagnostic_bundles, printer
 from remotecare.center.identity.endpoints import endpoint_contacts
 
 __all__ = [
+    "AlertLine",
     "BundleLine",
     "CommandLine",
     "DeviceDetail",
     "DeviceListing",
+    "FleetCounts",
     "ListedDevice",
+    "VisitFacts",
     "customer_choices",
     "device_detail",
+    "device_ids_by_serial",
+    "fleet_counts",
     "search_devices",
     "vendor_choices",
+    "visit_facts",
 ]
 
 _RECENT_COMMANDS = 20
@@ -324,4 +330,140 @@ def device_detail(
         row=device_row(row, names[row.customer_id], agent, now),
         commands=command_lines,
         bundles=logs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCounts:
+    """The devices ``actor`` may see, counted: all, by connectivity, with low supplies."""
+
+    total: int
+    by_state: dict[Connectivity, int]
+    low_supplies: int
+
+
+def fleet_counts(conn: Connection, actor: Actor, now: datetime) -> FleetCounts:
+    """The fleet overview's counts, each as the devices list filters (so each count is
+    the length of the list its link opens)."""
+    bound = _bound(actor)
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        where = and_(bound, *conditions)
+        return int(
+            conn.execute(select(func.count()).select_from(printers).where(where)).scalar_one()
+        )
+
+    return FleetCounts(
+        total=count(),
+        by_state={
+            state: count(_state_condition(conn, actor, state, now)) for state in Connectivity
+        },
+        low_supplies=count(_low_supplies_condition(conn)),
+    )
+
+
+_MAX_SERIAL_MATCHES = 1000
+
+
+def device_ids_by_serial(conn: Connection, actor: Actor, text: str) -> list[int]:
+    """The ids of the devices ``actor`` may see whose serial holds ``text`` (literally; at
+    most a thousand: a search that matches more is too loose to narrow anything)."""
+    if not text:
+        return []
+    return list(
+        conn.execute(
+            select(printers.c.id)
+            .where(_bound(actor), printers.c.serial.ilike(like_pattern(text), escape="\\"))
+            .order_by(printers.c.id)
+            .limit(_MAX_SERIAL_MATCHES)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """An alert in the printer's alert table, as its latest reading gave it."""
+
+    severity: str
+    code: str
+    description: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFacts:
+    """What a technician's visit needs of a device: which machine, where it answers, its
+    alerts now and its newest complete diagnostic log."""
+
+    device_id: int
+    serial: str
+    model: str
+    address: str
+    endpoint_id: str
+    last_report_at: datetime
+    alerts: list[AlertLine]
+    latest_bundle: BundleLine | None
+
+
+def visit_facts(conn: Connection, printer_id: int) -> VisitFacts | None:
+    """The visit facts of ``printer_id``. Not scoped: call it for a device whose incident
+    or order the person was already found to see."""
+    row = conn.execute(
+        select(
+            printers.c.id,
+            printers.c.serial,
+            printers.c.model,
+            printers.c.address,
+            printers.c.endpoint_id,
+            printers.c.last_report_at,
+            printers.c.latest_reading,
+        ).where(printers.c.id == printer_id)
+    ).first()
+    if row is None:
+        return None
+    reading: dict[str, Any] = row.latest_reading or {}
+    alerts = [
+        AlertLine(
+            str(a.get("severity", "")),
+            str(a.get("code", "")),
+            str(a.get("description", "")),
+            str(a.get("group", "")),
+        )
+        for a in reading.get("alerts", [])
+    ]
+    newest = conn.execute(
+        select(diagnostic_bundles)
+        .where(
+            diagnostic_bundles.c.endpoint_id == row.endpoint_id,
+            diagnostic_bundles.c.status == "complete",
+            or_(
+                diagnostic_bundles.c.printer_serial.is_(None),
+                diagnostic_bundles.c.printer_serial == row.serial,
+            ),
+        )
+        .order_by(diagnostic_bundles.c.declared_at.desc())
+        .limit(1)
+    ).first()
+    bundle = (
+        None
+        if newest is None
+        else BundleLine(
+            newest.id,
+            newest.reason,
+            newest.size_bytes,
+            newest.received_bytes,
+            True,
+            newest.declared_at,
+            newest.completed_at,
+        )
+    )
+    return VisitFacts(
+        row.id,
+        row.serial,
+        row.model,
+        row.address,
+        row.endpoint_id,
+        row.last_report_at,
+        alerts,
+        bundle,
     )
