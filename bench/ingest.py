@@ -810,16 +810,18 @@ def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunRes
 
 
 def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
-    print(f"\n== care feed A/B ({args.db}, keep-alive) ==", flush=True)
+    switch = args.feed_switch  # care_feed: the whole feed; care_supplies: the supplies only
+    label = "care feed" if switch == "care_feed" else "supplies consumer"
+    print(f"\n== {label} A/B ({args.db}, keep-alive) ==", flush=True)
     bench = make_center(root / "feed", new_db("feed"), args, args.printers_small)
     url = f"https://localhost:{bench.settings.device_port}{_REPORTS}"
     rates: dict[bool, list[float]] = {True: [], False: []}
     results = []
     for round_ in range(args.feed_rounds):
         for feed in (True, False) if round_ % 2 == 0 else (False, True):
-            replace(bench.settings, care_feed=feed).save()
+            _switched(bench.settings, switch, feed).save()
             with serving(bench, args.workers) as center:
-                name = f"round {round_ + 1}, care feed {'on' if feed else 'off'}"
+                name = f"round {round_ + 1}, {label} {'on' if feed else 'off'}"
                 outcome = run_load(
                     name, url, bench.settings.ca_cert_file, bench.identities, args,
                     new_connection=False, server_pids=[center.pid],
@@ -828,16 +830,17 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
             results.append(outcome)
             print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
     on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
-    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True))
+    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True) if b > 0)
+    pairs = pairs or [0.0]  # every 'off' run got nothing through: a saturated machine
     print(
-        f"  care feed on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
+        f"  {label} on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
         f" ratio on/off {on / off:.1%} (median of the rounds' ratios"
         f" {statistics.median(pairs):.1%}, from {pairs[0]:.1%} to {pairs[-1]:.1%})",
         flush=True,
     )
     # Under a saturating load the drainer defers (DrainPacing): how fast the center
     # catches up once the load is gone.
-    replace(bench.settings, care_feed=True).save()
+    _switched(bench.settings, switch, True).save()
     backlog = _feed_backlog(bench)
     with serving(bench, args.workers):
         started = time.monotonic()
@@ -851,6 +854,12 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
         flush=True,
     )
     return results
+
+
+def _switched(settings: CenterSettings, switch: str, on: bool) -> CenterSettings:
+    if switch == "care_feed":
+        return replace(settings, care_feed=on)
+    return replace(settings, care_supplies=on)
 
 
 def _feed_backlog(bench: Bench) -> int:
@@ -914,6 +923,12 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-feed", action="store_true", help="no care feed A/B")
     parser.add_argument("--feed-rounds", type=int, default=3, help="A/B rounds of the feed")
+    parser.add_argument(
+        "--feed-switch",
+        choices=["care_feed", "care_supplies"],
+        default="care_feed",
+        help="what the feed A/B switches: the whole care feed, or only the supplies consumer",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()

@@ -31,6 +31,8 @@ from remotecare.center.care.incidents.service import (
 )
 from remotecare.center.care.meters.closer import MeterCloser
 from remotecare.center.care.meters.service import MeterSightings
+from remotecare.center.care.supplies.forecasting import SuppliesConsumer
+from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
@@ -76,6 +78,7 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    orders: OrderService  # supply orders as people work them
     incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
     incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
     delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
@@ -95,7 +98,8 @@ def bootstrap(
 ) -> Center:
     """Wire a center. The schema must be current (``center migrate`` makes it so);
     ``check_schema=False`` when a supervisor or ``serve`` has just upgraded it;
-    ``care_consumers`` replace the care feed's consumers (by default the history)."""
+    ``care_consumers`` replace the care feed's consumers (by default the history, then
+    the supplies)."""
     chosen_clock = clock or SystemClock()
     transactions = Transactions(make_engine(settings.effective_database_url))
     if check_schema:
@@ -114,10 +118,16 @@ def bootstrap(
         SettlePolicy(settle=timedelta(minutes=settings.incident_settle_minutes)),
         commands,
     )
+    default_consumers: list[CareConsumer] = [
+        HistoryConsumer(),
+        IncidentConsumer(incidents, chosen_clock),
+        MeterSightings(),
+    ]
+    if settings.care_supplies:
+        # After the history: the supplies read the samples it has just written.
+        default_consumers.append(SuppliesConsumer(chosen_clock))
     consumers: Sequence[CareConsumer] = (
-        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock), MeterSightings()]
-        if care_consumers is None
-        else care_consumers
+        default_consumers if care_consumers is None else care_consumers
     )
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(
@@ -165,6 +175,7 @@ def bootstrap(
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
+        orders=OrderService(chosen_clock),
         incidents=IncidentService(incidents, chosen_clock),
         incident_watch=IncidentWatch(
             transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds

@@ -54,6 +54,9 @@ class CenterSettings:
     # Bench switch, not for production: false stops recording and draining the care feed
     # (bench/ingest.py measures ingest with and without it).
     care_feed: bool = True
+    # Bench switch, not for production: false leaves the supplies (forecasts, orders) out of
+    # the care feed's consumers (bench/ingest.py --feed-switch care_supplies).
+    care_supplies: bool = True
     # Fault monitoring: a cleared condition resolves after this many minutes; the watch
     # (settle time, silence, bundles) looks every incident_watch_seconds.
     incident_settle_minutes: float = 10.0
@@ -154,6 +157,8 @@ class CenterSettings:
             lines.append(f"raw_report_days = {self.raw_report_days}")
         if not self.care_feed:
             lines.append("care_feed = false")
+        if not self.care_supplies:
+            lines.append("care_supplies = false")
         if self.proxy_port:
             proxies = ", ".join(_toml_str(p) for p in self.trusted_proxies)
             lines += [

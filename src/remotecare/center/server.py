@@ -19,6 +19,8 @@ from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents import pages as incident_pages
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
+from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies.api_routes import OrdersApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -137,6 +139,10 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                partial(
+                    orders_api.add_api_routes,
+                    deps=OrdersApiDeps(center.transactions, center.orders),
+                ),
                 *_incident_api(center),
                 *_work_pages(center),
                 partial(
