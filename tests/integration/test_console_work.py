@@ -27,6 +27,8 @@ from remotecare.center.access.rules import Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.care.incidents.tables import incident_timeline, incidents
+from remotecare.center.care.supplies.rules.lifecycle import Transition
+from remotecare.center.care.supplies.tables import supply_orders
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers
 from remotecare.protocol.codec import encode
@@ -41,6 +43,7 @@ from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, ru
 from tests.support.console_login import form_token
 from tests.support.device_calls import call, enrol
 from tests.support.reports import a_plain_reading
+from tests.support.supplies import an_order
 
 PASSWORD = "a long passphrase of the work pages"
 JAMMED = 27  # paper jams at Acme: two pages of 25
@@ -469,3 +472,170 @@ async def test_the_device_page_shows_the_devices_incidents(
         **{"Accept-Language": "ja"},
     )
     assert "紙詰まり" in page
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+@dataclass
+class Orders:
+    of: dict[str, str]  # serial -> its order's id
+    assigned: str  # the order assigned to the subcontractor
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def orders(work: Work) -> Orders:
+    center = work.center
+    at = datetime.now(UTC)
+    serials = [f"ACME-{n:02d}" for n in range(1, JAMMED + 1)] + ["ACME-PAPER", "GLOBEX-1"]
+    with center.transactions.begin() as conn:
+        of = {serial: an_order(conn, work.devices[serial], at) for serial in serials}
+        partners = Partners(center.clock)
+        company, _ = partners.by_name(conn, "Fix-It KK")
+        partners.assign_work(
+            conn, ADMINISTRATOR, company, WorkKind.ORDER, of["ACME-PAPER"], work.acme
+        )
+    return Orders(of, of["ACME-PAPER"])
+
+
+def _order_ids(page: str) -> list[str]:
+    return re.findall(r'<tr data-order="([^"]+)"', page)
+
+
+def _status(work: Work, order_id: str) -> tuple[str, str | None]:
+    with work.center.transactions.read() as conn:
+        row = conn.execute(
+            select(supply_orders.c.status, supply_orders.c.tracking).where(
+                supply_orders.c.id == order_id
+            )
+        ).one()
+    return row.status, row.tracking
+
+
+async def test_the_orders_list_filters_and_pages_and_the_overview_counts_them(
+    work: Work, orders: Orders, browser_session: aiohttp.ClientSession
+) -> None:
+    info = work.info
+    await _log_in(browser_session, info, "operator")
+    total = len(orders.of)
+    _, first = await _get(browser_session, info, "/orders")
+    assert f"({total})" in first
+    assert len(_order_ids(first)) == 25
+    status, beyond = await _get(browser_session, info, "/orders?page=424242")
+    assert status == 200
+    assert "Page 2 of 2" in beyond
+    assert len(_order_ids(beyond)) == total - 25
+    _, page = await _get(browser_session, info, f"/orders?customer={work.globex}")
+    assert _order_ids(page) == [orders.of["GLOBEX-1"]]
+    _, page = await _get(browser_session, info, f"/orders?device={work.devices['ACME-11']}")
+    assert _order_ids(page) == [orders.of["ACME-11"]]
+    _, page = await _get(browser_session, info, "/orders?state=installed")
+    assert _order_ids(page) == []
+    assert "No order matches this search." in page
+    for nonsense in ("state=lost", "customer=%27%20OR%201=1", "device=x", "page=-1", "page=1e9"):
+        status, page = await _get(browser_session, info, "/orders?" + nonsense)
+        assert status == 200, nonsense
+        assert len(_order_ids(page)) == 25, nonsense
+    for path in ("/orders/not-an-order", f"/orders/{uuid.uuid4()}", "/orders/%3Cscript%3E"):
+        status, _ = await _get(browser_session, info, path)
+        assert status == 404, path
+    _, page = await _get(browser_session, info, "/overview")
+    assert _count(page, "orders") == total
+    assert 'href="/orders?state=proposed"' in page
+
+
+async def test_an_operator_approves_ships_and_delivers_and_a_wrong_step_changes_nothing(
+    work: Work, orders: Orders, browser_session: aiohttp.ClientSession
+) -> None:
+    info = work.info
+    order = orders.of["ACME-12"]
+    await _log_in(browser_session, info, "operator")
+    _, page = await _get(browser_session, info, f"/orders/{order}")
+    assert 'action="/orders/' + order + '/approve"' in page
+    assert 'action="/orders/' + order + '/ship"' not in page  # not before it is approved
+    status, _, location = await _post(browser_session, info, f"/orders/{order}/approve")
+    assert (status, location) == (303, f"/orders/{order}")
+    status, page, _ = await _post(browser_session, info, f"/orders/{order}/approve")
+    assert status == 409
+    assert "Nothing was changed." in page
+    assert _status(work, order) == ("approved", None)
+    status, page, _ = await _post(
+        browser_session, info, f"/orders/{order}/ship", tracking="x" * 200
+    )
+    assert status == 422
+    assert _status(work, order) == ("approved", None)
+    status, _, _ = await _post(
+        browser_session, info, f"/orders/{order}/ship", tracking="<b>JP-123</b>"
+    )
+    assert status == 303
+    _, page = await _get(browser_session, info, f"/orders/{order}")
+    assert "&lt;b&gt;JP-123&lt;/b&gt;" in page
+    assert 'data-step="shipped"' in page
+    status, _, _ = await _post(browser_session, info, f"/orders/{order}/deliver")
+    assert status == 303
+    assert _status(work, order) == ("delivered", "<b>JP-123</b>")
+
+    other = orders.of["ACME-13"]
+    status, page, _ = await _post(browser_session, info, f"/orders/{other}/cancel", reason=" ")
+    assert status == 422
+    assert "Say why the order is cancelled." in page
+    assert _status(work, other) == ("proposed", None)
+    status, _, _ = await _post(
+        browser_session, info, f"/orders/{other}/cancel", reason="customer bought locally"
+    )
+    assert status == 303
+    _, page = await _get(browser_session, info, f"/orders/{other}", **{"Accept-Language": "ja"})
+    assert "customer bought locally" in page
+    assert "取り消し" in page
+
+    _, page = await _get(browser_session, info, f"/devices/{work.devices['ACME-12']}")
+    assert f'<tr data-order="{order}" data-status="delivered">' in page
+
+
+async def test_a_customer_reads_its_own_orders_only(
+    work: Work, orders: Orders, browser_session: aiohttp.ClientSession
+) -> None:
+    info = work.info
+    await _log_in(browser_session, info, "acme-user")
+    _, page = await _get(browser_session, info, "/orders?state=all&page=2")
+    assert orders.of["GLOBEX-1"] not in page
+    theirs = orders.of["GLOBEX-1"]
+    status, page = await _get(browser_session, info, f"/orders/{theirs}")
+    assert status == 404
+    assert "GLOBEX" not in page
+    ours = orders.of["ACME-14"]
+    status, page = await _get(browser_session, info, f"/orders/{ours}")
+    assert status == 200
+    assert 'class="order-step"' not in page  # read-only
+    for step in ("approve", "ship", "deliver", "cancel"):
+        status, _, _ = await _post(browser_session, info, f"/orders/{ours}/{step}", reason="x")
+        assert status == 403, step
+    assert _status(work, ours) == ("proposed", None)
+
+
+async def test_a_subcontractor_ships_and_delivers_the_order_assigned_to_it_only(
+    work: Work, orders: Orders, browser_session: aiohttp.ClientSession
+) -> None:
+    info, center = work.info, work.center
+    mine = orders.assigned
+    with center.transactions.begin() as conn:
+        center.orders.act(conn, ADMINISTRATOR, mine, Transition.APPROVE)
+    await _log_in(browser_session, info, "fixit")
+    _, page = await _get(browser_session, info, "/orders?state=all")
+    assert _order_ids(page) == [mine]
+    _, page = await _get(browser_session, info, f"/orders/{mine}")
+    assert f'action="/orders/{mine}/ship"' in page
+    assert f'action="/orders/{mine}/cancel"' not in page  # the operator's step
+    status, _, _ = await _post(browser_session, info, f"/orders/{mine}/cancel", reason="x")
+    assert status == 403
+    for other in (orders.of["ACME-15"], orders.of["GLOBEX-1"]):
+        status, _ = await _get(browser_session, info, f"/orders/{other}")
+        assert status == 404
+        status, _, _ = await _post(browser_session, info, f"/orders/{other}/ship")
+        assert status == 404
+        assert _status(work, other) == ("proposed", None)
+    status, _, _ = await _post(browser_session, info, f"/orders/{mine}/ship", tracking="YMT-9")
+    assert status == 303
+    status, _, _ = await _post(browser_session, info, f"/orders/{mine}/deliver")
+    assert status == 303
+    assert _status(work, mine) == ("delivered", "YMT-9")

@@ -20,6 +20,7 @@ from remotecare.center.care.incidents import pages as incident_pages
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies import pages as order_pages
 from remotecare.center.care.supplies.api_routes import OrdersApiDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
@@ -52,12 +53,18 @@ class Apps:
 
 
 def _work_pages(center: Center) -> list[partial[None]]:
-    """The console pages of the service's work: the overview, the incidents."""
+    """The console pages of the service's work: the overview, the incidents, the orders."""
     pages = [
         partial(
             care_pages.add_pages,
-            deps=care_pages.OverviewDeps(center.transactions, center.clock, center.incidents),
-        )
+            deps=care_pages.OverviewDeps(
+                center.transactions, center.clock, center.incidents, center.orders
+            ),
+        ),
+        partial(
+            order_pages.add_pages,
+            deps=order_pages.OrderPageDeps(center.transactions, center.orders, center.clock),
+        ),
     ]
     if center.incidents is not None:
         deps = incident_pages.IncidentPageDeps(
@@ -69,9 +76,10 @@ def _work_pages(center: Center) -> list[partial[None]]:
 
 def _device_sections(center: Center) -> tuple[DeviceSection, ...]:
     """The care services' sections of the device page."""
+    orders = order_pages.device_orders(center.orders)
     if center.incidents is None:
-        return ()
-    return (incident_pages.device_incidents(center.incidents),)
+        return (orders,)
+    return (incident_pages.device_incidents(center.incidents), orders)
 
 
 def _incident_api(center: Center) -> list[partial[None]]:

@@ -70,7 +70,7 @@ from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.rules import IncidentNotice
 from remotecare.center.notify.service import NoticeLine, enqueue, notices_of
-from remotecare.errors import OperatorError
+from remotecare.errors import OperatorConflict, OperatorError
 from remotecare.protocol.messages import CommandKind
 
 __all__ = [
@@ -653,7 +653,7 @@ class IncidentPage:
     pages: int
 
 
-class IncidentClosed(OperatorError):
+class IncidentClosed(OperatorConflict):
     """The incident is resolved: there is nothing left to acknowledge or resolve."""
 
 
