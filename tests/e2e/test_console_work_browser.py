@@ -28,6 +28,7 @@ from remotecare.protocol.messages import Alert, Report, new_report_id
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol
 from tests.support.reports import a_plain_reading
+from tests.support.supplies import an_order
 
 CHROMIUM = Path("/usr/bin/chromium")
 _CHROMIUM_ARGS = [
@@ -57,6 +58,7 @@ class Site:
     jam: int  # the paper jam's incident id
     fuser: int  # the fuser failure's, assigned to the subcontractor
     jammed_device: int
+    order: str  # a proposed order for the jammed printer's black toner
 
 
 def _faulty(serial: str, *errors: str, alerts: list[Alert] | None = None) -> bytes:
@@ -103,7 +105,8 @@ async def site(tmp_path: Path, database_url: str) -> AsyncIterator[Site]:
                 conn, ADMINISTRATOR, company, WorkKind.INCIDENT, str(ids["CNB-FUSER"]), acme_id
             )
             center.accounts.create_user(conn, "fixit", PASSWORD, Role.SUBCONTRACTOR, None, company)
-        yield Site(info, ids["CNB-JAM"], ids["CNB-FUSER"], devices["CNB-JAM"])
+            order = an_order(conn, devices["CNB-JAM"], datetime.now(UTC))
+        yield Site(info, ids["CNB-JAM"], ids["CNB-FUSER"], devices["CNB-JAM"], order)
 
 
 @pytest.fixture
@@ -227,6 +230,8 @@ async def test_the_work_pages_have_no_serious_accessibility_violations(
             f"/incidents/{site.jam}",
             f"/incidents/{site.fuser}",
             f"/devices/{site.jammed_device}",
+            "/orders",
+            f"/orders/{site.order}",
         ):
             await page.goto(info.console_url + path)
             await expect(page.locator("h1")).to_be_visible()
@@ -238,3 +243,26 @@ async def test_the_work_pages_have_no_serious_accessibility_violations(
             await expect(page.locator("h1")).to_be_visible()
             await _no_serious_violations(page)
         await page.context.close()
+
+
+async def test_an_operator_approves_and_ships_an_order_from_the_overview(
+    site: Site, browser: Browser
+) -> None:
+    info = site.info
+    page = await _log_in(browser, info, "operator", OPERATOR_PASSWORD, "ja-JP")
+    await page.goto(info.console_url + "/overview")
+    await expect(page.locator("a[data-count=proposed] .number")).to_have_text("1")
+    await page.click("a[data-count=proposed]")
+    await expect(page.locator("h1")).to_contain_text("注文")
+    await page.click(f"tr[data-order='{site.order}'] a")
+    await page.click("form[data-step=approve] button")
+    await expect(page.locator("dd.order-state")).to_have_text("承認済み")
+    await page.fill("input[name=tracking]", "YMT-1234-5678")
+    await page.click("form[data-step=ship] button")
+    await expect(page.locator("dd.order-state")).to_have_text("発送済み")
+    await expect(page.locator("dd.tracking")).to_have_text("YMT-1234-5678")
+    await page.click("dd.device a")
+    await expect(page.locator("section.device-orders tr[data-order]")).to_have_attribute(
+        "data-status", "shipped"
+    )
+    await page.context.close()
