@@ -59,11 +59,13 @@ if str(ROOT) not in sys.path:
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from tests.support.contracts import sample_application as bench_application  # noqa: E402
 from tests.support.nginx import running_nginx  # noqa: E402
 from tests.support.postgres import throwaway_postgres  # noqa: E402
 
 from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
+from remotecare.center.contracts.service import ContractService  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
@@ -522,7 +524,12 @@ def make_center(
     ca = CertificateAuthority.load(settings.pki_dir)
     service = EnrolmentService(ca, SystemClock())
     count = args.clients * args.endpoints
+    contracts = ContractService(SystemClock())
     with engine.begin() as conn:
+        application_id = contracts.submit(
+            conn, ADMINISTRATOR, bench_application("Bench Customer Ltd")
+        )
+        contracts.accept(conn, ADMINISTRATOR, application_id)
         token = service.create_token(
             conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
         ).token

@@ -22,6 +22,7 @@ from remotecare.protocol.messages import (
     new_report_id,
 )
 from tests.support.centers import CenterInfo
+from tests.support.contracts import issue_token
 
 _COLOURS = ("black", "cyan", "magenta", "yellow")
 
@@ -148,7 +149,7 @@ async def enrolled_agent(
     center: Center, info: CenterInfo, home: Path, customer: str = "Acme Ltd"
 ) -> tuple[AgentPaths, AgentIdentity]:
     """An agent home enrolled with an in-process center."""
-    issued = center.admin.create_token(customer)
+    issued = issue_token(center, customer)
     paths = AgentPaths(home)
     identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity

@@ -12,6 +12,7 @@ from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
 from remotecare.center.admin import Administration
+from remotecare.center.attempts.limiter import AttemptLimiter
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
@@ -34,12 +35,16 @@ from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.care.supplies.forecasting import SuppliesConsumer
 from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
+from remotecare.center.contracts.form_limit import application_form_limiter
+from remotecare.center.contracts.retention import PersonalDataRetention
+from remotecare.center.contracts.service import ContractService
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
 from remotecare.center.fleet.ingest import ReadingsFeed
 from remotecare.center.fleet.printers import PrinterService
 from remotecare.center.fleet.retention import RawReportRetention
 from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.contract_events import RevokeEndpointsOnTermination
 from remotecare.center.identity.directory import EndpointDirectory
 from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
@@ -49,6 +54,8 @@ from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.delivery import DeliveryLoop
 from remotecare.center.notify.senders import SmtpSettings
+from remotecare.center.privacy.policy import load_policy
+from remotecare.center.privacy.service import PrivacyService
 from remotecare.center.web.metrics import Metrics
 from remotecare.pki.ca import CertificateAuthority
 
@@ -79,6 +86,10 @@ class Center:
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
     orders: OrderService  # supply orders as people work them
+    contracts: ContractService  # applications to termination
+    privacy: PrivacyService  # the one way to read personal data, audited
+    application_form_limiter: AttemptLimiter  # submissions on the public application form
+    personal_data_retention: PersonalDataRetention  # erasure after termination (article 11)
     incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
     incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
     delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
@@ -135,6 +146,7 @@ def bootstrap(
         timedelta(hours=settings.session_hours),
         operators_need_totp=settings.operators_need_totp,
     )
+    contracts = ContractService(chosen_clock, events=(RevokeEndpointsOnTermination(certificates),))
     return Center(
         settings=settings,
         transactions=transactions,
@@ -158,7 +170,14 @@ def bootstrap(
         ),
         metrics=Metrics(transactions),
         admin=Administration(
-            transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
+            transactions,
+            chosen_clock,
+            enrolment,
+            certificates,
+            commands,
+            printers,
+            accounts,
+            contracts,
         ),
         feed=feed,
         drainer=FeedDrainer(
@@ -176,6 +195,14 @@ def bootstrap(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
         orders=OrderService(chosen_clock),
+        contracts=contracts,
+        privacy=PrivacyService(chosen_clock, load_policy()),
+        application_form_limiter=application_form_limiter(
+            SqlFailureLog(transactions, "application-form"), chosen_clock
+        ),
+        personal_data_retention=PersonalDataRetention(
+            transactions, chosen_clock, settings.personal_data_days
+        ),
         incidents=IncidentService(incidents, chosen_clock),
         incident_watch=IncidentWatch(
             transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds

@@ -22,6 +22,7 @@ from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.care.supplies import api_routes as orders_api
 from remotecare.center.care.supplies import pages as order_pages
 from remotecare.center.care.supplies.api_routes import OrdersApiDeps
+from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -158,6 +159,9 @@ class CenterServer:
                     deps=meters_api.MetersApiDeps(center.transactions, center.clock),
                 ),
             ],
+            contracts=ApplicationFormDeps(
+                center.transactions, center.contracts, center.application_form_limiter
+            ),
         )
         return Apps(console, device)
 
@@ -235,6 +239,7 @@ class CenterServer:
             center.incident_watch,
             center.delivery,
             center.meter_closer,
+            center.personal_data_retention,
         )
         return [w for w in loops if w is not None]
 

@@ -15,6 +15,7 @@ from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
 from remotecare.center.kernel.storage import metadata
 from remotecare.center.notify import tables as notify_tables
+from remotecare.center.privacy import tables as privacy_tables
 
 __all__ = ["PACKAGE_TABLES", "metadata"]
 
@@ -28,6 +29,7 @@ PACKAGE_TABLES = {
     "fleet": fleet_tables,
     "identity": identity_tables,
     "care.supplies": supplies_tables,
+    "privacy": privacy_tables,
     "care.incidents": incidents_tables,
     "notify": notify_tables,
 }

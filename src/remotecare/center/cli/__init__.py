@@ -6,6 +6,7 @@ import click
 
 from remotecare.center.cli import (
     access,
+    contracts,
     fleet,
     identity,
     incidents,
@@ -39,6 +40,8 @@ for command in (
     fleet.command,
     fleet.printers_group,
     supplies.orders_group,
+    contracts.contracts,
+    contracts.audit,
     backups.backup,
     backups.restore_backup,
     incidents.incidents_group,

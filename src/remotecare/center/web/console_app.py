@@ -15,6 +15,7 @@ from aiohttp import web
 from remotecare.center.access import pages as access_pages
 from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.rules import PUBLIC, allow
+from remotecare.center.contracts import pages as contracts_pages
 from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
@@ -60,6 +61,7 @@ def create_console_app(
     *,
     api_tokens: ApiTokens,
     api_routes: Sequence[RouteInstaller] = (),
+    contracts: contracts_pages.ApplicationFormDeps | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -78,6 +80,8 @@ def create_console_app(
     fleet_pages.add_pages(app, fleet)
     for install in api_routes:
         install(app)
+    if contracts is not None:
+        contracts_pages.add_pages(app, contracts)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
     return without_server_header(app)
