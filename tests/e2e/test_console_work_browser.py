@@ -202,6 +202,11 @@ async def test_a_subcontractor_acknowledges_and_resolves_its_assigned_incident_o
     await expect(visit).to_contain_text("Acme Ltd")
     await expect(visit).to_contain_text("snmp://cnb-fuser.example:161")
     await expect(visit.locator("ul.alerts")).to_contain_text("SC542 fusing thermistor error")
+    await expect(visit).not_to_contain_text("Hanako Yamada")
+    await page.click("a.show-contacts")
+    await expect(page.locator("dd.contacts")).to_contain_text("Hanako Yamada")
+    await expect(page.locator("dd.contacts")).to_contain_text("監査ログに記録されました")
+    await _no_serious_violations(page)
     await page.fill("textarea[name=note]", "技術者を手配しました")
     await page.click("button.acknowledge")
     await expect(page.locator("li[data-change=acknowledged]")).to_contain_text(

@@ -639,3 +639,38 @@ async def test_a_subcontractor_ships_and_delivers_the_order_assigned_to_it_only(
     status, _, _ = await _post(browser_session, info, f"/orders/{mine}/deliver")
     assert status == 303
     assert _status(work, mine) == ("delivered", "YMT-9")
+
+
+async def test_the_visit_shows_the_site_and_the_contact_on_request_with_an_audit_entry(
+    work: Work, browser_session: aiohttp.ClientSession
+) -> None:
+    info, center = work.info, work.center
+    fuser = work.incident_of["ACME-FUSER"]
+    with center.transactions.read() as conn:
+        before = len(center.privacy.audit_entries(conn, ADMINISTRATOR))
+    await _log_in(browser_session, info, "fixit")
+    _, page = await _get(browser_session, info, f"/incidents/{fuser}")
+    assert "1-1 Marunouchi" in page  # the site's address
+    assert "Hanako Yamada" not in page  # personal data only when asked for
+    assert f'href="/incidents/{fuser}?contact=1"' in page
+    with center.transactions.read() as conn:
+        assert len(center.privacy.audit_entries(conn, ADMINISTRATOR)) == before
+    status, page = await _get(browser_session, info, f"/incidents/{fuser}?contact=1")
+    assert status == 200
+    assert "Hanako Yamada" in page
+    assert "+81 3 1234 5678" in page
+    assert "hanako@" not in page  # a subcontractor gets the name and the phone, no more
+    with center.transactions.read() as conn:
+        entries = center.privacy.audit_entries(conn, ADMINISTRATOR)[before:]
+    assert [(e.actor, e.actor_role, e.purpose, e.fields) for e in entries] == [
+        ("fixit", "subcontractor", 1, ("name", "phone"))
+    ]
+    other = work.incident_of["ACME-10"]
+    status, page = await _get(browser_session, info, f"/incidents/{other}?contact=1")
+    assert status == 404
+    assert "Hanako Yamada" not in page
+
+    await _log_in(browser_session, info, "acme-user")  # read-only: no contact to ask for
+    _, page = await _get(browser_session, info, f"/incidents/{other}?contact=1")
+    assert "Hanako Yamada" not in page
+    assert "show-contacts" not in page

@@ -69,7 +69,7 @@ def _work_pages(center: Center) -> list[partial[None]]:
     ]
     if center.incidents is not None:
         deps = incident_pages.IncidentPageDeps(
-            center.transactions, center.incidents, center.clock, center.bundles
+            center.transactions, center.incidents, center.clock, center.bundles, center.privacy
         )
         pages.append(partial(incident_pages.add_pages, deps=deps))
     return pages

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from remotecare.center.care.incidents.service import (
     TimelineEntry,
 )
 from remotecare.center.care.incidents.tables import NOTE_MAX_LENGTH
+from remotecare.center.contracts.service import SiteRecord, customer_sites
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.device_listing import VisitFacts, customer_choices, visit_facts
 from remotecare.center.fleet.overview import printer_facts
@@ -42,6 +43,8 @@ from remotecare.center.fleet.pages import DeviceSection
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.service import NoticeLine
+from remotecare.center.privacy.rules import Purpose, PurposeRefused
+from remotecare.center.privacy.service import ContactView, PrivacyService
 from remotecare.center.web.actors import actor_of
 from remotecare.center.web.pages import language_of, render, translations_of
 from remotecare.errors import OperatorError
@@ -66,6 +69,7 @@ class IncidentPageDeps:
     incidents: IncidentService
     clock: Clock
     bundles: BundleService | None = None
+    privacy: PrivacyService | None = None  # the contact person for the visit, audited
 
 
 _DEPS = web.AppKey("incident_page_deps", IncidentPageDeps)
@@ -149,6 +153,8 @@ class _IncidentView:
     timeline: list[_Moment]
     visit: VisitFacts | None
     recent: list[IncidentRow]  # the device's other incidents, newest first
+    sites: list[SiteRecord]  # where the customer is
+    contacts: list[ContactView] | None = None  # read on request only (audited)
 
 
 def _read_incident(
@@ -170,7 +176,24 @@ def _read_incident(
             conn, actor, incident.printer_id, language=language, limit=_RECENT_OF_DEVICE + 1
         )
         recent = [row for row in others if row.id != incident.id][:_RECENT_OF_DEVICE]
-    return _IncidentView(incident, moments, visit, recent)
+    sites = [] if incident.customer_id is None else customer_sites(conn, incident.customer_id)
+    return _IncidentView(incident, moments, visit, recent, sites)
+
+
+def _with_contacts(
+    conn: Connection, privacy: PrivacyService, actor: Actor, view: _IncidentView
+) -> _IncidentView:
+    """``view`` with the customer's contact persons for the visit: read through the privacy
+    service for purpose 1 (providing the services), which writes the audit log."""
+    customer_id = view.incident.customer_id
+    assert customer_id is not None  # every incident row carries its customer
+    try:
+        contacts = privacy.contacts(
+            conn, actor, Purpose.PROVIDING_SERVICES, customer_id=customer_id
+        )
+    except PurposeRefused:
+        contacts = []
+    return replace(view, contacts=[c for c in contacts if c.current])
 
 
 def _render_incident(
@@ -192,6 +215,9 @@ def _render_incident(
         timeline=view.timeline,
         visit=view.visit,
         recent=view.recent,
+        sites=view.sites,
+        contacts=view.contacts,
+        may_read_contacts=_may_act(actor) and deps.privacy is not None,
         may_act=_may_act(actor) and view.incident.state != "resolved",
         may_download=_may_act(actor) and deps.bundles is not None,
         show_device_link=actor.role is not Role.SUBCONTRACTOR or _sees_device(actor, view),
@@ -217,9 +243,18 @@ async def get_incident(request: web.Request) -> web.Response:
     actor = actor_of(request)
     incident_id = int(request.match_info["incident_id"])  # the route admits digits only
     language = language_of(request)
-    view = await deps.transactions.read_async(
-        lambda conn: _read_incident(conn, deps.incidents, actor, incident_id, language)
-    )
+    privacy = deps.privacy
+    if request.query.get("contact") == "1" and privacy is not None and _may_act(actor):
+
+        def read_with_contacts(conn: Connection) -> _IncidentView | None:
+            view = _read_incident(conn, deps.incidents, actor, incident_id, language)
+            return None if view is None else _with_contacts(conn, privacy, actor, view)
+
+        view = await deps.transactions.run_async(read_with_contacts)  # the audit log: written
+    else:
+        view = await deps.transactions.read_async(
+            lambda conn: _read_incident(conn, deps.incidents, actor, incident_id, language)
+        )
     if view is None:
         return _not_found(request, actor)
     return _render_incident(request, view, actor, deps.clock.now())

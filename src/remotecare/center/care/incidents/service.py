@@ -641,6 +641,7 @@ class IncidentRow:
     bundle_id: str | None
     printer_id: int | None = None  # None: an incident about an agent, not a printer
     acknowledged_at: datetime | None = None
+    customer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,6 +749,7 @@ class IncidentService:
             bundle_id=row.bundle_id,
             printer_id=row.printer_id,
             acknowledged_at=row.acknowledged_at,
+            customer_id=row.customer_id,
         )
 
     def monthly(self, conn: Connection, actor: Actor, months: int) -> list[ModelMonth]:
