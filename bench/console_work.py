@@ -97,7 +97,9 @@ def seed_work(settings: CenterSettings, printers: int, count: int, orders: int) 
              "acknowledged_at": opened + timedelta(minutes=20),
              "acknowledged_by": "operator", "returns": 0, "flapping": False}
         )  # fmt: skip
-        timeline.append({"incident_id": n + 1, "at": opened, "change": "opened"})
+        timeline.append(
+            {"incident_id": n + 1, "at": opened, "change": "opened", "actor": None, "note": None}
+        )
         timeline.append(
             {"incident_id": n + 1, "at": opened + timedelta(minutes=20), "change": "acknowledged",
              "actor": "operator", "note": "on it"}
