@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, text, true
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select, text, true
 
 from remotecare.center.access.rules import Actor, WorkKind
 from remotecare.center.access.service import visible
@@ -152,6 +152,13 @@ def _state_condition(
 ) -> ColumnElement[bool]:
     """Devices in ``state``, judged as ``connectivity.assess`` does, per poll interval of
     the agent that reads them (agents sharing an interval share one condition)."""
+    return _state_conditions(conn, actor, now)[state]
+
+
+def _state_conditions(
+    conn: Connection, actor: Actor, now: datetime
+) -> dict[Connectivity, ColumnElement[bool]]:
+    """``_state_condition`` of each state, the agents' intervals read once."""
     endpoint_ids = list(
         conn.execute(select(printers.c.endpoint_id).where(_bound(actor)).distinct()).scalars()
     )
@@ -159,19 +166,16 @@ def _state_condition(
     for endpoint_id, contact in endpoint_contacts(conn, endpoint_ids).items():
         interval = contact.poll_interval_seconds or DEFAULT_POLL_INTERVAL_SECONDS
         by_interval.setdefault(interval, []).append(endpoint_id)
-    parts: list[ColumnElement[bool]] = []
+    parts: dict[Connectivity, list[ColumnElement[bool]]] = {state: [] for state in Connectivity}
     for interval, ids in sorted(by_interval.items()):
         late_from = now - timedelta(seconds=interval * LATE_AFTER_INTERVALS)
         silent_from = now - timedelta(seconds=interval * SILENT_AFTER_INTERVALS)
         heard = printers.c.last_report_at
-        if state is Connectivity.ONLINE:
-            when = heard >= late_from
-        elif state is Connectivity.LATE:
-            when = and_(heard < late_from, heard >= silent_from)
-        else:
-            when = heard < silent_from
-        parts.append(and_(printers.c.endpoint_id.in_(sorted(ids)), when))
-    return or_(*parts) if parts else false()
+        agents = printers.c.endpoint_id.in_(sorted(ids))
+        parts[Connectivity.ONLINE].append(and_(agents, heard >= late_from))
+        parts[Connectivity.LATE].append(and_(agents, heard < late_from, heard >= silent_from))
+        parts[Connectivity.SILENT].append(and_(agents, heard < silent_from))
+    return {state: or_(*found) if found else false() for state, found in parts.items()}
 
 
 def _vendor_condition(vendor: Vendor) -> ColumnElement[bool]:
@@ -346,19 +350,23 @@ def fleet_counts(conn: Connection, actor: Actor, now: datetime) -> FleetCounts:
     """The fleet overview's counts, each as the devices list filters (so each count is
     the length of the list its link opens)."""
     bound = _bound(actor)
-
-    def count(*conditions: ColumnElement[bool]) -> int:
-        where = and_(bound, *conditions)
-        return int(
-            conn.execute(select(func.count()).select_from(printers).where(where)).scalar_one()
+    states = _state_conditions(conn, actor, now)
+    # One pass for the total and the states; the low supplies apart (they read JSON).
+    counted = conn.execute(
+        select(
+            func.count(),
+            *(func.sum(case((states[state], 1), else_=0)) for state in Connectivity),
         )
-
+        .select_from(printers)
+        .where(bound)
+    ).one()
+    low = conn.execute(
+        select(func.count()).select_from(printers).where(and_(bound, _low_supplies_condition(conn)))
+    ).scalar_one()
     return FleetCounts(
-        total=count(),
-        by_state={
-            state: count(_state_condition(conn, actor, state, now)) for state in Connectivity
-        },
-        low_supplies=count(_low_supplies_condition(conn)),
+        total=int(counted[0]),
+        by_state={state: int(n or 0) for state, n in zip(Connectivity, counted[1:], strict=True)},
+        low_supplies=int(low),
     )
 
 
