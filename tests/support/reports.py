@@ -3,6 +3,8 @@ enrolled for tests."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,3 +155,15 @@ async def enrolled_agent(
     paths = AgentPaths(home)
     identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity
+
+
+def a_report_id_minted_at(when: datetime) -> uuid.UUID:
+    """A UUIDv7 report id minted at ``when``, as an agent taking a reading then makes it."""
+    milliseconds = int(when.timestamp() * 1000)
+    value = (milliseconds << 80) | (7 << 76) | (random.getrandbits(12) << 64)
+    return uuid.UUID(int=value | (0b10 << 62) | random.getrandbits(62))
+
+
+def minted_when_taken(report: Report) -> Report:
+    """``report`` with an id minted at its agent time (as a real agent's would be)."""
+    return report.model_copy(update={"report_id": a_report_id_minted_at(report.agent_time)})
