@@ -378,6 +378,9 @@ async def test_a_customer_reads_its_own_incidents_only_and_may_not_act(
     assert "Globex" not in page
     _, page = await _get(browser_session, info, f"/incidents?customer={work.globex}")
     assert "GLOBEX" not in page
+    _, page = await _get(browser_session, info, f"/incidents?device={work.devices['GLOBEX-1']}")
+    assert _incident_ids(page) == []
+    assert "GLOBEX" not in page  # their device's id names nothing of theirs
     theirs = work.incident_of["GLOBEX-1"]
     their_status, their_page = await _get(browser_session, info, f"/incidents/{theirs}")
     missing_status, missing_page = await _get(browser_session, info, "/incidents/99999999")
@@ -599,6 +602,9 @@ async def test_a_customer_reads_its_own_orders_only(
     await _log_in(browser_session, info, "acme-user")
     _, page = await _get(browser_session, info, "/orders?state=all&page=2")
     assert orders.of["GLOBEX-1"] not in page
+    _, page = await _get(browser_session, info, f"/orders?device={work.devices['GLOBEX-1']}")
+    assert _order_ids(page) == []
+    assert "GLOBEX" not in page
     theirs = orders.of["GLOBEX-1"]
     status, page = await _get(browser_session, info, f"/orders/{theirs}")
     assert status == 404
