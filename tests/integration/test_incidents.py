@@ -13,12 +13,16 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.care.feed import DrainPacing, FeedDrainer, record_stored_readings
 from remotecare.center.care.incidents.catalogue import packaged_catalogue
 from remotecare.center.care.incidents.contract_events import ResolveIncidentsOnTermination
+from remotecare.center.care.incidents.rules.catalogue import Severity
 from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
+from remotecare.center.care.incidents.rules.listing import IncidentQuery, StateFilter
 from remotecare.center.care.incidents.service import (
+    IncidentClosed,
     IncidentConsumer,
     Incidents,
     IncidentService,
@@ -323,7 +327,6 @@ def test_people_acknowledge_and_resolve_with_a_note_and_subcontractors_see_their
         jam = next(r for r in listed if r.kind == "paper_jam")
         rig.service.acknowledge(conn, ADMINISTRATOR, jam.id, "customer called")
         rig.service.resolve(conn, ADMINISTRATOR, jam.id, "cleared on site")
-    from remotecare.center.access.rules import Actor, Role
 
     subcontractor = Actor.scoped("fixers", Role.SUBCONTRACTOR, [1])
     with rig.engine.begin() as conn:
@@ -367,3 +370,48 @@ def test_an_agent_certificate_about_to_expire_is_the_operators_incident(rig: Rig
     ]
     rig.watch.run_round()  # seen again: still the one incident
     assert len(rig.rows()) == 1
+
+
+def test_the_console_search_filters_pages_and_counts_what_each_person_may_see(
+    rig: Rig,
+) -> None:
+    for n in range(5):
+        rig.report(jammed(f"SER-{n}"), n)
+    rig.report(service_call("SER-9"), 6)
+    jams = [r.id for r in rig.rows() if r.kind == "paper_jam"]
+    fuser = next(r for r in rig.rows() if r.kind == "fuser_failure")
+    service = rig.service
+    with rig.engine.begin() as conn:
+        page = service.search(conn, ADMINISTRATOR, IncidentQuery(page=9), page_size=4)
+        assert (page.total, page.page, page.pages) == (6, 2, 2)  # past the end: the last
+        assert [r.id for r in page.rows] == sorted(jams)[1::-1]  # newest first: the oldest last
+        found = service.search(conn, ADMINISTRATOR, IncidentQuery(text="ser-9"))
+        assert [r.id for r in found.rows] == [fuser.id]
+        assert [r.title for r in found.rows] == ["Fuser failure"]
+        found = service.search(conn, ADMINISTRATOR, IncidentQuery(text="%"), language="ja")
+        assert found.rows == []  # a wildcard is a character like any other
+        assert service.open_counts(conn, ADMINISTRATOR) == {Severity.CRITICAL.value: 6}
+        assert [r.id for r in service.of_printer(conn, ADMINISTRATOR, fuser.printer_id)] == [
+            fuser.id
+        ]
+        service.resolve(conn, ADMINISTRATOR, jams[0], "done")
+        with pytest.raises(IncidentClosed):
+            service.acknowledge(conn, ADMINISTRATOR, jams[0], "too late")
+        resolved = service.search(conn, ADMINISTRATOR, IncidentQuery(state=StateFilter.RESOLVED))
+        assert [r.id for r in resolved.rows] == [jams[0]]
+        assert [n.event for n in service.notices(conn, ADMINISTRATOR, jams[0])] == [
+            "opened",
+            "resolved",
+        ]
+
+        # A subcontractor's person sees the incidents assigned to its company, and no other.
+        assigned = Actor.subcontractor("fixit", [(WorkKind.INCIDENT, str(jams[1]), 1)])
+        assert [r.id for r in service.search(conn, assigned, IncidentQuery()).rows] == [jams[1]]
+        assert service.open_counts(conn, assigned) == {"critical": 1}
+        assert service.of_printer(conn, assigned, fuser.printer_id) == []
+        with pytest.raises(OperatorError):
+            service.one_in(conn, assigned, fuser.id, "en")
+        devices_only = Actor.subcontractor("fixit", [(WorkKind.DEVICE, "1", 1)])
+        assert service.search(conn, devices_only, IncidentQuery()).total == 0
+        other_customer = Actor.scoped("globex", Role.CUSTOMER_USER, [2])
+        assert service.open_counts(conn, other_customer) == {}
