@@ -42,7 +42,7 @@ async def test_queued_commands_are_carried_out_once_and_acknowledged(tmp_path: P
             paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
             settings = AgentSettings(
                 printers=(simulator.url(COMMUNITY),),
-                snmp_timeout_seconds=1,
+                snmp_timeout_seconds=5,  # snmpsim answers slowly on a loaded machine
                 diagnostics_walk_seconds=20,
             )
             agent = Agent(paths, settings, identity)
@@ -94,7 +94,7 @@ async def test_a_service_call_brings_one_diagnostic_bundle_a_day(tmp_path: Path)
             paths, identity = await enrolled_agent(center, info, tmp_path / "agent")
             settings = AgentSettings(
                 printers=(simulator.url(community),),
-                snmp_timeout_seconds=1,
+                snmp_timeout_seconds=5,  # snmpsim answers slowly on a loaded machine
                 diagnostics_walk_seconds=20,
             )
             agent = Agent(paths, settings, identity)
@@ -121,7 +121,7 @@ async def test_a_service_call_counts_as_handled_only_once_its_bundle_is_on_disk(
             await stop_serving(center)  # down until the last cycle
             settings = AgentSettings(
                 printers=(simulator.url(community),),
-                snmp_timeout_seconds=1,
+                snmp_timeout_seconds=5,  # snmpsim answers slowly on a loaded machine
                 diagnostics_walk_seconds=20,
             )
             agent = Agent(paths, settings, identity)
