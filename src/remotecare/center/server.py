@@ -17,10 +17,13 @@ from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
+from remotecare.center.care.meters import pages as meter_pages
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import FleetPageDeps
+from remotecare.center.fleet.sent_pages import SentPageDeps
+from remotecare.center.fleet.sent_pages import add_pages as add_sent_pages
 from remotecare.center.identity.routes import IdentityDeps
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
@@ -107,6 +110,7 @@ class CenterServer:
                 center.clock,
                 history=device_history,
                 bundles=center.bundles,
+                sections=(meter_pages.device_meter_reads,),
             ),
             api_tokens=center.api_tokens,
             api_routes=[
@@ -116,6 +120,13 @@ class CenterServer:
                     meters_api.add_api_routes,
                     deps=meters_api.MetersApiDeps(center.transactions, center.clock),
                 ),
+            ],
+            page_routes=[
+                partial(
+                    meter_pages.add_pages,
+                    deps=meter_pages.MeterPageDeps(center.transactions, center.clock),
+                ),
+                partial(add_sent_pages, deps=SentPageDeps(center.transactions)),
             ],
         )
         return Apps(console, device)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,14 @@ from remotecare.center.web.i18n import DEFAULT_TIME_ZONE
 from remotecare.center.web.pages import render
 from remotecare.errors import OperatorError
 
-__all__ = ["FleetPageDeps", "HistoryReader", "add_pages", "not_found"]
+__all__ = [
+    "DeviceSection",
+    "DeviceSectionReader",
+    "FleetPageDeps",
+    "HistoryReader",
+    "add_pages",
+    "not_found",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +61,27 @@ def _no_history(
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceSection:
+    """A section another package adds to the device page: its template (included where
+    the page has a slot of that name, e.g. ``meter_reads``) and what it shows."""
+
+    slot: str
+    template: str
+    context: Mapping[str, object]
+
+
+# (connection, actor, device id, its customer id, now): the section, or None to show none.
+DeviceSectionReader = Callable[[Connection, Actor, int, int, datetime], DeviceSection | None]
+
+
+@dataclass(frozen=True, slots=True)
 class FleetPageDeps:
     transactions: Transactions
     printers: PrinterService
     clock: Clock
     history: HistoryReader = _no_history
     bundles: BundleService | None = None
+    sections: Sequence[DeviceSectionReader] = field(default_factory=tuple)
 
 
 _DEPS = web.AppKey("fleet_page_deps", FleetPageDeps)
@@ -117,16 +139,22 @@ async def get_device(request: web.Request) -> web.Response:
     now = deps.clock.now()
     device_id = int(request.match_info["device_id"])  # the route admits digits only
 
-    def read(conn: Connection) -> tuple[DeviceDetail, DeviceHistory] | None:
+    def read(
+        conn: Connection,
+    ) -> tuple[DeviceDetail, DeviceHistory, dict[str, DeviceSection]] | None:
         detail = device_detail(conn, actor, device_id, now)
         if detail is None:
             return None
-        return detail, deps.history(conn, device_id, now - HISTORY_SPAN, now)
+        history = deps.history(conn, device_id, now - HISTORY_SPAN, now)
+        sections = [
+            section(conn, actor, device_id, detail.customer_id, now) for section in deps.sections
+        ]
+        return detail, history, {s.slot: s for s in sections if s is not None}
 
     found = await deps.transactions.read_async(read)
     if found is None:
         return not_found(request, actor)
-    detail, history = found
+    detail, history, sections = found
     since = now - HISTORY_SPAN
     ticks = month_starts(now, 12, DEFAULT_TIME_ZONE)[1::2]
     usage = monthly_usage(history.counters, now, DEFAULT_TIME_ZONE)
@@ -141,6 +169,7 @@ async def get_device(request: web.Request) -> web.Response:
         usage=usage,
         usage_chart=bar_chart(usage.months, list(usage.counts.values())) if usage.counts else None,
         may_download=actor.sees_every_customer and deps.bundles is not None,
+        sections=sections,
         now=now,
         **_page_context(actor),
     )

@@ -60,6 +60,7 @@ def create_console_app(
     *,
     api_tokens: ApiTokens,
     api_routes: Sequence[RouteInstaller] = (),
+    page_routes: Sequence[RouteInstaller] = (),
 ) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -77,6 +78,8 @@ def create_console_app(
     access_pages.add_pages(app, access)
     fleet_pages.add_pages(app, fleet)
     for install in api_routes:
+        install(app)
+    for install in page_routes:  # other packages' console pages, with their deps
         install(app)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
