@@ -50,6 +50,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OURS, THEIRS = "Acme Ltd", "Other KK"
 THEIR_SERIALS = ("OTHER-SECRET-1", "OTHER-SECRET-2")
+THEIR_USER = "their-secret-admin"
 PASSWORD = "a password of the walk"
 PERSONS = (
     Role.OPERATOR_ADMIN,
@@ -177,6 +178,8 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 center.accounts.create_user(
                     conn, f"walker-{role.value}", PASSWORD, role, customer, partner_of.get(role)
                 )
+            # A person of theirs: the users pages' name in a path (disable).
+            center.accounts.create_user(conn, THEIR_USER, PASSWORD, Role.CUSTOMER_ADMIN, theirs_id)
             token = center.api_tokens.create(
                 conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
             )
@@ -193,8 +196,9 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "command_id": str(command.command_id),
                 "bundle_id": str(declaration["bundle_id"]),
                 "incident_id": str(their_incident),
+                "username": THEIR_USER,
             },
-            theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint),
+            theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint, THEIR_USER),
             console_callers=callers,
         )
 

@@ -11,6 +11,7 @@ from functools import partial
 
 from aiohttp import web
 
+from remotecare.center.access import settings_pages, user_pages
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
 from remotecare.center.care.history.console import device_history
@@ -127,6 +128,16 @@ class CenterServer:
                     deps=meter_pages.MeterPageDeps(center.transactions, center.clock),
                 ),
                 partial(add_sent_pages, deps=SentPageDeps(center.transactions)),
+                partial(
+                    settings_pages.add_pages,
+                    deps=settings_pages.SettingsDeps(center.transactions, center.accounts),
+                ),
+                partial(
+                    user_pages.add_pages,
+                    deps=user_pages.UserPageDeps(
+                        center.transactions, center.accounts, center.clock
+                    ),
+                ),
             ],
         )
         return Apps(console, device)

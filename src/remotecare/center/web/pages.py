@@ -155,9 +155,10 @@ def render(
     template_ = request.app[JINJA].jinja[language].get_template(template)
     context.setdefault("time_zone", time_zone_of(request))
     context.setdefault("role", actor_of(request).role.value)
-    page = template_.render(
-        csrf_token=lambda: _form_token(request), path=request.path_qs, **context
-    )
+    # Where the language switch comes back to: the page's own address, or for an answer
+    # to a form the page the form is on (given as ``path``).
+    context.setdefault("path", request.path_qs)
+    page = template_.render(csrf_token=lambda: _form_token(request), **context)
     response = web.Response(text=page, content_type="text/html", status=status)
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept-Language, Cookie"
