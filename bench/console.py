@@ -259,7 +259,7 @@ async def run(base: str, tls: ssl.SSLContext, count: int, requests: int) -> None
             ],
             "meter reads, first page": ["/meter-reads"] * requests,
             "meter reads, one customer": [
-                f"/meter-reads?customer={rng.randrange(CUSTOMERS) + 1}" for _ in range(requests)
+                f"/meter-reads?customer={1000 + rng.randrange(CUSTOMERS)}" for _ in range(requests)
             ],
         }
         await _measure(session, base, tls, ["/devices", "/devices/1"] * 5)  # warm up

@@ -244,12 +244,15 @@ def device_meter_reads(
         period = period_before(latest, back)
         closed = closing_of(conn, customer_id, period) is not None
         rows: list[ExportRow] = []
-        found = reads_of_customer(
-            conn, customer_id, period, now, after_printer_id=device_id - 1, page_size=1
+        # The walk goes on to the customer's next devices: take the first, this one.
+        found = next(
+            reads_of_customer(
+                conn, customer_id, period, now, after_printer_id=device_id - 1, page_size=1
+            ),
+            None,
         )
-        for device, reads in found:
-            if device.printer_id == device_id:
-                rows = list(rows_of_device(device, reads, "", period, closed))
+        if found is not None and found[0].printer_id == device_id:
+            rows = list(rows_of_device(found[0], found[1], "", period, closed))
         periods.append((period, closed, rows))
     return DeviceSection(
         "meter_reads",
