@@ -250,6 +250,22 @@ def main() -> None:
         try:
             _wait_listening(settings.device_port)
             admin = bootstrap(settings)
+            admin.admin.accept_new_customer(
+                {
+                    "organisation": "Bench Ltd",
+                    "sites": [{"name": "Office", "postal_code": "100-0005", "address": "1-1"}],
+                    "contacts": [
+                        {
+                            "name": "Bench",
+                            "email": "bench@bench.example",
+                            "phone": "+81 3 0000 0000",
+                        }
+                    ],
+                    "services": ["supplies", "meters", "fault_monitoring"],
+                    "billing_cutoff_day": 20,
+                    "consents_to_news": False,
+                }
+            )
             token = admin.admin.create_token("Bench Ltd").token
             admin.dispose()
             home = root / "agent"

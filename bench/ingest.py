@@ -11,9 +11,13 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
    into the history by the center) and off (``care_feed = false`` in center.toml, a bench
    switch), alternated ``--feed-rounds`` times in one run, keep-alive; both mean rates and
    their ratio;
-5. history: keep-alive ingest with 100 printers and an empty history, then with 100,000
-   registered printers and 10 million stored readings (seeded with bulk SQL), and the
-   ratio (``--quick``: 10,000 printers and 500,000 readings).
+5. history: keep-alive ingest as the history grows in one database, by default 10,000
+   printers with 1 million readings, 100,000 with 10 million and 1,000,000 with 100
+   million (``--history-sizes``; seeded with bulk SQL, readings under UUIDv7 ids over the
+   last twelve weeks, so PostgreSQL's weekly partitions fill as in use; ``--seed-budget``
+   bounds the seeding time and the largest size reached is measured and said so), each
+   rate against an empty database measured before and after
+   (``--quick``: up to 10,000 printers and 500,000 readings).
 
 Storage is durable: SQLite in WAL mode with synchronous=FULL (the center's default), or a
 private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``).
@@ -31,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import gzip
+import itertools
 import json
 import multiprocessing
 import os
@@ -48,7 +53,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +64,13 @@ if str(ROOT) not in sys.path:
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from tests.support.contracts import sample_application as bench_application  # noqa: E402
 from tests.support.nginx import running_nginx  # noqa: E402
 from tests.support.postgres import throwaway_postgres  # noqa: E402
 
 from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
+from remotecare.center.contracts.service import ContractService  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
@@ -500,6 +507,7 @@ class Bench:
     root: Path
     settings: CenterSettings
     identities: list[tuple[str, str, list[str]]]
+    endpoint_ids: list[str] = field(default_factory=list)
 
 
 def make_center(
@@ -522,7 +530,12 @@ def make_center(
     ca = CertificateAuthority.load(settings.pki_dir)
     service = EnrolmentService(ca, SystemClock())
     count = args.clients * args.endpoints
+    contracts = ContractService(SystemClock())
     with engine.begin() as conn:
+        application_id = contracts.submit(
+            conn, ADMINISTRATOR, bench_application("Bench Customer Ltd")
+        )
+        contracts.accept(conn, ADMINISTRATOR, application_id)
         token = service.create_token(
             conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
         ).token
@@ -542,27 +555,30 @@ def make_center(
     for index, serial in enumerate(serials):
         identities[index % count][2].append(serial)
     engine.dispose()
-    return Bench(root, settings, identities)
+    return Bench(root, settings, identities, endpoint_ids)
 
 
-def seed_printers(engine: Any, endpoint_ids: list[str], printers: int) -> list[str]:
-    """Register ``printers`` printers, round-robin over the endpoints, in one statement."""
+def seed_printers(engine: Any, endpoint_ids: list[str], printers: int, first: int = 0) -> list[str]:
+    """Register printers ``first`` .. ``printers`` - 1, round-robin over the endpoints, in
+    one statement, each with its state (its newest reading), as on a center in use."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     values = ", ".join(f"('{e}', {i})" for i, e in enumerate(endpoint_ids))
     columns = (
         "customer_id, endpoint_id, serial, serial_source, address, model, first_seen_at,"
-        " last_report_at"
+        " last_report_at, latest_reading, latest_reading_at"
     )
+    reading = json.dumps(realistic_report("BENCH", "snmp://192.0.2.1:161")["reading"])
     with engine.begin() as conn:
         customer = conn.execute(text("SELECT id FROM customers")).scalar_one()
         if engine.dialect.name == "postgresql":
-            numbers = f"generate_series(0, {printers - 1}) AS s(n)"
+            numbers = f"generate_series({first}, {printers - 1}) AS s(n)"
             serial, stamp, head = "lpad(n::text, 7, '0')", f"TIMESTAMPTZ '{now}+00'", "WITH"
+            state = "CAST(:reading AS jsonb)"
         else:
             numbers = "s"
-            serial, stamp = "substr('0000000' || n, -7, 7)", f"'{now}'"
+            serial, stamp, state = "substr('0000000' || n, -7, 7)", f"'{now}'", ":reading"
             head = (
-                "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s"
+                f"WITH RECURSIVE s(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM s"
                 f" WHERE n < {printers - 1}),"
             )
         conn.execute(
@@ -570,42 +586,62 @@ def seed_printers(engine: Any, endpoint_ids: list[str], printers: int) -> list[s
                 f"{head} e(id, k) AS (VALUES {values}) "
                 f"INSERT INTO printers ({columns}) "
                 f"SELECT {customer}, e.id, 'BENCH' || {serial}, 'prtGeneralSerialNumber',"
-                f" 'snmp://192.0.2.1:161', 'Acme TASKalfa 2552ci Colour MFP', {stamp}, {stamp} "
+                f" 'snmp://192.0.2.1:161', 'Acme TASKalfa 2552ci Colour MFP', {stamp}, {stamp},"
+                f" {state}, {stamp} "
                 f"FROM {numbers} JOIN e ON e.k = n % {len(endpoint_ids)}"
-            )
-        )
-        # Each printer already has its state (its newest reading), as on a center in use.
-        reading = json.dumps(realistic_report("BENCH", "snmp://192.0.2.1:161")["reading"])
-        conn.execute(
-            text(f"UPDATE printers SET latest_reading = :reading, latest_reading_at = {stamp}"),
+            ),
             {"reading": reading},
         )
-    return [f"BENCH{n:07d}" for n in range(printers)]
+    return [f"BENCH{n:07d}" for n in range(first, printers)]
 
 
-def seed_history(engine: Any, readings: int, printers: int) -> float:
-    """Store ``readings`` readings spread over the printers with bulk SQL; seconds taken."""
-    started = time.monotonic()
+SEED_SPAN_DAYS = 84  # seeded readings lie in the last twelve weeks (inside retention)
+
+
+def seed_history(
+    engine: Any,
+    done: int,
+    readings: int,
+    printers: int,
+    *,
+    spread_over: int,
+    deadline: float = float("inf"),
+) -> int:
+    """Store readings ``done`` .. ``readings`` - 1 spread over the printers with bulk SQL,
+    a million per transaction, until ``deadline`` (monotonic); how many are stored then.
+
+    Reading ``g`` of ``spread_over`` is taken at an even step over the last
+    ``SEED_SPAN_DAYS`` days, under a UUIDv7 id minted then (as an agent's would be), so
+    that on PostgreSQL the readings fill the weekly partitions as a center in use has."""
     chunk = 1_000_000
+    seeded = done
+    span_ms = SEED_SPAN_DAYS * 86_400_000
+    origin_ms = int(time.time() * 1000) - span_ms - 3_600_000
+    step = span_ms / max(1, spread_over)
     with engine.connect() as conn:
         first_printer = conn.execute(text("SELECT min(id) FROM printers")).scalar_one()
         conn.commit()
         endpoint_of = "(SELECT endpoint_id FROM printers WHERE id = q.pid)"
-        for start in range(0, readings, chunk):
+        for start in range(done, readings, chunk):
+            if time.monotonic() >= deadline:
+                break
             stop = min(readings, start + chunk) - 1
             with conn.begin():
                 if engine.dialect.name == "postgresql":
                     conn.execute(
                         text(
                             "INSERT INTO reports (report_id, endpoint_id, printer_id,"
-                            " printer_address, agent_time, received_at, reachable, payload) "
-                            "SELECT lpad(to_hex(g), 8, '0') || '-0000-4000-8000-000000000000',"
-                            f" {endpoint_of}, q.pid, 'snmp://192.0.2.1:161',"
-                            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + g * INTERVAL '1 second',"
-                            " TIMESTAMPTZ '2025-01-01 00:00:00+00' + g * INTERVAL '1 second',"
-                            " true, '{\"seeded\": true}'::jsonb "
-                            f"FROM (SELECT g, {first_printer} + (g % {printers}) AS pid "
-                            f"FROM generate_series({start}, {stop}) AS g) AS q"
+                            " printer_address, agent_time, received_at, reachable, payload,"
+                            " minted_at) "
+                            "SELECT substr(q.h, 1, 8) || '-' || substr(q.h, 9, 4) || '-7000-8000-'"
+                            " || lpad(to_hex(q.g), 12, '0'),"
+                            f" {endpoint_of}, q.pid, 'snmp://192.0.2.1:161', q.t, q.t,"
+                            " true, '{\"seeded\": true}'::jsonb, q.t "
+                            "FROM (SELECT g, lpad(to_hex(m), 12, '0') AS h,"
+                            " TIMESTAMPTZ 'epoch' + m * INTERVAL '1 millisecond' AS t,"
+                            f" {first_printer} + (g % {printers}) AS pid "
+                            f"FROM (SELECT g, {origin_ms} + floor(g * {step})::bigint AS m"
+                            f" FROM generate_series({start}, {stop}) AS g) AS s) AS q"
                         )
                     )
                 else:
@@ -625,7 +661,8 @@ def seed_history(engine: Any, readings: int, printers: int) -> float:
                         ),
                         {"start": start, "stop": stop},
                     )
-            print(f"    seeded {stop + 1:,} readings", flush=True)
+            seeded = stop + 1
+            print(f"    seeded {seeded:,} readings", flush=True)
     # Settle as a center that has run for years would be: no bulk load still being
     # checkpointed or waiting for its first vacuum while ingest is measured.
     with engine.connect() as conn:
@@ -635,7 +672,7 @@ def seed_history(engine: Any, readings: int, printers: int) -> float:
             conn.execute(text("CHECKPOINT"))
         else:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    return time.monotonic() - started
+    return seeded
 
 
 @contextlib.contextmanager
@@ -810,16 +847,18 @@ def throughput(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunRes
 
 
 def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
-    print(f"\n== care feed A/B ({args.db}, keep-alive) ==", flush=True)
+    switch = args.feed_switch  # care_feed: the whole feed; care_supplies: the supplies only
+    label = "care feed" if switch == "care_feed" else "supplies consumer"
+    print(f"\n== {label} A/B ({args.db}, keep-alive) ==", flush=True)
     bench = make_center(root / "feed", new_db("feed"), args, args.printers_small)
     url = f"https://localhost:{bench.settings.device_port}{_REPORTS}"
     rates: dict[bool, list[float]] = {True: [], False: []}
     results = []
     for round_ in range(args.feed_rounds):
         for feed in (True, False) if round_ % 2 == 0 else (False, True):
-            replace(bench.settings, care_feed=feed).save()
+            _switched(bench.settings, switch, feed).save()
             with serving(bench, args.workers) as center:
-                name = f"round {round_ + 1}, care feed {'on' if feed else 'off'}"
+                name = f"round {round_ + 1}, {label} {'on' if feed else 'off'}"
                 outcome = run_load(
                     name, url, bench.settings.ca_cert_file, bench.identities, args,
                     new_connection=False, server_pids=[center.pid],
@@ -828,16 +867,17 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
             results.append(outcome)
             print(f"    care feed backlog: {_feed_backlog(bench):,} readings", flush=True)
     on, off = (sum(rates[f]) / len(rates[f]) for f in (True, False))
-    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True))
+    pairs = sorted(a / b for a, b in zip(rates[True], rates[False], strict=True) if b > 0)
+    pairs = pairs or [0.0]  # every 'off' run got nothing through: a saturated machine
     print(
-        f"  care feed on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
+        f"  {label} on {on:,.0f} reports/s, off {off:,.0f} reports/s:"
         f" ratio on/off {on / off:.1%} (median of the rounds' ratios"
         f" {statistics.median(pairs):.1%}, from {pairs[0]:.1%} to {pairs[-1]:.1%})",
         flush=True,
     )
     # Under a saturating load the drainer defers (DrainPacing): how fast the center
     # catches up once the load is gone.
-    replace(bench.settings, care_feed=True).save()
+    _switched(bench.settings, switch, True).save()
     backlog = _feed_backlog(bench)
     with serving(bench, args.workers):
         started = time.monotonic()
@@ -853,6 +893,12 @@ def care_feed_ab(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunR
     return results
 
 
+def _switched(settings: CenterSettings, switch: str, on: bool) -> CenterSettings:
+    if switch == "care_feed":
+        return replace(settings, care_feed=on)
+    return replace(settings, care_supplies=on)
+
+
 def _feed_backlog(bench: Bench) -> int:
     engine = make_engine(bench.settings.effective_database_url)
     try:
@@ -862,37 +908,103 @@ def _feed_backlog(bench: Bench) -> int:
         engine.dispose()
 
 
+def history_sizes(spec: str) -> list[tuple[int, int]]:
+    """``"100:0,10000:1000000"`` -> [(100, 0), (10000, 1000000)]: printers and readings,
+    each size at least as big as the one before (the history grows in one database)."""
+    sizes = [tuple(int(n.replace("_", "")) for n in part.split(":")) for part in spec.split(",")]
+    if any(len(size) != 2 for size in sizes):
+        raise SystemExit(f"--history-sizes: PRINTERS:READINGS,... not {spec!r}")
+    pairs = [(size[0], size[1]) for size in sizes]
+    if pairs != sorted(pairs) or any(b[1] < a[1] for a, b in itertools.pairwise(pairs)):
+        raise SystemExit("--history-sizes: each size at least as big as the one before")
+    return pairs
+
+
+def _measure(bench: Bench, args: argparse.Namespace, name: str) -> RunResult:
+    with serving(bench, args.workers) as process:
+        return run_load(
+            name,
+            f"https://localhost:{bench.settings.device_port}/api/v1/reports",
+            bench.settings.ca_cert_file,
+            bench.identities,
+            args,
+            new_connection=False,
+            server_pids=[process.pid],
+        )
+
+
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
+    """Keep-alive ingest as the history grows in one database, size by size (printers
+    registered and readings stored with bulk SQL, not through the API), against an empty
+    database measured before and after (their mean is the reference: the machine is
+    shared, and its load drifts)."""
     print(f"\n== history ({args.db}, keep-alive) ==", flush=True)
-    results = []
-    for label, printers, readings in (
-        ("small", 100, 0),
-        ("big", args.printers_big, args.readings_big),
-    ):
-        bench = make_center(root / label, new_db(label), args, printers)
-        if readings:
-            engine = make_engine(bench.settings.effective_database_url)
-            seconds = seed_history(engine, readings, printers)
-            engine.dispose()
-            print(f"    {readings:,} readings over {printers:,} printers in {seconds:.0f} s")
-        with serving(bench, args.workers) as process:
-            results.append(
-                run_load(
-                    f"{printers:,} printers, {readings:,} readings",
-                    f"https://localhost:{bench.settings.device_port}/api/v1/reports",
-                    bench.settings.ca_cert_file,
-                    bench.identities,
-                    args,
-                    new_connection=False,
-                    server_pids=[process.pid],
-                )
+    sizes = history_sizes(args.history_sizes)
+    empty = make_center(root / "empty", new_db("empty"), args, sizes[0][0])
+    results = [_measure(empty, args, f"empty: {sizes[0][0]:,} printers, 0 readings")]
+    bench = make_center(root / "grown", new_db("grown"), args, sizes[0][0])
+    engine = make_engine(bench.settings.effective_database_url)
+    if engine.dialect.name == "postgresql":
+        from remotecare.center.fleet.partitions import make_partitions
+
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            since = now - timedelta(days=SEED_SPAN_DAYS + 1)
+            made = make_partitions(conn, now, 4, since=since)
+        print(f"    {len(made)} weekly partitions made for the seeded weeks", flush=True)
+    deadline = time.monotonic() + args.seed_budget
+    printers, readings = sizes[0][0], 0
+    grown: list[tuple[RunResult, int, int]] = []
+    for want_printers, want_readings in sizes:
+        started = time.monotonic()
+        if want_printers > printers:
+            added = seed_printers(engine, bench.endpoint_ids, want_printers, printers)
+            for index, serial in enumerate(added, start=printers):
+                bench.identities[index % len(bench.identities)][2].append(serial)
+            printers = want_printers
+        if want_readings > readings:
+            readings = seed_history(
+                engine,
+                readings,
+                want_readings,
+                printers,
+                spread_over=sizes[-1][1],
+                deadline=deadline,
             )
-        with contextlib.suppress(OSError):
-            size = sum(f.stat().st_size for f in (root / label / "center").glob("center.db*"))
-            if size:
-                print(f"    SQLite files: {size / 2**30:.2f} GiB")
-    print(f"  ratio big/small history: {results[1].rate / results[0].rate:.1%}", flush=True)
-    return results
+        short = "" if readings >= want_readings else f" (aimed at {want_readings:,})"
+        print(
+            f"    now {printers:,} printers, {readings:,} readings{short},"
+            f" seeded in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        result = _measure(bench, args, f"{printers:,} printers, {readings:,} readings")
+        grown.append((result, printers, readings))
+        if short:
+            print("    seeding stopped by --seed-budget: the largest size reached", flush=True)
+            break
+    engine.dispose()
+    results.append(_measure(empty, args, f"empty again: {sizes[0][0]:,} printers, 0 readings"))
+    reference = (results[0].rate + results[-1].rate) / 2
+    ratios = []
+    for n in range(args.history_rounds):  # A/B on a shared machine: alternate, compare pairs
+        a = _measure(empty, args, f"round {n + 1}: empty")
+        b = _measure(bench, args, f"round {n + 1}: {printers:,} printers, {readings:,} readings")
+        ratios.append(b.rate / a.rate)
+        results += [a, b]
+    if ratios:
+        listed = ", ".join(f"{r:.1%}" for r in ratios)
+        print(
+            f"  alternated rounds, largest/empty: {listed}; mean {statistics.mean(ratios):.1%}",
+            flush=True,
+        )
+    print(f"  empty-database rate (mean of before and after): {reference:,.0f} reports/s")
+    for result, at_printers, at_readings in grown:
+        print(
+            f"  {at_printers:>10,} printers {at_readings:>12,} readings"
+            f" {result.rate:>8,.0f} reports/s  {result.rate / reference:6.1%} of empty",
+            flush=True,
+        )
+    return results + [result for result, _, _ in grown]
 
 
 def main() -> None:
@@ -914,13 +1026,41 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-feed", action="store_true", help="no care feed A/B")
     parser.add_argument("--feed-rounds", type=int, default=3, help="A/B rounds of the feed")
+    parser.add_argument(
+        "--feed-switch",
+        choices=["care_feed", "care_supplies"],
+        default="care_feed",
+        help="what the feed A/B switches: the whole care feed, or only the supplies consumer",
+    )
+    parser.add_argument(
+        "--history-sizes",
+        default=None,
+        help="PRINTERS:READINGS,... grown in one database (default: up to 1,000,000"
+        " printers and 100,000,000 readings; --quick: up to 10,000 and 500,000)",
+    )
+    parser.add_argument(
+        "--seed-budget",
+        type=float,
+        default=3600.0,
+        help="seconds of seeding readings at most, over all sizes (then the largest size"
+        " reached is measured and said so)",
+    )
+    parser.add_argument(
+        "--history-rounds",
+        type=int,
+        default=0,
+        help="then alternate the empty and the largest database this many times",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     args.duration = args.duration or (5.0 if args.quick else 15.0)
     args.printers_small = 100
-    args.printers_big = 10_000 if args.quick else 100_000
-    args.readings_big = 500_000 if args.quick else 10_000_000
+    args.history_sizes = args.history_sizes or (
+        "100:0,1000:100000,10000:500000"
+        if args.quick
+        else "100:0,10000:1000000,100000:10000000,1000000:100000000"
+    )
 
     size = len(json.dumps(realistic_report("X1234567", "snmp://192.0.2.1:161")))
     print(

@@ -25,6 +25,13 @@ Usage::
 
     .venv/bin/python bench/supplies.py                       # 1,000 printers, seed 1
     .venv/bin/python bench/supplies.py --printers 200 --seed 7 --workers 2
+    .venv/bin/python bench/supplies.py --speed 10000           # the service on a database
+    .venv/bin/python bench/supplies.py --speed 10000 --db sqlite
+
+``--speed N`` times the supplies service itself (``care/supplies/forecasting.py``) on
+SQLite and a throwaway PostgreSQL: N colour printers with a month of compact history, a
+first pass that computes every forecast, then one day of readings (four per printer) taken
+by the history (the reference) and then by the supplies, in the drainer's batches.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from remotecare.center.care.history.rules import Sample, SupplyLevel
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar, public_holidays
@@ -592,12 +600,235 @@ def _jobs(seed: int, printers: int, workers: int) -> Iterator[tuple[int, range, 
             yield seed, range(start, min(printers, start + chunk)), policy
 
 
+# --- speed: the supplies service on a database -----------------------------------------
+
+_SPEED_HISTORY_DAYS = 30
+_SPEED_READINGS_PER_DAY = 4  # every six hours
+_SPEED_BATCH = 200  # readings per transaction, as the care feed's drainer takes them
+
+
+@dataclass(frozen=True)
+class _FixedClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def _speed_seed(engine: Any, printers: int, start: datetime, rng: random.Random) -> list[int]:
+    """Customer, endpoint and ``printers`` colour printers, each with a month of compact
+    history (one sample per toner and counter a day), by bulk inserts; the printer ids."""
+    from sqlalchemy import insert, select
+    from tests.support.care import seed_endpoint
+
+    from remotecare.center.care.history.tables import (
+        counter_samples,
+        counter_series,
+        supply_samples,
+        supply_series,
+    )
+    from remotecare.center.fleet.tables import printers as printers_table
+
+    endpoint = "00000000-0000-4000-8000-00000000be02"
+    seed_endpoint(engine, endpoint, start)
+    last = start + (_SPEED_HISTORY_DAYS - 1) * _DAY
+    with engine.begin() as conn:
+        for first in range(0, printers, 10_000):
+            conn.execute(
+                insert(printers_table),
+                [
+                    {
+                        "customer_id": 1,
+                        "endpoint_id": endpoint,
+                        "serial": f"SPEED{n:07d}",
+                        "serial_source": "prtGeneralSerialNumber",
+                        "address": f"snmp://10.{n // 65536}.{n // 256 % 256}.{n % 256}:161",
+                        "model": "Acme TASKalfa 2552ci",
+                        "first_seen_at": start,
+                        "last_report_at": last,
+                        "last_contact_at": last,
+                    }
+                    for n in range(first, min(printers, first + 10_000))
+                ],
+            )
+        ids = list(
+            conn.execute(select(printers_table.c.id).order_by(printers_table.c.id)).scalars()
+        )
+    colours = ("black", "cyan", "magenta", "yellow")
+    for first in range(0, len(ids), 1_000):
+        chunk = ids[first : first + 1_000]
+        with engine.begin() as conn:
+            conn.execute(
+                insert(supply_series),
+                [
+                    {
+                        "id": pid * 4 + i,
+                        "printer_id": pid,
+                        "supply_index": i + 1,
+                        "description": f"{colour.title()} Toner",
+                        "type": "toner",
+                        "colour": colour,
+                        "unit": "percent",
+                    }
+                    for pid in chunk
+                    for i, colour in enumerate(colours)
+                ],
+            )
+            conn.execute(
+                insert(counter_series),
+                [
+                    {"id": pid, "printer_id": pid, "name": "total", "unit": "impressions"}
+                    for pid in chunk
+                ],
+            )
+            supplies: list[dict[str, Any]] = []
+            counters: list[dict[str, Any]] = []
+            for pid in chunk:
+                pages_per_day = rng.lognormvariate(5.0, 0.8)
+                for day in range(_SPEED_HISTORY_DAYS):
+                    at = start + day * _DAY + timedelta(hours=1)
+                    counters.append(
+                        {"series_id": pid, "sampled_at": at, "value": int(pages_per_day * day)}
+                    )
+                for i in range(4):
+                    rate = min(pages_per_day * (0.01 if i == 0 else 0.004), 4.0)
+                    previous = None
+                    for day in range(_SPEED_HISTORY_DAYS):
+                        level = max(int(100 - rate * day), 1)
+                        if level != previous:
+                            supplies.append(
+                                {
+                                    "series_id": pid * 4 + i,
+                                    "sampled_at": start + day * _DAY + timedelta(hours=1),
+                                    "level": level,
+                                    "max_capacity": 100,
+                                    "state": "ok" if level > 10 else "low",
+                                }
+                            )
+                        previous = level
+            conn.execute(insert(supply_samples), supplies)
+            conn.execute(insert(counter_samples), counters)
+    return ids
+
+
+def _speed_day(ids: list[int], start: datetime, day: int, rng: random.Random) -> list[Any]:
+    """A day of readings of every printer (every six hours), as the care feed hands them."""
+    from tests.support.supplies import a_supplies_report
+
+    from remotecare.center.fleet.reports import StoredReading
+
+    fed = []
+    for hour in range(0, 24, 24 // _SPEED_READINGS_PER_DAY):
+        at = start + day * _DAY + timedelta(hours=hour + 1)
+        for pid in ids:
+            falling = day + hour / 24
+            levels: dict[int, int] = {
+                1 + i: max(int(100 - (1.5 if i == 0 else 0.6) * falling - (pid % 7)), 1)
+                for i in range(4)
+            }
+            report = a_supplies_report(
+                f"SPEED{pid:07d}", at, 200 * day + hour * 8 + rng.randrange(5), levels
+            )
+            assert report.reading is not None
+            fed.append(StoredReading(str(report.report_id), pid, at, report.reading))
+    return fed
+
+
+def _speed_on(url: str, printers: int) -> tuple[float, float, float, int, int]:
+    """Seconds for the history and for the supplies to take one day of readings of every
+    printer (after a first pass that computes every forecast), the first pass's seconds,
+    readings, open orders."""
+    from sqlalchemy import func, select
+
+    from remotecare.center.care.history.service import HistoryConsumer
+    from remotecare.center.care.supplies.forecasting import SuppliesConsumer
+    from remotecare.center.care.supplies.tables import supply_orders
+    from remotecare.center.kernel.schema import upgrade_to_head
+    from remotecare.center.kernel.storage import make_engine
+
+    rng = random.Random(5)
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    engine = make_engine(url)
+    try:
+        upgrade_to_head(engine)
+        ids = _speed_seed(engine, printers, start, rng)
+
+        def run(consumer: Any, fed: list[Any]) -> float:
+            began = time.perf_counter()
+            for first in range(0, len(fed), _SPEED_BATCH):
+                with engine.begin() as conn:
+                    consumer.handle(conn, fed[first : first + _SPEED_BATCH])
+            return time.perf_counter() - began
+
+        history = HistoryConsumer()
+        first_day = _speed_day(ids, start, _SPEED_HISTORY_DAYS, rng)[: len(ids)]
+        run(history, first_day)
+        clock = _FixedClock(first_day[-1].agent_time)
+        supplies = SuppliesConsumer(clock)
+        first_pass = run(supplies, first_day)  # every forecast computed once
+        day = _speed_day(ids, start, _SPEED_HISTORY_DAYS + 1, rng)
+        history_s = run(history, day)
+        supplies_s = run(supplies, day)
+        with engine.connect() as conn:
+            orders = int(conn.execute(select(func.count()).select_from(supply_orders)).scalar_one())
+        return history_s, supplies_s, first_pass, len(day), orders
+    finally:
+        engine.dispose()
+
+
+def speed(printers: int, kinds: list[str]) -> None:
+    """Print the time to bring ``printers`` x 4 supplies up to date after a day of readings."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)  # tests.support: report builders, throwaway PostgreSQL
+    from tests.support.postgres import throwaway_postgres
+
+    print(
+        f"{printers:,} printers x 4 toners, {_SPEED_HISTORY_DAYS} days of history each; one "
+        f"day = {_SPEED_READINGS_PER_DAY} readings per printer, {_SPEED_BATCH} per transaction\n"
+    )
+    print(
+        "| database | readings | history (reference) | supplies | supplies / history "
+        "| printers brought up to date per second | first pass (every forecast) | orders |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        with tempfile.TemporaryDirectory(prefix="remotecare-supplies-") as tmp:
+            if kind == "sqlite":
+                result = _speed_on(f"sqlite:///{Path(tmp) / 'center.db'}", printers)
+            else:
+                with throwaway_postgres() as cluster:
+                    result = _speed_on(cluster.create_database("supplies"), printers)
+        history_s, supplies_s, first_s, readings, orders = result
+        print(
+            f"| {kind} | {readings:,} | {history_s:.1f} s | {supplies_s:.1f} s "
+            f"| x{supplies_s / history_s:.2f} | {printers / supplies_s:,.0f} "
+            f"| {first_s:.1f} s | {orders:,} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--printers", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--speed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: time the supplies service on N printers after a day of readings",
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
+    if args.speed:
+        speed(args.speed, ["sqlite", "postgresql"] if args.db == "both" else [args.db])
+        return
     started = time.perf_counter()
     totals = {policy: Tally() for policy in (*_POLICIES, _BY_PAGES)}
     with ProcessPoolExecutor(args.workers) as pool:

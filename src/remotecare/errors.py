@@ -20,6 +20,7 @@ RemoteCareError
 │   └── RenewalConflict         another renewal of the same endpoint won
 ├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
+    └── OperatorConflict        it conflicts with the state of what it names (an order shipped)
     (and the center's own subtrees: fleet.bundles.BundleError, fleet.printers.AlreadyConfirmed,
     fleet.rules.commands.CommandArgumentError, kernel.schema.SchemaNotCurrent)
 
@@ -36,6 +37,7 @@ __all__ = [
     "EnrolmentRejected",
     "InvalidMessage",
     "NotJson",
+    "OperatorConflict",
     "OperatorError",
     "OutboxError",
     "PayloadTooLarge",
@@ -138,3 +140,7 @@ class CommandError(RemoteCareError):
 
 class OperatorError(RemoteCareError):
     """An operator's request cannot be carried out as asked (unknown endpoint, bad argument)."""
+
+
+class OperatorConflict(OperatorError):
+    """The request conflicts with the state of what it names (approve a shipped order)."""

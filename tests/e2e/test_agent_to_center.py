@@ -29,6 +29,7 @@ from remotecare.demo.snmpsim import SnmpSimulator, free_udp_port, running_snmpsi
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
+    accept_by_command_line,
     center_process,
     remotecare,
 )
@@ -76,6 +77,7 @@ def system(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -
 
     settings = CenterSettings.load(home)
     info = CenterInfo(settings, ca_fingerprint_of(settings))
+    accept_by_command_line(home, "Acme Ltd")
     with (
         running_snmpsim(recordings_dir(), probe_community="ricoh_aficio-mp-c3002") as simulator,
         center_process(info, root / "center.log"),

@@ -23,6 +23,7 @@ from remotecare.center.access.rules import Role
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
+from tests.support.contracts import issue_token
 from tests.support.device_calls import call, report_body
 from tests.support.device_calls import enrol as enrol_agent
 
@@ -66,7 +67,7 @@ def _reading(total: int = 48213, black: int = 8) -> dict[str, Any]:
 async def center_with_a_device(tmp_path: Path, database_url: str) -> AsyncIterator[CenterInfo]:
     info = init_center(tmp_path / "center", database_url)
     async with running_center(info) as running:
-        issued = running.admin.create_token("Acme Ltd")
+        issued = issue_token(running, "Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
         now = datetime.now(UTC)

@@ -27,6 +27,7 @@ from remotecare.demo.snmpsim import running_snmpsim
 from remotecare.pki.certificates import load_certificate
 from tests.support.centers import (
     OPERATOR_PASSWORD,
+    accept_by_command_line,
     remotecare,
     serving_center,
 )
@@ -68,6 +69,7 @@ def test_an_agent_reports_to_a_center_listening_on_ipv6_loopback_only(tmp_path: 
     assert IPv6Address("::1") in san.get_values_for_type(x509.IPAddress)
 
     agent = AgentPaths(tmp_path / "agent")
+    accept_by_command_line(home, "Acme Ltd")
     with (
         running_snmpsim(recordings, probe_community=PRINTER) as printer,
         serving_center(home, tmp_path / "center.log", (console_port, device_port), host="::1"),

@@ -21,7 +21,13 @@ from sqlalchemy import func, select
 from remotecare.center.care.history.tables import counter_samples
 from remotecare.center.care.meters.tables import meter_sightings
 from remotecare.demo.snmpsim import running_snmpsim
-from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, center_process, remotecare
+from tests.support.centers import (
+    OPERATOR_PASSWORD,
+    CenterInfo,
+    accept_by_command_line,
+    center_process,
+    remotecare,
+)
 from tests.support.ports import free_tcp_port
 from tests.support.recordings import EXPECTED, recordings_dir
 
@@ -51,6 +57,7 @@ def test_recorded_counters_give_an_actual_read(tmp_path: Path, database_url: str
 
     settings = CenterSettings.load(home)
     info = CenterInfo(settings, ca_fingerprint_of(settings))
+    accept_by_command_line(home, "Acme Ltd")
     names = (*WITH_TOTALS, WITHOUT_COUNTERS)
     with (
         running_snmpsim(recordings_dir(), probe_community=names[0]) as simulator,

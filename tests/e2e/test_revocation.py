@@ -16,7 +16,7 @@ from remotecare.agent.config import AgentPaths
 from remotecare.agent.enrolment import enrol
 from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.fleet.tables import reports
-from tests.support.centers import center_process, init_center, remotecare
+from tests.support.centers import accept_by_command_line, center_process, init_center, remotecare
 from tests.support.device_calls import call, count_rows, report_body
 
 REFUSED = (403, {"error": "endpoint certificate revoked"})
@@ -37,6 +37,7 @@ async def test_a_revoked_endpoint_is_refused_within_a_second_everywhere(
     trace = aiohttp.TraceConfig()
     trace.on_connection_create_end.append(_opened)
 
+    accept_by_command_line(info.settings.home, "Acme Ltd")
     with center_process(info, tmp_path / "center.log"):
         created = remotecare(
             "center", "token", "create", "--home", home, "--customer", "Acme Ltd", "--json"

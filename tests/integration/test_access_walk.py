@@ -45,6 +45,7 @@ from remotecare.protocol.messages import CommandKind, Report, new_report_id
 from tests.support.centers import CenterInfo, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
 from tests.support.reports import a_plain_reading
+from tests.support.supplies import an_order
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -146,6 +147,8 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             if pending.serial != THEIR_SERIALS[1]:  # theirs stays pending: a printer_id
                 center.admin.confirm_printer(pending.serial, pending.customer)
         [their_pending] = center.admin.pending_printers()
+        with center.transactions.begin() as conn:
+            their_order = an_order(conn, their_pending.printer_id, their_pending.first_seen_at)
         their_incident = await _their_incident(info, center, theirs)
         command = center.admin.queue_command(their_endpoint, CommandKind.REDISCOVER, {})
         declaration: dict[str, str | int] = {
@@ -195,6 +198,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "device_id": str(their_device),  # a device of theirs (bound)
                 "command_id": str(command.command_id),
                 "bundle_id": str(declaration["bundle_id"]),
+                "order_id": their_order,
                 "incident_id": str(their_incident),
                 "username": THEIR_USER,
             },

@@ -39,7 +39,7 @@ from tests.support.care import (
     handled_log,
     seed_endpoint,
 )
-from tests.support.reports import a_report
+from tests.support.reports import a_report, minted_when_taken
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CALLER = Caller("00000000-0000-4000-8000-0000000000c1", 1)
@@ -78,7 +78,10 @@ def store(
 
 def readings(count: int, serial: str = "SER-1", start: datetime = T0) -> list[Report]:
     """``count`` readings ten minutes apart, each with new page counts."""
-    return [a_report(serial, 1000 + 7 * i, start + timedelta(minutes=10 * i)) for i in range(count)]
+    return [
+        minted_when_taken(a_report(serial, 1000 + 7 * i, start + timedelta(minutes=10 * i)))
+        for i in range(count)
+    ]
 
 
 def drain_all(drainer: FeedDrainer, limit: int = 100) -> None:

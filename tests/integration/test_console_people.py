@@ -24,6 +24,7 @@ from remotecare.center.web.actors import SESSION_COOKIE
 from remotecare.center.web.i18n import Formats
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.console_login import form_token, log_in_session
+from tests.support.contracts import accept_customer
 
 PASSWORD = "a customer's long passphrase"
 
@@ -44,8 +45,8 @@ async def people(
     home = tmp_path_factory.mktemp("console-people")
     info = init_center(home / "center", module_database_url)
     async with running_center(info) as center:
-        center.admin.create_token("Acme Ltd")  # makes the customers
-        center.admin.create_token("Globex Corp")
+        accept_customer(center, "Acme Ltd")
+        accept_customer(center, "Globex Corp")
         with center.transactions.begin() as conn:
             customers = {n: customer_by_name(conn, n) or 0 for n in ("Acme Ltd", "Globex Corp")}
             for name, role, customer in (

@@ -23,6 +23,7 @@ from remotecare.center.fleet.tables import printers, reports
 from remotecare.pki.ca import CertificateAuthority
 from remotecare.pki.keys import generate_private_key, write_private_key
 from tests.support.centers import CenterInfo, init_center, running_center
+from tests.support.contracts import issue_token
 
 
 @dataclass
@@ -38,7 +39,7 @@ async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Fixture]:
     async with running_center(info) as running:
         contexts = []
         for name in ("a", "b"):
-            issued = running.admin.create_token("Acme Ltd")
+            issued = issue_token(running, "Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
             await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
             contexts.append(agent_tls_context(paths))

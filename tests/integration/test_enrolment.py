@@ -22,6 +22,7 @@ from remotecare.errors import ConfigError, EnrolmentRejected
 from remotecare.pki.certificates import endpoint_id_of, load_certificate
 from tests.support.centers import CenterInfo, init_center, running_center
 from tests.support.clock import FakeClock
+from tests.support.contracts import accept_customer, issue_token
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
     center: tuple[CenterInfo, Center], tmp_path: Path
 ) -> None:
     info, running = center
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
     identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
 
@@ -53,7 +54,7 @@ async def test_enrolment_gives_a_client_certificate_for_a_key_made_here(
 
 async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center]) -> None:
     info, running = center
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     with info.read_engine().connect() as conn:
         stored = conn.execute(select(enrollment_tokens.c.token_hash)).scalars().all()
     assert issued.token not in stored
@@ -64,7 +65,7 @@ async def test_tokens_are_stored_only_as_hashes(center: tuple[CenterInfo, Center
 
 async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     await enrol(AgentPaths(tmp_path / "first"), info.console_url, issued.token, info.ca_fingerprint)
     with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token already used$"):
         await enrol(
@@ -77,6 +78,7 @@ async def test_refuses_a_used_token(center: tuple[CenterInfo, Center], tmp_path:
 async def test_refuses_an_expired_token(center: tuple[CenterInfo, Center], tmp_path: Path) -> None:
     info, running = center
     past = EnrolmentService(running.ca, FakeClock(offset=timedelta(days=-1)))
+    accept_customer(running, "Acme Ltd")
     with running.transactions.begin() as conn:
         issued = past.create_token(conn, ADMINISTRATOR, "Acme Ltd", ttl=timedelta(hours=1))
     with pytest.raises(EnrolmentRejected, match=r"\(403\): enrolment token expired$"):
@@ -95,7 +97,7 @@ async def test_will_not_send_the_token_to_a_center_with_another_ca(
     center: tuple[CenterInfo, Center], tmp_path: Path
 ) -> None:
     info, running = center
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     wrong = "AB:" * 31 + "AB"
     with pytest.raises(EnrolmentRejected, match="not enrolling"):
         await enrol(AgentPaths(tmp_path / "a"), info.console_url, issued.token, wrong)
@@ -109,7 +111,7 @@ async def test_an_agent_enrolled_with_the_customers_key_uses_it(
 ) -> None:
     info, running = center
     create_key_file(tmp_path / "acme.key")
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     paths = AgentPaths(tmp_path / "agent")
     await enrol(
         paths,
@@ -127,7 +129,7 @@ async def test_a_bad_customer_key_fails_before_the_token_is_spent(
 ) -> None:
     info, running = center
     (tmp_path / "bad.key").write_bytes(b"short")
-    issued = running.admin.create_token("Acme Ltd")
+    issued = issue_token(running, "Acme Ltd")
     with pytest.raises(ConfigError, match="not a pseudonymization key"):
         await enrol(
             AgentPaths(tmp_path / "a"),

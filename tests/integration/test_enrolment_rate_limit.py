@@ -22,6 +22,7 @@ from remotecare.center.identity.tables import enrolment_tokens as enrollment_tok
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, init_center, serving
+from tests.support.contracts import issue_token
 from tests.support.device_calls import count_rows
 
 
@@ -84,7 +85,7 @@ async def test_five_failures_from_one_address_make_it_wait(center: Fixture) -> N
     for _ in range(5):
         status, answer, _ = await _enrol(center.info, "x" * 43)
         assert (status, answer) == (403, {"error": "unknown enrolment token"})
-    good = center.center.admin.create_token("Acme Ltd")
+    good = issue_token(center.center, "Acme Ltd")
 
     status, answer, retry_after = await _enrol(center.info, good.token)
 
@@ -110,7 +111,7 @@ async def test_successful_enrolments_do_not_count(center: Fixture) -> None:
     for _ in range(4):
         await _enrol(center.info, "x" * 43)
     for _ in range(3):
-        token = center.center.admin.create_token("Acme Ltd").token
+        token = issue_token(center.center, "Acme Ltd").token
         assert (await _enrol(center.info, token))[0] == 201
     assert count_rows(center.info, endpoints) == 3
 
@@ -118,7 +119,7 @@ async def test_successful_enrolments_do_not_count(center: Fixture) -> None:
 async def test_the_overall_limit_holds_everyone_back(small_center: Fixture) -> None:
     for _ in range(3):
         assert (await _enrol(small_center.info, "x" * 43))[0] == 403
-    good = small_center.center.admin.create_token("Acme Ltd")
+    good = issue_token(small_center.center, "Acme Ltd")
 
     status, answer, retry_after = await _enrol(small_center.info, good.token)
 

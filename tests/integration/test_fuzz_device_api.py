@@ -40,6 +40,7 @@ from remotecare.agent.enrolment import enrol
 from remotecare.center.bootstrap import bootstrap
 from remotecare.center.server import CenterServer
 from tests.support.centers import CenterInfo, init_center
+from tests.support.contracts import issue_token
 
 MAX_EXAMPLES = 30  # per operation and mode in `make test`: well under a minute
 CASES_WANTED = int(os.environ.get("REMOTECARE_FUZZ_CASES", "0"))  # `make fuzz`: at least
@@ -81,7 +82,7 @@ def center_in_a_thread(info: CenterInfo) -> Iterator[Any]:
 def target(tmp_path: Path, database_url: str) -> Iterator[Target]:
     info = init_center(tmp_path / "center", database_url)
     with center_in_a_thread(info) as center:
-        issued = center.admin.create_token("Acme Ltd")
+        issued = issue_token(center, "Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         asyncio.run(enrol(paths, info.console_url, issued.token, info.ca_fingerprint))
         with requests.Session() as session:

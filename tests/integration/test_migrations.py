@@ -10,9 +10,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 import remotecare.center.kernel.migrations
+from remotecare.center.fleet.partitions import is_report_partition
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine, metadata
 
@@ -34,10 +35,20 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
         getattr(command, direction)(config, revision)
 
 
+def _declared(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out the partitions of the raw reports (PostgreSQL): made at run time."""
+    return not (type_ == "table" and name is not None and is_report_partition(name))
+
+
+def _differences(conn: Connection) -> list[object]:
+    context = MigrationContext.configure(conn, opts={"include_name": _declared})
+    return list(compare_metadata(context, metadata))
+
+
 def test_the_schema_matches_the_declared_tables(engine: Engine) -> None:
     upgrade_to_head(engine)
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert _differences(conn) == []
 
 
 def test_the_identity_lifecycle_migration_goes_down_and_up_again(engine: Engine) -> None:
@@ -50,4 +61,4 @@ def test_the_identity_lifecycle_migration_goes_down_and_up_again(engine: Engine)
     assert "binding" not in {c["name"] for c in tables.get_columns("printers")}
     upgrade_to_head(engine)
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert _differences(conn) == []

@@ -28,6 +28,7 @@ from tests.support.centers import (
     remotecare,
     running_center,
 )
+from tests.support.contracts import accept_customer_at, issue_token
 from tests.support.ports import free_tcp_port
 
 
@@ -41,7 +42,7 @@ class Running:
 async def center(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
     info = init_center(tmp_path / "center", database_url, metrics_port=free_tcp_port())
     async with running_center(info) as running:
-        issued = running.admin.create_token("Acme Ltd")
+        issued = issue_token(running, "Acme Ltd")
         paths = AgentPaths(tmp_path / "agent")
         await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
         yield Running(info, agent_tls_context(paths))
@@ -144,6 +145,7 @@ async def test_json_logs_of_enrolment_and_ingest_hold_no_token_and_no_key(
     info = init_center(tmp_path / "center", database_url)
     log = tmp_path / "center.log"
     verbose_json = ["--log-format", "json", "-v"]
+    accept_customer_at(info.settings, "Acme Ltd")
     with center_process(info, log, global_args=verbose_json):
         created = remotecare(
             *verbose_json, "center", "token", "create", "--home", str(info.settings.home),

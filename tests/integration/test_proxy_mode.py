@@ -33,6 +33,7 @@ from tests.support.centers import (
     remotecare,
     running_center,
 )
+from tests.support.contracts import issue_token
 from tests.support.nginx import find_nginx, running_nginx
 from tests.support.ports import free_tcp_port
 
@@ -61,7 +62,7 @@ async def proxied(tmp_path: Path, database_url: str) -> AsyncIterator[Proxied]:
     async with running_center(info) as running:
         agents = {}
         for name in ("a", "b"):
-            issued = running.admin.create_token("Acme Ltd")
+            issued = issue_token(running, "Acme Ltd")
             paths = AgentPaths(tmp_path / f"agent-{name}")
             identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
             agents[name] = (agent_tls_context(paths), paths, identity.endpoint_id)

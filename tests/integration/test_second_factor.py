@@ -20,7 +20,6 @@ from remotecare.center.access.rules import Role
 from remotecare.center.access.service import LoginRefusal
 from remotecare.center.access.tables import users
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.contracts.service import ensure_active_customer
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
@@ -30,6 +29,7 @@ from tests.support.centers import (
 )
 from tests.support.clock import FakeClock
 from tests.support.console_login import form_token
+from tests.support.contracts import accept_customer
 
 T0 = datetime(2026, 12, 4, 9, 0, 0, tzinfo=UTC)
 
@@ -120,8 +120,8 @@ def test_operators_need_a_second_factor_where_the_center_requires_it(
     settings = dataclasses.replace(info.settings, operators_need_totp=True)
     center = bootstrap(settings, clock=clock)
     try:
+        customer = accept_customer(center, "Acme Ltd")
         with center.transactions.begin() as conn:
-            customer = ensure_active_customer(conn, "Acme Ltd", clock.now())
             center.accounts.create_user(
                 conn, "hanako", "a customer password", Role.CUSTOMER_USER, customer
             )
@@ -155,8 +155,7 @@ def test_users_are_added_from_the_command_line_with_their_role(
     info: CenterInfo, center: Center, tmp_path: Path
 ) -> None:
     home = str(info.settings.home)
-    with center.transactions.begin() as conn:
-        ensure_active_customer(conn, "Acme Ltd", T0)
+    accept_customer(center, "Acme Ltd")
     secret_file = tmp_path / "password"
     secret_file.write_text("a long enough password\n")
     secret_file.chmod(0o600)

@@ -31,6 +31,7 @@ from tests.support.centers import (
     stop_serving,
 )
 from tests.support.connect_proxy import connect_proxy
+from tests.support.contracts import issue_token
 from tests.support.ports import free_tcp_port
 from tests.support.reports import a_history, a_report, enrolled_agent
 
@@ -223,7 +224,7 @@ async def test_the_agent_reaches_a_center_on_ipv6_loopback(tmp_path: Path) -> No
     info = init_center(tmp_path / "center")
     info = dataclasses.replace(info, settings=dataclasses.replace(info.settings, listen_host="::1"))
     async with running_center(info) as center:
-        issued = center.admin.create_token("Acme Ltd")
+        issued = issue_token(center, "Acme Ltd")
         from remotecare.agent.enrolment import enrol
 
         port = info.settings.console_port

@@ -26,6 +26,7 @@ from tests.support.centers import (
     init_center,
     remotecare,
 )
+from tests.support.contracts import accept_customer_at
 from tests.support.ports import free_tcp_port
 
 CLIENTS = 4
@@ -87,6 +88,7 @@ async def test_two_workers_share_the_ports_and_store_every_report_once(
     tmp_path: Path, database_url: str
 ) -> None:
     info: CenterInfo = init_center(tmp_path / "center", database_url, metrics_port=free_tcp_port())
+    accept_customer_at(info.settings, "Acme Ltd")
     with center_process(info, tmp_path / "center.log", serve_args=["--workers", "2"]) as process:
         workers = children_of(process.pid)
         assert len(workers) == 2

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import ssl
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from remotecare.center.bootstrap import Center, bootstrap
 from remotecare.center.config import CenterSettings
 from remotecare.center.server import CenterServer
 from remotecare.center.setup import initialize_center
+from tests.support.contracts import issue_token, sample_application
 from tests.support.ports import answers, free_tcp_port
 from tests.support.processes import started
 
@@ -118,9 +122,23 @@ def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
     (for tests whose center runs as a separate process)."""
     center = bootstrap(info.settings)
     try:
-        return center.admin.create_token(customer).token
+        return issue_token(center, customer).token
     finally:
         center.dispose()
+
+
+def accept_by_command_line(home: Path, organisation: str = "Acme Ltd") -> int:
+    """``organisation``'s application entered and accepted with `remotecare center
+    contracts apply / accept` (separate processes); the application's number."""
+    application = home / f"application-{uuid.uuid4().hex[:8]}.json"
+    application.write_text(json.dumps(sample_application(organisation)), encoding="utf-8")
+    applied = remotecare(
+        "center", "contracts", "apply", "--home", str(home), "--file", str(application)
+    )
+    found = re.search(r"application (\d+) submitted", applied.stdout)
+    assert found, applied.stdout
+    remotecare("center", "contracts", "accept", "--home", str(home), found.group(1))
+    return int(found.group(1))
 
 
 def enroll_process(info: CenterInfo, home: Path) -> None:

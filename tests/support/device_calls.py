@@ -16,6 +16,7 @@ from remotecare.agent.uplink import agent_tls_context
 from remotecare.center.bootstrap import Center
 from remotecare.protocol.codec import encode
 from tests.support.centers import CenterInfo
+from tests.support.contracts import issue_token
 from tests.support.reports import a_plain_report
 
 __all__ = ["call", "count_rows", "enrol", "report_body"]
@@ -28,7 +29,7 @@ async def enrol(
     customer: str = "Acme Ltd",
 ) -> tuple[AgentPaths, str]:
     """Enrol an agent in ``home`` for ``customer``; its paths and endpoint id."""
-    issued = center.admin.create_token(customer)
+    issued = issue_token(center, customer)
     paths = AgentPaths(home)
     identity = await enrol_agent(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity.endpoint_id

@@ -3,6 +3,8 @@ enrolled for tests."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from remotecare.protocol.messages import (
     new_report_id,
 )
 from tests.support.centers import CenterInfo
+from tests.support.contracts import issue_token
 
 _COLOURS = ("black", "cyan", "magenta", "yellow")
 
@@ -148,7 +151,19 @@ async def enrolled_agent(
     center: Center, info: CenterInfo, home: Path, customer: str = "Acme Ltd"
 ) -> tuple[AgentPaths, AgentIdentity]:
     """An agent home enrolled with an in-process center."""
-    issued = center.admin.create_token(customer)
+    issued = issue_token(center, customer)
     paths = AgentPaths(home)
     identity = await enrol(paths, info.console_url, issued.token, info.ca_fingerprint)
     return paths, identity
+
+
+def a_report_id_minted_at(when: datetime) -> uuid.UUID:
+    """A UUIDv7 report id minted at ``when``, as an agent taking a reading then makes it."""
+    milliseconds = int(when.timestamp() * 1000)
+    value = (milliseconds << 80) | (7 << 76) | (random.getrandbits(12) << 64)
+    return uuid.UUID(int=value | (0b10 << 62) | random.getrandbits(62))
+
+
+def minted_when_taken(report: Report) -> Report:
+    """``report`` with an id minted at its agent time (as a real agent's would be)."""
+    return report.model_copy(update={"report_id": a_report_id_minted_at(report.agent_time)})

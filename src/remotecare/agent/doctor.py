@@ -43,7 +43,15 @@ from remotecare.errors import ProbeError, RemoteCareError, UplinkError
 from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import PrinterReading, SerialSource
 
-__all__ = ["Check", "Outcome", "assess_clock", "diagnose", "healthy", "render"]
+__all__ = [
+    "SERVICE_TERMINATED",
+    "Check",
+    "Outcome",
+    "assess_clock",
+    "diagnose",
+    "healthy",
+    "render",
+]
 
 _TIMEOUT_S: Final = 10.0
 _MAX_SKEW_S: Final = 300.0
@@ -378,6 +386,9 @@ def _check_own_certificate(ctx: _Context) -> None:
         return
     if ctx.answer is not None and ctx.answer[0] == 403:
         reason = ctx.answer[1]
+        if reason.startswith(SERVICE_TERMINATED):
+            ctx.add(name, Outcome.FAIL, f"the center says: {reason}", _CONTRACT_ENDED)
+            return
         if "revoked" in reason or "superseded" in reason:
             ctx.add(
                 name,
@@ -446,7 +457,8 @@ def _check_answer(ctx: _Context) -> None:
     elif status == 404:
         ctx.add(name, Outcome.OK, "the center accepts this agent (it offers no commands)")
     elif status == 403:
-        ctx.add(name, Outcome.FAIL, f"the center refuses this agent: {error}", _ASK_OPERATOR)
+        advice = _CONTRACT_ENDED if error.startswith(SERVICE_TERMINATED) else _ASK_OPERATOR
+        ctx.add(name, Outcome.FAIL, f"the center refuses this agent: {error}", advice)
     elif status == 401:
         ctx.add(name, Outcome.FAIL, "the center saw no client certificate", _REENROL)
     else:
@@ -558,3 +570,11 @@ _REENROL: Final = (
     "enrol the agent again: remove the home's identity.json and run `remotecare agent enroll`"
 )
 _ASK_OPERATOR: Final = "ask the center's service operator; quote this message"
+# How the center's refusal starts once the customer's contract has ended (the center's
+# ``contracts.rules.SERVICE_TERMINATED``; a test keeps the two equal).
+SERVICE_TERMINATED: Final = "service terminated"
+_CONTRACT_ENDED: Final = (
+    "the customer's contract with the service operator has ended, and with it this "
+    "agent's certificate: stop and uninstall the agent; a new contract needs a new "
+    "application and a new enrolment token"
+)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.access.service import Accounts
+from remotecare.center.contracts.service import ContractService
 from remotecare.center.fleet import overview
 from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.printers import ConfirmedPrinter, PendingPrinter, PrinterService
@@ -39,7 +40,14 @@ class Administration:
     commands: CommandService
     printers: PrinterService
     accounts: Accounts
+    contracts: ContractService
     actor: Actor = ADMINISTRATOR
+
+    def accept_new_customer(self, application: object) -> int:
+        """Enter ``application`` (its JSON form) and accept it: the new customer's id."""
+        with self.transactions.begin() as conn:
+            application_id = self.contracts.submit(conn, self.actor, application)
+            return self.contracts.accept(conn, self.actor, application_id)
 
     def create_token(
         self, customer: str, *, ttl: timedelta = DEFAULT_TOKEN_TTL, max_endpoints: int = 1

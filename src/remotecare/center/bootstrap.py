@@ -12,6 +12,7 @@ from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.service import Accounts
 from remotecare.center.admin import Administration
+from remotecare.center.attempts.limiter import AttemptLimiter
 from remotecare.center.attempts.log import SqlFailureLog
 from remotecare.center.care.feed import (
     CareConsumer,
@@ -31,13 +32,19 @@ from remotecare.center.care.incidents.service import (
 )
 from remotecare.center.care.meters.closer import MeterCloser
 from remotecare.center.care.meters.service import MeterSightings
+from remotecare.center.care.supplies.forecasting import SuppliesConsumer
+from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
+from remotecare.center.contracts.form_limit import application_form_limiter
+from remotecare.center.contracts.retention import PersonalDataRetention
+from remotecare.center.contracts.service import ContractService
 from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.commands import CommandEvents, CommandService, has_pending_commands
 from remotecare.center.fleet.ingest import ReadingsFeed
 from remotecare.center.fleet.printers import PrinterService
 from remotecare.center.fleet.retention import RawReportRetention
 from remotecare.center.identity.certificates import CertificateService
+from remotecare.center.identity.contract_events import RevokeEndpointsOnTermination
 from remotecare.center.identity.directory import EndpointDirectory
 from remotecare.center.identity.enrolment import EnrolmentService
 from remotecare.center.identity.enrolment_limit import EnrolmentLimiter
@@ -47,6 +54,8 @@ from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.delivery import DeliveryLoop
 from remotecare.center.notify.senders import SmtpSettings
+from remotecare.center.privacy.policy import load_policy
+from remotecare.center.privacy.service import PrivacyService
 from remotecare.center.web.metrics import Metrics
 from remotecare.pki.ca import CertificateAuthority
 
@@ -76,6 +85,11 @@ class Center:
     feed: ReadingsFeed | None  # where ingest hands stored readings (None: a bench switch)
     drainer: FeedDrainer | None  # the care feed into its consumers (started by the server)
     retention: RawReportRetention  # raw reports deleted after raw_report_days (likewise)
+    orders: OrderService  # supply orders as people work them
+    contracts: ContractService  # applications to termination
+    privacy: PrivacyService  # the one way to read personal data, audited
+    application_form_limiter: AttemptLimiter  # submissions on the public application form
+    personal_data_retention: PersonalDataRetention  # erasure after termination (article 11)
     incidents: IncidentService | None = None  # fault monitoring: listing, acknowledging
     incident_watch: IncidentWatch | None = None  # settle time, silence, bundles (started)
     delivery: DeliveryLoop | None = None  # the notification outbox (started by the server)
@@ -95,7 +109,8 @@ def bootstrap(
 ) -> Center:
     """Wire a center. The schema must be current (``center migrate`` makes it so);
     ``check_schema=False`` when a supervisor or ``serve`` has just upgraded it;
-    ``care_consumers`` replace the care feed's consumers (by default the history)."""
+    ``care_consumers`` replace the care feed's consumers (by default the history, then
+    the supplies)."""
     chosen_clock = clock or SystemClock()
     transactions = Transactions(make_engine(settings.effective_database_url))
     if check_schema:
@@ -114,10 +129,16 @@ def bootstrap(
         SettlePolicy(settle=timedelta(minutes=settings.incident_settle_minutes)),
         commands,
     )
+    default_consumers: list[CareConsumer] = [
+        HistoryConsumer(),
+        IncidentConsumer(incidents, chosen_clock),
+        MeterSightings(),
+    ]
+    if settings.care_supplies:
+        # After the history: the supplies read the samples it has just written.
+        default_consumers.append(SuppliesConsumer(chosen_clock))
     consumers: Sequence[CareConsumer] = (
-        [HistoryConsumer(), IncidentConsumer(incidents, chosen_clock), MeterSightings()]
-        if care_consumers is None
-        else care_consumers
+        default_consumers if care_consumers is None else care_consumers
     )
     printers = PrinterService(chosen_clock, feed)
     accounts = Accounts(
@@ -125,6 +146,7 @@ def bootstrap(
         timedelta(hours=settings.session_hours),
         operators_need_totp=settings.operators_need_totp,
     )
+    contracts = ContractService(chosen_clock, events=(RevokeEndpointsOnTermination(certificates),))
     return Center(
         settings=settings,
         transactions=transactions,
@@ -148,7 +170,14 @@ def bootstrap(
         ),
         metrics=Metrics(transactions),
         admin=Administration(
-            transactions, chosen_clock, enrolment, certificates, commands, printers, accounts
+            transactions,
+            chosen_clock,
+            enrolment,
+            certificates,
+            commands,
+            printers,
+            accounts,
+            contracts,
         ),
         feed=feed,
         drainer=FeedDrainer(
@@ -164,6 +193,15 @@ def bootstrap(
         else None,
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
+        ),
+        orders=OrderService(chosen_clock),
+        contracts=contracts,
+        privacy=PrivacyService(chosen_clock, load_policy()),
+        application_form_limiter=application_form_limiter(
+            SqlFailureLog(transactions, "application-form"), chosen_clock
+        ),
+        personal_data_retention=PersonalDataRetention(
+            transactions, chosen_clock, settings.personal_data_days
         ),
         incidents=IncidentService(incidents, chosen_clock),
         incident_watch=IncidentWatch(

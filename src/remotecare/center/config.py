@@ -15,6 +15,7 @@ __all__ = ["CenterSettings"]
 
 _FILE = "center.toml"
 _RAW_REPORT_DAYS = 90
+_PERSONAL_DATA_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,15 @@ class CenterSettings:
     # Raw report payloads are deleted this many days after the agent took them; the
     # compact history (care/history) keeps their numbers.
     raw_report_days: int = _RAW_REPORT_DAYS
+    # A terminated customer's personal data is erased this many days after the service
+    # ended (terms, article 11; contracts/retention.py).
+    personal_data_days: int = _PERSONAL_DATA_DAYS
     # Bench switch, not for production: false stops recording and draining the care feed
     # (bench/ingest.py measures ingest with and without it).
     care_feed: bool = True
+    # Bench switch, not for production: false leaves the supplies (forecasts, orders) out of
+    # the care feed's consumers (bench/ingest.py --feed-switch care_supplies).
+    care_supplies: bool = True
     # Fault monitoring: a cleared condition resolves after this many minutes; the watch
     # (settle time, silence, bundles) looks every incident_watch_seconds.
     incident_settle_minutes: float = 10.0
@@ -83,6 +90,10 @@ class CenterSettings:
             )
         if self.raw_report_days < 1:
             raise ConfigError(f"raw_report_days must be at least 1, not {self.raw_report_days}")
+        if self.personal_data_days < 0:
+            raise ConfigError(
+                f"personal_data_days must be at least 0, not {self.personal_data_days}"
+            )
 
     @property
     def binding_policy(self) -> BindingPolicy:
@@ -152,8 +163,12 @@ class CenterSettings:
             lines.append(f"printer_binding = {_toml_str(self.printer_binding)}")
         if self.raw_report_days != _RAW_REPORT_DAYS:
             lines.append(f"raw_report_days = {self.raw_report_days}")
+        if self.personal_data_days != _PERSONAL_DATA_DAYS:
+            lines.append(f"personal_data_days = {self.personal_data_days}")
         if not self.care_feed:
             lines.append("care_feed = false")
+        if not self.care_supplies:
+            lines.append("care_supplies = false")
         if self.proxy_port:
             proxies = ", ".join(_toml_str(p) for p in self.trusted_proxies)
             lines += [

@@ -8,6 +8,7 @@ believes those headers only from its ``trusted_proxies`` (see ``web/identity.py`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from remotecare.center.config import CenterSettings
@@ -28,11 +29,15 @@ def nginx_config(
     server_name: str | None = None,
     certificate: Path | None = None,
     key: Path | None = None,
+    others: Sequence[CenterSettings] = (),
 ) -> str:
     """The shipped template filled in for ``settings`` (the center's own server
-    certificate unless another is given; the client CA is always the center's CA)."""
+    certificate unless another is given; the client CA is always the center's CA).
+    ``others``: further instances of the same center (``init --join``), balanced over
+    with the first, request by request."""
+    upstreams = [_host_port(s.proxy_host, s.proxy_port) for s in (settings, *others)]
     values = {
-        "@UPSTREAM@": _host_port(settings.proxy_host, settings.proxy_port),
+        "@UPSTREAM@": ";\n    server ".join(upstreams),
         "@LISTEN@": listen,
         "@SERVER_NAME@": server_name or settings.hostname,
         "@SERVER_CERT@": str(certificate or settings.server_cert_file),

@@ -19,6 +19,9 @@ from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.care.meters import pages as meter_pages
+from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies.api_routes import OrdersApiDeps
+from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
@@ -116,6 +119,10 @@ class CenterServer:
             api_tokens=center.api_tokens,
             api_routes=[
                 partial(fleet_api.add_api_routes, deps=FleetApiDeps(center.transactions)),
+                partial(
+                    orders_api.add_api_routes,
+                    deps=OrdersApiDeps(center.transactions, center.orders),
+                ),
                 *_incident_api(center),
                 partial(
                     meters_api.add_api_routes,
@@ -139,6 +146,9 @@ class CenterServer:
                     ),
                 ),
             ],
+            contracts=ApplicationFormDeps(
+                center.transactions, center.contracts, center.application_form_limiter
+            ),
         )
         return Apps(console, device)
 
@@ -216,6 +226,7 @@ class CenterServer:
             center.incident_watch,
             center.delivery,
             center.meter_closer,
+            center.personal_data_retention,
         )
         return [w for w in loops if w is not None]
 

@@ -9,11 +9,13 @@ from remotecare.center.care import tables as care_tables
 from remotecare.center.care.history import tables as history_tables
 from remotecare.center.care.incidents import tables as incidents_tables
 from remotecare.center.care.meters import tables as meters_tables
+from remotecare.center.care.supplies import tables as supplies_tables
 from remotecare.center.contracts import tables as contracts_tables
 from remotecare.center.fleet import tables as fleet_tables
 from remotecare.center.identity import tables as identity_tables
 from remotecare.center.kernel.storage import metadata
 from remotecare.center.notify import tables as notify_tables
+from remotecare.center.privacy import tables as privacy_tables
 
 __all__ = ["PACKAGE_TABLES", "metadata"]
 
@@ -26,6 +28,8 @@ PACKAGE_TABLES = {
     "contracts": contracts_tables,
     "fleet": fleet_tables,
     "identity": identity_tables,
+    "care.supplies": supplies_tables,
+    "privacy": privacy_tables,
     "care.incidents": incidents_tables,
     "notify": notify_tables,
 }

@@ -37,6 +37,17 @@ __all__ = ["DemoSummary", "run_demo"]
 logger = logging.getLogger(__name__)
 
 DEMO_CUSTOMER = "Demo Customer Ltd"
+# The demo customer's application (terms, article 3), accepted at the start.
+DEMO_APPLICATION = {
+    "organisation": DEMO_CUSTOMER,
+    "sites": [{"name": "Head office", "postal_code": "100-0005", "address": "1-1 Demo Street"}],
+    "contacts": [
+        {"name": "Demo Contact", "email": "contact@demo.example", "phone": "+81 3 0000 0000"}
+    ],
+    "services": ["supplies", "meters", "fault_monitoring"],
+    "billing_cutoff_day": 20,
+    "consents_to_news": False,
+}
 _PREFERRED_PORTS = (8443, 8444)
 
 
@@ -128,6 +139,7 @@ async def run_demo(
         server = CenterServer(center)
         await server.start()
         try:
+            center.admin.accept_new_customer(DEMO_APPLICATION)
             issued = center.admin.create_token(DEMO_CUSTOMER)
             paths = AgentPaths(root / "agent")
             console_url = f"https://localhost:{console_port}"

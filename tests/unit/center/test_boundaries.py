@@ -39,13 +39,14 @@ IO_MODULES = {
 # composes the packages' routes into apps; the program modules may import anything.
 MAY_IMPORT: dict[str, set[str]] = {
     "kernel": set(),
-    "contracts": {"kernel"},
+    "contracts": {"kernel", "access", "attempts", "web"},
     "access": {"kernel", "contracts", "attempts", "web"},
     "attempts": {"kernel"},
     "identity": {"kernel", "contracts", "access", "attempts", "web"},
     "fleet": {"kernel", "contracts", "access", "identity", "web"},
     "care": {"kernel", "contracts", "access", "identity", "fleet", "notify", "web"},
     "web": {"kernel", "contracts", "access", "attempts", "identity", "fleet"},
+    "privacy": {"kernel", "contracts", "access"},
     "notify": {"kernel", "contracts", "access"},  # below care: care tells notify, never back
 }
 PROGRAM_MODULES = {
@@ -167,3 +168,22 @@ def test_services_take_a_connection_and_never_open_a_transaction() -> None:
             ):
                 opening.append(f"{name}:{node.lineno}")
     assert opening == []
+
+
+def test_only_privacy_reads_contact_persons() -> None:
+    """Contact persons are read through the privacy service only (purpose, audit)."""
+    readers = sorted(
+        name
+        for name, path in _modules()
+        if _package(name) not in {"contracts", "privacy"}
+        and any(i.startswith(f"{PREFIX}contracts.contact_records") for i in _imports(path))
+    )
+    contracts_readers = sorted(
+        name
+        for name, path in _modules()
+        if _package(name) == "contracts"
+        and name != "contracts.contact_records"
+        and any(i.startswith(f"{PREFIX}contracts.contact_records") for i in _imports(path))
+    )
+    assert readers == []
+    assert contracts_readers == []

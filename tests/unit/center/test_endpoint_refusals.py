@@ -75,7 +75,18 @@ def test_revocation_is_named_before_expiry() -> None:
 
 def test_an_endpoint_of_a_terminated_customer_may_not_report() -> None:
     assert refusal_for(_record(customer_status="terminated"), _presented(), NOW) == (
-        "the customer's service is terminated, not active"
+        "service terminated: the customer's contract has ended, so the center refuses this agent"
+    )
+
+
+def test_termination_is_named_before_the_revocation_it_caused() -> None:
+    refusal = refusal_for(_record(customer_status="terminated", revoked=True), _presented(), NOW)
+    assert (refusal or "").startswith("service terminated")
+
+
+def test_an_endpoint_of_a_customer_not_yet_active_may_not_report() -> None:
+    assert refusal_for(_record(customer_status="submitted"), _presented(), NOW) == (
+        "the customer's service is submitted, not active"
     )
 
 

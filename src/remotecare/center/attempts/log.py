@@ -28,7 +28,7 @@ from remotecare.center.kernel.transactions import Transactions
 
 __all__ = ["PURPOSES", "SUBJECT_MAX_LENGTH", "Purpose", "SqlFailureLog", "failed_attempts"]
 
-Purpose = Literal["enrolment", "login-address", "login-name"]
+Purpose = Literal["enrolment", "login-address", "login-name", "application-form"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from remotecare.center.cli import access, fleet, identity, incidents, kernel, meters, partners
+from remotecare.center.cli import (
+    access,
+    contracts,
+    fleet,
+    identity,
+    incidents,
+    kernel,
+    meters,
+    partners,
+    supplies,
+)
 from remotecare.center.cli import backup as backups
 
 __all__ = ["center"]
@@ -29,6 +39,9 @@ for command in (
     partners.partners_group,
     fleet.command,
     fleet.printers_group,
+    supplies.orders_group,
+    contracts.contracts,
+    contracts.audit,
     backups.backup,
     backups.restore_backup,
     incidents.incidents_group,

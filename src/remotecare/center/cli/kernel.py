@@ -18,7 +18,7 @@ from remotecare.center.kernel.schema import current_revision, head_revision, upg
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.nginx import nginx_config
 from remotecare.center.server import CenterServer
-from remotecare.center.setup import initialize_center
+from remotecare.center.setup import ca_fingerprint_of, initialize_center, join_center
 from remotecare.center.workers import check_workers, supervise, worker_command_line
 from remotecare.errors import RemoteCareError
 
@@ -27,13 +27,22 @@ __all__ = ["init", "migrate", "proxy_config", "serve"]
 
 @click.command()
 @HOME
-@click.option("--hostname", required=True, help="The name agents use to reach this center.")
+@click.option("--hostname", default=None, help="The name agents use to reach this center.")
 @click.option("--listen", "listen_host", default="0.0.0.0", show_default=True)
 @click.option("--console-port", default=8443, show_default=True)
 @click.option("--device-port", default=8444, show_default=True)
 @click.option("--database-url", default="", help="SQLAlchemy URL; default SQLite in the home.")
 @click.option("--operator", default="operator", show_default=True)
 @click.option("--password", default=None, help="Operator password (default: a random one).")
+@click.option(
+    "--join",
+    "first_home",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Another instance of the center in FIRST_HOME (same CA, certificate, database).",
+)
+@click.option("--proxy-port", default=0, help="With --join: this instance's proxy port.")
+@click.option("--metrics-port", default=0, help="With --join: this instance's metrics port.")
 def init(
     home: Path,
     hostname: str,
@@ -43,8 +52,18 @@ def init(
     database_url: str,
     operator: str,
     password: str | None,
+    first_home: Path | None,
+    proxy_port: int,
+    metrics_port: int,
 ) -> None:
-    """Create the CA, the server certificate, the database and an operator login."""
+    """Create the CA, the server certificate, the database and an operator login; or,
+    with --join, a second home for another instance of an existing center (on a shared
+    database): its CA and settings copied, its own ports."""
+    if first_home is not None:
+        _join(first_home, home, console_port, device_port, proxy_port, metrics_port)
+        return
+    if hostname is None:
+        raise click.ClickException("give --hostname (or --join an existing center)")
     settings = CenterSettings(
         home=home.resolve(),
         hostname=hostname,
@@ -62,6 +81,30 @@ def init(
     click.echo(f"console: https://{hostname}:{console_port}/  login: {done.operator}")
     if password is None:
         click.echo(f"password: {done.password}  (shown once; it is stored only as a hash)")
+
+
+def _join(
+    first_home: Path,
+    home: Path,
+    console_port: int,
+    device_port: int,
+    proxy_port: int,
+    metrics_port: int,
+) -> None:
+    first = load_settings(first_home.resolve())
+    try:
+        joined = join_center(
+            first,
+            home.resolve(),
+            console_port=console_port,
+            device_port=device_port,
+            proxy_port=proxy_port,
+            metrics_port=metrics_port,
+        )
+    except RemoteCareError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"center instance initialized in {joined.home}, joining {first.home}")
+    click.echo(f"CA fingerprint (SHA-256): {ca_fingerprint_of(joined)}")
 
 
 @click.command()
@@ -180,15 +223,30 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 @click.option("--server-name", default=None, help="Default: the center's hostname.")
 @click.option("--certificate", type=click.Path(path_type=Path), default=None)
 @click.option("--key", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--also",
+    "other_homes",
+    multiple=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The home of another instance (init --join): nginx balances over all of them.",
+)
 def proxy_config(
-    home: Path, listen: str, server_name: str | None, certificate: Path | None, key: Path | None
+    home: Path,
+    listen: str,
+    server_name: str | None,
+    certificate: Path | None,
+    key: Path | None,
+    other_homes: tuple[Path, ...],
 ) -> None:
     """Print an nginx server block that terminates mutual TLS for the device API."""
     settings = load_settings(home)
-    if not settings.proxy_port:
-        raise click.ClickException(
-            "set proxy_port (and trusted_proxies) in center.toml first: it is where nginx sends"
-        )
+    others = [load_settings(other) for other in other_homes]
+    for instance in (settings, *others):
+        if not instance.proxy_port:
+            raise click.ClickException(
+                f"set proxy_port (and trusted_proxies) in {instance.home}/center.toml first:"
+                " it is where nginx sends"
+            )
     click.echo(
         nginx_config(
             settings,
@@ -196,6 +254,7 @@ def proxy_config(
             server_name=server_name,
             certificate=certificate,
             key=key,
+            others=others,
         ),
         nl=False,
     )

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
 from remotecare.center.fleet.rules.identity import former_weak_serial, weak_identity_problem
+from remotecare.center.fleet.rules.report_time import minted_at
 from remotecare.center.fleet.tables import held_reports, printers, reports, weak_identities
 from remotecare.center.identity.endpoints import note_contacts
 from remotecare.center.kernel.storage import RawJson, UtcDateTime
@@ -158,11 +159,16 @@ _CHUNK = 2000  # values per IN (...) list: far below SQLite's and psycopg's para
 
 # The group's statements, built once: building each statement and its cache key again for
 # every group made a group's cost beyond its reports about 1.8 ms instead of 1.2 ms.
+# On PostgreSQL the key includes the partition key (minted_at, a function of the id:
+# rules/report_time.py), so a duplicate is refused in whichever partition it lives.
 _INSERT_REPORTS = {
     name: dialect.insert(reports)
-    .on_conflict_do_nothing(index_elements=["report_id"])
+    .on_conflict_do_nothing(index_elements=key)
     .returning(reports.c.report_id)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    for name, dialect, key in (
+        ("sqlite", sqlite, ["report_id"]),
+        ("postgresql", postgresql, ["report_id", "minted_at"]),
+    )
 }
 # Another process may bind the same printer at the same moment: the unique key decides.
 _INSERT_PRINTERS = {
@@ -528,6 +534,7 @@ def _insert_reports(
                 "received_at": request.received_at,
                 "reachable": r.reading is not None,
                 "payload": RawJson(report_json),
+                "minted_at": minted_at(r.report_id),
             }
     statement = _INSERT_REPORTS[conn.dialect.name]
     inserted = set(conn.execute(statement, [rows[k] for k in sorted(rows)]).scalars())

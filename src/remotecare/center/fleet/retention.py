@@ -18,6 +18,11 @@ already maintains (a printer's oldest reports first, printers walked in id order
 retention adds no index to the ingest path. It leaves alone reports still waiting for a
 printer's confirmation (``held_reports``) and the reports others still need, as the
 composition root tells it (the care feed's readings not yet handed to every consumer).
+
+On PostgreSQL the table is partitioned by week (``rules/report_time.py``): each round
+first makes the partitions of the coming weeks and drops the expired ones whole
+(``partitions.py``); the row-wise walk then covers only the default partition (reports
+with undated ids, or moved there because they were still needed).
 """
 
 from __future__ import annotations
@@ -27,8 +32,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, TableClause, delete, or_, select
 
+from remotecare.center.fleet.partitions import (
+    default_partition,
+    drop_expired_partitions,
+    is_partitioned,
+    make_partitions,
+)
 from remotecare.center.fleet.tables import held_reports, printers, reports
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.clock import Clock
@@ -48,25 +59,27 @@ def delete_old_reports(
     before: datetime,
     limit: int,
     kept: KeptReports = (),
+    stored: Table | TableClause = reports,
 ) -> int:
     """Delete up to ``limit`` reports about ``printer_ids`` (None: about no known printer)
-    taken before ``before``, except held ones and those in ``kept``; how many went."""
+    taken before ``before``, except held ones and those in ``kept``; how many went.
+    ``stored``: the table to delete from (on PostgreSQL, the default partition)."""
     known = [printer_id for printer_id in printer_ids if printer_id is not None]
-    about: ColumnElement[bool] = reports.c.printer_id.in_(known)
+    about: ColumnElement[bool] = stored.c.printer_id.in_(known)
     if None in printer_ids:
-        about = or_(about, reports.c.printer_id.is_(None))
+        about = or_(about, stored.c.printer_id.is_(None))
     old = (
-        select(reports.c.report_id)
+        select(stored.c.report_id)
         .where(
             about,
-            reports.c.agent_time < before,
-            reports.c.report_id.not_in(select(held_reports.c.report_id)),
-            *(reports.c.report_id.not_in(needed) for needed in kept),
+            stored.c.agent_time < before,
+            stored.c.report_id.not_in(select(held_reports.c.report_id)),
+            *(stored.c.report_id.not_in(needed) for needed in kept),
         )
         .limit(limit)
-        .with_for_update(skip_locked=True, of=reports)
+        .with_for_update(skip_locked=True, of=stored)
     )
-    return int(conn.execute(delete(reports).where(reports.c.report_id.in_(old))).rowcount)
+    return int(conn.execute(delete(stored).where(stored.c.report_id.in_(old))).rowcount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,7 @@ class RetentionPacing:
     printers: int = 200
     pause_s: float = 0.2
     round_every_s: float = 600.0
+    weeks_ahead: int = 4  # PostgreSQL: weekly partitions made this far ahead
 
 
 class RawReportRetention(BackgroundLoop):
@@ -113,16 +127,25 @@ class RawReportRetention(BackgroundLoop):
         return self._pacing.round_every_s
 
     def run_round(self) -> int:
-        """Walk every printer once (and the reports about none), batch by batch; how many
-        reports were deleted. Stops early when asked to stop."""
-        before = self._clock.now() - self._keep
+        """On PostgreSQL first make the coming weeks' partitions and drop expired ones; then
+        walk every printer once (and the reports about none), batch by batch; how many
+        reports were deleted row by row (whole partitions dropped are logged, not counted).
+        Stops early when asked to stop."""
+        now = self._clock.now()
+        before = now - self._keep
         pacing = self._pacing
+        stored: Table | TableClause = reports
+        with self.writing(), self.transactions.begin() as conn:
+            if is_partitioned(conn):
+                stored = default_partition()
+                make_partitions(conn, now, pacing.weeks_ahead)
+                drop_expired_partitions(conn, before, tuple(self._kept))
         deleted = 0
         group: list[int | None] = [None]
         after = 0
         while group and not self.stopping.is_set():
             with self.writing(), self.transactions.begin() as conn:
-                gone = delete_old_reports(conn, group, before, pacing.batch, self._kept)
+                gone = delete_old_reports(conn, group, before, pacing.batch, self._kept, stored)
                 if gone < pacing.batch:  # this group is done: on to the next printers
                     group = list(
                         conn.execute(

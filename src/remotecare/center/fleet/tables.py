@@ -74,13 +74,18 @@ reports = Table(
     Column("reachable", Boolean, nullable=False),
     Column("payload", Json, nullable=False),
     Index("ix_reports_printer_time", "printer_id", "agent_time"),
+    # The time in the UUIDv7 report id: on PostgreSQL the table is partitioned by week on
+    # it and the primary key is (report_id, minted_at) (fleet/rules/report_time.py).
+    Column("minted_at", UtcDateTime, nullable=False),
 )
 
 
 held_reports = Table(
     "held_reports",
     metadata,
-    Column("report_id", ForeignKey("reports.report_id"), primary_key=True),
+    # No foreign key: a partitioned table's report_id alone is not a key any more;
+    # retention keeps held reports itself.
+    Column("report_id", String(36), primary_key=True),
     Column("printer_id", ForeignKey("printers.id"), nullable=False, index=True),
 )
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from remotecare.center.access.rules import Actor
 from remotecare.center.contracts.rules import why_not_active
-from remotecare.center.contracts.service import customer_statuses, ensure_active_customer
+from remotecare.center.contracts.service import active_customer_id, customer_statuses
 from remotecare.center.identity.tables import endpoints, enrolment_tokens
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.secrets import hash_token, new_token
@@ -63,16 +63,16 @@ class EnrolmentService:
         ttl: timedelta = DEFAULT_TOKEN_TTL,
         max_endpoints: int = 1,
     ) -> IssuedToken:
-        """Issue a single-use token for ``customer``; an operator issuing it accepts the
-        customer's application, so an unknown customer is created active. Only operators,
-        who see every customer, issue tokens."""
+        """Issue a single-use token for ``customer``, whose application must have been
+        accepted and whose service is active (``ContractRefused`` otherwise). Only
+        operators, who see every customer, issue tokens."""
         if not actor.sees_every_customer:
             raise OperatorError(f"{actor.name} ({actor.role}) may not issue enrolment tokens")
         if ttl <= timedelta(0) or max_endpoints < 1:
             raise ValueError("a token needs a positive lifetime and at least one endpoint")
+        customer_id = active_customer_id(conn, customer)
         token = new_token()
         now = self.clock.now()
-        customer_id = ensure_active_customer(conn, customer, now)
         conn.execute(
             insert(enrolment_tokens).values(
                 token_hash=hash_token(token),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from remotecare.center.contracts.rules import why_not_active
+from remotecare.center.contracts.rules import ServiceStatus, why_not_active
 
 __all__ = [
     "RENEWAL_OVERLAP",
@@ -100,6 +100,10 @@ def refusal_for(
     """Why this certificate may not be used now, or None when it may."""
     if record is None:
         return "unknown endpoint"
+    if record.customer_status == ServiceStatus.TERMINATED:
+        # Before "revoked": termination revokes every endpoint, and the agent should
+        # learn why (``agent doctor`` explains this refusal).
+        return why_not_active(record.customer_status)
     if record.revoked:
         return "endpoint certificate revoked"
     if now > presented.not_after:

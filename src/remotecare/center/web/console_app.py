@@ -15,6 +15,7 @@ from aiohttp import web
 from remotecare.center.access import pages as access_pages
 from remotecare.center.access.api_tokens import ApiTokens
 from remotecare.center.access.rules import PUBLIC, allow
+from remotecare.center.contracts import pages as contracts_pages
 from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
 from remotecare.center.web.actors import console_actor, enforce_access
@@ -61,6 +62,7 @@ def create_console_app(
     api_tokens: ApiTokens,
     api_routes: Sequence[RouteInstaller] = (),
     page_routes: Sequence[RouteInstaller] = (),
+    contracts: contracts_pages.ApplicationFormDeps | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -81,6 +83,8 @@ def create_console_app(
         install(app)
     for install in page_routes:  # other packages' console pages, with their deps
         install(app)
+    if contracts is not None:
+        contracts_pages.add_pages(app, contracts)
     app.router.add_get("/", get_root)
     app.router.add_static("/static", STATIC_DIR)
     return without_server_header(app)

@@ -24,6 +24,7 @@ from remotecare.errors import (
     CsrRejected,
     EnrolmentError,
     InvalidMessage,
+    OperatorConflict,
     OperatorError,
     PayloadTooLarge,
     ProtocolError,
@@ -48,6 +49,7 @@ HTTP_STATUS: dict[type[RemoteCareError], int] = {
     BundleConflict: 409,  # not at the resume point: GET tells where it is
     BundleTooLarge: 413,
     BundleRejected: 422,  # past the declared size, or the digest differs
+    OperatorConflict: 409,  # an order not at a step this may be done from
 }
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "counter_series_of",
     "first_counter_samples",
     "printer_history",
+    "printers_history",
     "record_readings",
 ]
 
@@ -320,6 +321,67 @@ def _between(
         .order_by(table.c.sampled_at)
     )
     return [Sample(row.sampled_at, kind.value_of(row)) for row in rows]
+
+
+def printers_history(
+    conn: Connection, printer_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, PrinterHistory]:
+    """``printer_history`` of many printers at once, for a batch of the care feed: per kind
+    of series, one query for the series and one for all their samples."""
+    found = {pid: PrinterHistory([], []) for pid in printer_ids}
+    for chunk in _chunks(sorted(found)):
+        supplies: dict[int, SupplySeries] = {}
+        query = (
+            select(supply_series)
+            .where(supply_series.c.printer_id.in_(chunk))
+            .order_by(supply_series.c.supply_index, supply_series.c.id)
+        )
+        for row in conn.execute(query):
+            series = SupplySeries(
+                SupplyKey(row.supply_index, row.description),
+                SupplyKind(row.type, row.colour, row.unit),
+                [],
+            )
+            supplies[row.id] = series
+            found[row.printer_id].supplies.append(series)
+        counters: dict[int, CounterSeries] = {}
+        query = (
+            select(counter_series)
+            .where(counter_series.c.printer_id.in_(chunk))
+            .order_by(counter_series.c.name, counter_series.c.unit)
+        )
+        for row in conn.execute(query):
+            counted = CounterSeries(CounterKey(row.name, row.unit), [])
+            counters[row.id] = counted
+            found[row.printer_id].counters.append(counted)
+        for ids in _chunks(sorted(supplies)):
+            for series_id, level in _samples_between(conn, _SUPPLIES, ids, since, until):
+                supplies[series_id].samples.append(level)
+        for ids in _chunks(sorted(counters)):
+            for series_id, value in _samples_between(conn, _COUNTERS, ids, since, until):
+                counters[series_id].samples.append(value)
+    return found
+
+
+def _samples_between(
+    conn: Connection,
+    kind: _SampleTable[V],
+    series_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+) -> Iterator[tuple[int, Sample[V]]]:
+    table = kind.table
+    rows = conn.execute(
+        select(table)
+        .where(
+            table.c.series_id.in_(series_ids),
+            table.c.sampled_at >= _in_effect_at(table, since),
+            table.c.sampled_at <= bindparam("until", until, type_=EpochMilliseconds),
+        )
+        .order_by(table.c.series_id, table.c.sampled_at)
+    )
+    for row in rows:
+        yield row.series_id, Sample(row.sampled_at, kind.value_of(row))
 
 
 # --- set-wise reading of counters (meter reads of a whole fleet) --------------------------

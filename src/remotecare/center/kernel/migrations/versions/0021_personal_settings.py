@@ -1,7 +1,7 @@
 """console users' own time zone, and when an administrator disabled one
 
 Revision ID: 0021
-Revises: 0009
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0009"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

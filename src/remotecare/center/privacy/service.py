@@ -1,0 +1,260 @@
+"""The one way to read customers' personal data (terms, articles 4, 5(2) and 10).
+
+Every read names its purpose (one of the six of article 4) and its actor; the policy
+(``policy.yaml``: role x purpose x field) decides which fields come back, and every read
+and every export writes audit-log rows (who, when, purpose, which fields of which record)
+in the caller's transaction, so a read that is not logged did not happen. Purpose 6 is
+refused for customers who did not consent; purpose 5 gets only the non-identifying
+dataset (``quality_dataset``).
+
+Usage::
+
+    privacy = PrivacyService(clock, load_policy())
+    with transactions.begin() as conn:       # begin, not read: the audit rows are written
+        people = privacy.contacts(conn, actor, Purpose.NECESSARY_CONTACT, customer_id=7)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from remotecare.center.access.rules import Actor, Role
+from remotecare.center.contracts.contact_records import ContactRecord, contact_records
+from remotecare.center.contracts.service import (
+    consents_to_news,
+    customer_profiles,
+    customer_statuses,
+)
+from remotecare.center.kernel.clock import Clock
+from remotecare.center.privacy.rules import (
+    K_ANONYMITY,
+    QUALITY_LADDER,
+    QUASI_IDENTIFIERS,
+    Policy,
+    Purpose,
+    PurposeRefused,
+    k_anonymous,
+)
+from remotecare.center.privacy.tables import audit_log
+
+__all__ = ["AuditEntry", "ContactView", "PrivacyService", "QualityDataset"]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """A contact person as one read may see it: only the fields the policy allowed."""
+
+    id: int
+    customer_id: int | None
+    fields: dict[str, str]
+    current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class QualityDataset:
+    """Purpose 5's data: combinations of generalised quasi-identifiers, each covering at
+    least ``k`` customers, with how many."""
+
+    groups: list[dict[str, str | int]]
+    generalisation: str
+    k: int
+    customers_left_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    purpose: int
+    record: str
+    customer_id: int | None
+    fields: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "purpose": self.purpose,
+            "record": self.record,
+            "customer_id": self.customer_id,
+            "fields": list(self.fields),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyService:
+    clock: Clock
+    policy: Policy
+    k: int = K_ANONYMITY
+
+    def contacts(
+        self,
+        conn: Connection,
+        actor: Actor,
+        purpose: Purpose,
+        *,
+        customer_id: int | None = None,
+        application_id: int | None = None,
+        with_history: bool = False,
+    ) -> list[ContactView]:
+        """The contact persons of a customer (or, for operators, of an application not
+        yet decided), each with the fields ``actor`` gets for ``purpose``; audited."""
+        return self._read(conn, actor, purpose, "read", customer_id, application_id, with_history)
+
+    def export_contacts(
+        self, conn: Connection, actor: Actor, purpose: Purpose, customer_ids: Sequence[int]
+    ) -> list[ContactView]:
+        """``contacts`` of several customers at once, audited as an export."""
+        exported: list[ContactView] = []
+        for customer_id in sorted(set(customer_ids)):
+            exported += self._read(conn, actor, purpose, "export", customer_id, None, False)
+        return exported
+
+    def quality_dataset(self, conn: Connection, actor: Actor) -> QualityDataset:
+        """Purpose 5: customers' non-personal profiles, generalised until every
+        combination covers at least ``k`` customers (smaller ones left out); audited."""
+        if not actor.sees_every_customer:
+            raise PurposeRefused(f"{actor.role} may not read data for purpose 5")
+        profiles = customer_profiles(conn)
+        rows = [
+            {
+                "region": profile.postal_codes[0] if profile.postal_codes else "",
+                "services": ",".join(sorted(profile.services)),
+                "billing_cutoff": str(profile.billing_cutoff_day),
+                "contacts": str(profile.contact_count),
+            }
+            for profile in profiles
+        ]
+        kept, rung = k_anonymous(rows, QUASI_IDENTIFIERS, QUALITY_LADDER, self.k)
+        sizes = Counter(tuple(row[q] for q in QUASI_IDENTIFIERS) for row in kept)
+        groups: list[dict[str, str | int]] = [
+            {**dict(zip(QUASI_IDENTIFIERS, key, strict=True)), "customers": count}
+            for key, count in sorted(sizes.items())
+        ]
+        self._audit(
+            conn,
+            actor,
+            "export",
+            Purpose.QUALITY_IMPROVEMENT,
+            [("dataset:customer_profiles", None, QUASI_IDENTIFIERS)],
+        )
+        return QualityDataset(groups, rung, self.k, len(rows) - len(kept))
+
+    def audit_entries(
+        self, conn: Connection, actor: Actor, *, since: datetime | None = None
+    ) -> list[AuditEntry]:
+        """The audit log, oldest first: for the operator's administrators only."""
+        if actor.role != Role.OPERATOR_ADMIN:
+            raise PurposeRefused(f"{actor.name} ({actor.role}) may not read the audit log")
+        query = select(audit_log).order_by(audit_log.c.id)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        return [
+            AuditEntry(
+                row.id,
+                row.at,
+                row.actor,
+                row.actor_role,
+                row.action,
+                row.purpose,
+                row.record,
+                row.customer_id,
+                tuple(f for f in row.fields.split(",") if f),
+            )
+            for row in conn.execute(query)
+        ]
+
+    def _read(
+        self,
+        conn: Connection,
+        actor: Actor,
+        purpose: Purpose,
+        action: str,
+        customer_id: int | None,
+        application_id: int | None,
+        with_history: bool,
+    ) -> list[ContactView]:
+        if (customer_id is None) == (application_id is None):
+            raise ValueError("name either a customer or an application")
+        if purpose == Purpose.QUALITY_IMPROVEMENT:
+            raise PurposeRefused(
+                "purpose 5 gets non-identifying data only: read the quality dataset"
+            )
+        if customer_id is not None:
+            # The same answer for a customer that does not exist and one out of scope.
+            if not actor.may_see(customer_id) or not customer_statuses(conn, [customer_id]):
+                raise PurposeRefused(f"unknown customer {customer_id}")
+            if purpose == Purpose.NEWS and not consents_to_news(conn, customer_id):
+                raise PurposeRefused(
+                    f"customer {customer_id} did not consent to purpose 6 "
+                    "(news of products and services)"
+                )
+            records = contact_records(conn, customer_id=customer_id, with_history=with_history)
+            subject = f"customer:{customer_id}"
+        else:
+            if not actor.sees_every_customer:
+                raise PurposeRefused(f"unknown application {application_id}")
+            if purpose not in (Purpose.PROVIDING_SERVICES, Purpose.NECESSARY_CONTACT):
+                raise PurposeRefused(
+                    "an application's contacts are read only to decide on it (purposes 1, 2)"
+                )
+            records = contact_records(conn, application_id=application_id)
+            subject = f"application:{application_id}"
+        allowed = self.policy.fields(actor.role, purpose)
+        if not allowed:
+            raise PurposeRefused(
+                f"{actor.role} gets no contact data for purpose {purpose.value} "
+                f"({purpose.description})"
+            )
+        views = [_view(record, allowed) for record in records]
+        entries = [(f"contact:{record.id}", record.customer_id, allowed) for record in records] or [
+            (subject, customer_id, ())
+        ]  # a read that found nobody is logged too
+        self._audit(conn, actor, action, purpose, entries)
+        return views
+
+    def _audit(
+        self,
+        conn: Connection,
+        actor: Actor,
+        action: str,
+        purpose: Purpose,
+        entries: Sequence[tuple[str, int | None, Sequence[str]]],
+    ) -> None:
+        now = self.clock.now()
+        conn.execute(
+            insert(audit_log),
+            [
+                {
+                    "at": now,
+                    "actor": actor.name[:200],
+                    "actor_role": actor.role.value,
+                    "action": action,
+                    "purpose": purpose.value,
+                    "record": record[:100],
+                    "customer_id": customer_id,
+                    "fields": ",".join(fields),
+                }
+                for record, customer_id, fields in entries
+            ],
+        )
+
+
+def _view(record: ContactRecord, allowed: Sequence[str]) -> ContactView:
+    return ContactView(
+        record.id,
+        record.customer_id,
+        {name: record.value(name) for name in allowed},
+        current=record.replaced_at is None,
+    )
