@@ -190,6 +190,12 @@ async def test_a_customer_admin_walks_devices_meter_reads_csv_what_is_sent_and_s
     await expect(page.locator("a.csv")).to_contain_text("CSV でダウンロード")
     await _no_serious_violations(page)
 
+    # Their contact persons, read on request (and audited).
+    await page.click("header nav a[href='/contacts']")
+    await page.click("form.read-contacts button[type=submit]")
+    await expect(page.locator("table.contacts")).to_contain_text("hanako@acme-ltd.example")
+    await _no_serious_violations(page)
+
     # Users of their organisation, then back to English with the header's switch.
     await page.click("header nav a[href='/users']")
     await expect(page.locator('tr[data-user="acme-user"]')).to_have_count(1)
@@ -226,5 +232,17 @@ async def test_the_operators_administrator_pages_have_no_serious_violations(
     await expect(page.locator("select[name=customer] option")).to_have_count(3)
     await _no_serious_violations(page)
     await page.goto(site.info.console_url + "/settings")
+    await _no_serious_violations(page)
+
+    # Customers and contracts: a customer's page, its contacts read for a purpose.
+    await page.click("header nav a[href='/customers']")
+    await _no_serious_violations(page)
+    await page.click("table.customers a:text('Acme Ltd')")
+    await page.select_option("form.read-contacts select[name=purpose]", "2")
+    await page.click("form.read-contacts button[type=submit]")
+    await expect(page.locator("table.contacts")).to_contain_text("hanako@acme-ltd.example")
+    await _no_serious_violations(page)
+    await page.click("header nav a[href='/audit-log']")
+    await expect(page.locator("table.audit td.actor").first).to_have_text("operator")
     await _no_serious_violations(page)
     await page.context.close()

@@ -183,6 +183,11 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 )
             # A person of theirs: the users pages' name in a path (disable).
             center.accounts.create_user(conn, THEIR_USER, PASSWORD, Role.CUSTOMER_ADMIN, theirs_id)
+            [their_application] = [
+                a.id
+                for a in center.contracts.applications(conn, ADMINISTRATOR)
+                if a.customer_id == theirs_id
+            ]
             token = center.api_tokens.create(
                 conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
             )
@@ -201,6 +206,8 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "order_id": their_order,
                 "incident_id": str(their_incident),
                 "username": THEIR_USER,
+                "customer_id": str(theirs_id),
+                "application_id": str(their_application),
             },
             theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint, THEIR_USER),
             console_callers=callers,

@@ -32,6 +32,7 @@ from remotecare.center.identity.routes import IdentityDeps
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.storage import sqlite_writer_lock
+from remotecare.center.privacy import console_pages as privacy_pages
 from remotecare.center.web.console_app import create_console_app
 from remotecare.center.web.device_app import create_device_app
 from remotecare.center.web.metrics import create_metrics_app
@@ -138,6 +139,12 @@ class CenterServer:
                 partial(
                     settings_pages.add_pages,
                     deps=settings_pages.SettingsDeps(center.transactions, center.accounts),
+                ),
+                partial(
+                    privacy_pages.add_pages,
+                    deps=privacy_pages.PrivacyPageDeps(
+                        center.transactions, center.contracts, center.privacy, center.clock
+                    ),
                 ),
                 partial(
                     user_pages.add_pages,
