@@ -28,6 +28,7 @@ from remotecare.center.access.partners import Partners
 from remotecare.center.access.rules import Role
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
+from remotecare.center.care.meters import pages as meter_pages
 from remotecare.center.care.meters.export import CSV_COLUMNS
 from remotecare.center.care.meters.rules.console_query import (
     OLDEST_PERIOD_MONTHS,
@@ -335,3 +336,23 @@ async def test_only_a_customer_admin_sees_what_the_devices_send(
     status, _, page = await _get(browser_session, billing.info, "/what-my-devices-send")
     assert status == 403
     assert "ACME-1" not in page
+
+
+async def test_a_page_looks_at_a_bounded_number_of_devices(
+    billing: Billing, browser_session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(meter_pages, "MAX_SCANNED_DEVICES", 10)  # the center runs in-process
+    await log_in_session(browser_session, billing.info, "operator", OPERATOR_PASSWORD)
+    status, _, page = await _get(
+        browser_session, billing.info, f"/meter-reads?period={billing.billed}&state=missing"
+    )
+    assert status == 200
+    assert 'class="warning cut-short"' in page
+    assert "Only the first 10 devices" in page
+    status, _, page = await _get(
+        browser_session,
+        billing.info,
+        f"/meter-reads?period={billing.billed}&customer={billing.customers['Globex Corp']}",
+    )
+    assert status == 200
+    assert "cut-short" not in page

@@ -43,6 +43,7 @@ from remotecare.center.web.pages import render, translations_of
 
 __all__ = [
     "DEVICE_PERIODS",
+    "MAX_SCANNED_DEVICES",
     "METER_READERS",
     "MeterPageDeps",
     "ReadLine",
@@ -59,6 +60,7 @@ METER_READERS = AccessRule(
 )
 DEVICE_PERIODS = 3  # periods shown on a device's page, the running one first
 _DEVICE_CHUNK = 100  # devices computed at a time for a page of the list
+MAX_SCANNED_DEVICES = 5000  # looked at for one page at most (about 1.5 s of reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +114,28 @@ def _customers(conn: Connection, actor: Actor, chosen: int | None) -> list[int]:
     return [chosen]
 
 
-def _lines(conn: Connection, actor: Actor, query: ReadsQuery, now: datetime) -> Iterator[ReadLine]:
+@dataclass(slots=True)
+class _Scan:
+    """How many devices a page looked at, and whether it stopped at ``MAX_SCANNED_DEVICES``
+    (a filter with few matches, or a far page, would otherwise read a whole fleet's reads
+    for one page; the CSV has them all)."""
+
+    devices: int = 0
+    cut_short: bool = False
+
+
+def _lines(
+    conn: Connection, actor: Actor, query: ReadsQuery, now: datetime, scan: _Scan
+) -> Iterator[ReadLine]:
     for customer_id in _customers(conn, actor, query.customer_id):
         name = customer_names(conn, [customer_id]).get(customer_id, str(customer_id))
         closed = closing_of(conn, customer_id, query.period) is not None
         devices = reads_of_customer(conn, customer_id, query.period, now, page_size=_DEVICE_CHUNK)
         for device, reads in devices:
+            if scan.devices >= MAX_SCANNED_DEVICES:
+                scan.cut_short = True
+                return
+            scan.devices += 1
             for row in rows_of_device(device, reads, name, query.period, closed):
                 if row_state_matches(query.state, row.read_type, row.flags):
                     yield ReadLine(device.printer_id, customer_id, row)
@@ -129,6 +147,7 @@ class _Listing:
     has_next: bool
     customers: list[tuple[int, str]]
     latest: str
+    cut_short: bool = False
 
 
 def _customer_choices(conn: Connection, actor: Actor) -> list[tuple[int, str]]:
@@ -151,9 +170,14 @@ async def get_meter_reads(request: web.Request) -> web.Response:
 
     def read(conn: Connection) -> _Listing:
         start = (query.page - 1) * PAGE_SIZE
-        found = list(islice(_lines(conn, actor, query, now), start, start + PAGE_SIZE + 1))
+        scan = _Scan()
+        found = list(islice(_lines(conn, actor, query, now, scan), start, start + PAGE_SIZE + 1))
         return _Listing(
-            found[:PAGE_SIZE], len(found) > PAGE_SIZE, _customer_choices(conn, actor), latest
+            found[:PAGE_SIZE],
+            len(found) > PAGE_SIZE,
+            _customer_choices(conn, actor),
+            latest,
+            scan.cut_short,
         )
 
     try:
@@ -167,6 +191,7 @@ async def get_meter_reads(request: web.Request) -> web.Response:
         listing=listing,
         states=list(ReadState),
         error=None,
+        max_scanned=MAX_SCANNED_DEVICES,
         **_page_context(actor),
     )
 
@@ -189,6 +214,7 @@ def _refused(
         listing=listing,
         states=list(ReadState),
         error=message,
+        max_scanned=MAX_SCANNED_DEVICES,
         **_page_context(actor),
     )
 
