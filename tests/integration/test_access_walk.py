@@ -1,14 +1,15 @@
 """Every route of both apps, walked as every kind of caller, with the ids of another
-customer's things: nothing of the other customer leaks (terms, article 10).
+customer's things, of another subcontractor's work and of a terminated customer: nothing
+of theirs leaks (terms, articles 10 and 11).
 
 The routes come from the apps as the server builds them, so a new route is walked
 without anyone listing it; a route whose path takes an id this walk has no value for
 fails the walk until one is added to ``OTHER_IDS`` (an id of the other customer's thing).
 
 For each route and caller: a caller the route's rule does not admit is refused (401 or
-403, or sent to the login page); one it admits gets, for another customer's id, 404 (not
-403, so that existence does not leak) unless it sees every customer; no answer is a 500,
-and no answer to a caller scoped to our customer contains anything of the other's.
+403, or sent to the login page); one it admits gets, for an id of something that is not
+its to see, 404 (not 403, so that existence does not leak); no answer is a 500, and no
+answer contains anything of what the caller may not see.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import aiohttp
 import pytest
@@ -52,6 +53,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 OURS, THEIRS = "Acme Ltd", "Other KK"
 THEIR_SERIALS = ("OTHER-SECRET-1", "OTHER-SECRET-2")
 THEIR_USER = "their-secret-admin"
+OTHER_WORK = "ACME-OTHER-WORK-2"  # ours, assigned to another subcontractor
+GONE, GONE_SERIAL = "Gone GK", "GONE-SECRET-1"  # a customer whose contract ended
 PASSWORD = "a password of the walk"
 PERSONS = (
     Role.OPERATOR_ADMIN,
@@ -76,6 +79,21 @@ class Caller:
         return self.role.sees_every_customer
 
 
+@dataclass(frozen=True)
+class Foreign:
+    """Things a caller of some roles may not see: their ids by route parameter (missing
+    ones are the other customer's) and strings that would show them in a body."""
+
+    what: str
+    ids: dict[str, str]
+    markers: tuple[str, ...]
+    hidden_from: frozenset[Role]
+
+
+# Every caller scoped to customers: ours only, or (the affiliate) the customers assigned.
+SCOPED = frozenset({*(r for r in PERSONS if not r.sees_every_customer), Role.INTEGRATION})
+
+
 @dataclass
 class Walk:
     info: CenterInfo
@@ -84,6 +102,13 @@ class Walk:
     other_ids: dict[str, str]
     theirs_markers: tuple[str, ...]
     console_callers: list[Caller]
+    more_foreign: list[Foreign] = field(default_factory=list)
+
+    @property
+    def foreign(self) -> list[Foreign]:
+        """The other customer's things first, then the others."""
+        theirs = Foreign("another customer's", self.other_ids, self.theirs_markers, SCOPED)
+        return [theirs, *self.more_foreign]
 
     def routes(self, app_name: str) -> list[web.AbstractRoute]:
         committer = GroupCommitter(self.center.transactions.engine)  # never started
@@ -99,12 +124,13 @@ class Walk:
         # every later route to an anonymous caller.
         return sorted(routes, key=lambda route: _path(route) == "/logout")
 
-    def path_of(self, route: web.AbstractRoute) -> str:
+    def path_of(self, route: web.AbstractRoute, ids: dict[str, str] | None = None) -> str:
         assert route.resource is not None
         canonical = route.resource.canonical
         missing = set(_PARAMETER.findall(canonical)) - set(self.other_ids)
         assert not missing, f"{canonical}: add the other customer's id for {missing}"
-        return _PARAMETER.sub(lambda match: self.other_ids[match.group(1)], canonical)
+        chosen = self.other_ids | (ids or {})
+        return _PARAMETER.sub(lambda match: chosen[match.group(1)], canonical)
 
 
 def _path(route: web.AbstractRoute) -> str:
@@ -139,7 +165,9 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
     async with running_center(info) as center:
         ours, _ = await enrol(info, center, tmp / "ours", OURS)
         theirs, their_endpoint = await enrol(info, center, tmp / "theirs", THEIRS)
-        await call(info.device_url + "/api/v1/reports", ours, report_body("ACME-1"))
+        gone, gone_endpoint = await enrol(info, center, tmp / "gone", GONE)
+        for agent, serial in ((ours, "ACME-1"), (ours, OTHER_WORK), (gone, GONE_SERIAL)):
+            await call(info.device_url + "/api/v1/reports", agent, report_body(serial))
         for n, serial in enumerate(THEIR_SERIALS):
             body = report_body(serial, f"snmp://192.0.2.{n + 1}:161")
             await call(info.device_url + "/api/v1/reports", theirs, body)
@@ -149,18 +177,9 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
         [their_pending] = center.admin.pending_printers()
         with center.transactions.begin() as conn:
             their_order = an_order(conn, their_pending.printer_id, their_pending.first_seen_at)
-        their_incident = await _their_incident(info, center, theirs)
+        their_incident = await _jam(info, center, theirs, THEIRS, THEIR_SERIALS[0])
         command = center.admin.queue_command(their_endpoint, CommandKind.REDISCOVER, {})
-        declaration: dict[str, str | int] = {
-            "bundle_id": str(uuid.uuid4()),
-            "size_bytes": 10,
-            "sha256": "0" * 64,
-            "reason": "center_request",
-        }
-        status, _ = await call(
-            info.device_url + "/api/v1/bundles", theirs, json.dumps(declaration).encode()
-        )
-        assert status == 201
+        bundle_id = await _declare_bundle(info, theirs)
         with center.transactions.begin() as conn:
             ours_id = customer_by_name(conn, OURS)
             assert ours_id is not None
@@ -191,6 +210,8 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             token = center.api_tokens.create(
                 conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
             )
+        other_work = await _other_subcontractors_work(info, center, ours, partners, ours_id)
+        terminated = await _terminated_customers(info, center, gone, gone_endpoint)
         callers = [await _session_caller(info, role, f"walker-{role.value}") for role in PERSONS]
         callers.append(Caller(Role.INTEGRATION, headers={"Authorization": f"Bearer {token.token}"}))
         callers.append(Caller(Role.ANONYMOUS))
@@ -202,7 +223,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "printer_id": str(their_pending.printer_id),
                 "device_id": str(their_device),  # a device of theirs (bound)
                 "command_id": str(command.command_id),
-                "bundle_id": str(declaration["bundle_id"]),
+                "bundle_id": bundle_id,
                 "order_id": their_order,
                 "incident_id": str(their_incident),
                 "username": THEIR_USER,
@@ -211,12 +232,78 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
             },
             theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint, THEIR_USER),
             console_callers=callers,
+            more_foreign=[other_work, terminated],
         )
 
 
-async def _their_incident(info: CenterInfo, center: Center, theirs: AgentPaths) -> int:
-    """An incident of the other customer's: a paper jam on their confirmed printer."""
-    reading = a_plain_reading(THEIR_SERIALS[0])
+async def _other_subcontractors_work(
+    info: CenterInfo, center: Center, ours: AgentPaths, partners: Partners, ours_id: int
+) -> Foreign:
+    """Our customer's other printer, its incident and order, all assigned to another
+    subcontractor: ours to every caller of our customer but the subcontractor."""
+    incident = await _jam(info, center, ours, OURS, OTHER_WORK)
+    with center.transactions.begin() as conn:
+        printer = printer_id_of(conn, ADMINISTRATOR, OTHER_WORK, ours_id)
+        assert printer is not None
+        order = an_order(conn, printer, center.clock.now())
+        other = partners.create(conn, ADMINISTRATOR, "Other Fix GK", Role.SUBCONTRACTOR)
+        for kind, ref in (
+            (WorkKind.DEVICE, str(printer)),
+            (WorkKind.INCIDENT, str(incident)),
+            (WorkKind.ORDER, order),
+        ):
+            partners.assign_work(conn, ADMINISTRATOR, other, kind, ref, ours_id)
+    ids = {"device_id": str(printer), "incident_id": str(incident), "order_id": order}
+    return Foreign(
+        "another subcontractor's work", ids, (OTHER_WORK,), frozenset({Role.SUBCONTRACTOR})
+    )
+
+
+async def _terminated_customers(
+    info: CenterInfo, center: Center, gone: AgentPaths, gone_endpoint: str
+) -> Foreign:
+    """A customer whose contract ended, with a device, an incident, an order, a command
+    and a bundle from before its end: the operator's only."""
+    incident = await _jam(info, center, gone, GONE, GONE_SERIAL)
+    command = center.admin.queue_command(gone_endpoint, CommandKind.REDISCOVER, {})
+    bundle_id = await _declare_bundle(info, gone)
+    with center.transactions.begin() as conn:
+        gone_id = customer_by_name(conn, GONE)
+        assert gone_id is not None
+        printer = printer_id_of(conn, ADMINISTRATOR, GONE_SERIAL, gone_id)
+        assert printer is not None
+        order = an_order(conn, printer, center.clock.now())
+        center.contracts.terminate(conn, ADMINISTRATOR, gone_id, date.today(), "moved away")
+    ids = {
+        "device_id": str(printer),
+        "incident_id": str(incident),
+        "order_id": order,
+        "command_id": str(command.command_id),
+        "bundle_id": bundle_id,
+        "customer_id": str(gone_id),
+    }
+    return Foreign("a terminated customer's", ids, (GONE, GONE_SERIAL, gone_endpoint), SCOPED)
+
+
+async def _declare_bundle(info: CenterInfo, agent: AgentPaths) -> str:
+    declaration: dict[str, str | int] = {
+        "bundle_id": str(uuid.uuid4()),
+        "size_bytes": 10,
+        "sha256": "0" * 64,
+        "reason": "center_request",
+    }
+    status, _ = await call(
+        info.device_url + "/api/v1/bundles", agent, json.dumps(declaration).encode()
+    )
+    assert status == 201
+    return str(declaration["bundle_id"])
+
+
+async def _jam(
+    info: CenterInfo, center: Center, agent: AgentPaths, customer: str, serial: str
+) -> int:
+    """An incident on a confirmed printer: a paper jam its agent reports."""
+    reading = a_plain_reading(serial)
     jammed = reading.model_copy(
         update={"status": reading.status.model_copy(update={"error_conditions": ["jammed"]})}
     )
@@ -226,19 +313,33 @@ async def _their_incident(info: CenterInfo, center: Center, theirs: AgentPaths) 
         printer_address="snmp://192.0.2.1:161",
         reading=jammed,
     )
-    status, _ = await call(info.device_url + "/api/v1/reports", theirs, encode(report))
+    status, _ = await call(info.device_url + "/api/v1/reports", agent, encode(report))
     assert status == 201
+    with center.transactions.read() as conn:
+        customer_id = customer_by_name(conn, customer)
+        assert customer_id is not None
+        printer = printer_id_of(conn, ADMINISTRATOR, serial, customer_id)
     for _ in range(200):  # the care feed's drainer runs beside ingest
         with center.transactions.read() as conn:
-            found = conn.execute(select(incidents.c.id)).scalars().first()
+            found = (
+                conn.execute(select(incidents.c.id).where(incidents.c.printer_id == printer))
+                .scalars()
+                .first()
+            )
         if found is not None:
             return int(found)
         await asyncio.sleep(0.05)
-    raise AssertionError("no incident of theirs within 10 s")
+    raise AssertionError(f"no incident of {serial} within 10 s")
 
 
-def _leaks(walk: Walk, body: str) -> list[str]:
-    return [marker for marker in walk.theirs_markers if marker in body]
+def _leaks(walk: Walk, role: Role, body: str) -> list[str]:
+    return [
+        marker
+        for foreign in walk.foreign
+        if role in foreign.hidden_from
+        for marker in foreign.markers
+        if marker in body
+    ]
 
 
 async def test_every_console_and_api_route_as_every_caller(walk: Walk) -> None:
@@ -249,35 +350,33 @@ async def test_every_console_and_api_route_as_every_caller(walk: Walk) -> None:
         for route in routes:
             rule = route_access_rule(route)
             assert rule is not None
-            path = walk.path_of(route)
-            for caller in walk.console_callers:
-                session.cookie_jar.clear()
-                session.cookie_jar.update_cookies(caller.cookies)
-                async with session.request(
-                    route.method,
-                    walk.info.console_url + path,
-                    headers=caller.headers,
-                    data=caller.form if route.method == "POST" else None,
-                    ssl=walk.info.trusting_context(),
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    body = (await response.read()).decode(errors="replace")
-                    location = response.headers.get("Location", "")
-                what = f"{route.method} {path} as {caller.role.value}: {status}"
-                if status >= 500:
-                    problems.append(f"{what} (server error)")
-                elif not rule.allows(_as_actor(caller)):
-                    if not (status in (401, 403) or (status == 303 and location == "/login")):
-                        problems.append(f"{what}, but its rule ({rule.name}) refuses the role")
-                elif (
-                    _PARAMETER.search(route.resource.canonical if route.resource else "")
-                    and not caller.sees_every_customer
-                    and status != 404
-                ):
-                    problems.append(f"{what}, expected 404 for another customer's id")
-                if not caller.sees_every_customer and _leaks(walk, body):
-                    problems.append(f"{what} shows {_leaks(walk, body)}")
+            takes_ids = bool(_PARAMETER.search(route.resource.canonical if route.resource else ""))
+            for foreign in walk.foreign if takes_ids else walk.foreign[:1]:
+                path = walk.path_of(route, foreign.ids)
+                for caller in walk.console_callers:
+                    session.cookie_jar.clear()
+                    session.cookie_jar.update_cookies(caller.cookies)
+                    async with session.request(
+                        route.method,
+                        walk.info.console_url + path,
+                        headers=caller.headers,
+                        data=caller.form if route.method == "POST" else None,
+                        ssl=walk.info.trusting_context(),
+                        allow_redirects=False,
+                    ) as response:
+                        status = response.status
+                        body = (await response.read()).decode(errors="replace")
+                        location = response.headers.get("Location", "")
+                    what = f"{route.method} {path} as {caller.role.value}: {status}"
+                    if status >= 500:
+                        problems.append(f"{what} (server error)")
+                    elif not rule.allows(_as_actor(caller)):
+                        if not (status in (401, 403) or (status == 303 and location == "/login")):
+                            problems.append(f"{what}, but its rule ({rule.name}) refuses the role")
+                    elif takes_ids and caller.role in foreign.hidden_from and status != 404:
+                        problems.append(f"{what}, expected 404 for {foreign.what} id")
+                    if _leaks(walk, caller.role, body):
+                        problems.append(f"{what} shows {_leaks(walk, caller.role, body)}")
     assert problems == []
 
 
@@ -314,8 +413,8 @@ async def test_every_device_route_with_another_endpoints_ids(walk: Walk) -> None
                 204,
             ):
                 problems.append(f"{what}: another endpoint's id answered")
-            if _leaks(walk, text):
-                problems.append(f"{what} shows {_leaks(walk, text)}")
+            if _leaks(walk, Role.INTEGRATION, text):  # an agent is scoped like a token
+                problems.append(f"{what} shows {_leaks(walk, Role.INTEGRATION, text)}")
     assert problems == []
 
 

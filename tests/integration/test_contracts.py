@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql.schema import Table
 
 from remotecare.center.access.rules import Actor, Role
@@ -25,15 +25,20 @@ from remotecare.center.contracts.service import (
     customer_terms,
     customers_including,
 )
+from remotecare.center.fleet.tables import printers
 from remotecare.center.identity.directory import read_endpoint
 from remotecare.center.identity.enrolment import EnrolledEndpoint
 from remotecare.center.identity.rules import PresentedCertificate, refusal_for
+from remotecare.center.notify.rules import Audience, Channel
+from remotecare.center.notify.service import SubscriptionRequest, add_subscription
+from remotecare.center.notify.tables import notify_outbox, notify_subscriptions
 from remotecare.center.tables import metadata
 from remotecare.errors import EnrolmentError
 from remotecare.pki.certificates import build_csr
 from remotecare.pki.keys import generate_private_key
 from tests.support.centers import init_center
 from tests.support.contracts import accept_customer, sample_application
+from tests.support.supplies import an_order
 
 # Every table a contract operation may write (the audit log too): "changes nothing" is
 # checked on all of them.
@@ -183,7 +188,11 @@ def test_termination_revokes_every_endpoint_and_refuses_their_agents(center: Cen
         done = center.contracts.terminate(
             conn, ADMINISTRATOR, customer_id, date.today(), "customer moved away"
         )
-    assert done.done == ("2 endpoint(s) revoked, 0 pending command(s) cancelled",)
+    assert done.done == (
+        "2 endpoint(s) revoked, 0 pending command(s) cancelled",
+        "0 open supply order(s) cancelled",
+        "0 notification subscription(s) stopped",
+    )
     now = center.clock.now()
     with center.transactions.read() as conn:
         assert customer_statuses(conn, [customer_id]) == {customer_id: "terminated"}
@@ -209,6 +218,99 @@ def test_termination_revokes_every_endpoint_and_refuses_their_agents(center: Cen
         center.enrolment.enrol(conn, spare.token, csr)
     with pytest.raises(ContractRefused, match="is terminated, not active"):
         center.admin.create_token("Acme Ltd")
+
+
+def _printer_of(center: Center, enrolled: EnrolledEndpoint, serial: str) -> int:
+    now = center.clock.now()
+    with center.transactions.begin() as conn:
+        endpoint = read_endpoint(conn, enrolled.endpoint_id)
+        assert endpoint is not None
+        return int(
+            conn.execute(
+                insert(printers)
+                .values(
+                    customer_id=endpoint.customer_id,
+                    endpoint_id=enrolled.endpoint_id,
+                    serial=serial,
+                    serial_source="printer-mib",
+                    address="192.0.2.10",
+                    model="Model X",
+                    first_seen_at=now,
+                    last_report_at=now,
+                )
+                .returning(printers.c.id)
+            ).scalar_one()
+        )
+
+
+def test_termination_cancels_the_customers_open_supply_orders(center: Center) -> None:
+    customer_id = accept_customer(center, "Acme Ltd")
+    acme_printer = _printer_of(center, _enrol(center, "Acme Ltd"), "ACME1")
+    accept_customer(center, "Other Ltd")
+    other_printer = _printer_of(center, _enrol(center, "Other Ltd"), "OTHER1")
+    now = center.clock.now()
+    with center.transactions.begin() as conn:
+        proposed = an_order(conn, acme_printer, now, supply_index=1)
+        shipped = an_order(conn, acme_printer, now, supply_index=2, status="shipped")
+        installed = an_order(conn, acme_printer, now, supply_index=3, status="installed")
+        others = an_order(conn, other_printer, now)
+    with center.transactions.begin() as conn:
+        done = center.contracts.terminate(conn, ADMINISTRATOR, customer_id, date.today(), "moved")
+    assert "2 open supply order(s) cancelled" in done.done
+    with center.transactions.read() as conn:
+        status = {
+            order: center.orders.order(conn, ADMINISTRATOR, order)
+            for order in (proposed, shipped, installed, others)
+        }
+    assert status[proposed].status == status[shipped].status == "cancelled"
+    assert status[proposed].cancel_reason == "contract terminated"
+    assert status[installed].status == "installed"
+    assert status[others].status == "proposed"
+
+
+def test_termination_stops_the_customers_own_notifications(center: Center) -> None:
+    acme = accept_customer(center, "Acme Ltd")
+    other = accept_customer(center, "Other Ltd")
+    now = center.clock.now()
+
+    def subscribe(conn: Connection, name: str, customer_ids: frozenset[int] | None) -> int:
+        audience = Audience.OPERATOR if customer_ids is None else Audience.CUSTOMER
+        request = SubscriptionRequest(
+            name, Channel.EMAIL, f"{name}@example.test", audience, customer_ids
+        )
+        return add_subscription(conn, request, now)[0]
+
+    with center.transactions.begin() as conn:
+        own = subscribe(conn, "acme", frozenset({acme}))
+        shared = subscribe(conn, "both", frozenset({acme, other}))
+        everyone = subscribe(conn, "operator", None)
+        for subscription in (own, shared):
+            conn.execute(
+                insert(notify_outbox).values(
+                    message_id=f"m{subscription}",
+                    subscription_id=subscription,
+                    incident_id=1,
+                    event="opened",
+                    payload={},
+                    status="pending",
+                    held=False,
+                    attempts=0,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    with center.transactions.begin() as conn:
+        done = center.contracts.terminate(conn, ADMINISTRATOR, acme, date.today(), "moved")
+    assert "1 notification subscription(s) stopped, 1 message(s) unsent" in done.done
+    with center.transactions.read() as conn:
+        active = dict(
+            conn.execute(select(notify_subscriptions.c.id, notify_subscriptions.c.active)).all()
+        )
+        outbox = dict(
+            conn.execute(select(notify_outbox.c.subscription_id, notify_outbox.c.status)).all()
+        )
+    assert active == {own: False, shared: True, everyone: True}
+    assert outbox == {own: "dead", shared: "pending"}
 
 
 class _FailingSubscriber:

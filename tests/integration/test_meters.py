@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.admin import ADMINISTRATOR
@@ -28,12 +28,15 @@ from remotecare.center.care.meters.service import (
     close_period,
     compute_reads,
     correct_read,
+    customer_settings,
     reads_for_review,
     reads_of_customer,
     set_customer_settings,
     stored_reads,
 )
 from remotecare.center.care.meters.tables import meter_corrections, meter_reads
+from remotecare.center.contracts.rules import Service, services_text
+from remotecare.center.contracts.tables import contract_terms
 from remotecare.center.fleet.billing import billed_devices
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -247,6 +250,40 @@ def test_the_automatic_close_waits_for_the_grace(engine: Engine) -> None:
     clock.current = AFTER_GRACE
     assert (1, "2026-11") in closer.close_due()
     assert closer.close_due() == []
+
+
+def test_no_automatic_close_without_the_meters_service(engine: Engine) -> None:
+    store(engine, [report("A", 1000, NOV_END - HOUR)])
+    with engine.begin() as conn:  # the customer changes to supplies delivery only
+        conn.execute(
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text({Service.SUPPLIES}),
+                billing_cutoff_day=31,
+                consents_to_news=False,
+                effective_at=NOV_END,
+                recorded_by="test",
+            )
+        )
+    closer = MeterCloser(Transactions(engine), SteppedClock(AFTER_GRACE))
+    assert closer.close_due() == []
+
+
+def test_the_contract_names_the_cut_off_until_the_operator_sets_one(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text(Service),
+                billing_cutoff_day=20,
+                consents_to_news=False,
+                effective_at=NOV_END,
+                recorded_by="test",
+            )
+        )
+        assert customer_settings(conn, [1])[1].cutoff_day == 20
+        set_customer_settings(conn, ADMINISTRATOR, 1, BillingSettings(cutoff_day=25), NOV_END)
+        assert customer_settings(conn, [1])[1].cutoff_day == 25
 
 
 def test_a_customer_cut_off_day_and_zone(engine: Engine) -> None:

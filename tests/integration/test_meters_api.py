@@ -9,7 +9,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -19,8 +21,12 @@ from sqlalchemy import func, select
 
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
-from remotecare.center.care.meters.rules.periods import period_containing
-from remotecare.center.care.meters.service import close_period, customer_settings
+from remotecare.center.care.meters.rules.periods import (
+    DEFAULT_ZONE,
+    BillingSettings,
+    period_containing,
+)
+from remotecare.center.care.meters.service import close_period, set_customer_settings
 from remotecare.center.care.tables import care_feed
 from remotecare.center.contracts.service import customer_by_name
 from tests.support.centers import CenterInfo, init_center, remotecare, running_center
@@ -101,7 +107,11 @@ async def api(
         with center.transactions.begin() as conn:
             acme = customer_by_name(conn, "Acme Ltd")
             assert acme is not None
-            settings = customer_settings(conn, [acme])[acme]
+            # The closed period ends two days ago: the readings just sent are its first
+            # after the cut-off (the close looks at most AFTER_CUTOFF past it).
+            two_days_ago = (now - timedelta(days=2)).astimezone(ZoneInfo(DEFAULT_ZONE))
+            settings = BillingSettings(cutoff_day=two_days_ago.day)
+            set_customer_settings(conn, ADMINISTRATOR, acme, settings, now)
             current = period_containing(now, settings)
             closed = period_containing(current.start, settings).name
             close_period(conn, ADMINISTRATOR, acme, closed, now)

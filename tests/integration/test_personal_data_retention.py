@@ -5,7 +5,6 @@ erasure are kept, and other customers are left alone."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from remotecare.pki.keys import generate_private_key
 from tests.support.centers import CenterInfo, init_center
 from tests.support.clock import FakeClock
 from tests.support.contracts import accept_customer, sample_application
+from tests.support.database_scan import stored_texts
 
 # The leaving customer's personal values, each unlike anything else in the database.
 PERSONAL = {
@@ -113,17 +113,10 @@ def _found(center: Center, values: dict[str, str]) -> dict[str, list[str]]:
     wanted = {label: value.casefold() for label, value in values.items()}
     found: dict[str, list[str]] = {}
     with center.transactions.read() as conn:
-        for table in metadata.sorted_tables:
-            for row in conn.execute(select(table)).mappings():
-                for column, value in row.items():
-                    if value is None or isinstance(value, bool | int | float):
-                        continue
-                    text = (
-                        json.dumps(value) if isinstance(value, dict | list) else str(value)
-                    ).casefold()
-                    for label, needle in wanted.items():
-                        if needle in text:
-                            found.setdefault(label, []).append(f"{table.name}.{column}")
+        for where, text in stored_texts(conn):
+            for label, needle in wanted.items():
+                if needle in text.casefold():
+                    found.setdefault(label, []).append(where)
     return found
 
 

@@ -30,6 +30,8 @@ from remotecare.center.care.supplies.service import (
     SupplyOrder,
 )
 from remotecare.center.care.supplies.tables import cartridges, supply_forecasts, supply_orders
+from remotecare.center.contracts.rules import Service, services_text
+from remotecare.center.contracts.tables import contract_terms
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.reports import stored_readings
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -148,6 +150,23 @@ def test_a_supply_running_low_gets_a_forecast_and_one_order(fleet: Fleet) -> Non
     )
     assert order.customer == "Acme"
     assert order.ship_to == "Acme"
+
+
+def test_no_forecast_or_order_without_the_supplies_service(fleet: Fleet) -> None:
+    with fleet.engine.begin() as conn:  # the customer changes to meter reads only
+        conn.execute(
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text({Service.METERS}),
+                billing_cutoff_day=31,
+                consents_to_news=False,
+                effective_at=T0,
+                recorded_by="test",
+            )
+        )
+    fleet.days("NOSUP-1", 0, 30, falling_black)  # down to 10 %: would be ordered
+    assert fleet.forecasts() == {}
+    assert fleet.orders() == []
 
 
 def test_feeding_the_same_readings_again_changes_nothing(fleet: Fleet) -> None:

@@ -26,7 +26,8 @@ from remotecare.center.bootstrap import bootstrap
 from remotecare.center.care.feed import FedReading
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.config import CenterSettings
-from remotecare.center.contracts.tables import customers
+from remotecare.center.contracts.rules import Service, services_text
+from remotecare.center.contracts.tables import contract_terms, customers
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
@@ -63,6 +64,16 @@ def seed_endpoint(engine: Engine, endpoint_id: str, at: datetime) -> None:
     database (for ingest called without the device API)."""
     with engine.begin() as conn:
         conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=at))
+        conn.execute(  # every care service, as an accepted application would give
+            insert(contract_terms).values(
+                customer_id=1,
+                services=services_text(Service),
+                billing_cutoff_day=31,
+                consents_to_news=False,
+                effective_at=at,
+                recorded_by="test",
+            )
+        )
         conn.execute(
             insert(endpoints).values(
                 id=endpoint_id,

@@ -32,6 +32,7 @@ from remotecare.center.care.incidents.service import (
 )
 from remotecare.center.care.meters.closer import MeterCloser
 from remotecare.center.care.meters.service import MeterSightings
+from remotecare.center.care.supplies.contract_events import CancelOrdersOnTermination
 from remotecare.center.care.supplies.forecasting import SuppliesConsumer
 from remotecare.center.care.supplies.service import OrderService
 from remotecare.center.config import CenterSettings
@@ -52,6 +53,7 @@ from remotecare.center.kernel.clock import Clock, SystemClock
 from remotecare.center.kernel.schema import require_current_schema
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from remotecare.center.notify.contract_events import StopNotificationsOnTermination
 from remotecare.center.notify.delivery import DeliveryLoop
 from remotecare.center.notify.senders import SmtpSettings
 from remotecare.center.privacy.policy import load_policy
@@ -146,7 +148,15 @@ def bootstrap(
         timedelta(hours=settings.session_hours),
         operators_need_totp=settings.operators_need_totp,
     )
-    contracts = ContractService(chosen_clock, events=(RevokeEndpointsOnTermination(certificates),))
+    orders = OrderService(chosen_clock)
+    contracts = ContractService(
+        chosen_clock,
+        events=(
+            RevokeEndpointsOnTermination(certificates),
+            CancelOrdersOnTermination(orders),
+            StopNotificationsOnTermination(),
+        ),
+    )
     return Center(
         settings=settings,
         transactions=transactions,
@@ -194,7 +204,7 @@ def bootstrap(
         retention=RawReportRetention(
             transactions, chosen_clock, settings.raw_report_days, kept=report_ids_in_feed()
         ),
-        orders=OrderService(chosen_clock),
+        orders=orders,
         contracts=contracts,
         privacy=PrivacyService(chosen_clock, load_policy()),
         application_form_limiter=application_form_limiter(

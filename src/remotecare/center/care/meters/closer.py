@@ -14,6 +14,8 @@ import logging
 from remotecare.center.access.rules import Actor
 from remotecare.center.care.meters.rules.periods import periods_closed_by
 from remotecare.center.care.meters.service import close_period, closing_of, customer_settings
+from remotecare.center.contracts.rules import Service
+from remotecare.center.contracts.service import customers_including
 from remotecare.center.fleet.billing import customers_with_devices
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.clock import Clock
@@ -50,7 +52,9 @@ class MeterCloser(BackgroundLoop):
         """Close every customer's latest due period not yet closed; which it closed."""
         now = self._clock.now()
         with self.transactions.read() as conn:
-            customers = customers_with_devices(conn)
+            # Only customers whose contract includes meter reads are billed per page.
+            metered = customers_including(conn, Service.METERS)
+            customers = [c for c in customers_with_devices(conn) if c in metered]
             settings = customer_settings(conn, customers)
             due = [
                 (customer_id, period.name)

@@ -54,6 +54,7 @@ from remotecare.center.care.meters.tables import (
     meter_sightings,
 )
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar
+from remotecare.center.contracts.service import customer_terms
 from remotecare.center.fleet.billing import (
     BilledDevice,
     billed_devices,
@@ -109,14 +110,23 @@ def _settings_of(row: Any) -> BillingSettings:
 def customer_settings(
     conn: Connection, customer_ids: Collection[int]
 ) -> dict[int, BillingSettings]:
-    """Each customer's billing settings (the defaults where none were set)."""
+    """Each customer's billing settings; where the operator set none, the defaults with
+    the cut-off day of the customer's contract (its application names one)."""
     found = {
         row.customer_id: _settings_of(row)
         for row in conn.execute(
             select(billing_settings).where(billing_settings.c.customer_id.in_(sorted(customer_ids)))
         )
     }
-    return {customer_id: found.get(customer_id, BillingSettings()) for customer_id in customer_ids}
+    return {
+        customer_id: found.get(customer_id) or _from_contract(conn, customer_id)
+        for customer_id in customer_ids
+    }
+
+
+def _from_contract(conn: Connection, customer_id: int) -> BillingSettings:
+    terms = customer_terms(conn, customer_id)
+    return BillingSettings(cutoff_day=None if terms is None else terms.billing_cutoff_day)
 
 
 def set_customer_settings(

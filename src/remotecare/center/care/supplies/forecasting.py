@@ -74,7 +74,8 @@ from remotecare.center.care.supplies.tables import (
     supply_forecasts,
     supply_orders,
 )
-from remotecare.center.contracts.service import customer_names
+from remotecare.center.contracts.rules import Service
+from remotecare.center.contracts.service import contract_includes, customer_names
 from remotecare.center.fleet.printer_facts import PrinterFacts, printer_facts
 from remotecare.center.kernel.clock import Clock
 from remotecare.protocol.messages import PrinterReading, SupplyState
@@ -201,7 +202,14 @@ class SuppliesConsumer:
         self, conn: Connection, by_printer: Mapping[int, list[FedReading]], now: datetime
     ) -> None:
         ids = sorted(by_printer)
+        # No forecasts or orders for a customer whose contract lacks supplies delivery.
         facts = printer_facts(conn, ids)
+        supplied = {
+            customer_id
+            for customer_id in {f.customer_id for f in facts.values()}
+            if contract_includes(conn, customer_id, Service.SUPPLIES)
+        }
+        facts = {pid: f for pid, f in facts.items() if f.customer_id in supplied}
         customers = {f.customer_id for f in facts.values()}
         batch = _Batch(
             now=now,
