@@ -22,11 +22,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from remotecare.center.access.rules import Role
 from remotecare.center.care.meters.export import CSV_COLUMNS
 from remotecare.center.care.meters.rules.console_query import period_before
-from remotecare.center.care.meters.rules.periods import (
-    BillingSettings,
-    period_containing,
-    period_named,
-)
+from remotecare.center.care.meters.rules.periods import period_containing, period_named
+from remotecare.center.care.meters.service import customer_settings
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.protocol.codec import encode
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
@@ -60,8 +57,12 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         acme, _ = await enrol(info, center, tmp_path / "acme")
         globex, _ = await enrol(info, center, tmp_path / "globex", customer="Globex Corp")
         now = datetime.now(UTC)
-        latest = period_containing(now, BillingSettings()).name
-        billed = period_named(period_before(latest), BillingSettings())
+        with center.transactions.read() as conn:  # the contract's cut-off day
+            acme_id = customer_by_name(conn, "Acme Ltd")
+            assert acme_id is not None
+            settings = customer_settings(conn, [acme_id])[acme_id]
+        latest = period_containing(now, settings).name
+        billed = period_named(period_before(latest), settings)
         for at, pages in (
             (billed.start - timedelta(hours=2), 40_000),
             (billed.end - timedelta(hours=2), 48_213),

@@ -34,11 +34,8 @@ from remotecare.center.care.meters.rules.console_query import (
     OLDEST_PERIOD_MONTHS,
     period_before,
 )
-from remotecare.center.care.meters.rules.periods import (
-    BillingSettings,
-    period_containing,
-    period_named,
-)
+from remotecare.center.care.meters.rules.periods import period_containing, period_named
+from remotecare.center.care.meters.service import customer_settings
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers, reports
 from remotecare.protocol.allow_list import report_fields
@@ -80,8 +77,12 @@ async def billing(
         acme, _ = await enrol(info, center, home / "acme")
         globex, _ = await enrol(info, center, home / "globex", customer="Globex Corp")
         now = datetime.now(UTC)
-        latest = period_containing(now, BillingSettings()).name
-        billed = period_named(period_before(latest), BillingSettings())
+        with center.transactions.read() as conn:  # the contract's cut-off day
+            acme_id = customer_by_name(conn, "Acme Ltd")
+            assert acme_id is not None
+            settings = customer_settings(conn, [acme_id])[acme_id]
+        latest = period_containing(now, settings).name
+        billed = period_named(period_before(latest), settings)
         address = "snmp://192.0.2.1:161"
         for at, pages in (
             (billed.start - timedelta(hours=2), 8_000),

@@ -84,3 +84,12 @@ def test_the_allow_list_holds_every_field_of_a_report_and_nothing_else() -> None
     assert fields["agent_time"].kind is FieldKind.MOMENT
     assert fields["reading.covers[].open"].kind is FieldKind.YES_NO
     assert not any("password" in path or "community" in path for path in fields)
+
+
+def test_several_customers_may_ask_for_one_period_more() -> None:
+    """A customer whose cut-off is the 20th runs next month's period after the 20th."""
+    query = read_reads_query({"period": "2026-02"}, latest="2026-01", newest="2026-02")
+    assert query.period == "2026-02"
+    assert read_reads_query({}, latest="2026-01", newest="2026-02").period == "2025-12"
+    with pytest.raises(ReadsQueryError, match="has not begun"):
+        read_reads_query({"period": "2026-03"}, latest="2026-01", newest="2026-02")

@@ -95,15 +95,17 @@ def _page_context(actor: Actor) -> dict[str, Any]:
     return {"person": actor.name, "show_endpoints": actor.sees_every_customer}
 
 
-def _latest_period(conn: Connection, actor: Actor, now: datetime) -> str:
-    """The period running now, by the person's customer's settings (operators: the
-    defaults, which every customer's period names share)."""
+def _latest_period(conn: Connection, actor: Actor, now: datetime) -> tuple[str, str]:
+    """The period running now, by the person's customer's settings, and the newest one
+    that may be asked for. Operators: the default cut-off's (the month's end); a customer
+    whose cut-off falls earlier runs a month ahead after it, so one more may be asked."""
     if actor.customer_ids is not None and len(actor.customer_ids) == 1:
         [customer_id] = actor.customer_ids
         settings = customer_settings(conn, [customer_id])[customer_id]
-    else:
-        settings = BillingSettings()
-    return period_containing(now, settings).name
+        latest = period_containing(now, settings).name
+        return latest, latest
+    latest = period_containing(now, BillingSettings()).name
+    return latest, period_before(latest, -1)
 
 
 def _customers(conn: Connection, actor: Actor, chosen: int | None) -> list[int]:
@@ -162,9 +164,11 @@ async def get_meter_reads(request: web.Request) -> web.Response:
     deps = request.app[_DEPS]
     actor = actor_of(request)
     now = deps.clock.now()
-    latest = await deps.transactions.read_async(lambda conn: _latest_period(conn, actor, now))
+    latest, newest = await deps.transactions.read_async(
+        lambda conn: _latest_period(conn, actor, now)
+    )
     try:
-        query = read_reads_query(request.query, latest)
+        query = read_reads_query(request.query, latest, newest)
     except ReadsQueryError as exc:
         return _refused(request, actor, latest, exc)
 
@@ -227,9 +231,11 @@ async def get_meter_reads_csv(request: web.Request) -> web.StreamResponse:
     deps = request.app[_DEPS]
     actor = actor_of(request)
     now = deps.clock.now()
-    latest = await deps.transactions.read_async(lambda conn: _latest_period(conn, actor, now))
+    latest, newest = await deps.transactions.read_async(
+        lambda conn: _latest_period(conn, actor, now)
+    )
     try:
-        query = read_reads_query(request.query, latest)
+        query = read_reads_query(request.query, latest, newest)
     except ReadsQueryError as exc:
         return _refused(request, actor, latest, exc)
 

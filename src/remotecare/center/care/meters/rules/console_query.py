@@ -79,14 +79,18 @@ def period_before(period: str, months: int = 1) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def read_reads_query(params: Mapping[str, str], latest: str) -> ReadsQuery:
-    """The query in ``params``; ``latest`` is the newest period there is (the one running
-    now). Without a period: the one before it, the last billed."""
+def read_reads_query(
+    params: Mapping[str, str], latest: str, newest: str | None = None
+) -> ReadsQuery:
+    """The query in ``params``; ``latest`` is the period running now, ``newest`` the
+    newest that may be asked for (default ``latest``; one more for several customers whose
+    cut-offs differ). Without a period: the one before ``latest``, the last billed."""
+    newest_name = newest or latest
     period = params.get("period", "").strip() or period_before(latest)
-    newest, asked = month_index(latest), month_index(period)
-    if asked > newest:
-        raise ReadsQueryError(f"period {period} has not begun: the newest is {latest}")
-    if asked < newest - OLDEST_PERIOD_MONTHS:
+    asked = month_index(period)
+    if asked > month_index(newest_name):
+        raise ReadsQueryError(f"period {period} has not begun: the newest is {newest_name}")
+    if asked < month_index(latest) - OLDEST_PERIOD_MONTHS:
         oldest = period_before(latest, OLDEST_PERIOD_MONTHS)
         raise ReadsQueryError(f"period {period} is too old: the oldest is {oldest}")
     customer_text = params.get("customer", "").strip()
