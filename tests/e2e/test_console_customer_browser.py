@@ -20,10 +20,15 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from remotecare.center.access.rules import Role
+from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.care.meters.export import CSV_COLUMNS
 from remotecare.center.care.meters.rules.console_query import period_before
-from remotecare.center.care.meters.rules.periods import period_containing, period_named
-from remotecare.center.care.meters.service import customer_settings
+from remotecare.center.care.meters.rules.periods import (
+    BillingSettings,
+    period_containing,
+    period_named,
+)
+from remotecare.center.care.meters.service import set_customer_settings
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.protocol.codec import encode
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
@@ -57,10 +62,14 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
         acme, _ = await enrol(info, center, tmp_path / "acme")
         globex, _ = await enrol(info, center, tmp_path / "globex", customer="Globex Corp")
         now = datetime.now(UTC)
-        with center.transactions.read() as conn:  # the contract's cut-off day
-            acme_id = customer_by_name(conn, "Acme Ltd")
-            assert acme_id is not None
-            settings = customer_settings(conn, [acme_id])[acme_id]
+        # The contract's cut-off day, with a long grace: no automatic close while the
+        # tests run (a closed period's reads are fixed before the readings arrive).
+        with center.transactions.begin() as conn:
+            settings = BillingSettings(cutoff_day=20, grace=timedelta(days=60))
+            for name in ("Acme Ltd", "Globex Corp"):
+                customer_id = customer_by_name(conn, name)
+                assert customer_id is not None
+                set_customer_settings(conn, ADMINISTRATOR, customer_id, settings, now)
         latest = period_containing(now, settings).name
         billed = period_named(period_before(latest), settings)
         for at, pages in (

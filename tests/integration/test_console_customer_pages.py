@@ -34,8 +34,12 @@ from remotecare.center.care.meters.rules.console_query import (
     OLDEST_PERIOD_MONTHS,
     period_before,
 )
-from remotecare.center.care.meters.rules.periods import period_containing, period_named
-from remotecare.center.care.meters.service import customer_settings
+from remotecare.center.care.meters.rules.periods import (
+    BillingSettings,
+    period_containing,
+    period_named,
+)
+from remotecare.center.care.meters.service import set_customer_settings
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers, reports
 from remotecare.protocol.allow_list import report_fields
@@ -77,10 +81,14 @@ async def billing(
         acme, _ = await enrol(info, center, home / "acme")
         globex, _ = await enrol(info, center, home / "globex", customer="Globex Corp")
         now = datetime.now(UTC)
-        with center.transactions.read() as conn:  # the contract's cut-off day
-            acme_id = customer_by_name(conn, "Acme Ltd")
-            assert acme_id is not None
-            settings = customer_settings(conn, [acme_id])[acme_id]
+        # The contract's cut-off day, with a long grace: no automatic close while the
+        # tests run (a closed period's reads are fixed before the readings arrive).
+        with center.transactions.begin() as conn:
+            settings = BillingSettings(cutoff_day=20, grace=timedelta(days=60))
+            for name in ("Acme Ltd", "Globex Corp"):
+                customer_id = customer_by_name(conn, name)
+                assert customer_id is not None
+                set_customer_settings(conn, ADMINISTRATOR, customer_id, settings, now)
         latest = period_containing(now, settings).name
         billed = period_named(period_before(latest), settings)
         address = "snmp://192.0.2.1:161"
