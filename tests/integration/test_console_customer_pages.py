@@ -29,7 +29,7 @@ from remotecare.center.access.rules import Role
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.care.meters import pages as meter_pages
-from remotecare.center.care.meters.export import CSV_COLUMNS
+from remotecare.center.care.meters.export import CSV_COLUMNS, export_rows
 from remotecare.center.care.meters.rules.console_query import (
     OLDEST_PERIOD_MONTHS,
     period_before,
@@ -39,7 +39,7 @@ from remotecare.center.care.meters.rules.periods import (
     period_containing,
     period_named,
 )
-from remotecare.center.care.meters.service import set_customer_settings
+from remotecare.center.care.meters.service import close_period, set_customer_settings
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.tables import printers, reports
 from remotecare.protocol.allow_list import report_fields
@@ -133,7 +133,20 @@ async def billing(
             ids = {
                 row.serial: row.id for row in conn.execute(select(printers.c.serial, printers.c.id))
             }
+        await _every_reading_fed(center, billed.name)
         yield Billing(info, center, ids, customers, latest, billed.name)
+
+
+async def _every_reading_fed(center: Center, period: str) -> None:
+    """Wait until the care feed has every reading: each device has its read (a device
+    whose history has not arrived yet shows a missing read of every billed counter)."""
+    for _ in range(300):
+        with center.transactions.read() as conn:
+            rows = list(export_rows(conn, ADMINISTRATOR, period, center.clock.now()))
+        if len(rows) == PLAIN_DEVICES + 3 + 1 and all(r.read_type != "missing" for r in rows):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the care feed did not take every reading within 30 s")
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -365,3 +378,19 @@ async def test_a_page_looks_at_a_bounded_number_of_devices(
     )
     assert status == 200
     assert "cut-short" not in page
+
+
+async def test_a_closed_period_shows_its_stored_reads(
+    billing: Billing, browser_session: aiohttp.ClientSession
+) -> None:
+    """Last in the module: it closes Globex's billed period (fixed from then on)."""
+    globex = billing.customers["Globex Corp"]
+    with billing.center.transactions.begin() as conn:
+        close_period(conn, ADMINISTRATOR, globex, billing.billed, billing.center.clock.now())
+    await log_in_session(browser_session, billing.info, "operator", OPERATOR_PASSWORD)
+    status, _, page = await _get(
+        browser_session, billing.info, f"/meter-reads?period={billing.billed}&customer={globex}"
+    )
+    assert status == 200
+    row = page.split('data-serial="GLOBEX-1"', 1)[1].split("</tr>", 1)[0]
+    assert "(closed)" in row
