@@ -25,7 +25,7 @@ from tests.support.device_calls import call, enrol
 from tests.support.reports import a_report
 
 CHROMIUM = Path("/usr/bin/chromium")
-_PAGES = ("login", "devices", "devices-search", "device", "endpoints")
+_PAGES = ("login", "devices", "devices-search", "device", "endpoints", "overview", "incidents")
 _CUSTOMERS = {"Acme Ltd": 5, "株式会社みなと商事": 4, "Globex Corp": 3}
 _MODELS = ("RICOH IM C3000", "Canon iR-ADV C5535", "bizhub C450i", "Apeos C3570")
 
@@ -72,6 +72,24 @@ async def _seed(info: CenterInfo, agents: dict[str, AgentPaths]) -> None:
                 assert status in (200, 201), answer
 
 
+async def _faults(info: CenterInfo, agents: dict[str, AgentPaths]) -> None:
+    """A paper jam, a door open and a printer out of paper: incidents for the pictures."""
+    for customer, serial, error, address in (
+        ("Acme Ltd", "A3000", "jammed", "snmp://10.0.0.10:161"),
+        ("株式会社みなと商事", "B3017", "doorOpen", "snmp://10.1.0.11:161"),
+        ("Globex Corp", "C3034", "noPaper", "snmp://10.2.0.12:161"),
+    ):
+        report = a_report(serial, pages=200_000, address=address)
+        assert report.reading is not None
+        status = report.reading.status.model_copy(update={"error_conditions": [error]})
+        reading = report.reading.model_copy(update={"status": status})
+        faulty = report.model_copy(update={"reading": reading})
+        answer_status, answer = await call(
+            info.device_url + "/api/v1/reports", agents[customer], encode(faulty)
+        )
+        assert answer_status in (200, 201), answer
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
@@ -98,6 +116,7 @@ async def test_screenshots_of_the_main_pages_in_both_languages(
             for i, customer in enumerate(_CUSTOMERS)
         }
         await _seed(info, agents)
+        await _faults(info, agents)
         for language, locale in (("en", "en-US"), ("ja", "ja-JP")):
             context = await browser.new_context(
                 ignore_https_errors=True,
@@ -121,6 +140,11 @@ async def test_screenshots_of_the_main_pages_in_both_languages(
             await page.screenshot(path=out / f"device-{language}.png", full_page=True)
             await page.goto(info.console_url + "/endpoints")
             await page.screenshot(path=out / f"endpoints-{language}.png", full_page=True)
+            await page.goto(info.console_url + "/overview")
+            await page.screenshot(path=out / f"overview-{language}.png", full_page=True)
+            await page.goto(info.console_url + "/incidents")
+            await expect(page.locator("tr[data-incident]").first).to_be_visible()
+            await page.screenshot(path=out / f"incidents-{language}.png", full_page=True)
             await context.close()
     written = sorted(path.name for path in out.glob("*.png"))
     assert written == sorted(f"{name}-{lang}.png" for name in _PAGES for lang in ("en", "ja"))

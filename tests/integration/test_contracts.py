@@ -191,6 +191,7 @@ def test_termination_revokes_every_endpoint_and_refuses_their_agents(center: Cen
     assert done.done == (
         "2 endpoint(s) revoked, 0 pending command(s) cancelled",
         "0 open supply order(s) cancelled",
+        "0 open incident(s) resolved",
         "0 notification subscription(s) stopped",
     )
     now = center.clock.now()

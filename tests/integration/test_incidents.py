@@ -13,17 +13,23 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.care.feed import DrainPacing, FeedDrainer, record_stored_readings
 from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.contract_events import ResolveIncidentsOnTermination
+from remotecare.center.care.incidents.rules.catalogue import Severity
 from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
+from remotecare.center.care.incidents.rules.listing import IncidentQuery, StateFilter
 from remotecare.center.care.incidents.service import (
+    IncidentClosed,
     IncidentConsumer,
     Incidents,
     IncidentService,
     IncidentWatch,
 )
 from remotecare.center.care.incidents.tables import incident_timeline, incidents
+from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -36,7 +42,7 @@ from remotecare.center.notify.service import SubscriptionRequest, add_subscripti
 from remotecare.center.notify.tables import notify_outbox
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import Alert, PrinterReading, Report, new_report_id
-from tests.support.care import seed_endpoint
+from tests.support.care import contract_services, seed_endpoint
 from tests.support.reports import a_plain_reading
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -165,6 +171,29 @@ def test_a_repeated_condition_is_one_incident_with_one_message_per_recipient(rig
         report_id = conn.execute(select(incident_timeline.c.report_id)).scalar_one()
     assert report_id == str(first.report_id)
     assert rig.outbox() == [(row.id, "opened")]
+
+
+def test_nothing_opens_for_a_customer_without_fault_monitoring(rig: Rig) -> None:
+    rig.report(jammed(), 0)
+    with rig.engine.begin() as conn:  # the customer keeps supplies and meter reads only
+        contract_services(conn, {Service.SUPPLIES, Service.METERS}, T0)
+    rig.report(jammed("SER-2"), 5)
+    rig.clock.current += timedelta(hours=5)  # both printers silent
+    rig.watch.run_round()
+    assert [(r.kind, r.printer_id is not None) for r in rig.rows()] == [("paper_jam", True)]
+    assert len({r.printer_id for r in rig.rows()}) == 1
+
+
+def test_termination_resolves_the_customers_open_incidents(rig: Rig) -> None:
+    rig.report(jammed(), 0)
+    rig.report(service_call("SER-2"), 1)
+    with rig.engine.begin() as conn:
+        done = ResolveIncidentsOnTermination(rig.service).terminated(
+            conn, ADMINISTRATOR, 1, rig.clock.now()
+        )
+    assert done == "2 open incident(s) resolved"
+    assert {r.state for r in rig.rows()} == {"resolved"}
+    assert all(rig.timeline(r.id)[-1] == "resolved_by_hand" for r in rig.rows())
 
 
 def test_the_same_reading_fed_again_changes_nothing(rig: Rig) -> None:
@@ -298,7 +327,6 @@ def test_people_acknowledge_and_resolve_with_a_note_and_subcontractors_see_their
         jam = next(r for r in listed if r.kind == "paper_jam")
         rig.service.acknowledge(conn, ADMINISTRATOR, jam.id, "customer called")
         rig.service.resolve(conn, ADMINISTRATOR, jam.id, "cleared on site")
-    from remotecare.center.access.rules import Actor, Role
 
     subcontractor = Actor.scoped("fixers", Role.SUBCONTRACTOR, [1])
     with rig.engine.begin() as conn:
@@ -342,3 +370,48 @@ def test_an_agent_certificate_about_to_expire_is_the_operators_incident(rig: Rig
     ]
     rig.watch.run_round()  # seen again: still the one incident
     assert len(rig.rows()) == 1
+
+
+def test_the_console_search_filters_pages_and_counts_what_each_person_may_see(
+    rig: Rig,
+) -> None:
+    for n in range(5):
+        rig.report(jammed(f"SER-{n}"), n)
+    rig.report(service_call("SER-9"), 6)
+    jams = [r.id for r in rig.rows() if r.kind == "paper_jam"]
+    fuser = next(r for r in rig.rows() if r.kind == "fuser_failure")
+    service = rig.service
+    with rig.engine.begin() as conn:
+        page = service.search(conn, ADMINISTRATOR, IncidentQuery(page=9), page_size=4)
+        assert (page.total, page.page, page.pages) == (6, 2, 2)  # past the end: the last
+        assert [r.id for r in page.rows] == sorted(jams)[1::-1]  # newest first: the oldest last
+        found = service.search(conn, ADMINISTRATOR, IncidentQuery(text="ser-9"))
+        assert [r.id for r in found.rows] == [fuser.id]
+        assert [r.title for r in found.rows] == ["Fuser failure"]
+        found = service.search(conn, ADMINISTRATOR, IncidentQuery(text="%"), language="ja")
+        assert found.rows == []  # a wildcard is a character like any other
+        assert service.open_counts(conn, ADMINISTRATOR) == {Severity.CRITICAL.value: 6}
+        assert [r.id for r in service.of_printer(conn, ADMINISTRATOR, fuser.printer_id)] == [
+            fuser.id
+        ]
+        service.resolve(conn, ADMINISTRATOR, jams[0], "done")
+        with pytest.raises(IncidentClosed):
+            service.acknowledge(conn, ADMINISTRATOR, jams[0], "too late")
+        resolved = service.search(conn, ADMINISTRATOR, IncidentQuery(state=StateFilter.RESOLVED))
+        assert [r.id for r in resolved.rows] == [jams[0]]
+        assert [n.event for n in service.notices(conn, ADMINISTRATOR, jams[0])] == [
+            "opened",
+            "resolved",
+        ]
+
+        # A subcontractor's person sees the incidents assigned to its company, and no other.
+        assigned = Actor.subcontractor("fixit", [(WorkKind.INCIDENT, str(jams[1]), 1)])
+        assert [r.id for r in service.search(conn, assigned, IncidentQuery()).rows] == [jams[1]]
+        assert service.open_counts(conn, assigned) == {"critical": 1}
+        assert service.of_printer(conn, assigned, fuser.printer_id) == []
+        with pytest.raises(OperatorError):
+            service.one_in(conn, assigned, fuser.id, "en")
+        devices_only = Actor.subcontractor("fixit", [(WorkKind.DEVICE, "1", 1)])
+        assert service.search(conn, devices_only, IncidentQuery()).total == 0
+        other_customer = Actor.scoped("globex", Role.CUSTOMER_USER, [2])
+        assert service.open_counts(conn, other_customer) == {}

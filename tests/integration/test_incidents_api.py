@@ -169,6 +169,8 @@ async def test_writing_needs_its_scope_and_keeps_the_note(api: Api) -> None:
         ("acknowledged", "on it"),
         ("resolved_by_hand", None),
     ]
+    status, body = await api.request("POST", f"/api/v1/incidents/{target}/ack", writer)
+    assert (status, body["error"]) == (409, f"incident {target} is resolved")  # nothing left
     assert (await api.request("POST", f"/api/v1/incidents/{api.theirs}/resolve", writer))[0] == 404
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.admin import ADMINISTRATOR
@@ -35,8 +35,7 @@ from remotecare.center.care.meters.service import (
     stored_reads,
 )
 from remotecare.center.care.meters.tables import meter_corrections, meter_reads
-from remotecare.center.contracts.rules import Service, services_text
-from remotecare.center.contracts.tables import contract_terms
+from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.billing import billed_devices
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -45,7 +44,7 @@ from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report
-from tests.support.care import seed_endpoint
+from tests.support.care import contract_services, seed_endpoint
 from tests.support.reports import a_plain_report
 
 CALLER = Caller("00000000-0000-4000-8000-0000000000c1", 1)
@@ -255,32 +254,14 @@ def test_the_automatic_close_waits_for_the_grace(engine: Engine) -> None:
 def test_no_automatic_close_without_the_meters_service(engine: Engine) -> None:
     store(engine, [report("A", 1000, NOV_END - HOUR)])
     with engine.begin() as conn:  # the customer changes to supplies delivery only
-        conn.execute(
-            insert(contract_terms).values(
-                customer_id=1,
-                services=services_text({Service.SUPPLIES}),
-                billing_cutoff_day=31,
-                consents_to_news=False,
-                effective_at=NOV_END,
-                recorded_by="test",
-            )
-        )
+        contract_services(conn, {Service.SUPPLIES}, NOV_END)
     closer = MeterCloser(Transactions(engine), SteppedClock(AFTER_GRACE))
     assert closer.close_due() == []
 
 
 def test_the_contract_names_the_cut_off_until_the_operator_sets_one(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            insert(contract_terms).values(
-                customer_id=1,
-                services=services_text(Service),
-                billing_cutoff_day=20,
-                consents_to_news=False,
-                effective_at=NOV_END,
-                recorded_by="test",
-            )
-        )
+        contract_services(conn, set(Service), NOV_END, cutoff_day=20)
         assert customer_settings(conn, [1])[1].cutoff_day == 20
         set_customer_settings(conn, ADMINISTRATOR, 1, BillingSettings(cutoff_day=25), NOV_END)
         assert customer_settings(conn, [1])[1].cutoff_day == 25

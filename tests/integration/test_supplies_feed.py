@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from remotecare.center.access.rules import Actor, Role
+from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.care.feed import DrainPacing, FeedDrainer, record_stored_readings
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.supplies.forecasting import SuppliesConsumer, flag_silent_printers
@@ -30,8 +30,7 @@ from remotecare.center.care.supplies.service import (
     SupplyOrder,
 )
 from remotecare.center.care.supplies.tables import cartridges, supply_forecasts, supply_orders
-from remotecare.center.contracts.rules import Service, services_text
-from remotecare.center.contracts.tables import contract_terms
+from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.reports import stored_readings
 from remotecare.center.fleet.rules.binding import BindingPolicy
@@ -39,7 +38,7 @@ from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report, SupplyState
-from tests.support.care import seed_endpoint
+from tests.support.care import contract_services, seed_endpoint
 from tests.support.supplies import Level, a_supplies_report
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
@@ -154,16 +153,7 @@ def test_a_supply_running_low_gets_a_forecast_and_one_order(fleet: Fleet) -> Non
 
 def test_no_forecast_or_order_without_the_supplies_service(fleet: Fleet) -> None:
     with fleet.engine.begin() as conn:  # the customer changes to meter reads only
-        conn.execute(
-            insert(contract_terms).values(
-                customer_id=1,
-                services=services_text({Service.METERS}),
-                billing_cutoff_day=31,
-                consents_to_news=False,
-                effective_at=T0,
-                recorded_by="test",
-            )
-        )
+        contract_services(conn, {Service.METERS}, T0)
     fleet.days("NOSUP-1", 0, 30, falling_black)  # down to 10 %: would be ordered
     assert fleet.forecasts() == {}
     assert fleet.orders() == []
@@ -279,6 +269,36 @@ def test_people_act_only_on_orders_of_their_customers_and_in_order(fleet: Fleet)
         cancelled = service.act(conn, OPERATOR, order_id, Transition.CANCEL, reason="on hold")
     assert (cancelled.status, cancelled.cancel_reason) == (OrderStatus.CANCELLED, "on hold")
     assert cancelled.cancelled_by == "olga"
+
+
+def test_a_subcontractor_sees_its_assigned_orders_and_the_console_counts_open_ones(
+    fleet: Fleet,
+) -> None:
+    fleet.days("MINE-1", 0, 30, falling_black)
+    fleet.days("THEIRS-1", 0, 30, falling_black)
+    mine, theirs = (fleet.open_orders(serial)[0] for serial in ("MINE-1", "THEIRS-1"))
+    assigned = Actor.subcontractor("fixit", [(WorkKind.ORDER, mine.id, 1)])
+    devices_only = Actor.subcontractor("fixit", [(WorkKind.DEVICE, "1", 1)])
+    with fleet.engine.begin() as conn:
+        service = OrderService(fleet.clock)
+        assert [o.id for o in service.orders(conn, assigned)] == [mine.id]
+        assert service.count(conn, assigned) == 1
+        assert service.orders(conn, devices_only) == []
+        with pytest.raises(OrderNotFound):
+            service.order(conn, assigned, theirs.id)
+        with pytest.raises(OrderNotFound):
+            service.act(conn, assigned, theirs.id, Transition.APPROVE)
+        assert service.open_counts(conn, OPERATOR) == {OrderStatus.PROPOSED: 2}
+        assert service.open_counts(conn, assigned) == {OrderStatus.PROPOSED: 1}
+        service.act(conn, OPERATOR, mine.id, Transition.APPROVE)
+        assert service.open_counts(conn, OPERATOR) == {
+            OrderStatus.PROPOSED: 1,
+            OrderStatus.APPROVED: 1,
+        }
+        by_printer = service.orders(conn, OPERATOR, OrderFilter(printer_id=mine.printer_id))
+        assert [o.id for o in by_printer] == [mine.id]
+        by_customer = service.orders(conn, OPERATOR, OrderFilter(customer_id=2))
+        assert by_customer == []
 
 
 def test_the_database_holds_one_open_order_per_cartridge(fleet: Fleet) -> None:

@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -64,16 +64,7 @@ def seed_endpoint(engine: Engine, endpoint_id: str, at: datetime) -> None:
     database (for ingest called without the device API)."""
     with engine.begin() as conn:
         conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=at))
-        conn.execute(  # every care service, as an accepted application would give
-            insert(contract_terms).values(
-                customer_id=1,
-                services=services_text(Service),
-                billing_cutoff_day=31,
-                consents_to_news=False,
-                effective_at=at,
-                recorded_by="test",
-            )
-        )
+        contract_services(conn, set(Service), at)  # as an accepted application gives
         conn.execute(
             insert(endpoints).values(
                 id=endpoint_id,
@@ -84,6 +75,22 @@ def seed_endpoint(engine: Engine, endpoint_id: str, at: datetime) -> None:
                 enrolled_at=at,
             )
         )
+
+
+def contract_services(
+    conn: Connection, services: Collection[Service], at: datetime, cutoff_day: int = 31
+) -> None:
+    """Customer 1's contract terms from ``at`` on: ``services`` and the billing cut-off."""
+    conn.execute(
+        insert(contract_terms).values(
+            customer_id=1,
+            services=services_text(services),
+            billing_cutoff_day=cutoff_day,
+            consents_to_news=False,
+            effective_at=at,
+            recorded_by="test",
+        )
+    )
 
 
 class RecordingConsumer:

@@ -23,6 +23,7 @@ from remotecare.center.care.feed import (
 )
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.incidents.catalogue import packaged_catalogue
+from remotecare.center.care.incidents.contract_events import ResolveIncidentsOnTermination
 from remotecare.center.care.incidents.rules.lifecycle import SettlePolicy
 from remotecare.center.care.incidents.service import (
     IncidentConsumer,
@@ -149,11 +150,13 @@ def bootstrap(
         operators_need_totp=settings.operators_need_totp,
     )
     orders = OrderService(chosen_clock)
+    incident_service = IncidentService(incidents, chosen_clock)
     contracts = ContractService(
         chosen_clock,
         events=(
             RevokeEndpointsOnTermination(certificates),
             CancelOrdersOnTermination(orders),
+            ResolveIncidentsOnTermination(incident_service),
             StopNotificationsOnTermination(),
         ),
     )
@@ -213,7 +216,7 @@ def bootstrap(
         personal_data_retention=PersonalDataRetention(
             transactions, chosen_clock, settings.personal_data_days
         ),
-        incidents=IncidentService(incidents, chosen_clock),
+        incidents=incident_service,
         incident_watch=IncidentWatch(
             transactions, incidents, chosen_clock, every_s=settings.incident_watch_seconds
         ),

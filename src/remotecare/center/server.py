@@ -14,18 +14,21 @@ from aiohttp import web
 from remotecare.center.access import settings_pages, user_pages
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
+from remotecare.center.care import pages as care_pages
 from remotecare.center.care.history.console import device_history
 from remotecare.center.care.incidents import api_routes as incident_api
+from remotecare.center.care.incidents import pages as incident_pages
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
 from remotecare.center.care.meters import pages as meter_pages
 from remotecare.center.care.supplies import api_routes as orders_api
+from remotecare.center.care.supplies import pages as order_pages
 from remotecare.center.care.supplies.api_routes import OrdersApiDeps
 from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
-from remotecare.center.fleet.pages import FleetPageDeps
+from remotecare.center.fleet.pages import DeviceSection, FleetPageDeps
 from remotecare.center.fleet.sent_pages import SentPageDeps
 from remotecare.center.fleet.sent_pages import add_pages as add_sent_pages
 from remotecare.center.identity.routes import IdentityDeps
@@ -53,6 +56,36 @@ _LISTEN_BACKLOG = 1024
 class Apps:
     console: web.Application  # enrolment, CRL, console pages
     device: web.Application  # the mutual-TLS device API
+
+
+def _work_pages(center: Center) -> list[partial[None]]:
+    """The console pages of the service's work: the overview, the incidents, the orders."""
+    pages = [
+        partial(
+            care_pages.add_pages,
+            deps=care_pages.OverviewDeps(
+                center.transactions, center.clock, center.incidents, center.orders
+            ),
+        ),
+        partial(
+            order_pages.add_pages,
+            deps=order_pages.OrderPageDeps(center.transactions, center.orders, center.clock),
+        ),
+    ]
+    if center.incidents is not None:
+        deps = incident_pages.IncidentPageDeps(
+            center.transactions, center.incidents, center.clock, center.bundles, center.privacy
+        )
+        pages.append(partial(incident_pages.add_pages, deps=deps))
+    return pages
+
+
+def _device_sections(center: Center) -> tuple[DeviceSection, ...]:
+    """The care services' sections of the device page."""
+    orders = order_pages.device_orders(center.orders)
+    if center.incidents is None:
+        return (orders,)
+    return (incident_pages.device_incidents(center.incidents), orders)
 
 
 def _incident_api(center: Center) -> list[partial[None]]:
@@ -115,7 +148,10 @@ class CenterServer:
                 center.clock,
                 history=device_history,
                 bundles=center.bundles,
-                sections=(meter_pages.device_meter_reads,),
+                device_sections=(
+                    *_device_sections(center),
+                    meter_pages.device_meter_reads(center.clock),
+                ),
             ),
             api_tokens=center.api_tokens,
             api_routes=[
@@ -125,6 +161,7 @@ class CenterServer:
                     deps=OrdersApiDeps(center.transactions, center.orders),
                 ),
                 *_incident_api(center),
+                *_work_pages(center),
                 partial(
                     meters_api.add_api_routes,
                     deps=meters_api.MetersApiDeps(center.transactions, center.clock),

@@ -15,7 +15,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,7 +23,10 @@ from sqlalchemy import func, select
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.enrolment import enrol
 from remotecare.agent.runner import run_cycle
+from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center, bootstrap
+from remotecare.center.care.incidents.service import IncidentRow
+from remotecare.center.care.supplies.service import OrderFilter, SupplyOrder
 from remotecare.center.config import CenterSettings
 from remotecare.center.fleet.overview import DeviceRow
 from remotecare.center.fleet.tables import reports
@@ -56,6 +59,8 @@ class DemoSummary:
     reports: int
     devices: list[DeviceRow]
     first_page_counts: dict[str, int]
+    open_orders: list[SupplyOrder] = field(default_factory=list)
+    open_incidents: list[IncidentRow] = field(default_factory=list)
 
 
 def _port_free(port: int) -> bool:
@@ -92,7 +97,11 @@ def _summarize(center: Center) -> DemoSummary:
             total = next((c for c in reading["counters"] if c["name"] == CounterName.TOTAL), None)
             if total is not None:
                 first.setdefault(reading["serial"], total["value"])
-    return DemoSummary(count, center.admin.devices(), first)
+        orders = center.orders.orders(conn, ADMINISTRATOR, OrderFilter(open_only=True))
+        incidents = (
+            [] if center.incidents is None else center.incidents.listing(conn, ADMINISTRATOR)
+        )
+    return DemoSummary(count, center.admin.devices(), first, orders, incidents)
 
 
 def format_summary(summary: DemoSummary) -> str:
@@ -111,6 +120,15 @@ def format_summary(summary: DemoSummary) -> str:
         )
         lines.append(f"  {d.serial:<18} {d.model:<34} pages {pages}{rise}")
         lines.append(f"  {'':<18} status {d.status}; supplies: {supplies or 'none'}")
+    lines.append(f"Supply orders open: {len(summary.open_orders)}")
+    for order in summary.open_orders:
+        why = order.due_reason.replace("_", " ")
+        lines.append(
+            f"  {order.printer_serial:<18} {order.cartridge_description:<34} {order.status} ({why})"
+        )
+    lines.append(f"Incidents open: {len(summary.open_incidents)}")
+    for incident in summary.open_incidents:
+        lines.append(f"  {incident.severity:<8} {incident.title} ({incident.detail})")
     return "\n".join(lines)
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "customer_by_name",
     "customer_names",
     "customer_profiles",
+    "customer_sites",
     "customer_statuses",
     "customer_terms",
     "customers_including",
@@ -703,3 +704,16 @@ def _chunks(ids: Collection[int]) -> Iterator[list[int]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), _CHUNK):
         yield ordered[start : start + _CHUNK]
+
+
+def customer_sites(conn: Connection, customer_id: int) -> list[SiteRecord]:
+    """The sites of customer ``customer_id`` (its accepted application's), in their order:
+    where a technician goes. A site's address is the organisation's, not a person's."""
+    return [
+        SiteRecord(row.id, row.name, row.postal_code, row.address)
+        for row in conn.execute(
+            select(sites.c.id, sites.c.name, sites.c.postal_code, sites.c.address)
+            .where(sites.c.customer_id == customer_id)
+            .order_by(sites.c.id)
+        )
+    ]

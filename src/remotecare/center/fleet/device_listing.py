@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select, text, true
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select, text, true
 
 from remotecare.center.access.rules import Actor, WorkKind
 from remotecare.center.access.service import visible
@@ -38,15 +38,21 @@ from remotecare.center.fleet.tables import commands, diagnostic_bundles, printer
 from remotecare.center.identity.endpoints import endpoint_contacts
 
 __all__ = [
+    "AlertLine",
     "BundleLine",
     "CommandLine",
     "DeviceDetail",
     "DeviceListing",
+    "FleetCounts",
     "ListedDevice",
+    "VisitFacts",
     "customer_choices",
     "device_detail",
+    "device_ids_by_serial",
+    "fleet_counts",
     "search_devices",
     "vendor_choices",
+    "visit_facts",
 ]
 
 _RECENT_COMMANDS = 20
@@ -146,6 +152,13 @@ def _state_condition(
 ) -> ColumnElement[bool]:
     """Devices in ``state``, judged as ``connectivity.assess`` does, per poll interval of
     the agent that reads them (agents sharing an interval share one condition)."""
+    return _state_conditions(conn, actor, now)[state]
+
+
+def _state_conditions(
+    conn: Connection, actor: Actor, now: datetime
+) -> dict[Connectivity, ColumnElement[bool]]:
+    """``_state_condition`` of each state, the agents' intervals read once."""
     endpoint_ids = list(
         conn.execute(select(printers.c.endpoint_id).where(_bound(actor)).distinct()).scalars()
     )
@@ -153,19 +166,16 @@ def _state_condition(
     for endpoint_id, contact in endpoint_contacts(conn, endpoint_ids).items():
         interval = contact.poll_interval_seconds or DEFAULT_POLL_INTERVAL_SECONDS
         by_interval.setdefault(interval, []).append(endpoint_id)
-    parts: list[ColumnElement[bool]] = []
+    parts: dict[Connectivity, list[ColumnElement[bool]]] = {state: [] for state in Connectivity}
     for interval, ids in sorted(by_interval.items()):
         late_from = now - timedelta(seconds=interval * LATE_AFTER_INTERVALS)
         silent_from = now - timedelta(seconds=interval * SILENT_AFTER_INTERVALS)
         heard = printers.c.last_report_at
-        if state is Connectivity.ONLINE:
-            when = heard >= late_from
-        elif state is Connectivity.LATE:
-            when = and_(heard < late_from, heard >= silent_from)
-        else:
-            when = heard < silent_from
-        parts.append(and_(printers.c.endpoint_id.in_(sorted(ids)), when))
-    return or_(*parts) if parts else false()
+        agents = printers.c.endpoint_id.in_(sorted(ids))
+        parts[Connectivity.ONLINE].append(and_(agents, heard >= late_from))
+        parts[Connectivity.LATE].append(and_(agents, heard < late_from, heard >= silent_from))
+        parts[Connectivity.SILENT].append(and_(agents, heard < silent_from))
+    return {state: or_(*found) if found else false() for state, found in parts.items()}
 
 
 def _vendor_condition(vendor: Vendor) -> ColumnElement[bool]:
@@ -324,4 +334,144 @@ def device_detail(
         row=device_row(row, names[row.customer_id], agent, now),
         commands=command_lines,
         bundles=logs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCounts:
+    """The devices ``actor`` may see, counted: all, by connectivity, with low supplies."""
+
+    total: int
+    by_state: dict[Connectivity, int]
+    low_supplies: int
+
+
+def fleet_counts(conn: Connection, actor: Actor, now: datetime) -> FleetCounts:
+    """The fleet overview's counts, each as the devices list filters (so each count is
+    the length of the list its link opens)."""
+    bound = _bound(actor)
+    states = _state_conditions(conn, actor, now)
+    # One pass for the total and the states; the low supplies apart (they read JSON).
+    counted = conn.execute(
+        select(
+            func.count(),
+            *(func.sum(case((states[state], 1), else_=0)) for state in Connectivity),
+        )
+        .select_from(printers)
+        .where(bound)
+    ).one()
+    low = conn.execute(
+        select(func.count()).select_from(printers).where(and_(bound, _low_supplies_condition(conn)))
+    ).scalar_one()
+    return FleetCounts(
+        total=int(counted[0]),
+        by_state={state: int(n or 0) for state, n in zip(Connectivity, counted[1:], strict=True)},
+        low_supplies=int(low),
+    )
+
+
+_MAX_SERIAL_MATCHES = 1000
+
+
+def device_ids_by_serial(conn: Connection, actor: Actor, text: str) -> list[int]:
+    """The ids of the devices ``actor`` may see whose serial holds ``text`` (literally; at
+    most a thousand: a search that matches more is too loose to narrow anything)."""
+    if not text:
+        return []
+    return list(
+        conn.execute(
+            select(printers.c.id)
+            .where(_bound(actor), printers.c.serial.ilike(like_pattern(text), escape="\\"))
+            .order_by(printers.c.id)
+            .limit(_MAX_SERIAL_MATCHES)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """An alert in the printer's alert table, as its latest reading gave it."""
+
+    severity: str
+    code: str
+    description: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFacts:
+    """What a technician's visit needs of a device: which machine, where it answers, its
+    alerts now and its newest complete diagnostic log."""
+
+    device_id: int
+    serial: str
+    model: str
+    address: str
+    endpoint_id: str
+    last_report_at: datetime
+    alerts: list[AlertLine]
+    latest_bundle: BundleLine | None
+
+
+def visit_facts(conn: Connection, printer_id: int) -> VisitFacts | None:
+    """The visit facts of ``printer_id``. Not scoped: call it for a device whose incident
+    or order the person was already found to see."""
+    row = conn.execute(
+        select(
+            printers.c.id,
+            printers.c.serial,
+            printers.c.model,
+            printers.c.address,
+            printers.c.endpoint_id,
+            printers.c.last_report_at,
+            printers.c.latest_reading,
+        ).where(printers.c.id == printer_id)
+    ).first()
+    if row is None:
+        return None
+    reading: dict[str, Any] = row.latest_reading or {}
+    alerts = [
+        AlertLine(
+            str(a.get("severity", "")),
+            str(a.get("code", "")),
+            str(a.get("description", "")),
+            str(a.get("group", "")),
+        )
+        for a in reading.get("alerts", [])
+    ]
+    newest = conn.execute(
+        select(diagnostic_bundles)
+        .where(
+            diagnostic_bundles.c.endpoint_id == row.endpoint_id,
+            diagnostic_bundles.c.status == "complete",
+            or_(
+                diagnostic_bundles.c.printer_serial.is_(None),
+                diagnostic_bundles.c.printer_serial == row.serial,
+            ),
+        )
+        .order_by(diagnostic_bundles.c.declared_at.desc())
+        .limit(1)
+    ).first()
+    bundle = (
+        None
+        if newest is None
+        else BundleLine(
+            newest.id,
+            newest.reason,
+            newest.size_bytes,
+            newest.received_bytes,
+            True,
+            newest.declared_at,
+            newest.completed_at,
+        )
+    )
+    return VisitFacts(
+        row.id,
+        row.serial,
+        row.model,
+        row.address,
+        row.endpoint_id,
+        row.last_report_at,
+        alerts,
+        bundle,
     )

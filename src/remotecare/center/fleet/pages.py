@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,23 +35,19 @@ from remotecare.center.web.actors import actor_of
 from remotecare.center.web.charts import bar_chart, line_chart
 from remotecare.center.web.errors import refusal
 from remotecare.center.web.i18n import DEFAULT_TIME_ZONE
-from remotecare.center.web.pages import render
+from remotecare.center.web.pages import language_of, render
 from remotecare.errors import OperatorError
 
-__all__ = [
-    "DeviceSection",
-    "DeviceSectionReader",
-    "FleetPageDeps",
-    "HistoryReader",
-    "add_pages",
-    "not_found",
-]
+__all__ = ["DeviceSection", "FleetPageDeps", "HistoryReader", "add_pages", "not_found"]
 
 logger = logging.getLogger(__name__)
 
 HISTORY_SPAN = timedelta(days=365)
 # (connection, printer id, since, until): the compact history, read by the care services.
 HistoryReader = Callable[[Connection, int, datetime, datetime], DeviceHistory]
+# (connection, actor, device id, language) -> what the device page's template adds: a
+# section of a care service (its incidents, its orders), which the fleet cannot import.
+DeviceSection = Callable[[Connection, Actor, int, str], Mapping[str, object]]
 
 
 def _no_history(
@@ -61,27 +57,13 @@ def _no_history(
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceSection:
-    """A section another package adds to the device page: its template (included where
-    the page has a slot of that name, e.g. ``meter_reads``) and what it shows."""
-
-    slot: str
-    template: str
-    context: Mapping[str, object]
-
-
-# (connection, actor, device id, its customer id, now): the section, or None to show none.
-DeviceSectionReader = Callable[[Connection, Actor, int, int, datetime], DeviceSection | None]
-
-
-@dataclass(frozen=True, slots=True)
 class FleetPageDeps:
     transactions: Transactions
     printers: PrinterService
     clock: Clock
     history: HistoryReader = _no_history
     bundles: BundleService | None = None
-    sections: Sequence[DeviceSectionReader] = field(default_factory=tuple)
+    device_sections: tuple[DeviceSection, ...] = ()
 
 
 _DEPS = web.AppKey("fleet_page_deps", FleetPageDeps)
@@ -139,17 +121,16 @@ async def get_device(request: web.Request) -> web.Response:
     now = deps.clock.now()
     device_id = int(request.match_info["device_id"])  # the route admits digits only
 
-    def read(
-        conn: Connection,
-    ) -> tuple[DeviceDetail, DeviceHistory, dict[str, DeviceSection]] | None:
+    language = language_of(request)
+
+    def read(conn: Connection) -> tuple[DeviceDetail, DeviceHistory, dict[str, Any]] | None:
         detail = device_detail(conn, actor, device_id, now)
         if detail is None:
             return None
-        history = deps.history(conn, device_id, now - HISTORY_SPAN, now)
-        sections = [
-            section(conn, actor, device_id, detail.customer_id, now) for section in deps.sections
-        ]
-        return detail, history, {s.slot: s for s in sections if s is not None}
+        sections: dict[str, Any] = {}
+        for section in deps.device_sections:
+            sections.update(section(conn, actor, device_id, language))
+        return detail, deps.history(conn, device_id, now - HISTORY_SPAN, now), sections
 
     found = await deps.transactions.read_async(read)
     if found is None:
@@ -169,8 +150,8 @@ async def get_device(request: web.Request) -> web.Response:
         usage=usage,
         usage_chart=bar_chart(usage.months, list(usage.counts.values())) if usage.counts else None,
         may_download=actor.sees_every_customer and deps.bundles is not None,
-        sections=sections,
         now=now,
+        **sections,
         **_page_context(actor),
     )
 

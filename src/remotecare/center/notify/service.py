@@ -42,12 +42,14 @@ from remotecare.errors import OperatorError
 
 __all__ = [
     "ROTATION_OVERLAP",
+    "NoticeLine",
     "OutboxRow",
     "SubscriptionRequest",
     "add_subscription",
     "dead_letters",
     "enqueue",
     "live_secrets",
+    "notices_of",
     "outbox_rows",
     "retry_dead",
     "rotate_secret",
@@ -297,3 +299,44 @@ def retry_dead(conn: Connection, now: datetime) -> int:
         .values(status=OutboxStatus.PENDING.value, attempts=0, created_at=now, next_attempt_at=now)
     )
     return int(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeLine:
+    """A message owed about an incident, as its timeline shows it: to whom (the
+    subscription's name, channel and audience, never its address) and how it went."""
+
+    subscription: str
+    channel: str
+    audience: str
+    event: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def notices_of(conn: Connection, incident_ids: Sequence[int]) -> dict[int, list[NoticeLine]]:
+    """The messages owed about each of ``incident_ids``, oldest first."""
+    if not incident_ids:
+        return {}
+    query = (
+        select(
+            notify_outbox.c.incident_id,
+            notify_outbox.c.event,
+            notify_outbox.c.status,
+            notify_outbox.c.created_at,
+            notify_outbox.c.sent_at,
+            notify_subscriptions.c.name,
+            notify_subscriptions.c.channel,
+            notify_subscriptions.c.audience,
+        )
+        .join(notify_subscriptions, notify_subscriptions.c.id == notify_outbox.c.subscription_id)
+        .where(notify_outbox.c.incident_id.in_(sorted(set(incident_ids))))
+        .order_by(notify_outbox.c.id)
+    )
+    found: dict[int, list[NoticeLine]] = {}
+    for r in conn.execute(query):
+        found.setdefault(r.incident_id, []).append(
+            NoticeLine(r.name, r.channel, r.audience, r.event, r.status, r.created_at, r.sent_at)
+        )
+    return found

@@ -50,7 +50,9 @@ def add_api_routes(app: web.Application, deps: IncidentApiDeps) -> None:
 
 
 def _item(row: IncidentRow) -> dict[str, Any]:
-    return dataclasses.asdict(row)
+    item = dataclasses.asdict(row)
+    del item["customer_id"]  # the customer by name, not by our id (as the orders API)
+    return item
 
 
 def _choice(request: web.Request, name: str, allowed: set[str]) -> str | None:

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, false, func, insert, or_, select, update
 
-from remotecare.center.access.rules import Actor, Role
+from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.access.service import scoped
 from remotecare.center.care.feed import FedReading
 from remotecare.center.care.incidents.rules.catalogue import Catalogue, Responder
@@ -39,6 +39,11 @@ from remotecare.center.care.incidents.rules.lifecycle import (
     evaluate,
     settled,
 )
+from remotecare.center.care.incidents.rules.listing import (
+    INCIDENT_PAGE_SIZE,
+    IncidentQuery,
+    StateFilter,
+)
 from remotecare.center.care.incidents.rules.report import (
     ModelMonth,
     ReportedIncident,
@@ -52,29 +57,39 @@ from remotecare.center.care.incidents.tables import (
     incident_watermarks,
     incidents,
 )
-from remotecare.center.contracts.service import customer_names
+from remotecare.center.contracts.rules import Service
+from remotecare.center.contracts.service import (
+    contract_includes,
+    customer_names,
+    customers_including,
+)
 from remotecare.center.fleet.bundles import recent_bundle
 from remotecare.center.fleet.commands import CommandService
+from remotecare.center.fleet.device_listing import device_ids_by_serial
 from remotecare.center.fleet.overview import PrinterFacts, printer_facts
 from remotecare.center.fleet.rules.connectivity import Connectivity, assess
+from remotecare.center.fleet.rules.device_query import like_pattern, page_count
 from remotecare.center.identity.endpoints import endpoint_listing
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.rules import IncidentNotice
-from remotecare.center.notify.service import enqueue
-from remotecare.errors import OperatorError
+from remotecare.center.notify.service import NoticeLine, enqueue, notices_of
+from remotecare.errors import OperatorConflict, OperatorError
 from remotecare.protocol.messages import CommandKind
 
 __all__ = [
     "BUNDLE_FRESHNESS",
     "CERTIFICATE_WARNING",
+    "IncidentClosed",
     "IncidentConsumer",
+    "IncidentPage",
     "IncidentRow",
     "IncidentService",
     "IncidentWatch",
     "Incidents",
     "TimelineEntry",
+    "within_work",
 ]
 
 logger = logging.getLogger(__name__)
@@ -375,10 +390,13 @@ class Incidents:
             select(incidents).where(incidents.c.open_key.is_not(None), incidents.c.kind.in_(kinds))
         ):
             existing.setdefault(row.subject, []).append(row)
+        # A customer no longer monitored opens nothing; what it had open is cleared.
+        monitored = customers_including(conn, Service.FAULT_MONITORING)
         for printer in printer_facts(conn, now):
             conditions: dict[str, Condition] = {}
             if (
-                printer.printer.state is Connectivity.SILENT
+                printer.customer_id in monitored
+                and printer.printer.state is Connectivity.SILENT
                 and printer.agent.state is not Connectivity.SILENT  # the agent's covers it
             ):
                 hours = printer.printer.quiet_for.total_seconds() / 3600
@@ -406,11 +424,12 @@ class Incidents:
             )
             conditions = {}
             presence = assess(contact.last_heard_at, now, contact.poll_interval_seconds)
-            if not listing.revoked and presence.state is Connectivity.SILENT:
+            watched = not listing.revoked and contact.customer_id in monitored
+            if watched and presence.state is Connectivity.SILENT:
                 conditions[c.agent_silent] = silence_condition(
                     c.agent_silent, f"last call {contact.last_heard_at.isoformat()}"
                 )
-            if not listing.revoked and listing.certificate_not_after - now < CERTIFICATE_WARNING:
+            if watched and listing.certificate_not_after - now < CERTIFICATE_WARNING:
                 conditions[c.certificate_expiring] = silence_condition(
                     c.certificate_expiring,
                     f"certificate valid until {listing.certificate_not_after.isoformat()}",
@@ -500,6 +519,12 @@ class IncidentConsumer:
         ordered = sorted(readings, key=lambda r: (r.printer_id, r.agent_time))
         ids = sorted({r.printer_id for r in ordered})
         facts = {f.printer_id: f for f in printer_facts(conn, self._clock.now(), ids)}
+        monitored = {  # nothing opened for a customer whose contract lacks fault monitoring
+            customer_id
+            for customer_id in {f.customer_id for f in facts.values()}
+            if contract_includes(conn, customer_id, Service.FAULT_MONITORING)
+        }
+        facts = {pid: f for pid, f in facts.items() if f.customer_id in monitored}
         marks = dict(
             conn.execute(
                 select(incident_watermarks.c.printer_id, incident_watermarks.c.agent_time).where(
@@ -629,6 +654,38 @@ class IncidentRow:
     resolved_at: datetime | None
     acknowledged_by: str | None
     bundle_id: str | None
+    printer_id: int | None = None  # None: an incident about an agent, not a printer
+    acknowledged_at: datetime | None = None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """One page of the incidents list, newest first."""
+
+    rows: list[IncidentRow]
+    total: int
+    page: int  # the page shown: the one asked for, or the last one when it was past the end
+    pages: int
+
+
+class IncidentClosed(OperatorConflict):
+    """The incident is resolved: there is nothing left to acknowledge or resolve."""
+
+
+def within_work(query: Select[Any], actor: Actor) -> Select[Any]:
+    """``query`` of incidents limited to what ``actor`` may see: its customers' and, of a
+    subcontractor, the incidents assigned to its company (article 10). A subcontractor's
+    person known without assignments (``Actor.scoped``) sees its customers' field-service
+    incidents."""
+    query = scoped(query, incidents.c.customer_id, actor)
+    assigned = actor.assigned(WorkKind.INCIDENT)
+    if assigned is not None:
+        ids = sorted(int(ref) for ref in assigned if ref.isascii() and ref.isdigit())
+        return query.where(incidents.c.id.in_(ids) if ids else false())
+    if actor.role is Role.SUBCONTRACTOR:
+        return query.where(incidents.c.responder == Responder.FIELD_SERVICE.value)
+    return query
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,13 +717,11 @@ class IncidentService:
     ) -> list[IncidentRow]:
         """The incidents ``actor`` may see, filtered: newest first, or by id after
         ``after_id`` (``limit`` of them) for a paged walk."""
-        query = scoped(select(incidents), incidents.c.customer_id, actor)
+        query = within_work(select(incidents), actor)
         if open_only:
             query = query.where(incidents.c.open_key.is_not(None))
         if severity is not None:
             query = query.where(incidents.c.severity == severity)
-        if actor.role is Role.SUBCONTRACTOR:
-            responder = Responder.FIELD_SERVICE.value  # article 10: only their work
         if responder is not None:
             query = query.where(incidents.c.responder == responder)
         if customer_id is not None:
@@ -707,6 +762,9 @@ class IncidentService:
             resolved_at=row.resolved_at,
             acknowledged_by=row.acknowledged_by,
             bundle_id=row.bundle_id,
+            printer_id=row.printer_id,
+            acknowledged_at=row.acknowledged_at,
+            customer_id=row.customer_id,
         )
 
     def monthly(self, conn: Connection, actor: Actor, months: int) -> list[ModelMonth]:
@@ -746,7 +804,7 @@ class IncidentService:
     ) -> None:
         row = self._visible(conn, actor, incident_id)
         if row.open_key is None:
-            raise OperatorError(f"incident {incident_id} is resolved")
+            raise IncidentClosed(f"incident {incident_id} is resolved")
         now = self.clock.now()
         conn.execute(
             update(incidents)
@@ -758,18 +816,111 @@ class IncidentService:
     def resolve(self, conn: Connection, actor: Actor, incident_id: int, note: str | None) -> None:
         row = self._visible(conn, actor, incident_id)
         if row.open_key is None:
-            raise OperatorError(f"incident {incident_id} is resolved already")
+            raise IncidentClosed(f"incident {incident_id} is resolved already")
         self.incidents.resolve_incident(
             conn, row, self.clock.now(), Change.RESOLVED_BY_HAND, actor=actor.name, note=note
         )
 
-    def _visible(self, conn: Connection, actor: Actor, incident_id: int) -> Any:
-        query = scoped(
-            select(incidents).where(incidents.c.id == incident_id), incidents.c.customer_id, actor
+    def search(
+        self,
+        conn: Connection,
+        actor: Actor,
+        query: IncidentQuery,
+        *,
+        language: str = "en",
+        page_size: int = INCIDENT_PAGE_SIZE,
+    ) -> IncidentPage:
+        """One page of the incidents ``actor`` may see that match ``query``, newest first;
+        a page past the end shows the last one."""
+        where = within_work(select(incidents.c.id), actor)
+        if query.state is StateFilter.UNRESOLVED:
+            where = where.where(incidents.c.open_key.is_not(None))
+        elif query.state is not StateFilter.ALL:
+            where = where.where(incidents.c.state == query.state.value)
+        if query.severity is not None:
+            where = where.where(incidents.c.severity == query.severity.value)
+        if query.customer_id is not None:
+            where = where.where(incidents.c.customer_id == query.customer_id)
+        if query.device_id is not None:
+            where = where.where(incidents.c.printer_id == query.device_id)
+        if query.text:
+            pattern = like_pattern(query.text)
+            matches = [
+                incidents.c.detail.ilike(pattern, escape="\\"),
+                incidents.c.code.ilike(pattern, escape="\\"),
+                incidents.c.kind.ilike(pattern, escape="\\"),
+            ]
+            serials = device_ids_by_serial(conn, actor, query.text)
+            if serials:
+                matches.append(incidents.c.printer_id.in_(serials))
+            where = where.where(or_(*matches))
+        counted = where.with_only_columns(func.count()).select_from(incidents).order_by(None)
+        total = int(conn.execute(counted).scalar_one())
+        pages = page_count(total, page_size)
+        page = min(query.page, pages)
+        page_ids = list(
+            conn.execute(
+                where.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            ).scalars()
         )
+        rows = self._rows(conn, page_ids, language)
+        return IncidentPage(rows, total, page, pages)
+
+    def one_in(
+        self, conn: Connection, actor: Actor, incident_id: int, language: str
+    ) -> IncidentRow:
+        """Incident ``incident_id`` if ``actor`` may see it (titled in ``language``), else
+        ``OperatorError`` as if it did not exist."""
+        row = self._visible(conn, actor, incident_id)
+        return self._row(row, customer_names(conn, {row.customer_id}), language)
+
+    def of_printer(
+        self,
+        conn: Connection,
+        actor: Actor,
+        printer_id: int,
+        *,
+        language: str = "en",
+        limit: int = 20,
+    ) -> list[IncidentRow]:
+        """The newest ``limit`` incidents of ``printer_id`` that ``actor`` may see."""
+        ids = list(
+            conn.execute(
+                within_work(select(incidents.c.id), actor)
+                .where(incidents.c.printer_id == printer_id)
+                .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
+        return self._rows(conn, ids, language)
+
+    def open_counts(self, conn: Connection, actor: Actor) -> dict[str, int]:
+        """The unresolved incidents ``actor`` may see, counted by severity."""
+        query = within_work(
+            select(incidents.c.severity, func.count()).where(incidents.c.open_key.is_not(None)),
+            actor,
+        ).group_by(incidents.c.severity)
+        return {severity: int(count) for severity, count in conn.execute(query).all()}
+
+    def notices(self, conn: Connection, actor: Actor, incident_id: int) -> list[NoticeLine]:
+        """The messages owed about the incident (to whom, and whether they went out)."""
+        self._visible(conn, actor, incident_id)
+        return notices_of(conn, [incident_id]).get(incident_id, [])
+
+    def _rows(self, conn: Connection, ids: list[int], language: str) -> list[IncidentRow]:
+        if not ids:
+            return []
+        found = {
+            row.id: row for row in conn.execute(select(incidents).where(incidents.c.id.in_(ids)))
+        }
+        names = customer_names(conn, {row.customer_id for row in found.values()})
+        return [self._row(found[id_], names, language) for id_ in ids if id_ in found]
+
+    def _visible(self, conn: Connection, actor: Actor, incident_id: int) -> Any:
+        query = within_work(select(incidents).where(incidents.c.id == incident_id), actor)
         row = conn.execute(query).first()
-        if row is None or (
-            actor.role is Role.SUBCONTRACTOR and row.responder != Responder.FIELD_SERVICE.value
-        ):
+        if row is None:
             raise OperatorError(f"no incident {incident_id}")
         return row

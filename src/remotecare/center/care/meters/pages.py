@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -34,7 +34,7 @@ from remotecare.center.care.meters.rules.console_query import (
 from remotecare.center.care.meters.rules.periods import BillingSettings, period_containing
 from remotecare.center.care.meters.service import closing_of, customer_settings, reads_of_customer
 from remotecare.center.contracts.service import customer_names
-from remotecare.center.fleet.billing import customers_with_devices
+from remotecare.center.fleet.billing import customers_with_devices, printer_customers
 from remotecare.center.fleet.pages import DeviceSection, not_found
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
@@ -262,13 +262,25 @@ async def get_meter_reads_csv(request: web.Request) -> web.StreamResponse:
     )
 
 
-def device_meter_reads(
-    conn: Connection, actor: Actor, device_id: int, customer_id: int, now: datetime
-) -> DeviceSection | None:
-    """The device page's "meter reads": its reads of the latest periods, for the people
-    who may see meter reads (none for partners)."""
-    if not METER_READERS.allows(actor) or not actor.may_see(customer_id):
-        return None
+def device_meter_reads(clock: Clock) -> DeviceSection:
+    """The device page's "meter reads" (``device_meter_reads`` in its template): the
+    device's reads of the latest periods, for the people who may see meter reads (none
+    for partners)."""
+
+    def section(
+        conn: Connection, actor: Actor, device_id: int, language: str
+    ) -> Mapping[str, object]:
+        customer_id = printer_customers(conn, [device_id]).get(device_id)
+        if customer_id is None or not METER_READERS.allows(actor) or not actor.may_see(customer_id):
+            return {}
+        return {"device_meter_reads": _device_reads(conn, device_id, customer_id, clock.now())}
+
+    return section
+
+
+def _device_reads(
+    conn: Connection, device_id: int, customer_id: int, now: datetime
+) -> dict[str, object]:
     settings = customer_settings(conn, [customer_id])[customer_id]
     latest = period_containing(now, settings).name
     periods: list[tuple[str, bool, Sequence[ExportRow]]] = []
@@ -286,8 +298,4 @@ def device_meter_reads(
         if found is not None and found[0].printer_id == device_id:
             rows = list(rows_of_device(found[0], found[1], "", period, closed))
         periods.append((period, closed, rows))
-    return DeviceSection(
-        "meter_reads",
-        "device_meter_reads.html",
-        {"periods": periods, "customer_id": customer_id, "latest": latest},
-    )
+    return {"periods": periods, "customer_id": customer_id, "latest": latest}

@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, update
 
-from remotecare.center.access.rules import Actor
+from remotecare.center.access.partners import assigned_only
+from remotecare.center.access.rules import Actor, WorkKind
 from remotecare.center.access.service import scoped
 from remotecare.center.care.supplies.rules.lifecycle import (
     OrderStatus,
@@ -95,6 +96,7 @@ class SupplyOrder:
     needs_person: bool
     flag_reason: str | None
     updated_at: datetime
+    printer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ class OrderFilter:
     printer_serial: str | None = None
     needs_person: bool | None = None
     shipment_id: str | None = None
+    customer_id: int | None = None
+    printer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +256,7 @@ class OrderService:
     def _selected(
         self, conn: Connection, query: Select[Any], actor: Actor, which: OrderFilter
     ) -> Select[Any] | None:
-        query = scoped(query, supply_orders.c.customer_id, actor)
+        query = _within_work(query, actor)
         if which.status is not None:
             query = query.where(supply_orders.c.status == which.status.value)
         if which.open_only:
@@ -268,15 +272,32 @@ class OrderService:
             query = query.where(supply_orders.c.needs_person.is_(which.needs_person))
         if which.shipment_id is not None:
             query = query.where(supply_orders.c.shipment_id == which.shipment_id)
+        if which.customer_id is not None:
+            query = query.where(supply_orders.c.customer_id == which.customer_id)
+        if which.printer_id is not None:
+            query = query.where(supply_orders.c.printer_id == which.printer_id)
         return query
+
+    def open_counts(self, conn: Connection, actor: Actor) -> dict[OrderStatus, int]:
+        """The open orders ``actor`` may see, counted by status."""
+        query = _within_work(
+            select(supply_orders.c.status, func.count()).where(
+                supply_orders.c.status.in_(OPEN_STATUSES)
+            ),
+            actor,
+        ).group_by(supply_orders.c.status)
+        return {OrderStatus(status): int(count) for status, count in conn.execute(query).all()}
 
 
 def _visible_order(order_id: str, actor: Actor) -> Select[Any]:
-    return scoped(
-        select(supply_orders).where(supply_orders.c.id == order_id),
-        supply_orders.c.customer_id,
-        actor,
-    )
+    return _within_work(select(supply_orders).where(supply_orders.c.id == order_id), actor)
+
+
+def _within_work(query: Select[Any], actor: Actor) -> Select[Any]:
+    """``query`` of orders limited to the customers ``actor`` may see and, of a
+    subcontractor, to the orders assigned to its company (article 10)."""
+    query = scoped(query, supply_orders.c.customer_id, actor)
+    return assigned_only(query, supply_orders.c.id, actor, WorkKind.ORDER)
 
 
 def _short(text: str | None) -> str | None:
