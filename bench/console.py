@@ -257,6 +257,10 @@ async def run(base: str, tls: ssl.SSLContext, count: int, requests: int) -> None
             "device page (a year of history)": [
                 f"/devices/{rng.randrange(count) + 1}" for _ in range(requests)
             ],
+            "meter reads, first page": ["/meter-reads"] * requests,
+            "meter reads, one customer": [
+                f"/meter-reads?customer={1000 + rng.randrange(CUSTOMERS)}" for _ in range(requests)
+            ],
         }
         await _measure(session, base, tls, ["/devices", "/devices/1"] * 5)  # warm up
         print(f"{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")

@@ -52,6 +52,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OURS, THEIRS = "Acme Ltd", "Other KK"
 THEIR_SERIALS = ("OTHER-SECRET-1", "OTHER-SECRET-2")
+THEIR_USER = "their-secret-admin"
 OTHER_WORK = "ACME-OTHER-WORK-2"  # ours, assigned to another subcontractor
 GONE, GONE_SERIAL = "Gone GK", "GONE-SECRET-1"  # a customer whose contract ended
 PASSWORD = "a password of the walk"
@@ -199,6 +200,13 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 center.accounts.create_user(
                     conn, f"walker-{role.value}", PASSWORD, role, customer, partner_of.get(role)
                 )
+            # A person of theirs: the users pages' name in a path (disable).
+            center.accounts.create_user(conn, THEIR_USER, PASSWORD, Role.CUSTOMER_ADMIN, theirs_id)
+            [their_application] = [
+                a.id
+                for a in center.contracts.applications(conn, ADMINISTRATOR)
+                if a.customer_id == theirs_id
+            ]
             token = center.api_tokens.create(
                 conn, ADMINISTRATOR, "walk", customer_id=ours_id, scopes=list(ApiScope)
             )
@@ -218,8 +226,11 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "bundle_id": bundle_id,
                 "order_id": their_order,
                 "incident_id": str(their_incident),
+                "username": THEIR_USER,
+                "customer_id": str(theirs_id),
+                "application_id": str(their_application),
             },
-            theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint),
+            theirs_markers=(THEIRS, *THEIR_SERIALS, their_endpoint, THEIR_USER),
             console_callers=callers,
             more_foreign=[other_work, terminated],
         )
@@ -269,6 +280,7 @@ async def _terminated_customers(
         "order_id": order,
         "command_id": str(command.command_id),
         "bundle_id": bundle_id,
+        "customer_id": str(gone_id),
     }
     return Foreign("a terminated customer's", ids, (GONE, GONE_SERIAL, gone_endpoint), SCOPED)
 

@@ -12,7 +12,7 @@ import aiohttp
 from remotecare.center.web.actors import SESSION_COOKIE
 from tests.support.centers import CenterInfo
 
-__all__ = ["WRONG_PASSWORD", "Answer", "fail", "form_token", "log_in"]
+__all__ = ["WRONG_PASSWORD", "Answer", "fail", "form_token", "log_in", "log_in_session"]
 
 WRONG_PASSWORD = "Tr0ub4dor&3 is not it"
 
@@ -77,3 +77,17 @@ async def fail(info: CenterInfo, name: str, source: str, times: int) -> None:
         answer = await log_in(info, name, WRONG_PASSWORD, source=source)
         assert (answer.status, answer.logged_in) == (401, False)
         assert "Wrong user name or password." in answer.page
+
+
+async def log_in_session(
+    session: aiohttp.ClientSession, info: CenterInfo, name: str, password: str
+) -> None:
+    """Log ``session`` (a browser's cookie jar) in as ``name``."""
+    token = await form_token(session, info)
+    async with session.post(
+        info.console_url + "/login",
+        data={"username": name, "password": password, "csrf_token": token},
+        ssl=info.trusting_context(),
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303, f"{name} could not log in"

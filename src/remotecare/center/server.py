@@ -11,6 +11,7 @@ from functools import partial
 
 from aiohttp import web
 
+from remotecare.center.access import settings_pages, user_pages
 from remotecare.center.access.pages import AccessDeps
 from remotecare.center.bootstrap import Center
 from remotecare.center.care import pages as care_pages
@@ -19,6 +20,7 @@ from remotecare.center.care.incidents import api_routes as incident_api
 from remotecare.center.care.incidents import pages as incident_pages
 from remotecare.center.care.incidents.api_routes import IncidentApiDeps
 from remotecare.center.care.meters import api_routes as meters_api
+from remotecare.center.care.meters import pages as meter_pages
 from remotecare.center.care.supplies import api_routes as orders_api
 from remotecare.center.care.supplies import pages as order_pages
 from remotecare.center.care.supplies.api_routes import OrdersApiDeps
@@ -27,10 +29,13 @@ from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
 from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import DeviceSection, FleetPageDeps
+from remotecare.center.fleet.sent_pages import SentPageDeps
+from remotecare.center.fleet.sent_pages import add_pages as add_sent_pages
 from remotecare.center.identity.routes import IdentityDeps
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.storage import sqlite_writer_lock
+from remotecare.center.privacy import console_pages as privacy_pages
 from remotecare.center.web.console_app import create_console_app
 from remotecare.center.web.device_app import create_device_app
 from remotecare.center.web.metrics import create_metrics_app
@@ -143,7 +148,10 @@ class CenterServer:
                 center.clock,
                 history=device_history,
                 bundles=center.bundles,
-                device_sections=_device_sections(center),
+                device_sections=(
+                    *_device_sections(center),
+                    meter_pages.device_meter_reads(center.clock),
+                ),
             ),
             api_tokens=center.api_tokens,
             api_routes=[
@@ -157,6 +165,29 @@ class CenterServer:
                 partial(
                     meters_api.add_api_routes,
                     deps=meters_api.MetersApiDeps(center.transactions, center.clock),
+                ),
+            ],
+            page_routes=[
+                partial(
+                    meter_pages.add_pages,
+                    deps=meter_pages.MeterPageDeps(center.transactions, center.clock),
+                ),
+                partial(add_sent_pages, deps=SentPageDeps(center.transactions)),
+                partial(
+                    settings_pages.add_pages,
+                    deps=settings_pages.SettingsDeps(center.transactions, center.accounts),
+                ),
+                partial(
+                    privacy_pages.add_pages,
+                    deps=privacy_pages.PrivacyPageDeps(
+                        center.transactions, center.contracts, center.privacy, center.clock
+                    ),
+                ),
+                partial(
+                    user_pages.add_pages,
+                    deps=user_pages.UserPageDeps(
+                        center.transactions, center.accounts, center.clock
+                    ),
                 ),
             ],
             contracts=ApplicationFormDeps(

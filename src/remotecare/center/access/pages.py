@@ -11,10 +11,11 @@ from aiohttp import web
 from remotecare.center.access.login_limit import LoginLimiter
 from remotecare.center.access.rules import CONSOLE_USERS, PUBLIC, allow
 from remotecare.center.access.service import Accounts, LoginRefusal
+from remotecare.center.access.settings_pages import keep_time_zone
 from remotecare.center.attempts.rules import Wait
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.web.actors import SESSION_COOKIE, actor_of
-from remotecare.center.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from remotecare.center.web.i18n import LANGUAGE_COOKIE, LANGUAGES, valid_time_zone
 from remotecare.center.web.pages import render, translations_of
 
 __all__ = ["AccessDeps", "add_pages"]
@@ -93,6 +94,13 @@ async def post_login(request: web.Request) -> web.Response:
     )
     if language in LANGUAGES:
         _keep_language(response, language, deps.secure_cookie)
+    # Likewise the time zone its pages are written in.
+    preferences = await deps.transactions.read_async(
+        lambda conn: deps.accounts.preferences_of(conn, username)
+    )
+    zone = valid_time_zone(preferences.time_zone)
+    if zone is not None:
+        keep_time_zone(response, zone, deps.secure_cookie)
     raise response
 
 

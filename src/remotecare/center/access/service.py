@@ -40,15 +40,21 @@ from remotecare.center.kernel.secrets import (
 from remotecare.errors import OperatorError
 
 __all__ = [
+    "MIN_PASSWORD_CHARS",
     "Accounts",
     "LoginOutcome",
     "LoginRefusal",
     "NoSuchUser",
+    "Preferences",
     "TotpSetup",
     "UserInfo",
     "scoped",
     "visible",
 ]
+
+
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
 
 
 class NoSuchUser(OperatorError):
@@ -89,6 +95,18 @@ class UserInfo:
     customer_id: int | None
     created_at: datetime
     second_factor: bool
+    partner_id: int | None = None
+    disabled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """A person's own console settings, and the state of their second factor."""
+
+    language: str | None
+    time_zone: str | None
+    second_factor: bool  # in force: asked at every login
+    second_factor_started: bool  # started, waiting for a first code
 
 
 S = TypeVar("S", bound=Select[Any])
@@ -150,12 +168,15 @@ class Accounts:
                 users.c.totp_secret,
                 users.c.totp_confirmed_at,
                 users.c.totp_last_step,
+                users.c.disabled_at,
             ).where(users.c.username == username)
         ).first()
         # An unknown name costs the same hashing as a wrong password: no timing tells.
         if not verify_password(password, None if row is None else row.password_hash):
             return LoginOutcome(None, LoginRefusal.WRONG_CREDENTIALS)
         assert row is not None
+        if row.disabled_at is not None:  # told apart from a wrong password by nobody
+            return LoginOutcome(None, LoginRefusal.WRONG_CREDENTIALS)
         if password_needs_rehash(row.password_hash):
             conn.execute(
                 update(users)
@@ -211,8 +232,20 @@ class Accounts:
         password alone, unless their role needs one."""
         self._set(conn, username, totp_secret=None, totp_confirmed_at=None, totp_last_step=None)
 
-    def users(self, conn: Connection) -> list[UserInfo]:
-        """Every console user, by name (never their secrets)."""
+    def users(self, conn: Connection, customer_id: int | None = None) -> list[UserInfo]:
+        """Every console user (or only ``customer_id``'s people), by name (never their
+        secrets)."""
+        query = select(
+            users.c.username,
+            users.c.role,
+            users.c.customer_id,
+            users.c.created_at,
+            users.c.totp_confirmed_at,
+            users.c.partner_id,
+            users.c.disabled_at,
+        ).order_by(users.c.username)
+        if customer_id is not None:
+            query = query.where(users.c.customer_id == customer_id)
         return [
             UserInfo(
                 row.username,
@@ -220,17 +253,87 @@ class Accounts:
                 row.customer_id,
                 row.created_at,
                 row.totp_confirmed_at is not None,
+                row.partner_id,
+                row.disabled_at,
             )
-            for row in conn.execute(
-                select(
-                    users.c.username,
-                    users.c.role,
-                    users.c.customer_id,
-                    users.c.created_at,
-                    users.c.totp_confirmed_at,
-                ).order_by(users.c.username)
+            for row in conn.execute(query)
+        ]
+
+    def user(self, conn: Connection, username: str) -> UserInfo | None:
+        found = self._users_named(conn, username)
+        return found[0] if found else None
+
+    def _users_named(self, conn: Connection, username: str) -> list[UserInfo]:
+        row = conn.execute(
+            select(
+                users.c.username,
+                users.c.role,
+                users.c.customer_id,
+                users.c.created_at,
+                users.c.totp_confirmed_at,
+                users.c.partner_id,
+                users.c.disabled_at,
+            ).where(users.c.username == username)
+        ).first()
+        if row is None:
+            return []
+        return [
+            UserInfo(
+                row.username,
+                Role(row.role),
+                row.customer_id,
+                row.created_at,
+                row.totp_confirmed_at is not None,
+                row.partner_id,
+                row.disabled_at,
             )
         ]
+
+    def disable(self, conn: Connection, username: str) -> None:
+        """Stop ``username`` logging in, and end their sessions now (the caller checked
+        that the administrator may)."""
+        self._set(conn, username, disabled_at=self.clock.now())
+        user_id = select(users.c.id).where(users.c.username == username).scalar_subquery()
+        conn.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id))
+
+    def preferences_of(self, conn: Connection, username: str) -> Preferences:
+        row = conn.execute(
+            select(
+                users.c.language, users.c.time_zone, users.c.totp_secret, users.c.totp_confirmed_at
+            ).where(users.c.username == username)
+        ).first()
+        if row is None:
+            raise NoSuchUser(f"no console user {username!r}")
+        return Preferences(
+            row.language,
+            row.time_zone,
+            row.totp_confirmed_at is not None,
+            row.totp_secret is not None and row.totp_confirmed_at is None,
+        )
+
+    def choose_time_zone(self, conn: Connection, username: str, zone: str | None) -> None:
+        """Keep ``username``'s time zone (an IANA name the caller checked; None: the
+        center's)."""
+        self._set(conn, username, time_zone=zone)
+
+    def check_password(self, conn: Connection, username: str, password: str) -> bool:
+        """Whether ``password`` is ``username``'s (for changes that ask for it again)."""
+        row = conn.execute(
+            select(users.c.password_hash).where(users.c.username == username)
+        ).first()
+        return verify_password(password, None if row is None else row.password_hash)
+
+    def change_password(self, conn: Connection, username: str, current: str, new: str) -> bool:
+        """Replace ``username``'s password, given the current one; False if it is wrong.
+        The new one must be ``MIN_PASSWORD_CHARS`` long at least (``ValueError``)."""
+        if not MIN_PASSWORD_CHARS <= len(new) <= MAX_PASSWORD_CHARS:
+            raise ValueError(
+                f"a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+            )
+        if not self.check_password(conn, username, current):
+            return False
+        self._set(conn, username, password_hash=hash_password(new))
+        return True
 
     def _set(self, conn: Connection, username: str, **values: Any) -> None:
         changed = conn.execute(update(users).where(users.c.username == username).values(**values))
@@ -245,6 +348,7 @@ class Accounts:
             .where(
                 console_sessions.c.token_hash == hash_token(token),
                 console_sessions.c.expires_at > self.clock.now(),
+                users.c.disabled_at.is_(None),
             )
         ).first()
         if row is None:

@@ -75,6 +75,10 @@ users = Table(
     Column("totp_last_step", BigInteger),
     # The console's language the person chose (web/i18n.py LANGUAGES); NULL: the browser's.
     Column("language", String(8)),
+    # The time zone the person's pages are written in (IANA name); NULL: the center's.
+    Column("time_zone", String(64)),
+    # Set when an administrator disabled the login: no login, no live session.
+    Column("disabled_at", UtcDateTime),
 )
 
 console_sessions = Table(

@@ -56,10 +56,13 @@ __all__ = [
     "ApplicationSummary",
     "ContractEvents",
     "ContractService",
+    "CustomerLine",
     "CustomerProfile",
     "SiteRecord",
     "Terminated",
+    "TerminationRecord",
     "Terms",
+    "TermsVersion",
     "active_customer_id",
     "consents_to_news",
     "contract_includes",
@@ -70,6 +73,9 @@ __all__ = [
     "customer_statuses",
     "customer_terms",
     "customers_including",
+    "customers_listing",
+    "termination_of",
+    "terms_history",
 ]
 
 _CHUNK = 2000  # ids per IN (...) list: far below SQLite's and psycopg's parameter limits
@@ -136,6 +142,29 @@ class CustomerProfile:
     services: frozenset[Service]
     billing_cutoff_day: int
     contact_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLine:
+    id: int
+    name: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TermsVersion:
+    terms: Terms
+    recorded_by: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TerminationRecord:
+    effective_on: date
+    reason: str
+    recorded_at: datetime
+    recorded_by: str
 
 
 def _operator_only(actor: Actor, what: str) -> None:
@@ -523,6 +552,44 @@ def active_customer_id(conn: Connection, name: str) -> int:
     if status != ServiceStatus.ACTIVE:
         raise ContractRefused(f"the service of customer {name!r} is {status}, not active")
     return customer_id
+
+
+def customers_listing(conn: Connection, actor: Actor) -> list[CustomerLine]:
+    """Every customer by name, with its status (operators only)."""
+    _operator_only(actor, "list customers")
+    query = select(customers).order_by(func.lower(customers.c.name), customers.c.id)
+    return [CustomerLine(r.id, r.name, r.status, r.created_at) for r in conn.execute(query)]
+
+
+def terms_history(conn: Connection, customer_id: int) -> list[TermsVersion]:
+    """Every version of the customer's terms, newest first, with who recorded it."""
+    rows = conn.execute(
+        select(contract_terms)
+        .where(contract_terms.c.customer_id == customer_id)
+        .order_by(contract_terms.c.id.desc())
+    )
+    return [
+        TermsVersion(
+            Terms(
+                services_from_text(row.services),
+                row.billing_cutoff_day,
+                bool(row.consents_to_news),
+                row.effective_at,
+            ),
+            row.recorded_by,
+            row.note,
+        )
+        for row in rows
+    ]
+
+
+def termination_of(conn: Connection, customer_id: int) -> TerminationRecord | None:
+    row = conn.execute(
+        select(terminations).where(terminations.c.customer_id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    return TerminationRecord(row.effective_on, row.reason, row.recorded_at, row.recorded_by)
 
 
 def customer_terms(conn: Connection, customer_id: int) -> Terms | None:

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -42,7 +43,7 @@ from remotecare.center.privacy.rules import (
 )
 from remotecare.center.privacy.tables import audit_log
 
-__all__ = ["AuditEntry", "ContactView", "PrivacyService", "QualityDataset"]
+__all__ = ["AuditEntry", "AuditFilters", "ContactView", "PrivacyService", "QualityDataset"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,18 @@ class QualityDataset:
     generalisation: str
     k: int
     customers_left_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """Which audit entries to show: by whom, of which customer, for which purpose, when
+    (``since`` inclusive, ``until`` exclusive)."""
+
+    actor: str | None = None
+    customer_id: int | None = None
+    purpose: Purpose | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +188,34 @@ class PrivacyService:
             for row in conn.execute(query)
         ]
 
+    def audit_page(
+        self,
+        conn: Connection,
+        actor: Actor,
+        filters: AuditFilters,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """The audit log's entries matching ``filters``, newest first, from ``offset``
+        (``limit`` None: all of them): for the operator's administrators only."""
+        if actor.role != Role.OPERATOR_ADMIN:
+            raise PurposeRefused(f"{actor.name} ({actor.role}) may not read the audit log")
+        query = select(audit_log).order_by(audit_log.c.id.desc()).offset(offset)
+        if filters.actor:
+            query = query.where(audit_log.c.actor == filters.actor)
+        if filters.customer_id is not None:
+            query = query.where(audit_log.c.customer_id == filters.customer_id)
+        if filters.purpose is not None:
+            query = query.where(audit_log.c.purpose == filters.purpose.value)
+        if filters.since is not None:
+            query = query.where(audit_log.c.at >= filters.since)
+        if filters.until is not None:
+            query = query.where(audit_log.c.at < filters.until)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_entry(row) for row in conn.execute(query)]
+
     def _read(
         self,
         conn: Connection,
@@ -249,6 +290,20 @@ class PrivacyService:
                 for record, customer_id, fields in entries
             ],
         )
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        row.id,
+        row.at,
+        row.actor,
+        row.actor_role,
+        row.action,
+        row.purpose,
+        row.record,
+        row.customer_id,
+        tuple(f for f in row.fields.split(",") if f),
+    )
 
 
 def _view(record: ContactRecord, allowed: Sequence[str]) -> ContactView:

@@ -61,6 +61,7 @@ def create_console_app(
     *,
     api_tokens: ApiTokens,
     api_routes: Sequence[RouteInstaller] = (),
+    page_routes: Sequence[RouteInstaller] = (),
     contracts: contracts_pages.ApplicationFormDeps | None = None,
 ) -> web.Application:
     app = web.Application(
@@ -79,6 +80,8 @@ def create_console_app(
     access_pages.add_pages(app, access)
     fleet_pages.add_pages(app, fleet)
     for install in api_routes:
+        install(app)
+    for install in page_routes:  # other packages' console pages, with their deps
         install(app)
     if contracts is not None:
         contracts_pages.add_pages(app, contracts)

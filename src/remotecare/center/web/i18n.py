@@ -3,7 +3,7 @@ numbers and relative times are written in it.
 
 The language is the person's own choice (the ``lang`` cookie the language switcher sets),
 else the best match of the browser's ``Accept-Language``, else English. Times are shown
-in the person's time zone (Asia/Tokyo until people can choose one).
+in the person's time zone (their setting, ``valid_time_zone``), else Asia/Tokyo.
 
 Catalogues are the ``.po`` files under ``locale/`` (``messages.pot`` is their template,
 ``babel.cfg`` at the top of the repository says where messages are extracted from); they
@@ -15,8 +15,10 @@ translation, or with a fuzzy one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import io
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,9 +35,11 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_COOKIE",
     "LOCALE_DIR",
+    "TIME_ZONE_COOKIE",
     "Formats",
     "choose_language",
     "load_translations",
+    "valid_time_zone",
 ]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -43,6 +47,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "ja": "日本語"}  # each named i
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIME_ZONE = ZoneInfo("Asia/Tokyo")
 LANGUAGE_COOKIE = "lang"
+TIME_ZONE_COOKIE = "tz"
+_MAX_ZONE_CHARS = 64
 _SECOND = dt.timedelta(seconds=1)
 _MAX_ACCEPT_LANGUAGE = 512  # characters read of the header; the rest is ignored
 
@@ -60,6 +66,19 @@ def load_translations() -> dict[str, gettext.NullTranslations]:
         compiled.seek(0)
         found[language] = gettext.GNUTranslations(compiled)
     return found
+
+
+def valid_time_zone(name: str | None) -> str | None:
+    """``name`` if it is an IANA time zone this machine knows ("Asia/Tokyo"), else None."""
+    if not name or len(name) > _MAX_ZONE_CHARS or name not in _known_zones():
+        return None
+    return name
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # Looked up in the list, never by opening a file named by the caller ("../../etc").
+    return frozenset(zoneinfo.available_timezones())
 
 
 def choose_language(chosen: str | None, accept_language: str | None) -> str:

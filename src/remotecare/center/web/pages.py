@@ -5,6 +5,7 @@ hidden field (``web/csrf.py``); the token is made only if the page has a form.""
 
 from __future__ import annotations
 
+import functools
 import gettext
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -21,22 +23,27 @@ from remotecare.center.access.rules import ANONYMOUS
 from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.csrf import form_token_of
 from remotecare.center.web.i18n import (
+    DEFAULT_TIME_ZONE,
     LANGUAGE_COOKIE,
     LANGUAGES,
+    TIME_ZONE_COOKIE,
     Formats,
     choose_language,
     load_translations,
+    valid_time_zone,
 )
 
 __all__ = [
     "JINJA",
     "STATIC_DIR",
     "Environments",
+    "formats_for",
     "language_of",
     "make_environment",
     "make_environments",
     "pages_for_people",
     "render",
+    "time_zone_of",
     "translations_of",
 ]
 
@@ -81,6 +88,28 @@ def make_environment(
     def ago(moment: datetime | None, now: datetime) -> str:
         return formats.ago(moment, now) or never
 
+    # Moments are written in the person's time zone (``time_zone`` in the page's context,
+    # set by ``render``), else the center's.
+    def zoned(context: jinja2.runtime.Context) -> Formats:
+        zone = context.get("time_zone")
+        return formats_for(language, zone) if isinstance(zone, str) else formats
+
+    @jinja2.pass_context
+    def datetime_(context: jinja2.runtime.Context, moment: datetime | None) -> str:
+        return zoned(context).datetime(moment)
+
+    @jinja2.pass_context
+    def iso_datetime(context: jinja2.runtime.Context, moment: str | None) -> str:
+        return zoned(context).datetime(datetime.fromisoformat(moment)) if moment else ""
+
+    @jinja2.pass_context
+    def date(context: jinja2.runtime.Context, moment: datetime | None) -> str:
+        return zoned(context).date(moment)
+
+    @jinja2.pass_context
+    def month(context: jinja2.runtime.Context, moment: datetime) -> str:
+        return zoned(context).month(moment)
+
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["language"] = language
     env.globals["languages"] = LANGUAGES
@@ -88,10 +117,23 @@ def make_environment(
     env.filters["ago"] = ago
     env.filters["span"] = formats.span
     env.filters["number"] = formats.number
-    env.filters["datetime"] = formats.datetime
-    env.filters["date"] = formats.date
-    env.filters["month"] = formats.month
+    env.filters["datetime"] = datetime_
+    env.filters["iso_datetime"] = iso_datetime
+    env.filters["date"] = date
+    env.filters["month"] = month
     return env
+
+
+@functools.lru_cache(maxsize=256)
+def formats_for(language: str, zone: str) -> Formats:
+    """The formats of ``language`` in the time zone named ``zone`` (checked before)."""
+    return Formats(language, ZoneInfo(zone))
+
+
+def time_zone_of(request: web.Request) -> str:
+    """The time zone this request's pages write moments in: the person's choice (kept in
+    the ``tz`` cookie at login and when changed), else the center's."""
+    return valid_time_zone(request.cookies.get(TIME_ZONE_COOKIE)) or DEFAULT_TIME_ZONE.key
 
 
 def language_of(request: web.Request) -> str:
@@ -111,9 +153,12 @@ def render(
 ) -> web.Response:
     language = language_of(request)
     template_ = request.app[JINJA].jinja[language].get_template(template)
-    page = template_.render(
-        csrf_token=lambda: _form_token(request), path=request.path_qs, **context
-    )
+    context.setdefault("time_zone", time_zone_of(request))
+    context.setdefault("role", actor_of(request).role.value)
+    # Where the language switch comes back to: the page's own address, or for an answer
+    # to a form the page the form is on (given as ``path``).
+    context.setdefault("path", request.path_qs)
+    page = template_.render(csrf_token=lambda: _form_token(request), **context)
     response = web.Response(text=page, content_type="text/html", status=status)
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept-Language, Cookie"
