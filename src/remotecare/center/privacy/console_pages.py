@@ -13,7 +13,6 @@ prefetch or reload reads them by itself.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from remotecare.center.contracts.service import (
     termination_of,
     terms_history,
 )
+from remotecare.center.kernel import spreadsheet
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.privacy.rules import Purpose, PurposeRefused
@@ -417,14 +417,15 @@ async def get_audit_log_csv(request: web.Request) -> web.Response:
         lambda conn: deps.privacy.audit_page(conn, actor, asked.filters)
     )
     out = io.StringIO(newline="")
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for e in entries:
-        writer.writerow(
-            [e.id, e.at.isoformat(), e.actor, e.actor_role, e.action, e.purpose, e.record,
-             "" if e.customer_id is None else e.customer_id, ";".join(e.fields)]
-        )  # fmt: skip
+    spreadsheet.write_csv(
+        out,
+        AUDIT_COLUMNS,
+        (
+            [e.id, e.at, e.actor, e.actor_role, e.action, e.purpose, e.record, e.customer_id,
+             ";".join(e.fields)]
+            for e in entries
+        ),
+    )  # fmt: skip
     logger.info("audit log exported by %s: %d entries", actor.name, len(entries))
     return web.Response(
         body=out.getvalue().encode("utf-8"),

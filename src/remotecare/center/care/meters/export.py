@@ -8,7 +8,6 @@ and the reason, never dropped.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +26,7 @@ from remotecare.center.care.meters.service import (
 )
 from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.billing import BilledDevice, customers_with_devices
+from remotecare.center.kernel import spreadsheet
 
 __all__ = [
     "CSV_COLUMNS",
@@ -140,17 +140,13 @@ def rows_of_device(
 
 def write_csv(rows: Iterable[ExportRow], out: TextIO) -> int:
     """Write ``rows`` as CSV with a BOM (``out`` opened with ``newline=""``); how many."""
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in rows:
+
+    def cells(row: ExportRow) -> list[object]:
         values = asdict(row)
         values["flags"] = "; ".join(row.flags)
-        values["closed"] = "yes" if row.closed else "no"
-        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
-        count += 1
-    return count
+        return [values[c] for c in CSV_COLUMNS]
+
+    return spreadsheet.write_csv(out, CSV_COLUMNS, (cells(row) for row in rows))
 
 
 def write_json(rows: Iterable[ExportRow], out: TextIO, period: str) -> int:

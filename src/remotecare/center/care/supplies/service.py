@@ -15,7 +15,6 @@ Usage::
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from remotecare.center.care.supplies.tables import (
     supply_orders,
 )
 from remotecare.center.contracts.service import customer_by_name, customer_names
+from remotecare.center.kernel import spreadsheet
 from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorConflict, OperatorError
 
@@ -339,29 +339,17 @@ CSV_COLUMNS = (
     "needs_person",
     "flag_reason",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula is quoted with a ``'``."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def orders_csv(orders: Sequence[SupplyOrder]) -> str:
     """The orders as CSV text with a byte-order mark (so spreadsheets read it as UTF-8)."""
+
+    def value(order: SupplyOrder, column: str) -> object:
+        found = getattr(order, column)
+        return f"{found:.1f}" if isinstance(found, float) else found  # days: one decimal
+
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for order in orders:
-        writer.writerow([_cell(getattr(order, column)) for column in CSV_COLUMNS])
+    spreadsheet.write_csv(
+        out, CSV_COLUMNS, ([value(order, c) for c in CSV_COLUMNS] for order in orders)
+    )
     return out.getvalue()
