@@ -680,3 +680,40 @@ async def test_the_visit_shows_the_site_and_the_contact_on_request_with_an_audit
     _, page = await _get(browser_session, info, f"/incidents/{other}?contact=1")
     assert "Hanako Yamada" not in page
     assert "show-contacts" not in page
+
+
+async def test_incidents_and_mtbf_per_model_as_a_page_and_as_csv(
+    work: Work, browser_session: aiohttp.ClientSession
+) -> None:
+    info = work.info
+    await _log_in(browser_session, info, "operator")
+    status, page = await _get(browser_session, info, "/incidents")
+    assert 'href="/incidents/report"' in page
+    status, page = await _get(browser_session, info, "/incidents/report?months=2")
+    assert status == 200
+    assert "Incidents per model" in page
+    async with browser_session.get(
+        info.console_url + "/incidents/report.csv?months=2", ssl=info.trusting_context()
+    ) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/csv")
+        text = (await response.read()).decode("utf-8")
+    assert text.startswith("\ufeffmodel,month,devices,incidents,failures,mtbf_days\r\n")
+    rows = [line.split(",") for line in text.removeprefix("\ufeff").splitlines()[1:]]
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    now_rows = [row for row in rows if row[1] == this_month]
+    assert sum(int(row[3]) for row in now_rows) >= JAMMED + 3  # every incident of the fleet
+    assert sum(int(row[4]) for row in now_rows) >= 1  # the fuser: a field-service failure
+    for bad in ("0", "37", "twelve", "1e3"):
+        status, _ = await _get(browser_session, info, f"/incidents/report?months={bad}")
+        assert status == 400
+
+
+async def test_the_incidents_report_is_the_operators_only(
+    work: Work, browser_session: aiohttp.ClientSession
+) -> None:
+    await _log_in(browser_session, work.info, "acme-user")
+    for path in ("/incidents/report", "/incidents/report.csv"):
+        status, page = await _get(browser_session, work.info, path)
+        assert status == 403
+        assert "GLOBEX" not in page

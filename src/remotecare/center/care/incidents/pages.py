@@ -11,6 +11,7 @@ person may not see answers 404, the same as one that does not exist.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -20,13 +21,22 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Connection
 
-from remotecare.center.access.rules import CONSOLE_USERS, AccessRule, Actor, Role, WorkKind, allow
+from remotecare.center.access.rules import (
+    CONSOLE_USERS,
+    OPERATORS,
+    AccessRule,
+    Actor,
+    Role,
+    WorkKind,
+    allow,
+)
 from remotecare.center.care.incidents.rules.catalogue import Severity
 from remotecare.center.care.incidents.rules.listing import (
     MAX_INCIDENT_SEARCH_CHARS,
     StateFilter,
     read_incident_query,
 )
+from remotecare.center.care.incidents.rules.report import ModelMonth
 from remotecare.center.care.incidents.service import (
     IncidentClosed,
     IncidentPage,
@@ -40,6 +50,7 @@ from remotecare.center.fleet.bundles import BundleService
 from remotecare.center.fleet.device_listing import VisitFacts, customer_choices, visit_facts
 from remotecare.center.fleet.overview import printer_facts
 from remotecare.center.fleet.pages import DeviceSection
+from remotecare.center.kernel import spreadsheet
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.service import NoticeLine
@@ -82,6 +93,8 @@ def add_pages(app: web.Application, deps: IncidentPageDeps) -> None:
     app.router.add_post(r"/incidents/{incident_id:\d{1,9}}/acknowledge", post_acknowledge)
     app.router.add_post(r"/incidents/{incident_id:\d{1,9}}/resolve", post_resolve)
     app.router.add_get(r"/incidents/{incident_id:\d{1,9}}/bundle", get_bundle)
+    app.router.add_get("/incidents/report", get_report)
+    app.router.add_get("/incidents/report.csv", get_report_csv)
 
 
 def _page_context(actor: Actor) -> dict[str, Any]:
@@ -363,3 +376,75 @@ def device_incidents(service: IncidentService) -> DeviceSection:
         return {"device_incidents": rows}
 
     return section
+
+
+# --- incidents and MTBF per model and month ---------------------------------------------
+
+REPORT_MONTHS = 12
+_MAX_REPORT_MONTHS = 36
+REPORT_COLUMNS = ("model", "month", "devices", "incidents", "failures", "mtbf_days")
+
+
+def _report_months(request: web.Request) -> int | None:
+    """The months asked for (``?months=``, 1 to 36; 12 when not given), None if not a count."""
+    asked = request.query.get("months", "").strip()
+    if not asked:
+        return REPORT_MONTHS
+    if not (asked.isascii() and asked.isdigit()) or not 1 <= int(asked) <= _MAX_REPORT_MONTHS:
+        return None
+    return int(asked)
+
+
+async def _report(request: web.Request) -> tuple[Actor, int, list[ModelMonth]] | web.Response:
+    deps = request.app[_DEPS]
+    actor = actor_of(request)
+    months = _report_months(request)
+    if months is None:
+        _ = translations_of(request).gettext
+        message = _("Months must be a whole number from 1 to %(most)d.") % {
+            "most": _MAX_REPORT_MONTHS
+        }
+        return web.Response(status=400, text=message)
+    rows = await deps.transactions.read_async(
+        lambda conn: deps.incidents.monthly(conn, actor, months)
+    )
+    return actor, months, rows
+
+
+@allow(OPERATORS)
+async def get_report(request: web.Request) -> web.Response:
+    """Incidents, failures (field-service incidents) and MTBF per model and month."""
+    found = await _report(request)
+    if isinstance(found, web.Response):
+        return found
+    actor, months, rows = found
+    return render(
+        request,
+        "incidents_report.html",
+        rows=rows,
+        months=months,
+        most_months=_MAX_REPORT_MONTHS,
+        **_page_context(actor),
+    )
+
+
+@allow(OPERATORS)
+async def get_report_csv(request: web.Request) -> web.Response:
+    """The same report as CSV (UTF-8 with BOM), as ``center incidents report --csv``."""
+    found = await _report(request)
+    if isinstance(found, web.Response):
+        return found
+    _, months, rows = found
+    out = io.StringIO(newline="")
+    spreadsheet.write_csv(
+        out,
+        REPORT_COLUMNS,
+        ([r.model, r.month, r.devices, r.incidents, r.failures, r.mtbf_days] for r in rows),
+    )
+    return web.Response(
+        body=out.getvalue().encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="incidents-{months}-months.csv"',
+        },
+    )
