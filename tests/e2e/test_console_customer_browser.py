@@ -205,6 +205,11 @@ async def test_a_customer_admin_walks_devices_meter_reads_csv_what_is_sent_and_s
     await page.click("form.read-contacts button[type=submit]")
     await expect(page.locator("table.contacts")).to_contain_text("hanako@acme-ltd.example")
     await _no_serious_violations(page)
+    # The form to change the contract (in Japanese, as chosen above), without changing it.
+    await page.click("a[href$='/contract']")
+    await expect(page.locator("h1")).to_contain_text("契約")
+    await expect(page.locator("input[name=services][value=supplies]")).to_be_checked()
+    await _no_serious_violations(page)
 
     # Users of their organisation, then back to English with the header's switch.
     await page.click("header nav a[href='/users']")

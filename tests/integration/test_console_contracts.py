@@ -18,8 +18,13 @@ import pytest_asyncio
 from remotecare.center.access.rules import Role
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
-from remotecare.center.contracts.service import customer_by_name, customer_statuses
+from remotecare.center.contracts.service import (
+    customer_by_name,
+    customer_statuses,
+    customer_terms,
+)
 from remotecare.center.privacy.console_pages import AUDIT_COLUMNS
+from remotecare.center.privacy.rules import Purpose
 from tests.support.centers import OPERATOR_PASSWORD, CenterInfo, init_center, running_center
 from tests.support.console_login import form_token, log_in_session
 from tests.support.contracts import accept_customer, sample_application
@@ -247,3 +252,105 @@ async def test_a_customers_administrator_reads_its_own_contacts_only(
     await log_in_session(browser, info, "acme-user", PASSWORD)
     status, _ = await _get(browser, info, "/contacts")
     assert status == 403
+
+
+def _terms(office: Office, name: str) -> tuple[frozenset[str], bool]:
+    with office.center.transactions.read() as conn:
+        customer = customer_by_name(conn, name)
+        assert customer is not None
+        terms = customer_terms(conn, customer)
+    assert terms is not None
+    return frozenset(terms.services), terms.consents_to_news
+
+
+def _contact_names(office: Office, customer: int) -> list[str]:
+    with office.center.transactions.begin() as conn:
+        views = office.center.privacy.contacts(
+            conn, ADMINISTRATOR, Purpose.NECESSARY_CONTACT, customer_id=customer
+        )
+    return sorted(view.fields["name"] for view in views)
+
+
+async def test_a_customers_administrator_changes_its_services_and_contacts(
+    office: Office, browser: aiohttp.ClientSession
+) -> None:
+    info = office.info
+    acme = office.customers["Acme Ltd"]
+    await log_in_session(browser, info, "acme-admin", PASSWORD)
+    status, page = await _get(browser, info, "/contacts")
+    assert f'href="/customers/{acme}/contract"' in page
+    status, page = await _get(browser, info, f"/customers/{acme}/contract")
+    assert status == 200
+    form = {"services": "meters", "consents_to_news": "yes", "note": "toner we buy ourselves"}
+    status, location, _ = await _post(browser, info, f"/customers/{acme}/terms", form)
+    assert (status, location) == (303, f"/customers/{acme}/contract?saved=terms")
+    assert _terms(office, "Acme Ltd") == (frozenset({"meters"}), True)
+
+    people = {"name_0": "Taro Sato", "email_0": "taro@acme-ltd.example", "phone_0": "+81 3 1111"}
+    status, location, _ = await _post(browser, info, f"/customers/{acme}/contacts/replace", people)
+    assert status == 303
+    assert _contact_names(office, acme) == ["Taro Sato"]
+    with office.center.transactions.read() as conn:  # the former contact is kept as history
+        views = office.center.privacy.contacts(
+            conn, ADMINISTRATOR, Purpose.NECESSARY_CONTACT, customer_id=acme, with_history=True
+        )
+    assert sorted(v.fields["name"] for v in views) == ["Hanako Yamada", "Taro Sato"]
+
+
+async def test_a_bad_change_or_another_customers_contract_changes_nothing(
+    office: Office, browser: aiohttp.ClientSession
+) -> None:
+    info = office.info
+    acme, globex = office.customers["Acme Ltd"], office.customers["Globex Corp"]
+    await log_in_session(browser, info, "acme-admin", PASSWORD)
+    before = _terms(office, "Globex Corp"), _terms(office, "Acme Ltd")
+    status, page = await _get(browser, info, f"/customers/{globex}/contract")
+    assert status == 404
+    assert "Globex" not in page
+    form = {"services": "supplies", "consents_to_news": "no"}
+    status, _, _ = await _post(browser, info, f"/customers/{globex}/terms", form)
+    assert status == 404
+    for bad in (
+        {"consents_to_news": "no"},  # no service
+        {"services": "coffee", "consents_to_news": "no"},
+        {"services": "supplies"},  # no answer on news
+        {"services": "supplies", "consents_to_news": "no", "note": "x" * 501},
+    ):
+        status, _, page = await _post(browser, info, f"/customers/{acme}/terms", bad)
+        assert status == 422, bad
+        assert 'class="error"' in page
+    people = {"name_0": "Nobody", "email_0": "not an address", "phone_0": "1"}
+    status, _, page = await _post(browser, info, f"/customers/{acme}/contacts/replace", people)
+    assert status == 422
+    assert "Nobody" in page  # the form keeps what was typed
+    status, _, _ = await _post(browser, info, f"/customers/{acme}/contacts/replace", {})
+    assert status == 422
+    assert (_terms(office, "Globex Corp"), _terms(office, "Acme Ltd")) == before
+
+    await log_in_session(browser, info, "acme-user", PASSWORD)  # read-only person
+    status, _, _ = await _post(browser, info, f"/customers/{acme}/terms", form)
+    assert status == 403
+
+
+async def test_an_operator_changes_a_customers_terms(
+    office: Office, browser: aiohttp.ClientSession
+) -> None:
+    info = office.info
+    globex = office.customers["Globex Corp"]
+    await log_in_session(browser, info, "staff", PASSWORD)
+    _, page = await _get(browser, info, f"/customers/{globex}")
+    assert f'href="/customers/{globex}/contract"' in page
+    form = {"services": ["supplies", "fault_monitoring"], "consents_to_news": "no"}
+    data = aiohttp.FormData()
+    for name, value in form.items():
+        for one in value if isinstance(value, list) else [value]:
+            data.add_field(name, one)
+    data.add_field("csrf_token", await form_token(browser, info))
+    async with browser.post(
+        info.console_url + f"/customers/{globex}/terms",
+        data=data,
+        ssl=info.trusting_context(),
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303
+    assert _terms(office, "Globex Corp") == (frozenset({"supplies", "fault_monitoring"}), False)

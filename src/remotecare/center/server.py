@@ -24,6 +24,7 @@ from remotecare.center.care.meters import pages as meter_pages
 from remotecare.center.care.supplies import api_routes as orders_api
 from remotecare.center.care.supplies import pages as order_pages
 from remotecare.center.care.supplies.api_routes import OrdersApiDeps
+from remotecare.center.contracts import contract_pages
 from remotecare.center.contracts.pages import ApplicationFormDeps
 from remotecare.center.fleet import api_routes as fleet_api
 from remotecare.center.fleet.api_routes import FleetApiDeps
@@ -182,6 +183,10 @@ class CenterServer:
                     deps=privacy_pages.PrivacyPageDeps(
                         center.transactions, center.contracts, center.privacy, center.clock
                     ),
+                ),
+                partial(
+                    contract_pages.add_pages,
+                    deps=contract_pages.ContractPageDeps(center.transactions, center.contracts),
                 ),
                 partial(
                     user_pages.add_pages,

@@ -450,7 +450,14 @@ async def _own_contacts_page(
         request,
         "own_contacts.html",
         status=status,
-        **_context(request, actor, contacts=contacts, terms=terms, path="/contacts"),
+        **_context(
+            request,
+            actor,
+            contacts=contacts,
+            terms=terms,
+            path="/contacts",
+            customer_id=customer_id,
+        ),
     )
 
 
