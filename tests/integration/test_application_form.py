@@ -117,3 +117,20 @@ async def test_submissions_from_one_address_are_limited(
     assert retry_after is not None
     assert int(retry_after) > 0
     assert count_rows(info, applications) == APPLICATION_FORM_LIMIT.per_client
+
+
+async def test_the_form_speaks_the_browsers_language(center: tuple[CenterInfo, Center]) -> None:
+    info, _ = center
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        for language, title in (
+            ("ja", "リモートケアのお申し込み"),
+            ("en", "Apply for Remote Care"),
+        ):
+            async with session.get(
+                info.console_url + "/apply",
+                headers={"Accept-Language": language},
+                ssl=info.trusting_context(),
+            ) as page:
+                text = await page.text()
+            assert title in text
+            assert f'lang="{language}"' in text

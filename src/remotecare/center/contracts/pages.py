@@ -21,7 +21,7 @@ from remotecare.center.attempts.limiter import AttemptLimiter
 from remotecare.center.contracts.rules import ApplicationInvalid, Channel, ContractRefused, Service
 from remotecare.center.contracts.service import ContractService
 from remotecare.center.kernel.transactions import Transactions
-from remotecare.center.web.pages import render
+from remotecare.center.web.pages import render, translations_of
 
 __all__ = ["ApplicationFormDeps", "add_pages"]
 
@@ -122,7 +122,12 @@ async def post_apply(request: web.Request) -> web.Response:
             response = _page(
                 request,
                 status=429,
-                errors=[f"Too many applications from here. Please wait {attempt.wait.seconds} s."],
+                errors=[
+                    translations_of(request).gettext(
+                        "Too many applications from here. Please wait %(seconds)d s."
+                    )
+                    % {"seconds": attempt.wait.seconds}
+                ],
             )
             response.headers["Retry-After"] = str(attempt.wait.seconds)
             return response
