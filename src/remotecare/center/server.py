@@ -83,10 +83,13 @@ def _work_pages(center: Center) -> list[partial[None]]:
 
 def _device_sections(center: Center) -> tuple[DeviceSection, ...]:
     """The care services' sections of the device page."""
-    orders = order_pages.device_orders(center.orders)
+    supplies = (
+        order_pages.device_forecasts(center.orders),
+        order_pages.device_orders(center.orders),
+    )
     if center.incidents is None:
-        return (orders,)
-    return (incident_pages.device_incidents(center.incidents), orders)
+        return supplies
+    return (incident_pages.device_incidents(center.incidents), *supplies)
 
 
 def _incident_api(center: Center) -> list[partial[None]]:

@@ -5,6 +5,7 @@ translation whose placeholders differ from the message's."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -66,3 +67,22 @@ def test_every_message_has_a_translation_in_every_language() -> None:
         assert fuzzy == [], f"{language}: fuzzy translations for {fuzzy}"
         problems = [(m.id, [str(e) for e in errors]) for m, errors in catalogue.check() if errors]
         assert problems == [], f"{language}: translations that do not fit: {problems}"
+
+
+def test_every_translation_formats_as_jinjas_newstyle_gettext_does() -> None:
+    """Templates format every message with ``%`` (even without placeholders), so a bare
+    ``%`` in a translation (``1% あたり``) breaks the page in that language only."""
+    for language in LANGUAGES:
+        if language == DEFAULT_LANGUAGE:
+            continue
+        catalogue = _read(LOCALE_DIR / language / "LC_MESSAGES" / "messages.po", language)
+        broken = []
+        for message in catalogue:
+            if not message.id or not isinstance(message.string, str) or not message.string:
+                continue
+            names = re.findall(r"%\((\w+)\)", message.string)
+            try:
+                message.string % {name: 1 for name in names}
+            except (ValueError, TypeError, KeyError) as exc:
+                broken.append((message.id, str(exc)))
+        assert broken == [], f"{language}: translations % cannot format: {broken}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +33,7 @@ from remotecare.center.care.supplies.service import (
     OrderFilter,
     OrderService,
     OrderTransitionRefused,
+    SupplyForecast,
     SupplyOrder,
 )
 from remotecare.center.care.supplies.tables import REASON_MAX_LENGTH
@@ -266,3 +267,37 @@ def device_orders(service: OrderService) -> DeviceSection:
         return {"device_orders": rows}
 
     return section
+
+
+def device_forecasts(service: OrderService) -> DeviceSection:
+    """The device page's forecasts (``FleetPageDeps.device_sections``): for each supply,
+    when it runs out (a receptacle: fills), with its interval and confidence, or why
+    there is no number."""
+
+    def section(
+        conn: Connection, actor: Actor, device_id: int, language: str
+    ) -> Mapping[str, object]:
+        forecasts = service.forecasts(conn, actor, [device_id])
+        return {"device_forecasts": [(f, _dates(f)) for f in forecasts]}
+
+    return section
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastDates:
+    """A forecast's days turned into dates: the expected one and its interval."""
+
+    expected: datetime | None
+    earliest: datetime | None
+    latest: datetime | None
+
+
+def _dates(forecast: SupplyForecast) -> ForecastDates:
+    def at(days: float | None) -> datetime | None:
+        return None if days is None else forecast.as_of + timedelta(days=days)
+
+    return ForecastDates(
+        at(forecast.days_to_empty),
+        at(forecast.days_to_empty_low),
+        at(forecast.days_to_empty_high),
+    )
