@@ -224,6 +224,7 @@ async def walk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Walk]:
                 "device_id": str(their_device),  # a device of theirs (bound)
                 "command_id": str(command.command_id),
                 "bundle_id": bundle_id,
+                "endpoint_id": their_endpoint,
                 "order_id": their_order,
                 "incident_id": str(their_incident),
                 "username": THEIR_USER,
@@ -281,6 +282,7 @@ async def _terminated_customers(
         "command_id": str(command.command_id),
         "bundle_id": bundle_id,
         "customer_id": str(gone_id),
+        "endpoint_id": gone_endpoint,
     }
     return Foreign("a terminated customer's", ids, (GONE, GONE_SERIAL, gone_endpoint), SCOPED)
 

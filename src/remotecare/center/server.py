@@ -32,6 +32,7 @@ from remotecare.center.fleet.device_routes import DeviceRouteDeps
 from remotecare.center.fleet.pages import DeviceSection, FleetPageDeps
 from remotecare.center.fleet.sent_pages import SentPageDeps
 from remotecare.center.fleet.sent_pages import add_pages as add_sent_pages
+from remotecare.center.identity import console_pages as revocation_pages
 from remotecare.center.identity.routes import IdentityDeps
 from remotecare.center.kernel.background import BackgroundLoop
 from remotecare.center.kernel.group_commit import GroupCommitter
@@ -185,6 +186,12 @@ class CenterServer:
                     privacy_pages.add_pages,
                     deps=privacy_pages.PrivacyPageDeps(
                         center.transactions, center.contracts, center.privacy, center.clock
+                    ),
+                ),
+                partial(
+                    revocation_pages.add_pages,
+                    deps=revocation_pages.RevocationPageDeps(
+                        center.transactions, center.certificates
                     ),
                 ),
                 partial(

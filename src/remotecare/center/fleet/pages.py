@@ -225,4 +225,12 @@ async def get_endpoints(request: web.Request) -> web.Response:
     actor = actor_of(request)
     now = deps.clock.now()
     rows = await deps.transactions.read_async(lambda conn: overview.endpoints(conn, actor, now))
-    return render(request, "endpoints.html", endpoints=rows, now=now, **_page_context(actor))
+    revoked = request.query.get("revoked", "")[:36]
+    return render(
+        request,
+        "endpoints.html",
+        endpoints=rows,
+        now=now,
+        revoked=revoked if any(e.endpoint_id == revoked for e in rows) else "",
+        **_page_context(actor),
+    )
