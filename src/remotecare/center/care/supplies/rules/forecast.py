@@ -28,9 +28,6 @@ from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Literal
 
-import numpy as np
-from scipy.stats import theilslopes
-
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar
 from remotecare.center.care.supplies.rules.cartridges import (
     Cartridge,
@@ -238,6 +235,11 @@ def _trend(
     span = usage[-1] - usage[0]
     if span < settings.min_trend_usage_days:
         return None
+    # Imported here: numpy and scipy.stats cost about 1 s of CPU, which every command of
+    # the center paid at start (bootstrap imports the rules) though only the feed fits.
+    import numpy as np
+    from scipy.stats import theilslopes
+
     x, y = np.array(usage), np.array(levels)
     fit = theilslopes(y, x, alpha=settings.interval)
     slope = -float(fit.slope)

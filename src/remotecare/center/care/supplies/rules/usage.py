@@ -16,9 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
-from scipy.optimize import nnls
-
 from remotecare.center.care.history.rules import Sample
 from remotecare.center.care.supplies.rules.calendar import WorkCalendar
 
@@ -124,6 +121,9 @@ def usage_profile(clock: PageClock, calendar: WorkCalendar, *, until: datetime) 
                 off += fraction
         rows.append((working, off))
         printed.append(float(p1 - p0))
+    import numpy as np  # here, not at start: see forecast.py's fit
+    from scipy.optimize import nnls
+
     matrix = np.array(rows)
     if matrix[:, 0].sum() < 3:
         return UNKNOWN_USAGE
