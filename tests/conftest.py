@@ -59,3 +59,20 @@ def module_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Like ``database_url``, shared by a module's tests (for expensive set-ups)."""
     with _database(request.param, request) as url:
         yield url
+
+
+_SHARED_SCOPES = {"module", "package", "class"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep a module's tests on one pytest-xdist worker when they share a module-scoped
+    fixture (a center, an snmpsim, a PostgreSQL database), so `make test -n N --dist
+    loadgroup` sets it up once, not once per worker; every other test goes wherever a
+    worker is free. A test marked ``xdist_group`` already keeps its own group."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        info = getattr(item, "_fixtureinfo", None)  # pytest's, on every test function
+        definitions = info.name2fixturedefs.values() if info is not None else ()
+        if any(d.scope in _SHARED_SCOPES for defs in definitions for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -47,6 +47,9 @@ def test_a_token_for_every_customer_sees_every_customer() -> None:
     "presented",
     ["", "rct_", new_token(), TOKEN_PREFIX + new_token()[:-1], TOKEN_PREFIX + "!" * 43,
      TOKEN_PREFIX + new_token() + "x", "RCT_" + new_token()],
+    # Named, not shown: the random tokens would give each pytest-xdist worker other test ids.
+    ids=["empty", "prefix-only", "no-prefix", "one-short", "not-base64", "one-long",
+         "upper-prefix"],
 )  # fmt: skip
 def test_only_the_shape_of_a_token_reaches_the_database(presented: str) -> None:
     assert not looks_like_token(presented)
