@@ -336,6 +336,29 @@ async def test_a_profile_whose_objects_are_missing_invents_no_counter(
     assert "vendor profile" not in (reading.partial_reason or "")
 
 
+# Which recordings give billed counters by function, and by paper size, worked out from the
+# .snmprec lines: per function only sharp_mx-3570n (2385.1.1.19.2.1.3.{1,4,5,7}.4.<row>,
+# labelled at .4.<row>) and konicaminolta_bizhub-c250i (18334.1.1.1.5.7.2.2.1.5.<colour>.
+# <function>). By paper size none: no PWG Imaging System Counters (2699.1.4), no Ricoh
+# (367.3.2.1.2.19), Kyocera (1347.42.3), Fuji Xerox/Fujifilm (253.8.53.13) or Canon
+# (1602.1.11) counter object, Sharp's table has no paper-size row; HP M130nw's
+# status-prt-eng .22.0 (0) is duplex-page-count (HP-LASERJET-COMMON-MIB, as public pollers
+# quote it) and .34.0 (12) has no meaning we could confirm: neither is mapped.
+FUNCTION_COUNTERS = {"sharp_mx-3570n", "konicaminolta_bizhub-c250i"}
+BY_FUNCTION = {"print", "print_mono", "print_colour", "copy", "copy_mono", "copy_colour", "fax"}
+BY_PAPER_SIZE = {"large_mono", "large_colour", "large_format"}
+
+
+@on_module_loop
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+async def test_only_the_printers_that_count_by_function_or_paper_size_report_it(
+    recording_simulator: SnmpSimulator, name: str
+) -> None:
+    names = {c.name for c in (await read(recording_simulator, name)).counters}
+    assert not names & BY_PAPER_SIZE
+    assert bool(names & BY_FUNCTION) == (name in FUNCTION_COUNTERS)
+
+
 # --- synthetic devices: alerts, hrPrinterStatus, space padding --------------------------------
 
 

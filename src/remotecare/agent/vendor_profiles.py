@@ -100,6 +100,8 @@ COUNTER_NAMES: Final = frozenset(
         CounterName.SCAN,
         CounterName.FAX,
         CounterName.LARGE_FORMAT,
+        CounterName.LARGE_MONO,
+        CounterName.LARGE_COLOUR,
     }
 )  # the counters a profile may map
 COUNTER_UNITS: Final = frozenset({CounterUnit.IMPRESSIONS, CounterUnit.SHEETS, CounterUnit.IMAGES})

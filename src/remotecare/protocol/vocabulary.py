@@ -10,6 +10,7 @@ clips and caps what printers say to the same numbers before it builds a message:
 from __future__ import annotations
 
 import enum
+import re
 from typing import Final, TypeVar
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ItemList",
     "capped",
     "clipped",
+    "is_counter_name",
 ]
 
 _T = TypeVar("_T")
@@ -63,7 +65,9 @@ class CounterName(enum.StrEnum):
 
     The Printer-MIB gives ``total`` and ``power_on`` (``_marker_N`` appended for markers
     after the first), IPP adds ``sheets``, ``pages`` and impression kinds (``_two_sided``
-    appended), vendor profiles the print/copy/scan/fax split.
+    appended), vendor profiles the print/copy/scan/fax split and, where a profile maps
+    them, the large-paper counters (A3 and larger, which contracts bill at their own rate).
+    Names are only ever added: the center keeps a counter whose name it does not know.
     """
 
     TOTAL = "total"
@@ -83,6 +87,21 @@ class CounterName(enum.StrEnum):
     BLANK = "blank"
     SHEETS = "sheets"
     PAGES = "pages"
+    LARGE_MONO = "large_mono"  # A3/ledger and larger, black & white
+    LARGE_COLOUR = "large_colour"  # A3/ledger and larger, full colour
+
+
+_COUNTER_NAMES: Final = frozenset(CounterName)
+_COUNTER_SUFFIX: Final = re.compile(r"(_marker_[0-9]{1,10}|_two_sided)$")
+
+
+def is_counter_name(name: str) -> bool:
+    """Whether ``name`` is a counter this version names (``total``, ``total_marker_2``, ...).
+
+    The forms the agent sends: a :class:`CounterName`, with ``_marker_N`` (a Printer-MIB
+    marker after the first) or ``_two_sided`` (an IPP impression kind) appended.
+    """
+    return _COUNTER_SUFFIX.sub("", name) in _COUNTER_NAMES
 
 
 class CounterUnit(enum.StrEnum):

@@ -9,6 +9,7 @@ import pytest
 from remotecare.center.care.meters.rules.periods import (
     BillingSettings,
     BillingSettingsError,
+    billable_counters,
     cutoff,
     period_containing,
     period_named,
@@ -103,3 +104,15 @@ def test_bad_settings_are_refused_clearly(bad: dict[str, object]) -> None:
 def test_bad_period_names_are_refused(name: str) -> None:
     with pytest.raises(BillingSettingsError, match="YYYY-MM"):
         period_named(name, TOKYO)
+
+
+def test_billable_counters_accept_the_vocabulary_and_refuse_the_rest() -> None:
+    assert billable_counters(" total, large_mono,large_colour ,copy_mono,total") == (
+        "total",
+        "large_mono",
+        "large_colour",
+        "copy_mono",
+    )
+    assert billable_counters("total_marker_2") == ("total_marker_2",)
+    with pytest.raises(BillingSettingsError, match="unknown counter 'A3', 'fax_colour'"):
+        billable_counters("total,A3,fax_colour")

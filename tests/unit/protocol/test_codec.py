@@ -8,7 +8,8 @@ import pytest
 
 from remotecare.errors import PayloadTooLarge, ProtocolError
 from remotecare.protocol.codec import answer_fields, decode, encode, encode_batch, inflate
-from remotecare.protocol.messages import AgentStatus, DropSummary, Report, ReportBatch
+from remotecare.protocol.messages import AgentStatus, Counter, DropSummary, Report, ReportBatch
+from tests.support.reports import a_plain_report
 
 
 def test_inflate_returns_what_was_compressed() -> None:
@@ -91,3 +92,22 @@ def test_a_batch_of_encoded_reports_is_the_encoded_batch() -> None:
 )
 def test_answer_fields_are_read_leniently(body: bytes, fields: dict[str, object]) -> None:
     assert answer_fields(body) == fields
+
+
+def test_a_counter_name_only_a_newer_agent_knows_decodes() -> None:
+    # The wire keeps Counter.name free text: an older center takes a newer agent's reading
+    # (large_mono from this version, a3_colour_duplex from some later one) whole.
+    report = a_plain_report("NEW-1").model_copy(deep=True)
+    assert report.reading is not None
+    report.reading.counters.extend(
+        [
+            Counter(name="large_mono", value=420, unit="impressions"),
+            Counter(name="a3_colour_duplex", value=9, unit="impressions"),
+        ]
+    )
+    decoded = decode(Report, encode(report))
+    assert decoded.reading is not None
+    assert [(c.name, c.value) for c in decoded.reading.counters][-2:] == [
+        ("large_mono", 420),
+        ("a3_colour_duplex", 9),
+    ]

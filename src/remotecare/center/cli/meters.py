@@ -18,6 +18,7 @@ from remotecare.center.care.meters.export import ExportRow, export_rows, write_c
 from remotecare.center.care.meters.rules.periods import (
     BillingSettings,
     BillingSettingsError,
+    billable_counters,
     period_containing,
     period_named,
 )
@@ -172,7 +173,13 @@ def _write(rows: Iterable[ExportRow], out: TextIO, form: str, period: str) -> in
 @click.option("--cutoff-day", default="last", show_default=True, help="1 to 31, or last.")
 @click.option("--cutoff-time", default="24:00", show_default=True, help="Local HH:MM.")
 @click.option("--zone", default="Asia/Tokyo", show_default=True)
-@click.option("--counters", default="total,mono,colour", show_default=True)
+@click.option(
+    "--counters",
+    default="total,mono,colour",
+    show_default=True,
+    help="Billed counters, comma-separated: total, mono, colour, print_mono, copy_colour, "
+    "large_mono (A3 and larger), ...; a printer bills those it reports.",
+)
 @click.option("--window-hours", default=24, show_default=True, type=int)
 @click.option("--grace-days", default=3, show_default=True, type=int)
 @click.option("--country", default="JP", show_default=True, help="For business days.")
@@ -194,7 +201,7 @@ def settings(
             cutoff_day=None if cutoff_day == "last" else int(cutoff_day),
             cutoff_minutes=int(hours) * 60 + int(minutes or 0),
             zone=zone,
-            counters=tuple(c.strip() for c in counters.split(",") if c.strip()),
+            counters=billable_counters(counters),
             window=timedelta(hours=window_hours),
             grace=timedelta(days=grace_days),
             country=country,

@@ -18,9 +18,11 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from remotecare.errors import OperatorError
+from remotecare.protocol.vocabulary import CounterName, is_counter_name
 
 __all__ = [
     "DEFAULT_COUNTERS",
@@ -29,6 +31,7 @@ __all__ = [
     "BillingPeriod",
     "BillingSettings",
     "BillingSettingsError",
+    "billable_counters",
     "cutoff",
     "period_containing",
     "period_named",
@@ -41,8 +44,30 @@ END_OF_DAY_MINUTES = 24 * 60  # "24:00": the day's end, the next day's first ins
 _PERIOD_NAME = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+_BILLABLE: Final = tuple(CounterName)
+
+
 class BillingSettingsError(OperatorError, ValueError):
     """Billing settings or a period name that cannot be used."""
+
+
+def billable_counters(text: str) -> tuple[str, ...]:
+    """The counter names of a comma-separated list, each one the agents send.
+
+    Checked where an operator names them, not in :class:`BillingSettings`, so that
+    settings stored before a name was checked still load.
+
+    >>> billable_counters("total, large_mono")
+    ('total', 'large_mono')
+    """
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if not is_counter_name(name)]
+    if unknown:
+        raise BillingSettingsError(
+            f"unknown counter {', '.join(map(repr, unknown))}; counters are "
+            f"{', '.join(_BILLABLE)} (or one with _marker_N or _two_sided appended)"
+        )
+    return names
 
 
 @dataclass(frozen=True, slots=True)
