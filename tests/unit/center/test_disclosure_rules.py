@@ -17,11 +17,15 @@ WHEN = datetime(2026, 11, 3, tzinfo=UTC)
 
 
 def _consent(
-    purpose: int = 1, fields: tuple[str, ...] = ("name", "email"), **kw: object
+    purpose: int = 1,
+    fields: tuple[str, ...] = ("name", "email"),
+    withdrawn_at: datetime | None = None,
+    withdrawn_by: str | None = None,
 ) -> DisclosureConsent:
     return DisclosureConsent(
-        1, 7, "Tokyo Mailing KK", purpose, fields, WHEN, "form", WHEN, "admin", **kw
-    )  # type: ignore[arg-type]
+        1, 7, "Tokyo Mailing KK", purpose, fields, WHEN, "form", WHEN, "admin",
+        withdrawn_at, withdrawn_by,
+    )  # fmt: skip
 
 
 def test_a_consent_is_parsed_and_normalised() -> None:
