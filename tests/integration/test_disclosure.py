@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from remotecare.center.access.partners import Partners
 from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center, bootstrap
-from remotecare.center.cli import center as center_cli
 from remotecare.center.contracts.rules import ContractRefused, DisclosureConsent
 from remotecare.center.contracts.tables import disclosure_consents
 from remotecare.center.privacy.rules import Purpose, PurposeRefused
 from remotecare.center.privacy.service import AuditEntry
 from remotecare.center.privacy.tables import audit_log
-from tests.support.centers import CenterInfo, init_center
+from tests.support.centers import CenterInfo, init_center, remotecare
 from tests.support.contracts import accept_customer
 
 STAFF = Actor.operator("sato", Role.OPERATOR_STAFF)
@@ -235,8 +234,16 @@ def test_withdrawing_twice_is_refused(center: Center) -> None:
         center.contracts.withdraw_consent(conn, ADMINISTRATOR, 99)
 
 
-def _run(*args: str) -> Result:
-    return CliRunner().invoke(center_cli, list(args))
+@dataclass(frozen=True)
+class Ran:
+    exit_code: int
+    output: str
+
+
+def _run(*args: str) -> Ran:
+    """``remotecare center ...`` as a separate process, as an operator runs it."""
+    done = remotecare("center", *args, check=False)
+    return Ran(done.returncode, done.stdout + done.stderr)
 
 
 def test_the_cli_records_lists_withdraws_and_discloses(info: CenterInfo, tmp_path: Path) -> None:
