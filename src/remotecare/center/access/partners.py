@@ -28,7 +28,7 @@ from remotecare.center.access.tables import partner_customers, partners, work_as
 from remotecare.center.kernel.clock import Clock
 from remotecare.errors import OperatorError
 
-__all__ = ["PartnerInfo", "PartnerRefused", "Partners", "assigned_only"]
+__all__ = ["PartnerInfo", "PartnerRefused", "Partners", "assigned_only", "partners_working_for"]
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -229,3 +229,30 @@ class Partners:
 def _must_be_operator(actor: Actor) -> None:
     if not actor.role.sees_every_customer:
         raise PartnerRefused(f"{actor.name} may not manage partners")
+
+
+def partners_working_for(conn: Connection, customer_id: int) -> dict[str, Role]:
+    """The partner companies inside for ``customer_id`` (terms, article 10), by name:
+    affiliates assigned to it and subcontractors with open work for it."""
+    inside = {
+        row.name: Role.AFFILIATE
+        for row in conn.execute(
+            select(partners.c.name)
+            .join(partner_customers, partner_customers.c.partner_id == partners.c.id)
+            .where(
+                partners.c.kind == Role.AFFILIATE.value,
+                partner_customers.c.customer_id == customer_id,
+            )
+        )
+    }
+    for row in conn.execute(
+        select(partners.c.name)
+        .join(work_assignments, work_assignments.c.partner_id == partners.c.id)
+        .where(
+            partners.c.kind == Role.SUBCONTRACTOR.value,
+            work_assignments.c.customer_id == customer_id,
+            work_assignments.c.released_at.is_(None),
+        )
+    ):
+        inside[row.name] = Role.SUBCONTRACTOR
+    return inside

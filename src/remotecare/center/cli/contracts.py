@@ -8,6 +8,7 @@ center's home anyway) in one transaction; a refusal changes nothing and exits wi
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from remotecare.center.contracts.rules import (
     parse_services,
 )
 from remotecare.center.contracts.service import customer_by_name
-from remotecare.center.privacy.rules import Purpose
+from remotecare.center.kernel.spreadsheet import write_csv
+from remotecare.center.privacy.rules import CONTACT_FIELDS, Purpose
 
 __all__ = ["audit", "contracts"]
 
@@ -267,3 +269,107 @@ def erase_due(home: Path) -> None:
     for done in erased:
         click.echo(f"customer {done.customer_id}: {done.what}")
     click.echo(f"{len(erased)} customer(s) erased")
+
+
+@contracts.command("consent")
+@HOME
+@click.argument("customer")
+@click.option("--recipient", required=True, help="The third party the data may go to.")
+@click.option("--purpose", required=True, type=int, help="Article 4's purpose (1-4, 6).")
+@click.option("--fields", required=True, help="Comma-separated: name, email, phone.")
+@click.option("--evidence", required=True, help="E.g. 'signed form of 2026-11-03'.")
+@click.option(
+    "--given", type=click.DateTime(["%Y-%m-%d"]), help="When the customer gave it (UTC day)."
+)
+def consent(
+    home: Path,
+    customer: str,
+    recipient: str,
+    purpose: int,
+    fields: str,
+    evidence: str,
+    given: datetime | None,
+) -> None:
+    """Record CUSTOMER's consent to disclosing its contacts' FIELDS to RECIPIENT for
+    PURPOSE (terms, article 10)."""
+    with administered(home) as center, center.transactions.begin() as conn:
+        recorded = center.contracts.record_consent(
+            conn,
+            ADMINISTRATOR,
+            _customer(conn, customer),
+            recipient=recipient,
+            purpose=purpose,
+            fields=fields.split(","),
+            evidence=evidence,
+            given_at=None if given is None else given.replace(tzinfo=UTC),
+        )
+    click.echo(
+        f"consent {recorded.id} recorded: {customer} -> {recorded.recipient}, purpose "
+        f"{recorded.purpose}, fields {', '.join(recorded.fields)}"
+    )
+
+
+@contracts.command("consents")
+@HOME
+@click.argument("customer")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines for scripts.")
+def consents(home: Path, customer: str, as_json: bool) -> None:
+    """List CUSTOMER's consents to disclosure, withdrawn ones too."""
+    with administered(home) as center, center.transactions.read() as conn:
+        found = center.contracts.consents(conn, ADMINISTRATOR, _customer(conn, customer))
+    for item in found:
+        if as_json:
+            click.echo(json.dumps(item.as_json()))
+            continue
+        state = (
+            "live"
+            if item.withdrawn_at is None
+            else f"withdrawn {item.withdrawn_at:%Y-%m-%d} by {item.withdrawn_by}"
+        )
+        click.echo(
+            f"{item.id:>5}  {item.recipient}  purpose {item.purpose}  "
+            f"{','.join(item.fields)}  given {item.given_at:%Y-%m-%d} ({item.evidence})  {state}"
+        )
+
+
+@contracts.command("withdraw-consent")
+@HOME
+@click.argument("consent_id", type=int)
+def withdraw_consent(home: Path, consent_id: int) -> None:
+    """Withdraw a consent to disclosure (it is kept, marked withdrawn)."""
+    with administered(home) as center, center.transactions.begin() as conn:
+        center.contracts.withdraw_consent(conn, ADMINISTRATOR, consent_id)
+    click.echo(f"consent {consent_id} withdrawn")
+
+
+@contracts.command("disclose")
+@HOME
+@click.option("--to", "recipient", required=True, help="Who receives the data.")
+@click.option("--purpose", required=True, help="One of the six purposes of article 4 (1-6).")
+@click.argument("customers", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the CSV (UTF-8 with BOM) to this file instead of standard output.",
+)
+def disclose(
+    home: Path, recipient: str, purpose: str, customers: tuple[str, ...], out: Path | None
+) -> None:
+    """Export CUSTOMERS' contact persons to a recipient (terms, article 10): outside the
+    operator and its partners only with each customer's consent; audited."""
+    with administered(home) as center, center.transactions.begin() as conn:
+        ids = {_customer(conn, name): name for name in customers}
+        people = center.privacy.disclose_contacts(
+            conn, ADMINISTRATOR, Purpose.parse(purpose), list(ids), recipient
+        )
+    header = ["customer", "contact_id", *CONTACT_FIELDS]
+    rows = [
+        [ids.get(p.customer_id or 0, ""), p.id, *(p.fields.get(f, "") for f in CONTACT_FIELDS)]
+        for p in people
+    ]
+    if out is None:
+        write_csv(sys.stdout, header, rows)
+        return
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        count = write_csv(handle, header, rows)
+    click.echo(f"{count} contact(s) disclosed to {recipient} written to {out}", err=True)

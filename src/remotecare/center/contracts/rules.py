@@ -13,29 +13,36 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from remotecare.errors import OperatorError
 
 __all__ = [
+    "DISCLOSABLE_FIELDS",
+    "DISCLOSABLE_PURPOSES",
     "SERVICE_TERMINATED",
     "Application",
     "ApplicationInvalid",
     "ApplicationStatus",
     "Channel",
+    "ConsentTerms",
     "Contact",
     "ContractRefused",
+    "DisclosureConsent",
     "Service",
     "ServiceStatus",
     "Site",
+    "covered_fields",
     "decide",
     "erasure_due_on",
     "generalised_postal_code",
     "may_terminate",
     "organisation_key",
     "parse_application",
+    "parse_consent",
     "parse_contacts",
     "parse_services",
+    "recipient_key",
     "services_from_text",
     "services_text",
     "why_not_active",
@@ -311,3 +318,122 @@ def services_text(services: Iterable[Service]) -> str:
 
 def services_from_text(text: str) -> frozenset[Service]:
     return frozenset(Service(name) for name in text.split(",") if name)
+
+
+# Disclosure to third parties (terms, article 10): the customer's consent as data.
+
+DISCLOSABLE_FIELDS = ("name", "email", "phone")
+# Article 4's purposes; 5 (quality improvement) never gets personal data, so no consent
+# can cover it.
+DISCLOSABLE_PURPOSES = (1, 2, 3, 4, 6)
+EVIDENCE_LIMIT = 500
+RECIPIENT_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentTerms:
+    """What a customer consented to: whom its contacts' data may go to, for which
+    purpose, which fields, and the evidence of it."""
+
+    recipient: str  # as written, whitespace collapsed
+    recipient_key: str  # compared by (``recipient_key``)
+    purpose: int
+    fields: tuple[str, ...]  # in the order of DISCLOSABLE_FIELDS
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureConsent:
+    """A recorded consent; withdrawn ones are kept, with when and by whom."""
+
+    id: int
+    customer_id: int
+    recipient: str
+    purpose: int
+    fields: tuple[str, ...]
+    given_at: datetime
+    evidence: str
+    recorded_at: datetime
+    recorded_by: str
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.withdrawn_at is None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "recipient": self.recipient,
+            "purpose": self.purpose,
+            "fields": list(self.fields),
+            "given_at": self.given_at.isoformat(),
+            "evidence": self.evidence,
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "withdrawn_at": None if self.withdrawn_at is None else self.withdrawn_at.isoformat(),
+            "withdrawn_by": self.withdrawn_by,
+        }
+
+
+def recipient_key(name: str) -> str:
+    """The form of a recipient's name that consents and partners are compared by."""
+    return organisation_key(name)
+
+
+def parse_consent(
+    recipient: str, purpose: int, fields: Iterable[str], evidence: str
+) -> ConsentTerms:
+    """The consent as asked, or ``ContractRefused`` naming every problem."""
+    problems: list[str] = []
+    shown = " ".join(recipient.split())
+    if not shown:
+        problems.append("a consent names its recipient")
+    elif len(shown) > RECIPIENT_LIMIT:
+        problems.append(f"the recipient is longer than {RECIPIENT_LIMIT} characters")
+    if purpose == 5:
+        problems.append("purpose 5 never gets personal data: no consent can cover it")
+    elif purpose not in DISCLOSABLE_PURPOSES:
+        problems.append(f"{purpose!r} is not a purpose of article 4 (1-6)")
+    asked = [f.strip().lower() for f in fields if f.strip()]
+    unknown = sorted(set(asked) - set(DISCLOSABLE_FIELDS))
+    if unknown:
+        problems.append(
+            f"unknown field(s) {', '.join(unknown)}: fields are {', '.join(DISCLOSABLE_FIELDS)}"
+        )
+    elif not asked:
+        problems.append(f"a consent covers at least one of {', '.join(DISCLOSABLE_FIELDS)}")
+    cleaned_evidence = " ".join(evidence.split())
+    if not cleaned_evidence:
+        problems.append("a consent needs its evidence (e.g. 'signed form of 2026-11-03')")
+    elif len(cleaned_evidence) > EVIDENCE_LIMIT:
+        problems.append(f"the evidence is longer than {EVIDENCE_LIMIT} characters")
+    if problems:
+        raise ContractRefused("; ".join(problems))
+    return ConsentTerms(
+        shown,
+        recipient_key(shown),
+        purpose,
+        tuple(f for f in DISCLOSABLE_FIELDS if f in asked),
+        cleaned_evidence,
+    )
+
+
+def covered_fields(
+    consents: Iterable[DisclosureConsent],
+    recipient: str,
+    purpose: int,
+    wanted: Sequence[str],
+) -> tuple[str, ...]:
+    """Of the ``wanted`` fields, those a live consent for ``recipient`` and ``purpose``
+    covers (empty: the export is not covered)."""
+    key = recipient_key(recipient)
+    granted = {
+        field
+        for consent in consents
+        if consent.live and recipient_key(consent.recipient) == key and consent.purpose == purpose
+        for field in consent.fields
+    }
+    return tuple(f for f in wanted if f in granted)

@@ -32,12 +32,14 @@ from remotecare.center.contracts.rules import (
     Channel,
     Contact,
     ContractRefused,
+    DisclosureConsent,
     Service,
     ServiceStatus,
     decide,
     may_terminate,
     organisation_key,
     parse_application,
+    parse_consent,
     parse_contacts,
     services_from_text,
     services_text,
@@ -47,6 +49,7 @@ from remotecare.center.contracts.tables import (
     contacts,
     contract_terms,
     customers,
+    disclosure_consents,
     sites,
     terminations,
 )
@@ -74,6 +77,7 @@ __all__ = [
     "customer_terms",
     "customers_including",
     "customers_listing",
+    "disclosure_consents_of",
     "termination_of",
     "terms_history",
 ]
@@ -523,6 +527,84 @@ class ContractService:
             ],
         )
 
+    def record_consent(
+        self,
+        conn: Connection,
+        actor: Actor,
+        customer_id: int,
+        *,
+        recipient: str,
+        purpose: int,
+        fields: Sequence[str],
+        evidence: str,
+        given_at: datetime | None = None,
+    ) -> DisclosureConsent:
+        """Record the customer's consent to disclosing ``fields`` of its contacts to
+        ``recipient`` for ``purpose`` (terms, article 10); operators only."""
+        _operator_only(actor, "record consents to disclosure")
+        terms = parse_consent(recipient, purpose, fields, evidence)
+        if not customer_statuses(conn, [customer_id]):
+            raise ContractRefused(f"unknown customer {customer_id}")
+        now = self.clock.now()
+        values = {
+            "customer_id": customer_id,
+            "recipient": terms.recipient,
+            "recipient_key": terms.recipient_key,
+            "purpose": terms.purpose,
+            "fields": ",".join(terms.fields),
+            "given_at": now if given_at is None else given_at,
+            "evidence": terms.evidence,
+            "recorded_at": now,
+            "recorded_by": actor.name[:200],
+        }
+        consent_id = conn.execute(
+            insert(disclosure_consents).values(**values).returning(disclosure_consents.c.id)
+        ).scalar_one()
+        return _consent(
+            conn.execute(
+                select(disclosure_consents).where(disclosure_consents.c.id == consent_id)
+            ).one()
+        )
+
+    def withdraw_consent(
+        self, conn: Connection, actor: Actor, consent_id: int
+    ) -> DisclosureConsent:
+        """Withdraw a consent (it is kept, with when and by whom); operators only."""
+        _operator_only(actor, "withdraw consents to disclosure")
+        row = conn.execute(
+            select(disclosure_consents).where(disclosure_consents.c.id == consent_id)
+        ).first()
+        if row is None:
+            raise ContractRefused(f"unknown consent {consent_id}")
+        if row.withdrawn_at is not None:
+            raise ContractRefused(
+                f"consent {consent_id} was withdrawn already, on {row.withdrawn_at:%Y-%m-%d} "
+                f"by {row.withdrawn_by}"
+            )
+        done = conn.execute(
+            update(disclosure_consents)
+            .where(
+                disclosure_consents.c.id == consent_id,
+                disclosure_consents.c.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=self.clock.now(), withdrawn_by=actor.name[:200])
+        )
+        if done.rowcount != 1:  # withdrawn meanwhile by someone else
+            raise ContractRefused(f"consent {consent_id} was withdrawn already")
+        return _consent(
+            conn.execute(
+                select(disclosure_consents).where(disclosure_consents.c.id == consent_id)
+            ).one()
+        )
+
+    def consents(self, conn: Connection, actor: Actor, customer_id: int) -> list[DisclosureConsent]:
+        """The customer's consents to disclosure, withdrawn ones too, oldest first:
+        for operators and the customer's own administrators."""
+        _own_or_operator(actor, customer_id, "see this customer's consents")
+        if not customer_statuses(conn, [customer_id]):
+            raise ContractRefused(f"unknown customer {customer_id}")
+        return disclosure_consents_of(conn, customer_id)
+
     def _require_active(self, conn: Connection, customer_id: int) -> None:
         status = customer_statuses(conn, [customer_id]).get(customer_id)
         if status is None:
@@ -717,3 +799,32 @@ def customer_sites(conn: Connection, customer_id: int) -> list[SiteRecord]:
             .order_by(sites.c.id)
         )
     ]
+
+
+def disclosure_consents_of(conn: Connection, customer_id: int) -> list[DisclosureConsent]:
+    """Every consent to disclosure the customer gave, withdrawn ones too, oldest first
+    (for the privacy service, which decides what they cover)."""
+    return [
+        _consent(row)
+        for row in conn.execute(
+            select(disclosure_consents)
+            .where(disclosure_consents.c.customer_id == customer_id)
+            .order_by(disclosure_consents.c.id)
+        )
+    ]
+
+
+def _consent(row: Any) -> DisclosureConsent:
+    return DisclosureConsent(
+        row.id,
+        row.customer_id,
+        row.recipient,
+        row.purpose,
+        tuple(f for f in row.fields.split(",") if f),
+        row.given_at,
+        row.evidence,
+        row.recorded_at,
+        row.recorded_by,
+        row.withdrawn_at,
+        row.withdrawn_by,
+    )

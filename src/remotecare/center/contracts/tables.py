@@ -18,6 +18,7 @@ __all__ = [
     "contacts",
     "contract_terms",
     "customers",
+    "disclosure_consents",
     "erasures",
     "sites",
     "terminations",
@@ -117,4 +118,23 @@ erasures = Table(
     Column("customer_id", ForeignKey("customers.id"), primary_key=True),
     Column("erased_at", UtcDateTime, nullable=False),
     Column("what", String(1000), nullable=False),  # the record of what was erased
+)
+
+# A customer's consent to disclosure of its contacts' data to a third party (terms,
+# article 10). Withdrawn consents are kept (withdrawn_at, withdrawn_by).
+disclosure_consents = Table(
+    "disclosure_consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False, index=True),
+    Column("recipient", String(200), nullable=False),
+    Column("recipient_key", String(200), nullable=False),
+    Column("purpose", Integer, nullable=False),
+    Column("fields", String(50), nullable=False),  # comma-separated
+    Column("given_at", UtcDateTime, nullable=False),
+    Column("evidence", String(500), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("withdrawn_at", UtcDateTime),
+    Column("withdrawn_by", String(200)),
 )

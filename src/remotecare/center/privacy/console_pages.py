@@ -65,6 +65,7 @@ AUDIT_COLUMNS = (
     "record",
     "customer_id",
     "fields",
+    "recipient",  # a disclosure's recipient (article 10)
 )
 _MAX_TEXT = 200
 
@@ -422,7 +423,7 @@ async def get_audit_log_csv(request: web.Request) -> web.Response:
         AUDIT_COLUMNS,
         (
             [e.id, e.at, e.actor, e.actor_role, e.action, e.purpose, e.record, e.customer_id,
-             ";".join(e.fields)]
+             ";".join(e.fields), e.recipient or ""]
             for e in entries
         ),
     )  # fmt: skip

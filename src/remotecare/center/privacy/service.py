@@ -24,12 +24,15 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from remotecare.center.access.partners import partners_working_for
 from remotecare.center.access.rules import Actor, Role
 from remotecare.center.contracts.contact_records import ContactRecord, contact_records
+from remotecare.center.contracts.rules import covered_fields, recipient_key
 from remotecare.center.contracts.service import (
     consents_to_news,
     customer_profiles,
     customer_statuses,
+    disclosure_consents_of,
 )
 from remotecare.center.kernel.clock import Clock
 from remotecare.center.privacy.rules import (
@@ -90,6 +93,7 @@ class AuditEntry:
     record: str
     customer_id: int | None
     fields: tuple[str, ...]
+    recipient: str | None = None  # a disclosure's recipient outside (article 10)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -102,6 +106,7 @@ class AuditEntry:
             "record": self.record,
             "customer_id": self.customer_id,
             "fields": list(self.fields),
+            "recipient": self.recipient,
         }
 
 
@@ -132,6 +137,70 @@ class PrivacyService:
         exported: list[ContactView] = []
         for customer_id in sorted(set(customer_ids)):
             exported += self._read(conn, actor, purpose, "export", customer_id, None, False)
+        return exported
+
+    def disclose_contacts(
+        self,
+        conn: Connection,
+        actor: Actor,
+        purpose: Purpose,
+        customer_ids: Sequence[int],
+        recipient: str,
+    ) -> list[ContactView]:
+        """``export_contacts`` to ``recipient`` (terms, article 10): operators only. A
+        recipient inside for a customer (an affiliate assigned to it, a subcontractor with
+        open work for it, as the partners' records say) needs no consent; anyone else
+        needs, for every customer, a live consent covering that recipient and purpose,
+        and gets only the fields it covers. One customer not covered refuses the whole
+        export before anything is read or written; every export is audited with the
+        recipient."""
+        if not actor.sees_every_customer:
+            raise PurposeRefused(f"{actor.name} ({actor.role}) may not disclose personal data")
+        shown = " ".join(recipient.split())
+        if not shown:
+            raise PurposeRefused("a disclosure names its recipient")
+        if purpose == Purpose.QUALITY_IMPROVEMENT:
+            raise PurposeRefused(
+                "purpose 5 gets non-identifying data only: read the quality dataset"
+            )
+        wanted = self.policy.fields(actor.role, purpose)
+        key = recipient_key(shown)
+        plan: list[tuple[int, tuple[str, ...]]] = []
+        for customer_id in sorted(set(customer_ids)):
+            if not actor.may_see(customer_id) or not customer_statuses(conn, [customer_id]):
+                raise PurposeRefused(f"unknown customer {customer_id}")
+            if purpose == Purpose.NEWS and not consents_to_news(conn, customer_id):
+                raise PurposeRefused(
+                    f"customer {customer_id} did not consent to purpose 6 "
+                    "(news of products and services)"
+                )
+            inside = {recipient_key(name) for name in partners_working_for(conn, customer_id)}
+            if key in inside:
+                plan.append((customer_id, wanted))
+                continue
+            fields = covered_fields(
+                disclosure_consents_of(conn, customer_id), shown, purpose.value, wanted
+            )
+            if not fields:
+                raise PurposeRefused(
+                    f"customer {customer_id} has not consented to disclosing its contacts "
+                    f"to {shown!r} for purpose {purpose.value} ({purpose.description}): "
+                    "nothing was exported"
+                )
+            plan.append((customer_id, fields))
+        exported: list[ContactView] = []
+        for customer_id, fields in plan:
+            exported += self._read(
+                conn,
+                actor,
+                purpose,
+                "disclose",
+                customer_id,
+                None,
+                False,
+                limited_to=fields,
+                recipient=shown[:200],
+            )
         return exported
 
     def quality_dataset(self, conn: Connection, actor: Actor) -> QualityDataset:
@@ -173,20 +242,7 @@ class PrivacyService:
         query = select(audit_log).order_by(audit_log.c.id)
         if since is not None:
             query = query.where(audit_log.c.at >= since)
-        return [
-            AuditEntry(
-                row.id,
-                row.at,
-                row.actor,
-                row.actor_role,
-                row.action,
-                row.purpose,
-                row.record,
-                row.customer_id,
-                tuple(f for f in row.fields.split(",") if f),
-            )
-            for row in conn.execute(query)
-        ]
+        return [_entry(row) for row in conn.execute(query)]
 
     def audit_page(
         self,
@@ -225,6 +281,9 @@ class PrivacyService:
         customer_id: int | None,
         application_id: int | None,
         with_history: bool,
+        *,
+        limited_to: Sequence[str] | None = None,
+        recipient: str | None = None,
     ) -> list[ContactView]:
         if (customer_id is None) == (application_id is None):
             raise ValueError("name either a customer or an application")
@@ -253,6 +312,8 @@ class PrivacyService:
             records = contact_records(conn, application_id=application_id)
             subject = f"application:{application_id}"
         allowed = self.policy.fields(actor.role, purpose)
+        if limited_to is not None:
+            allowed = tuple(f for f in allowed if f in limited_to)
         if not allowed:
             raise PurposeRefused(
                 f"{actor.role} gets no contact data for purpose {purpose.value} "
@@ -262,7 +323,7 @@ class PrivacyService:
         entries = [(f"contact:{record.id}", record.customer_id, allowed) for record in records] or [
             (subject, customer_id, ())
         ]  # a read that found nobody is logged too
-        self._audit(conn, actor, action, purpose, entries)
+        self._audit(conn, actor, action, purpose, entries, recipient)
         return views
 
     def _audit(
@@ -272,6 +333,7 @@ class PrivacyService:
         action: str,
         purpose: Purpose,
         entries: Sequence[tuple[str, int | None, Sequence[str]]],
+        recipient: str | None = None,
     ) -> None:
         now = self.clock.now()
         conn.execute(
@@ -286,6 +348,7 @@ class PrivacyService:
                     "record": record[:100],
                     "customer_id": customer_id,
                     "fields": ",".join(fields),
+                    "recipient": recipient,
                 }
                 for record, customer_id, fields in entries
             ],
@@ -303,6 +366,7 @@ def _entry(row: Any) -> AuditEntry:
         row.record,
         row.customer_id,
         tuple(f for f in row.fields.split(",") if f),
+        row.recipient,
     )
 
 

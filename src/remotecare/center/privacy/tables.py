@@ -25,6 +25,7 @@ audit_log = Table(
     Column("record", String(100), nullable=False),  # "contact:12", "dataset:customers", ...
     Column("customer_id", Integer),  # no foreign key: the log outlives what it names
     Column("fields", String(200), nullable=False),  # comma-separated, "" when none
+    Column("recipient", String(200)),  # a disclosure's recipient (article 10), else None
 )
 
 _REFUSAL = "audit_log is append-only"
