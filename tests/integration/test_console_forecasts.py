@@ -62,6 +62,8 @@ async def test_the_device_page_shows_each_supplys_forecast(tmp_path: Path) -> No
     page = pages["en"]
     assert "When each supply runs out" in page
     assert "各消耗品が切れる時期" in pages["ja"]
+    assert "Outages in the last 90 days" in page  # the connectivity timeline, empty here
+    assert "the agent called throughout" in page
     row = re.search(r'<tr data-supply="1" data-method="(\w+)">(.*?)</tr>', page, re.S)
     assert row is not None, page
     assert row.group(1) in ("trend", "page_rate", "rated_yield")

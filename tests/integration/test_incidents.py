@@ -315,6 +315,23 @@ def test_silent_printers_and_agents_become_incidents_for_whoever_acts(rig: Rig) 
     assert by_kind["agent_silent"].responder == "operator"
     assert by_kind["agent_silent"].subject == f"endpoint:{CALLER.endpoint_id}"
     assert by_kind["printer_silent"].state == "clearing"  # the agent's silence covers it
+    with rig.engine.connect() as conn:  # the device page's connectivity timeline
+        timeline = rig.service.silences_of(
+            conn,
+            ADMINISTRATOR,
+            by_kind["printer_silent"].printer_id,
+            CALLER.endpoint_id,
+            T0 - timedelta(days=1),
+        )
+        later = rig.service.silences_of(
+            conn,
+            ADMINISTRATOR,
+            by_kind["printer_silent"].printer_id,
+            CALLER.endpoint_id,
+            rig.clock.now() + timedelta(days=1),
+        )
+    assert [r.kind for r in timeline] == ["printer_silent", "agent_silent"]
+    assert [r.kind for r in later] == ["printer_silent", "agent_silent"]  # still unresolved
 
 
 def test_people_acknowledge_and_resolve_with_a_note_and_subcontractors_see_their_work_only(

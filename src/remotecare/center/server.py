@@ -90,7 +90,11 @@ def _device_sections(center: Center) -> tuple[DeviceSection, ...]:
     )
     if center.incidents is None:
         return supplies
-    return (incident_pages.device_incidents(center.incidents), *supplies)
+    return (
+        incident_pages.device_connectivity(center.incidents, center.clock),
+        incident_pages.device_incidents(center.incidents),
+        *supplies,
+    )
 
 
 def _incident_api(center: Center) -> list[partial[None]]:

@@ -15,7 +15,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -60,7 +60,13 @@ from remotecare.center.web.actors import actor_of
 from remotecare.center.web.pages import language_of, render, translations_of
 from remotecare.errors import OperatorError
 
-__all__ = ["FIELD_WORK", "IncidentPageDeps", "add_pages", "device_incidents"]
+__all__ = [
+    "FIELD_WORK",
+    "IncidentPageDeps",
+    "add_pages",
+    "device_connectivity",
+    "device_incidents",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +367,29 @@ async def get_bundle(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f'attachment; filename="diagnostics-{bundle_id}.tar.gz"',
         },
     )
+
+
+CONNECTIVITY_DAYS = 90
+
+
+def device_connectivity(service: IncidentService, clock: Clock) -> DeviceSection:
+    """The device page's connectivity timeline: when its printer stopped answering the
+    agent and when its agent stopped calling, over the last 90 days, each with its end."""
+
+    def section(
+        conn: Connection, actor: Actor, device_id: int, language: str
+    ) -> Mapping[str, object]:
+        now = clock.now()
+        facts = printer_facts(conn, now, [device_id])
+        if not facts:
+            return {}
+        since = now - timedelta(days=CONNECTIVITY_DAYS)
+        rows = service.silences_of(
+            conn, actor, device_id, facts[0].endpoint_id, since, language=language
+        )
+        return {"device_outages": rows, "outage_days": CONNECTIVITY_DAYS}
+
+    return section
 
 
 def device_incidents(service: IncidentService) -> DeviceSection:

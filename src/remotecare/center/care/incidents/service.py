@@ -19,7 +19,18 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from remotecare.center.access.rules import Actor, Role, WorkKind
 from remotecare.center.access.service import scoped
@@ -892,6 +903,40 @@ class IncidentService:
                 .where(incidents.c.printer_id == printer_id)
                 .order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
                 .limit(limit)
+            ).scalars()
+        )
+        return self._rows(conn, ids, language)
+
+    def silences_of(
+        self,
+        conn: Connection,
+        actor: Actor,
+        printer_id: int,
+        endpoint_id: str,
+        since: datetime,
+        *,
+        language: str = "en",
+    ) -> list[IncidentRow]:
+        """The device's connectivity timeline: its printer's and its agent's silences
+        (opened since ``since`` or still open) that ``actor`` may see, oldest first."""
+        c = self.incidents.catalogue
+        ids = list(
+            conn.execute(
+                within_work(select(incidents.c.id), actor)
+                .where(
+                    or_(
+                        and_(
+                            incidents.c.printer_id == printer_id,
+                            incidents.c.kind == c.printer_silent,
+                        ),
+                        and_(
+                            incidents.c.subject == _endpoint_subject(endpoint_id),
+                            incidents.c.kind == c.agent_silent,
+                        ),
+                    ),
+                    or_(incidents.c.opened_at >= since, incidents.c.open_key.is_not(None)),
+                )
+                .order_by(incidents.c.opened_at, incidents.c.id)
             ).scalars()
         )
         return self._rows(conn, ids, language)
