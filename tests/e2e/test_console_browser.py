@@ -170,7 +170,8 @@ async def _log_in(browser: Browser, info: CenterInfo, locale: str = "en-US") -> 
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
     await page.click("form.login button[type=submit]")
-    await expect(page).to_have_url(info.console_url + "/devices")
+    await expect(page).to_have_url(info.console_url + "/overview")  # an operator's home
+    await page.goto(info.console_url + "/devices")
     return page
 
 
