@@ -166,6 +166,8 @@ def seed(settings: CenterSettings, count: int) -> float:
                     "last_report_at": now - quiet,
                     "latest_reading": _reading(f"BENCH{n:07d}", model, oid, 50_000 + n, levels),
                     "latest_reading_at": now - quiet,
+                    # as ingest writes it beside the reading (fleet/rules/low_supplies.py)
+                    "low_supplies": sum(1 for level in levels if level < 10),
                 }
             )
         _insert(conn, printers, rows)

@@ -128,6 +128,8 @@ async def test_an_operator_logs_in_and_sees_the_fleet(
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
     await page.click("form.login button[type=submit]")
+    await expect(page).to_have_url(center_with_a_device.console_url + "/overview")  # home
+    await page.goto(center_with_a_device.console_url + "/devices")
 
     row = page.locator("tr[data-serial=CNB1234567]")
     await expect(row.locator(".model")).to_have_text("Acme Colour Laser 500")
@@ -170,7 +172,8 @@ async def _log_in(browser: Browser, info: CenterInfo, locale: str = "en-US") -> 
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
     await page.click("form.login button[type=submit]")
-    await expect(page).to_have_url(info.console_url + "/devices")
+    await expect(page).to_have_url(info.console_url + "/overview")  # an operator's home
+    await page.goto(info.console_url + "/devices")
     return page
 
 
@@ -279,6 +282,8 @@ async def test_a_customer_sees_only_its_own_devices_and_another_ones_is_not_foun
         await page.fill("input[name=username]", "acme-user")
         await page.fill("input[name=password]", "a customer's long passphrase")
         await page.click("form.login button[type=submit]")
+        await expect(page).to_have_url(info.console_url + "/overview")  # a customer's home
+        await page.goto(info.console_url + "/devices")
         await expect(page.locator("tr[data-serial]")).to_have_count(1)
         await expect(page.locator("tr[data-serial=ACME-7]")).to_be_visible()
         await expect(page.locator("header nav")).not_to_contain_text("エンドポイント")

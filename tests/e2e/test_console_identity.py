@@ -46,7 +46,7 @@ async def _logged_in(browser: Browser, info: CenterInfo, path: str) -> Page:
     await page.fill("input[name=username]", "operator")
     await page.fill("input[name=password]", OPERATOR_PASSWORD)
     await page.click("form.login button[type=submit]")
-    await expect(page).to_have_url(info.console_url + "/devices")
+    await expect(page).to_have_url(info.console_url + "/overview")  # an operator's home
     await page.goto(info.console_url + path)
     return page
 

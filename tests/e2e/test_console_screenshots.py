@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,6 +131,8 @@ async def test_screenshots_of_the_main_pages_in_both_languages(
             await page.fill("input[name=username]", "operator")
             await page.fill("input[name=password]", OPERATOR_PASSWORD)
             await page.click("form.login button[type=submit]")
+            await expect(page).to_have_url(re.compile(r"/overview$"))  # the operator's home
+            await page.goto(info.console_url + "/devices")
             await expect(page.locator("tr[data-serial]")).to_have_count(12)
             await page.screenshot(path=out / f"devices-{language}.png", full_page=True)
             await page.goto(info.console_url + "/devices?q=C3000&low=1")

@@ -228,6 +228,46 @@ async def test_the_overview_counts_the_fleet_and_each_count_opens_its_list(
     assert "GLOBEX" not in page
 
 
+@pytest.mark.parametrize(
+    ("name", "home"),
+    [
+        ("operator", "/overview"),  # the whole fleet at a glance
+        ("acme-user", "/overview"),  # the customer's own printers, what needs attention
+        ("fixit", "/incidents"),  # the subcontractor's assigned work
+    ],
+)
+async def test_each_role_lands_on_its_home_after_login_and_at_the_root(
+    work: Work, browser_session: aiohttp.ClientSession, name: str, home: str
+) -> None:
+    info = work.info
+    browser_session.cookie_jar.clear()
+    token = await form_token(browser_session, info)
+    password = OPERATOR_PASSWORD if name == "operator" else PASSWORD
+    async with browser_session.post(
+        info.console_url + "/login",
+        data={"username": name, "password": password, "csrf_token": token},
+        ssl=info.trusting_context(),
+        allow_redirects=False,
+    ) as response:
+        assert (response.status, response.headers["Location"]) == (303, home)
+    async with browser_session.get(
+        info.console_url + "/", ssl=info.trusting_context(), allow_redirects=False
+    ) as response:
+        assert (response.status, response.headers["Location"]) == (303, home)
+    status, _ = await _get(browser_session, info, home)
+    assert status == 200  # a home the person may open
+
+
+async def test_the_root_sends_someone_not_logged_in_to_the_login(work: Work) -> None:
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        anonymous.get(
+            work.info.console_url + "/", ssl=work.info.trusting_context(), allow_redirects=False
+        ) as response,
+    ):
+        assert (response.status, response.headers["Location"]) == (303, "/login")
+
+
 async def test_the_incidents_list_filters_and_pages_in_the_database(
     work: Work, browser_session: aiohttp.ClientSession
 ) -> None:

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, func, insert, select
 
+import remotecare.center.kernel.migrations
 from remotecare.center.contracts.tables import customers
 from remotecare.center.fleet.ingest import (
     BindingRaceLost,
@@ -23,8 +26,8 @@ from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
-from remotecare.protocol.messages import Report
-from tests.support.reports import a_plain_report, an_unreachable_report
+from remotecare.protocol.messages import Report, SupplyState, new_report_id
+from tests.support.reports import a_plain_report, a_reading, an_unreachable_report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 A = Caller("00000000-0000-4000-8000-00000000000a", 1)
@@ -166,3 +169,58 @@ async def test_a_failed_group_is_retried_request_by_request(engine: Engine) -> N
     assert [o.accepted for o in outcomes] == [1, 0]
     assert len(outcomes[1].refused) == 1
     assert count(engine, reports) == 1
+
+
+def _with_states(serial: str, at: datetime, *states: SupplyState) -> Report:
+    """A colour MFP's report whose first supplies are in ``states``."""
+    reading = a_reading(serial, 1000)
+    supplies = [
+        supply.model_copy(update={"state": state})
+        for supply, state in zip(reading.supplies, states, strict=False)
+    ] + reading.supplies[len(states) :]
+    return Report(
+        report_id=new_report_id(),
+        agent_time=at,
+        printer_address="snmp://192.0.2.9:161",
+        reading=reading.model_copy(update={"supplies": supplies}),
+    )
+
+
+def test_the_low_supplies_count_follows_the_latest_reading(engine: Engine) -> None:
+    """Written with the reading it counts: low and (waste) full count, a replaced supply
+    or an unknown state does not, and an older reading arriving late changes nothing."""
+    low, empty, full = SupplyState.LOW, SupplyState.EMPTY, SupplyState.FULL
+    steps = [
+        (T0, (low, empty, SupplyState.OK, SupplyState.OK, full), 3),
+        (T0 + timedelta(hours=1), (SupplyState.OK, empty), 1),  # the low toner replaced
+        (T0 + timedelta(hours=2), (SupplyState.UNKNOWN, SupplyState.UNKNOWN), 0),
+        (T0 - timedelta(hours=1), (low, low, low), 0),  # late and older: not the latest
+    ]
+    for at, states, expected in steps:
+        run(engine, IngestRequest(A, [_with_states("P-LOW", at, *states)], T0))
+        assert printer_row(engine, "P-LOW").low_supplies == expected, states
+    run(engine, IngestRequest(A, [report("P-PLAIN", T0)], T0))  # no supplies at all
+    assert printer_row(engine, "P-PLAIN").low_supplies == 0
+
+
+def test_the_migration_backfills_the_low_supplies_count_from_the_stored_readings(
+    engine: Engine,
+) -> None:
+    low, full, ok = SupplyState.LOW, SupplyState.FULL, SupplyState.OK
+    run(engine, IngestRequest(A, [_with_states("P-TWO", T0, low, ok, ok, ok, full)], T0))
+    run(engine, IngestRequest(A, [_with_states("P-NONE", T0, ok, SupplyState.UNKNOWN)], T0))
+    run(engine, IngestRequest(A, [report("P-PLAIN", T0)], T0))
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(remotecare.center.kernel.migrations.__file__).parent)
+    )
+    with engine.begin() as connection:  # back to before the count was kept
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017")
+    upgrade_to_head(engine)
+    counts = {name: printer_row(engine, name).low_supplies for name in ("P-TWO", "P-NONE")}
+    assert counts | {"P-PLAIN": printer_row(engine, "P-PLAIN").low_supplies} == {
+        "P-TWO": 2,
+        "P-NONE": 0,
+        "P-PLAIN": 0,
+    }

@@ -55,7 +55,7 @@ def _assert_refused(answer: Answer) -> None:
 
 
 def _assert_logged_in(answer: Answer) -> None:
-    assert (answer.status, answer.location, answer.logged_in) == (303, "/devices", True)
+    assert (answer.status, answer.location, answer.logged_in) == (303, "/overview", True)
 
 
 def _tokenless(page: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from remotecare.center.access.login_limit import LoginLimiter
-from remotecare.center.access.rules import CONSOLE_USERS, PUBLIC, allow
+from remotecare.center.access.rules import CONSOLE_USERS, PUBLIC, Role, allow
 from remotecare.center.access.service import Accounts, LoginRefusal
 from remotecare.center.access.settings_pages import keep_time_zone
 from remotecare.center.attempts.rules import Wait
@@ -18,11 +18,21 @@ from remotecare.center.web.actors import SESSION_COOKIE, actor_of
 from remotecare.center.web.i18n import LANGUAGE_COOKIE, LANGUAGES, valid_time_zone
 from remotecare.center.web.pages import render, translations_of
 
-__all__ = ["AccessDeps", "add_pages"]
+__all__ = ["AccessDeps", "add_pages", "home_page"]
 
 logger = logging.getLogger(__name__)
 
-HOME_PAGE = "/devices"
+
+def home_page(role: Role) -> str:
+    """Where a person of ``role`` lands after logging in and at ``/``: the one place
+    that says so. Operators and affiliates get the fleet overview, a subcontractor the
+    incidents assigned to them, a customer the overview of their own printers (scoped
+    by the page, with what needs attention first); anyone not logged in, the login."""
+    if role is Role.SUBCONTRACTOR:
+        return "/incidents"
+    if role in CONSOLE_USERS.roles:
+        return "/overview"
+    return "/login"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +89,8 @@ async def post_login(request: web.Request) -> web.Response:
         )
         error = _refusal_text(request, outcome.refusal)
         return render(request, "login.html", status=401, error=error)
-    response = web.HTTPSeeOther(HOME_PAGE)
+    assert outcome.role is not None
+    response = web.HTTPSeeOther(home_page(outcome.role))
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -172,7 +183,7 @@ async def post_language(request: web.Request) -> web.Response:
     back = str(form.get("next", ""))
     # Only a path of this site: never an address elsewhere ("//host", "https://...").
     if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = HOME_PAGE
+        back = home_page(actor_of(request).role)
     response = web.HTTPSeeOther(back)
     if language in LANGUAGES:
         deps = request.app[_DEPS]

@@ -80,6 +80,7 @@ class LoginRefusal(enum.Enum):
 class LoginOutcome:
     token: str | None  # the new session's, when the login succeeded
     refusal: LoginRefusal | None = None
+    role: Role | None = None  # the person's, when the login succeeded: where they land
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,7 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == row.id).values(totp_last_step=step))
         elif self.operators_need_totp and Role(row.role).sees_every_customer:
             return LoginOutcome(None, LoginRefusal.TOTP_REQUIRED)
-        return LoginOutcome(self._new_session(conn, row.id, now))
+        return LoginOutcome(self._new_session(conn, row.id, now), role=Role(row.role))
 
     def _new_session(self, conn: Connection, user_id: int, now: datetime) -> str:
         token = new_token()

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
 from remotecare.center.fleet.rules.identity import former_weak_serial, weak_identity_problem
+from remotecare.center.fleet.rules.low_supplies import low_supplies_in
 from remotecare.center.fleet.rules.report_time import minted_at
 from remotecare.center.fleet.tables import held_reports, printers, reports, weak_identities
 from remotecare.center.identity.endpoints import note_contacts
@@ -200,6 +201,10 @@ _PRINTER_READ = (
             else_=printers.c.latest_reading,
         ),
         latest_reading_at=case((_NEWER, _READING_TIME), else_=printers.c.latest_reading_at),
+        low_supplies=case(
+            (_NEWER, bindparam("b_low", type_=printers.c.low_supplies.type)),
+            else_=printers.c.low_supplies,
+        ),
         last_contact_at=case((_NEWER, _READING_TIME), else_=printers.c.last_contact_at),
         unreachable_reason=case((_NEWER, null()), else_=printers.c.unreachable_reason),
     )
@@ -588,6 +593,7 @@ def _update_printers(conn: Connection, fresh: list[_Fresh]) -> None:
                     "b_address": stored.report.printer_address,
                     "b_model": stored.report.reading.model,
                     "b_reading": RawJson(stored.reading_json),
+                    "b_low": low_supplies_in(x.state for x in stored.report.reading.supplies),
                     "b_time": stored.report.agent_time,
                 }
                 for pid, stored in sorted(newest_reading.items())

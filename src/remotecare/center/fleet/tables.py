@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -43,11 +44,15 @@ printers = Table(
     Column("unreachable_reason", Text),
     Column("latest_reading", Json),
     Column("latest_reading_at", UtcDateTime),  # the agent's clock when latest_reading was taken
+    # How many supplies of latest_reading are low, empty or (waste) full, written with it:
+    # the console's low-supplies filter and count read this index, not the readings.
+    Column("low_supplies", SmallInteger, nullable=False, server_default="0"),
     # "bound": a device; "pending": waits for an operator to confirm it (printer_binding).
     Column("binding", String(16), nullable=False, server_default="bound"),
     Column("confirmed_at", UtcDateTime),
     UniqueConstraint("customer_id", "serial"),
     Index("ix_printers_endpoint_address", "endpoint_id", "address"),
+    Index("ix_printers_low_supplies", "low_supplies", "binding", "customer_id"),
     # The console's devices list: counted, searched and paged from this index alone,
     # never from the rows, whose latest readings are large.
     Index(

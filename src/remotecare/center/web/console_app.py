@@ -18,7 +18,7 @@ from remotecare.center.access.rules import PUBLIC, allow
 from remotecare.center.contracts import pages as contracts_pages
 from remotecare.center.fleet import pages as fleet_pages
 from remotecare.center.identity import routes as identity_routes
-from remotecare.center.web.actors import console_actor, enforce_access
+from remotecare.center.web.actors import actor_of, console_actor, enforce_access
 from remotecare.center.web.api import api_errors
 from remotecare.center.web.csrf import csrf_protection
 from remotecare.center.web.pages import JINJA, STATIC_DIR, make_environments, pages_for_people
@@ -51,7 +51,7 @@ def _protect(response: web.StreamResponse) -> None:
 
 @allow(PUBLIC)
 async def get_root(request: web.Request) -> web.Response:
-    raise web.HTTPSeeOther(access_pages.HOME_PAGE)
+    raise web.HTTPSeeOther(access_pages.home_page(actor_of(request).role))
 
 
 def create_console_app(
