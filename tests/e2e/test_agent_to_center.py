@@ -183,6 +183,8 @@ async def test_the_console_lists_devices_after_login(system: System) -> None:
         async with session.post(
             system.info.console_url + "/login", data=form, ssl=context
         ) as response:
+            assert response.status == 200  # the operator's home, the overview
+        async with session.get(system.info.console_url + "/devices", ssl=context) as response:
             assert response.status == 200
             page = await response.text()
     for expected in EXPECTED.values():

@@ -42,7 +42,7 @@ class Console:
         token = await form_token(session, self.info)
         assert await self.post(session, "/login", {**form, "csrf_token": token}) == (
             303,
-            "/devices",
+            "/overview",  # the operator's home
         )
 
     async def status_of(self, session: aiohttp.ClientSession, path: str) -> int:
@@ -118,7 +118,7 @@ async def test_the_login_form_needs_its_pre_session_token(console: Console) -> N
         token = await form_token(mine, console.info)
         assert await console.post(mine, "/login", {**form, "csrf_token": token}) == (
             303,
-            "/devices",
+            "/overview",  # the operator's home
         )
         assert await console.status_of(mine, "/devices") == 200
 
