@@ -22,8 +22,8 @@ from remotecare.center.bootstrap import Center
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
+    center_command,
     init_center,
-    remotecare,
     running_center,
 )
 from tests.support.console_login import form_token
@@ -43,10 +43,10 @@ class Api:
 
     def make_token(self, *args: str) -> str:
         """`center api-tokens create` as an operator would run it; the token it printed
-        (once per set of arguments: the command line takes a second to start)."""
+        (once per set of arguments)."""
         if args not in self.made:
-            result = remotecare(
-                "center", "api-tokens", "create", "--home", str(self.info.settings.home), *args
+            result = center_command(
+                "api-tokens", "create", "--home", str(self.info.settings.home), *args
             )
             self.made[args] = result.stdout.strip().splitlines()[-1]
         return self.made[args]
@@ -162,13 +162,13 @@ async def test_a_revoked_token_is_refused_at_once(api: Api) -> None:
     token = api.make_token("leaked", "--customer", "Acme Ltd", "--scope", "devices:read")
     assert (await api.get("/api/v1/devices", token))[0] == 200
     home = str(api.info.settings.home)
-    listing = remotecare("center", "api-tokens", "list", "--home", home).stdout
+    listing = center_command("api-tokens", "list", "--home", home).stdout
     [line] = [line for line in listing.splitlines() if "  leaked  " in line]
     assert token not in listing
     token_id = line.split()[0]
-    remotecare("center", "api-tokens", "revoke", "--home", home, token_id)
+    center_command("api-tokens", "revoke", "--home", home, token_id)
     assert (await api.get("/api/v1/devices", token))[0] == 401
-    again = remotecare("center", "api-tokens", "revoke", "--home", home, token_id)
+    again = center_command("api-tokens", "revoke", "--home", home, token_id)
     assert "revoked already" in again.stdout
 
 
@@ -233,6 +233,6 @@ async def test_a_token_needs_a_scope_and_one_customer_choice(api: Api) -> None:
         ["t", "--customer", "Acme Ltd"],  # no scope
         ["t", "--customer", "Acme Ltd", "--scope", "everything"],
     ):
-        result = remotecare("center", "api-tokens", "create", "--home", home, *args, check=False)
+        result = center_command("api-tokens", "create", "--home", home, *args, check=False)
         assert result.returncode != 0, args
         assert "rct_" not in result.stdout

@@ -18,7 +18,7 @@ from remotecare.center.fleet.tables import commands
 from remotecare.center.identity.tables import endpoints
 from remotecare.errors import OperatorError
 from remotecare.protocol.messages import CommandKind
-from tests.support.centers import CenterInfo, init_center, remotecare, running_center
+from tests.support.centers import CenterInfo, center_command, init_center, running_center
 from tests.support.device_calls import call, count_rows, enrol, report_body
 
 
@@ -175,8 +175,7 @@ async def test_revoking_an_endpoint_cancels_its_pending_commands(center: Fixture
 
 async def test_the_operator_queues_commands_from_the_command_line(center: Fixture) -> None:
     home = str(center.info.settings.home)
-    done = remotecare(
-        "center", "command", "--home", home, center.a_id, "set_poll_interval",
+    done = center_command("command", "--home", home, center.a_id, "set_poll_interval",
         "--arg", "seconds=600",
     )  # fmt: skip
     assert done.stdout.startswith("queued set_poll_interval ")
@@ -200,7 +199,7 @@ async def test_the_command_line_refuses_bad_commands(
     center: Fixture, args: list[str], message: str
 ) -> None:
     home = str(center.info.settings.home)
-    result = remotecare("center", "command", "--home", home, center.a_id, *args, check=False)
+    result = center_command("command", "--home", home, center.a_id, *args, check=False)
     assert result.returncode != 0
     assert message in result.stderr
     assert count_rows(center.info, commands) == 0
@@ -208,7 +207,7 @@ async def test_the_command_line_refuses_bad_commands(
 
 async def test_the_command_line_refuses_an_unknown_endpoint(center: Fixture) -> None:
     home = str(center.info.settings.home)
-    result = remotecare("center", "command", "--home", home, "nobody", "rediscover", check=False)
+    result = center_command("command", "--home", home, "nobody", "rediscover", check=False)
     last_line = result.stderr.strip().splitlines()[-1]
     assert (result.returncode, last_line) == (1, "Error: unknown endpoint nobody")
     assert count_rows(center.info, commands) == 0

@@ -22,7 +22,7 @@ from remotecare.center.contracts.tables import disclosure_consents
 from remotecare.center.privacy.rules import Purpose, PurposeRefused
 from remotecare.center.privacy.service import AuditEntry
 from remotecare.center.privacy.tables import audit_log
-from tests.support.centers import CenterInfo, init_center, remotecare
+from tests.support.centers import CenterInfo, center_command, init_center
 from tests.support.contracts import accept_customer
 
 STAFF = Actor.operator("sato", Role.OPERATOR_STAFF)
@@ -241,8 +241,8 @@ class Ran:
 
 
 def _run(*args: str) -> Ran:
-    """``remotecare center ...`` as a separate process, as an operator runs it."""
-    done = remotecare("center", *args, check=False)
+    """``remotecare center ...`` as an operator runs it (in this process)."""
+    done = center_command(*args, check=False)
     return Ran(done.returncode, done.stdout + done.stderr)
 
 

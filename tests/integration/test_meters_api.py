@@ -29,7 +29,7 @@ from remotecare.center.care.meters.rules.periods import (
 from remotecare.center.care.meters.service import close_period, set_customer_settings
 from remotecare.center.care.tables import care_feed
 from remotecare.center.contracts.service import customer_by_name
-from tests.support.centers import CenterInfo, init_center, remotecare, running_center
+from tests.support.centers import CenterInfo, center_command, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -48,8 +48,8 @@ class Api:
 
     def token(self, *args: str) -> str:
         if args not in self.made:
-            result = remotecare(
-                "center", "api-tokens", "create", "--home", str(self.info.settings.home), *args
+            result = center_command(
+                "api-tokens", "create", "--home", str(self.info.settings.home), *args
             )
             self.made[args] = result.stdout.strip().splitlines()[-1]
         return self.made[args]

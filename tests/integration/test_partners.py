@@ -16,7 +16,7 @@ from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.bootstrap import Center
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet import overview
-from tests.support.centers import CenterInfo, init_center, remotecare, running_center
+from tests.support.centers import CenterInfo, center_command, init_center, running_center
 from tests.support.device_calls import call, enrol, report_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -31,7 +31,7 @@ class Fleet:
     home: str
 
     def cli(self, *args: str, check: bool = True) -> str:
-        result = remotecare("center", *args[:1], *args[1:2], "--home", self.home, *args[2:],
+        result = center_command(*args[:1], *args[1:2], "--home", self.home, *args[2:],
                             check=check)  # fmt: skip
         return result.stdout if check else str(result.returncode)
 

@@ -24,8 +24,8 @@ from remotecare.errors import ConfigError, OperatorError
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
+    center_command,
     init_center,
-    remotecare,
     running_center,
 )
 from tests.support.console_login import form_token
@@ -151,8 +151,8 @@ async def test_confirming_attaches_the_held_reports_and_later_ones(confirm: Fixt
     await confirm.report(confirm.a, "P-1")
     home = str(confirm.info.settings.home)
 
-    listed = remotecare("center", "printers", "pending", "--home", home)
-    done = remotecare("center", "printers", "confirm", "--home", home, "P-1")
+    listed = center_command("printers", "pending", "--home", home)
+    done = center_command("printers", "confirm", "--home", home, "P-1")
     await confirm.report(confirm.a, "P-1")
 
     assert listed.stdout.startswith(f"P-1  Acme Laser 9000  Acme Ltd  endpoint {confirm.a_id}  2 ")
@@ -174,8 +174,8 @@ async def test_confirming_refuses_what_is_not_pending(confirm: Fixture) -> None:
     confirm.center.admin.confirm_printer("P-1")
     home = str(confirm.info.settings.home)
 
-    again = remotecare("center", "printers", "confirm", "--home", home, "P-1", check=False)
-    unknown = remotecare("center", "printers", "confirm", "--home", home, "NOPE", check=False)
+    again = center_command("printers", "confirm", "--home", home, "P-1", check=False)
+    unknown = center_command("printers", "confirm", "--home", home, "NOPE", check=False)
 
     assert again.returncode == 1
     assert again.stderr.strip().splitlines()[-1] == (

@@ -16,7 +16,7 @@ from remotecare.center.bootstrap import bootstrap
 from remotecare.center.kernel import migrations as migration_scripts
 from remotecare.center.kernel.schema import SchemaNotCurrent, head_revision, upgrade_to_head
 from remotecare.center.kernel.secrets import hash_token
-from tests.support.centers import CenterInfo, init_center, remotecare
+from tests.support.centers import CenterInfo, center_command, init_center
 
 _SCRIPTS = Path(migration_scripts.__file__).resolve().parent
 
@@ -43,16 +43,16 @@ def test_an_admin_command_on_an_older_schema_stops_and_names_migrate(
     info = init_center(tmp_path / "center", database_url)
     _older(info)
     home = str(info.settings.home)
-    refused = remotecare("center", "endpoints", "--home", home, check=False)
+    refused = center_command("endpoints", "--home", home, check=False)
     assert refused.returncode == 1
     assert "remotecare center migrate" in refused.stderr
     assert "0004" in refused.stderr
-    token = remotecare("center", "token", "create", "--home", home, "--customer", "A", check=False)
+    token = center_command("token", "create", "--home", home, "--customer", "A", check=False)
     assert token.returncode == 1  # nothing was upgraded meanwhile
-    upgraded = remotecare("center", "migrate", "--home", home)
+    upgraded = center_command("migrate", "--home", home)
     assert f"from revision 0004 to {head_revision()}" in upgraded.stdout
-    assert "already at revision" in remotecare("center", "migrate", "--home", home).stdout
-    assert remotecare("center", "endpoints", "--home", home).returncode == 0
+    assert "already at revision" in center_command("migrate", "--home", home).stdout
+    assert center_command("endpoints", "--home", home).returncode == 0
 
 
 def test_wiring_a_center_refuses_an_older_schema(tmp_path: Path) -> None:

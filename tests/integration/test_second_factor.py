@@ -23,8 +23,8 @@ from remotecare.center.bootstrap import Center, bootstrap
 from tests.support.centers import (
     OPERATOR_PASSWORD,
     CenterInfo,
+    center_command,
     init_center,
-    remotecare,
     running_center,
 )
 from tests.support.clock import FakeClock
@@ -65,12 +65,12 @@ def _login(
 def _set_up_totp(info: CenterInfo, name: str, clock: FakeClock) -> pyotp.TOTP:
     """`center users totp NAME`, then `--confirm` with a code from the printed secret."""
     home = str(info.settings.home)
-    printed = remotecare("center", "users", "totp", "--home", home, name).stdout
+    printed = center_command("users", "totp", "--home", home, name).stdout
     secret = printed.split("(shown once): ")[1].split()[0]
     assert "otpauth://totp/" in printed
     app = pyotp.TOTP(secret)
     code = app.now()  # the command line runs on the real clock
-    confirmed = remotecare("center", "users", "totp", "--home", home, name, "--confirm", code)
+    confirmed = center_command("users", "totp", "--home", home, name, "--confirm", code)
     assert "in force" in confirmed.stdout
     return app
 
@@ -91,7 +91,7 @@ def test_a_second_factor_is_asked_for_and_each_code_works_once(
     assert _login(center, "operator", OPERATOR_PASSWORD, code) is LoginRefusal.WRONG_CODE
     clock.advance(seconds=30)
     assert _login(center, "operator", OPERATOR_PASSWORD, app.at(clock.now())) is None
-    listing = remotecare("center", "users", "list", "--home", str(info.settings.home)).stdout
+    listing = center_command("users", "list", "--home", str(info.settings.home)).stdout
     assert "operator  operator_admin  TOTP" in listing
 
 
@@ -99,15 +99,14 @@ def test_a_lost_phone_is_handled_by_removing_the_factor(
     info: CenterInfo, center: Center, clock: FakeClock
 ) -> None:
     _set_up_totp(info, "operator", clock)
-    remotecare("center", "users", "totp-off", "--home", str(info.settings.home), "operator")
+    center_command("users", "totp-off", "--home", str(info.settings.home), "operator")
     assert _login(center, "operator", OPERATOR_PASSWORD) is None
 
 
 def test_a_started_but_unconfirmed_factor_changes_nothing(info: CenterInfo, center: Center) -> None:
-    remotecare("center", "users", "totp", "--home", str(info.settings.home), "operator")
+    center_command("users", "totp", "--home", str(info.settings.home), "operator")
     assert _login(center, "operator", OPERATOR_PASSWORD) is None
-    wrong = remotecare(
-        "center", "users", "totp", "--home", str(info.settings.home), "operator",
+    wrong = center_command("users", "totp", "--home", str(info.settings.home), "operator",
         "--confirm", "12345x", check=False,
     )  # fmt: skip
     assert wrong.returncode != 0
@@ -159,11 +158,11 @@ def test_users_are_added_from_the_command_line_with_their_role(
     secret_file = tmp_path / "password"
     secret_file.write_text("a long enough password\n")
     secret_file.chmod(0o600)
-    add = ["center", "users", "add", "--home", home, "--password-file", str(secret_file)]
-    remotecare(*add, "taro", "--role", "customer_admin", "--customer", "Acme Ltd")
-    remotecare(*add, "staff1", "--role", "operator_staff")
+    add = ["users", "add", "--home", home, "--password-file", str(secret_file)]
+    center_command(*add, "taro", "--role", "customer_admin", "--customer", "Acme Ltd")
+    center_command(*add, "staff1", "--role", "operator_staff")
     assert _login(center, "taro", "a long enough password") is None
-    listing = remotecare("center", "users", "list", "--home", home).stdout
+    listing = center_command("users", "list", "--home", home).stdout
     assert "taro  customer_admin  Acme Ltd  password only" in listing
     for refused in (
         ["taro"],  # exists already
@@ -171,10 +170,10 @@ def test_users_are_added_from_the_command_line_with_their_role(
         ["jiro", "--role", "customer_user", "--customer", "No Such Co"],
         ["jiro", "--role", "device"],
     ):
-        result = remotecare(*add, *refused, check=False)
+        result = center_command(*add, *refused, check=False)
         assert result.returncode != 0, refused
     secret_file.write_text("short\n")
-    assert remotecare(*add, "jiro", check=False).returncode != 0
+    assert center_command(*add, "jiro", check=False).returncode != 0
     with center.transactions.read() as conn:
         names = set(conn.execute(select(users.c.username)).scalars())
     assert names == {"operator", "taro", "staff1"}

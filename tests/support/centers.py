@@ -117,6 +117,26 @@ def remotecare(
     return result
 
 
+def center_command(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``remotecare center ARGS`` in this process with click's runner: the same
+    command code as ``remotecare("center", ...)`` without a new interpreter's 1.5 s of
+    imports, for the integration tests of administrative commands (the e2e tests and
+    those of a process's own output keep ``remotecare``). Not for ``serve``."""
+    from click.testing import CliRunner
+
+    from remotecare.center.cli import center
+
+    result = CliRunner().invoke(center, list(args), catch_exceptions=False)
+    done = subprocess.CompletedProcess(
+        ["remotecare", "center", *args], result.exit_code, result.stdout, result.stderr
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"center {' '.join(args[:1])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
 def enrolment_token(info: CenterInfo, customer: str = "Acme Ltd") -> str:
     """A fresh enrolment token for ``customer``, made directly in the center's database
     (for tests whose center runs as a separate process)."""
