@@ -8,6 +8,7 @@ schema; every other command checks it first and stops with a message naming
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -54,8 +55,15 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision; None for a database with no schema yet."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    # Alembic says which dialect it found at INFO: noise on every administrative command.
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    level = migration_log.level
+    migration_log.setLevel(logging.WARNING)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        migration_log.setLevel(level)
 
 
 def require_current_schema(engine: Engine) -> None:
