@@ -406,7 +406,7 @@ def _under_load(
     load_args = argparse.Namespace(
         clients=args.ingest_clients,
         concurrency=args.ingest_concurrency,
-        duration=max(30.0, idle_seconds * 3),  # the pages are slower under load
+        duration=max(30.0, idle_seconds * 2),  # the pages are slower under load
     )
     outcome: list[ingest.RunResult] = []
 
