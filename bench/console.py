@@ -12,10 +12,20 @@ process. Each page is asked for ``--requests`` times, one after another; p50 and
 printed, beside the login page (a template and no database) as the reference of the same
 run.
 
+Then the same pages again with the ingest benchmark's load beside them (``bench/ingest.py``'s
+client, in processes of its own): ``--ingest-endpoints`` enrolled agents post realistic
+reports over mutual TLS to the same center, at ``--ingest-rate`` reports/s (0: as fast as
+the center answers them), about their ``--ingest-printers`` printers (added to the fleet).
+Printed per page: p50/p95 idle and under load, the ingest rate reached and its latency, and
+/proc/loadavg around each phase (the machine may be shared: the load says how much).
+
+``--db postgresql`` runs the same on a throwaway PostgreSQL cluster (tests/support).
+
 Usage::
 
     .venv/bin/python bench/console.py                         # SQLite, 10,000 devices
-    .venv/bin/python bench/console.py --printers 2000 --requests 50
+    .venv/bin/python bench/console.py --db postgresql
+    .venv/bin/python bench/console.py --devices 2000 --requests 50 --ingest-rate 0
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from remotecare.center.care.history.tables import (
     counter_samples,
@@ -53,6 +64,9 @@ from remotecare.center.fleet.tables import printers
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.setup import initialize_center
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ingest  # bench/ingest.py: its mutual-TLS load client, enrolment, PostgreSQL
 
 PASSWORD = "bench-password-0"
 CUSTOMERS = 100
@@ -207,8 +221,65 @@ def seed(settings: CenterSettings, count: int) -> float:
         with engine.begin() as conn:
             _insert(conn, supply_samples, s_rows)
             _insert(conn, counter_samples, c_rows)
+    if engine.dialect.name == "postgresql":
+        _settle_postgresql(engine)
     engine.dispose()
     return time.monotonic() - started
+
+
+def _settle_postgresql(engine: Engine) -> None:
+    """Rows were given their ids: move the sequences past them (the center inserts more),
+    and vacuum and analyse as a database in use would have been by now."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("customers", "printers", "supply_series", "counter_series"):
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT max(id) FROM {table}))"
+                )
+            )
+        conn.execute(text("VACUUM ANALYZE"))
+
+
+def seed_load(
+    settings: CenterSettings, root: Path, agents: int, devices: int
+) -> list[tuple[str, str, list[str]]]:
+    """The ingest load's agents (enrolled, with certificates) and their printers, in the
+    fleet beside the others: the identities ``bench/ingest.py``'s client posts with."""
+    engine = make_engine(settings.effective_database_url)
+    identities, endpoint_ids = ingest.enrol_endpoints(
+        settings, engine, root, agents, "Load Customer K.K."
+    )
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        customer_id = conn.execute(
+            select(endpoints.c.customer_id).where(endpoints.c.id == endpoint_ids[0])
+        ).scalar_one()
+        rows = []
+        for n in range(devices):
+            serial = f"LOAD{n:06d}"
+            rows.append(
+                {
+                    "customer_id": customer_id,
+                    "endpoint_id": endpoint_ids[n % agents],
+                    "serial": serial,
+                    "serial_source": "prtGeneralSerialNumber",
+                    "address": "snmp://192.0.2.1:161",
+                    "model": "Acme TASKalfa 2552ci Colour MFP",
+                    "first_seen_at": now,
+                    "last_contact_at": now,
+                    "last_report_at": now,
+                    "latest_reading": ingest.realistic_report(serial, "snmp://192.0.2.1:161")[
+                        "reading"
+                    ],
+                    "latest_reading_at": now,
+                }
+            )
+            identities[n % agents][2].append(serial)
+        _insert(conn, printers, rows)
+    engine.dispose()
+    return identities
 
 
 async def _log_in(session: aiohttp.ClientSession, base: str, tls: ssl.SSLContext) -> None:
@@ -237,41 +308,57 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
 
 
-async def run(base: str, tls: ssl.SSLContext, count: int, requests: int) -> None:
-    rng = random.Random(7)
+def _scenarios(count: int, requests: int) -> dict[str, list[str]]:
+    rng = random.Random(7)  # the same paths idle and under load
+    return {
+        "login page (reference)": ["/login"] * requests,
+        "fleet overview": ["/overview"] * requests,
+        "devices, first page": ["/devices"] * requests,
+        "devices, page 100": ["/devices?page=100"] * requests,
+        "search (part of a serial)": [
+            f"/devices?q=BENCH{rng.randrange(count) // 10:06d}" for _ in range(requests)
+        ],
+        "search (a customer)": [
+            f"/devices?q=Customer+{rng.randrange(CUSTOMERS):03d}" for _ in range(requests)
+        ],
+        "filter (late, low supplies)": ["/devices?state=late&low=1"] * requests,
+        "filter (vendor Ricoh)": ["/devices?vendor=ricoh"] * requests,
+        "device page (a year of history)": [
+            f"/devices/{rng.randrange(count) + 1}" for _ in range(requests)
+        ],
+        "meter reads, first page": ["/meter-reads"] * requests,
+        "meter reads, one customer": [
+            f"/meter-reads?customer={1000 + rng.randrange(CUSTOMERS)}" for _ in range(requests)
+        ],
+    }
+
+
+Figures = dict[str, tuple[float, float]]  # page -> (p50, p95) in ms
+
+
+async def run(base: str, tls: ssl.SSLContext, count: int, requests: int) -> Figures:
     connector = aiohttp.TCPConnector(limit=1)  # one kept-alive connection, as a browser tab
+    figures: Figures = {}
     async with aiohttp.ClientSession(
         connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as session:
         await _log_in(session, base, tls)
-        scenarios = {
-            "login page (reference)": ["/login"] * requests,
-            "devices, first page": ["/devices"] * requests,
-            "devices, page 100": ["/devices?page=100"] * requests,
-            "search (part of a serial)": [
-                f"/devices?q=BENCH{rng.randrange(count) // 10:06d}" for _ in range(requests)
-            ],
-            "search (a customer)": [
-                f"/devices?q=Customer+{rng.randrange(CUSTOMERS):03d}" for _ in range(requests)
-            ],
-            "filter (late, low supplies)": ["/devices?state=late&low=1"] * requests,
-            "filter (vendor Ricoh)": ["/devices?vendor=ricoh"] * requests,
-            "device page (a year of history)": [
-                f"/devices/{rng.randrange(count) + 1}" for _ in range(requests)
-            ],
-            "meter reads, first page": ["/meter-reads"] * requests,
-            "meter reads, one customer": [
-                f"/meter-reads?customer={1000 + rng.randrange(CUSTOMERS)}" for _ in range(requests)
-            ],
-        }
-        await _measure(session, base, tls, ["/devices", "/devices/1"] * 5)  # warm up
-        print(f"{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")
-        reference = None
-        for name, paths in scenarios.items():
+        await _measure(session, base, tls, ["/devices", "/devices/1", "/overview"] * 5)  # warm up
+        for name, paths in _scenarios(count, requests).items():
             took = await _measure(session, base, tls, paths)
-            p95 = _p95(took)
-            reference = reference or p95
-            print(f"{name:34} {statistics.median(took):8.1f} {p95:8.1f} {p95 / reference:16.1f}")
+            figures[name] = (statistics.median(took), _p95(took))
+    return figures
+
+
+def _print_figures(figures: Figures) -> None:
+    print(f"{'page':34} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")
+    reference = next(iter(figures.values()))[1]
+    for name, (p50, p95) in figures.items():
+        print(f"{name:34} {p50:8.1f} {p95:8.1f} {p95 / reference:16.1f}")
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -287,7 +374,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextlib.contextmanager
-def _serving(settings: CenterSettings, root: Path) -> Iterator[None]:
+def _serving(settings: CenterSettings, root: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = root / "center.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -297,7 +384,7 @@ def _serving(settings: CenterSettings, root: Path) -> Iterator[None]:
         )
     try:
         _wait_listening(settings.console_port, process, log)
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -307,33 +394,120 @@ def _serving(settings: CenterSettings, root: Path) -> Iterator[None]:
             process.wait()
 
 
+def _under_load(
+    settings: CenterSettings,
+    identities: list[tuple[str, str, list[str]]],
+    center: subprocess.Popen[bytes],
+    args: argparse.Namespace,
+    idle_seconds: float,
+) -> tuple[Figures, ingest.RunResult, bool]:
+    """The pages again while bench/ingest.py's client posts reports beside them; whether
+    every page was measured inside the load's window."""
+    load_args = argparse.Namespace(
+        clients=args.ingest_clients,
+        concurrency=args.ingest_concurrency,
+        duration=max(30.0, idle_seconds * 2),  # the pages are slower under load
+    )
+    outcome: list[ingest.RunResult] = []
+
+    def post_reports() -> None:
+        outcome.append(
+            ingest.run_load(
+                "ingest beside the console, keep-alive",
+                f"https://localhost:{settings.device_port}/api/v1/reports",
+                settings.ca_cert_file,
+                identities,
+                load_args,
+                new_connection=False,
+                server_pids=[center.pid],
+                rate=args.ingest_rate,
+            )
+        )
+
+    poster = threading.Thread(target=post_reports)
+    started = time.time()
+    poster.start()
+    time.sleep(4.0)  # the clients started (1 s) and warmed up (1.5 s), as run_load measures
+    tls = ssl.create_default_context(cafile=str(settings.ca_cert_file))
+    figures = asyncio.run(
+        run(f"https://localhost:{settings.console_port}", tls, args.devices, args.requests)
+    )
+    inside = time.time() < started + 2.5 + load_args.duration
+    poster.join()
+    return figures, outcome[0], inside
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--printers", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--devices", "--printers", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200, help="per page and phase")
+    parser.add_argument(
+        "--ingest-rate", type=float, default=300.0, help="reports/s beside (0: as fast as it goes)"
+    )
+    parser.add_argument("--ingest-clients", type=int, default=1, help="client processes")
+    parser.add_argument("--ingest-endpoints", type=int, default=8, help="enrolled agents")
+    parser.add_argument("--ingest-concurrency", type=int, default=8, help="per agent")
+    parser.add_argument("--ingest-printers", type=int, default=400, help="the agents' printers")
+    parser.add_argument("--idle-only", action="store_true", help="no phase under load")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         root = Path(tmp)
-        settings = CenterSettings(
-            home=root / "center",
-            hostname="localhost",
-            listen_host="127.0.0.1",
-            console_port=_free_port(),
-            device_port=_free_port(),
-        )
-        initialize_center(settings, password=PASSWORD)
-        seconds = seed(settings, args.printers)
-        samples = args.printers * WEEKS * 7
-        print(
-            f"seeded {args.printers:,} devices of {CUSTOMERS} customers and {samples:,} history"
-            f" samples in {seconds:.0f} s (SQLite); {args.requests} requests per page,"
-            " one kept-alive connection, logged in as an operator"
-        )
-        tls = ssl.create_default_context(cafile=str(settings.ca_cert_file))
-        with _serving(settings, root):
-            asyncio.run(
-                run(f"https://localhost:{settings.console_port}", tls, args.printers, args.requests)
+        with ingest.database(args.db, root) as new_database:
+            settings = CenterSettings(
+                home=root / "center",
+                hostname="localhost",
+                listen_host="127.0.0.1",
+                console_port=_free_port(),
+                device_port=_free_port(),
+                database_url=new_database("console"),
             )
+            initialize_center(settings, password=PASSWORD)
+            seconds = seed(settings, args.devices)
+            identities = seed_load(settings, root, args.ingest_endpoints, args.ingest_printers)
+            samples = args.devices * WEEKS * 7
+            print(
+                f"seeded {args.devices:,} devices of {CUSTOMERS} customers and {samples:,} history"
+                f" samples in {seconds:.0f} s ({args.db}), and {args.ingest_printers} printers of"
+                f" {args.ingest_endpoints} enrolled agents for the ingest load;"
+                f" {args.requests} requests per page, one kept-alive connection, logged in as"
+                " an operator",
+                flush=True,
+            )
+            tls = ssl.create_default_context(cafile=str(settings.ca_cert_file))
+            with _serving(settings, root) as center:
+                print(f"\n== idle (loadavg before {_loadavg()}) ==", flush=True)
+                began = time.monotonic()
+                idle = asyncio.run(
+                    run(
+                        f"https://localhost:{settings.console_port}",
+                        tls,
+                        args.devices,
+                        args.requests,
+                    )
+                )
+                idle_seconds = time.monotonic() - began
+                _print_figures(idle)
+                print(f"loadavg after: {_loadavg()}", flush=True)
+                if args.idle_only:
+                    return
+                rate = f"{args.ingest_rate:.0f} reports/s" if args.ingest_rate else "max rate"
+                print(f"\n== under ingest load, {rate} (loadavg before {_loadavg()}) ==")
+                loaded, load, inside = _under_load(settings, identities, center, args, idle_seconds)
+                _print_figures(loaded)
+                print(f"loadavg after: {_loadavg()}")
+                if not inside:
+                    print("NOTE: the pages took longer than the load ran: the last ones idle")
+                print(f"\n== {args.db}: idle against under ingest ({load.rate:,.0f} reports/s) ==")
+                print(f"{'page':34} {'idle p50/p95 ms':>18} {'under load p50/p95 ms':>24}")
+                for name, (p50, p95) in idle.items():
+                    l50, l95 = loaded[name]
+                    print(f"{name:34} {p50:8.1f} / {p95:7.1f} {l50:12.1f} / {l95:9.1f}")
+                print(
+                    f"ingest reached {load.rate:,.1f} reports/s (asked {rate}), p50"
+                    f" {load.p50_ms:.1f} ms p99 {load.p99_ms:.1f} ms, statuses {load.statuses},"
+                    f" errors {load.errors}, center CPU {load.server_cores:.2f} cores"
+                )
 
 
 if __name__ == "__main__":

@@ -209,6 +209,7 @@ class ClientJob:
     start_at: float  # wall clock
     duration_s: float
     batch: int = 1  # reports per request: 1 = POST one report; more = one gzip batch
+    rate: float = 0.0  # requests/s of this client, paced over its workers; 0 = no pacing
 
 
 @dataclass
@@ -290,13 +291,21 @@ async def _client_main(job: ClientJob) -> ClientResult:
         )
         return protocol
 
+    workers = len(job.identities) * job.concurrency
+    interval = workers / job.rate if job.rate else 0.0  # one worker's seconds per request
+
     async def worker(context: ssl.SSLContext, serials: list[str], n: int) -> None:
         i = n
         connection: _Exchange | None = None
+        next_at = job.start_at + interval * n / job.concurrency
         while True:
             now = time.time()
             if now >= end:
                 break
+            if interval:  # paced: a stated rate, not catching up on more than one request
+                next_at = max(next_at + interval, now - interval)
+                if next_at > now:
+                    await asyncio.sleep(next_at - now)
             reports = []
             for _ in range(job.batch):
                 serial = serials[i % len(serials)]
@@ -448,13 +457,15 @@ def run_load(
     new_connection: bool,
     server_pids: list[int],
     batch: int = 1,
+    rate: float = 0.0,
 ) -> RunResult:
+    """``rate``: requests/s over all clients (0: each client as fast as it is answered)."""
     per_client = [identities[i :: args.clients] for i in range(args.clients)]
     start_at = time.time() + 1.0
     jobs = [
         ClientJob(
             url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration,
-            batch,
+            batch, rate / args.clients,
         )
         for ids in per_client
     ]  # fmt: skip
@@ -510,6 +521,38 @@ class Bench:
     endpoint_ids: list[str] = field(default_factory=list)
 
 
+def enrol_endpoints(
+    settings: CenterSettings,
+    engine: Any,
+    root: Path,
+    count: int,
+    customer: str = "Bench Customer Ltd",
+) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+    """A customer accepted by contract and ``count`` endpoints of it enrolled as agents are
+    (a key, a CSR, the token), their certificates and keys written under ``root``: the
+    identities (cert, key, no serials yet) and the endpoint ids."""
+    ca = CertificateAuthority.load(settings.pki_dir)
+    service = EnrolmentService(ca, SystemClock())
+    contracts = ContractService(SystemClock())
+    with engine.begin() as conn:
+        application_id = contracts.submit(conn, ADMINISTRATOR, bench_application(customer))
+        contracts.accept(conn, ADMINISTRATOR, application_id)
+        token = service.create_token(conn, ADMINISTRATOR, customer, max_endpoints=count).token
+    identities: list[tuple[str, str, list[str]]] = []
+    endpoint_ids = []
+    for n in range(count):
+        key = generate_private_key()
+        key_file, cert_file = root / f"agent-{n}.key", root / f"agent-{n}.pem"
+        write_private_key(key_file, key)
+        csr = build_csr(key, f"bench-{n}").public_bytes(Encoding.PEM).decode()
+        with engine.begin() as conn:
+            enrolled = service.enrol(conn, token, csr)
+        cert_file.write_text(enrolled.certificate.pem)
+        endpoint_ids.append(enrolled.endpoint_id)
+        identities.append((str(cert_file), str(key_file), []))
+    return identities, endpoint_ids
+
+
 def make_center(
     root: Path, database_url: str, args: argparse.Namespace, printers: int, *, proxy: bool = False
 ) -> Bench:
@@ -527,30 +570,8 @@ def make_center(
     )
     initialize_center(settings, password="bench-password-0")
     engine = make_engine(settings.effective_database_url)
-    ca = CertificateAuthority.load(settings.pki_dir)
-    service = EnrolmentService(ca, SystemClock())
     count = args.clients * args.endpoints
-    contracts = ContractService(SystemClock())
-    with engine.begin() as conn:
-        application_id = contracts.submit(
-            conn, ADMINISTRATOR, bench_application("Bench Customer Ltd")
-        )
-        contracts.accept(conn, ADMINISTRATOR, application_id)
-        token = service.create_token(
-            conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
-        ).token
-    identities: list[tuple[str, str, list[str]]] = []
-    endpoint_ids = []
-    for n in range(count):
-        key = generate_private_key()
-        key_file, cert_file = root / f"agent-{n}.key", root / f"agent-{n}.pem"
-        write_private_key(key_file, key)
-        csr = build_csr(key, f"bench-{n}").public_bytes(Encoding.PEM).decode()
-        with engine.begin() as conn:
-            enrolled = service.enrol(conn, token, csr)
-        cert_file.write_text(enrolled.certificate.pem)
-        endpoint_ids.append(enrolled.endpoint_id)
-        identities.append((str(cert_file), str(key_file), []))
+    identities, endpoint_ids = enrol_endpoints(settings, engine, root, count)
     serials = seed_printers(engine, endpoint_ids, printers)
     for index, serial in enumerate(serials):
         identities[index % count][2].append(serial)

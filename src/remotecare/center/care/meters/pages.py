@@ -32,7 +32,12 @@ from remotecare.center.care.meters.rules.console_query import (
     row_state_matches,
 )
 from remotecare.center.care.meters.rules.periods import BillingSettings, period_containing
-from remotecare.center.care.meters.service import closing_of, customer_settings, reads_of_customer
+from remotecare.center.care.meters.service import (
+    closing_of,
+    customer_settings,
+    reads_of_customer,
+    reads_of_device,
+)
 from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.billing import customers_with_devices, printer_customers
 from remotecare.center.fleet.pages import DeviceSection, not_found
@@ -283,19 +288,9 @@ def _device_reads(
 ) -> dict[str, object]:
     settings = customer_settings(conn, [customer_id])[customer_id]
     latest = period_containing(now, settings).name
+    names = [period_before(latest, back) for back in range(DEVICE_PERIODS)]
     periods: list[tuple[str, bool, Sequence[ExportRow]]] = []
-    for back in range(DEVICE_PERIODS):
-        period = period_before(latest, back)
-        closed = closing_of(conn, customer_id, period) is not None
-        rows: list[ExportRow] = []
-        # The walk goes on to the customer's next devices: take the first, this one.
-        found = next(
-            reads_of_customer(
-                conn, customer_id, period, now, after_printer_id=device_id - 1, page_size=1
-            ),
-            None,
-        )
-        if found is not None and found[0].printer_id == device_id:
-            rows = list(rows_of_device(found[0], found[1], "", period, closed))
+    for period, closed, device, reads in reads_of_device(conn, customer_id, device_id, names, now):
+        rows = [] if device is None else list(rows_of_device(device, reads, "", period, closed))
         periods.append((period, closed, rows))
     return {"periods": periods, "customer_id": customer_id, "latest": latest}
