@@ -46,9 +46,11 @@ from aiohttp import web  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.support.centers import init_center, serving_center  # noqa: E402
+from tests.support.contracts import sample_application as bench_application  # noqa: E402
 
 from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.care.tables import care_feed  # noqa: E402
+from remotecare.center.contracts.service import ContractService  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
@@ -270,7 +272,13 @@ def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, s
     """``count`` endpoints enrolled straight in the database: (certificate, key) files."""
     engine = make_engine(info_settings.effective_database_url)
     service = EnrolmentService(CertificateAuthority.load(info_settings.pki_dir), SystemClock())
+    contracts = ContractService(SystemClock())
     with engine.begin() as conn:
+        # Since contracts landed, a customer must be accepted before it enrols endpoints.
+        application_id = contracts.submit(
+            conn, ADMINISTRATOR, bench_application("Bench Customer Ltd")
+        )
+        contracts.accept(conn, ADMINISTRATOR, application_id)
         token = service.create_token(
             conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
         ).token

@@ -25,18 +25,34 @@ they had handled before their transaction failed.
 The drainer runs apart from ingest (a thread of its own, its own transactions) and paces
 itself, so a slow or failing consumer makes the feed longer, never ingest slower; after a
 restart the feed is simply drained from where it is.
+
+Urgent readings go ahead. Under sustained ingest the routine backlog grows by design, and
+a reading that opens an incident used to wait behind all of it (BENCHMARKS.md, fault
+monitoring: p99 19-73 s). Ingest marks a row ``urgent`` when the reading's conditions
+(alerts, error bits, covers, supply and tray states: ``fleet/rules/conditions.py``) differ
+from its printer's previous reading, or it is the printer's first; a printer's readings
+are otherwise the same from poll to poll, so few rows are marked. Each step first takes a
+small batch of urgent rows, never deferred while ingest is busy, *together with every
+older row of the same printers*; routine rows keep the pacing. Taking the older rows along
+means no consumer ever sees a printer's reading before an older one it would have seen
+first in the routine order, so the consumers (history, supplies, meters, incidents) need
+no new out-of-order reasoning, and at-least-once and idempotency are as before: an urgent
+batch is a feed batch like any other (same deletion, same transaction, same retries).
+This was preferred to a second cursor for the incidents consumer alone, which would keep
+two positions in a queue that has none and run incidents on readings whose history (which
+the supplies read) is not yet written.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import Connection, Select, delete, exists, insert, select, tuple_
+from sqlalchemy import Connection, Select, and_, delete, exists, insert, or_, select, tuple_
 
 from remotecare.center.care.tables import ERROR_MAX_LENGTH, care_feed, care_feed_retries
 from remotecare.center.fleet.reports import StoredReading, stored_readings
@@ -76,10 +92,26 @@ class CareConsumer(Protocol):
     def handle(self, conn: Connection, readings: Sequence[FedReading]) -> None: ...
 
 
-def record_stored_readings(conn: Connection, report_ids: Sequence[str]) -> None:
-    """Put readings stored in the open transaction of ``conn`` in the feed."""
-    if report_ids:
-        conn.execute(_RECORD, [{"report_id": report_id} for report_id in report_ids])
+def record_stored_readings(
+    conn: Connection,
+    report_ids: Sequence[str],
+    printer_ids: Sequence[int] | None = None,
+    urgent: Collection[str] = (),
+) -> None:
+    """Put readings stored in the open transaction of ``conn`` in the feed, with their
+    printers (``printer_ids``, in the same order) and which of them are ``urgent``."""
+    if not report_ids:
+        return
+    printers: Sequence[int | None] = (
+        [None] * len(report_ids) if printer_ids is None else printer_ids
+    )
+    conn.execute(
+        _RECORD,
+        [
+            {"report_id": report_id, "printer_id": printer_id, "urgent": report_id in urgent}
+            for report_id, printer_id in zip(report_ids, printers, strict=True)
+        ],
+    )
 
 
 _FIRST_RETRY = timedelta(seconds=10)
@@ -113,6 +145,7 @@ class DrainPacing:
     busy_cpu_share: float = 0.3
     max_defer_s: float = 2.0
     busy_batch: int = 40
+    urgent_batch: int = 50  # urgent readings per step, whatever the load
 
 
 class FeedDrainer(BackgroundLoop):
@@ -142,9 +175,11 @@ class FeedDrainer(BackgroundLoop):
         self._last_batch = time.monotonic()
 
     def step(self) -> float:
-        """One batch, unless ingest is busy; a rest as long as the batch took (times
-        ``rest_ratio``), or the idle rest."""
+        """Urgent rows first (a short rest while more wait); then one batch, unless ingest
+        is busy; a rest as long as the batch took (times ``rest_ratio``), or the idle rest."""
         pacing = self._pacing
+        if self.drain_urgent(pacing.urgent_batch) >= pacing.urgent_batch:
+            return pacing.min_rest_s  # more urgent rows wait: the routine lane can wait
         started = time.monotonic()
         busy = self._others_busy(started)
         if busy and started - self._last_batch < pacing.max_defer_s:
@@ -173,6 +208,43 @@ class FeedDrainer(BackgroundLoop):
         with self.writing(), self.transactions.begin() as conn:
             return self._feed_batch(conn, limit) + self._retry_batch(conn, limit)
 
+    def drain_urgent(self, limit: int) -> int:
+        """One batch of up to ``limit`` urgent rows with their printers' older rows; how
+        many readings it took."""
+        if not self._consumers or not self._has_urgent():
+            return 0
+        with self.writing(), self.transactions.begin() as conn:
+            marked = conn.execute(
+                select(care_feed.c.id, care_feed.c.printer_id)
+                .where(care_feed.c.urgent.is_(True))
+                .order_by(care_feed.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not marked:
+                return 0
+            top = max(row.id for row in marked)
+            printer_ids = sorted({row.printer_id for row in marked if row.printer_id is not None})
+            taken = (
+                select(care_feed.c.id)
+                .where(
+                    or_(
+                        care_feed.c.id.in_([row.id for row in marked]),
+                        and_(care_feed.c.printer_id.in_(printer_ids), care_feed.c.id <= top),
+                    )
+                )
+                .with_for_update(skip_locked=True)
+            )
+            return self._consume(conn, taken)
+
+    def _has_urgent(self) -> bool:
+        with self.transactions.read() as conn:
+            return bool(
+                conn.execute(
+                    select(exists(select(care_feed.c.id).where(care_feed.c.urgent.is_(True))))
+                ).scalar()
+            )
+
     def _has_work(self) -> bool:
         """A look without the writer lock (readers do not block on SQLite in WAL mode)."""
         now = self._clock.now()
@@ -194,6 +266,10 @@ class FeedDrainer(BackgroundLoop):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        return self._consume(conn, taken)
+
+    def _consume(self, conn: Connection, taken: Select[tuple[int]]) -> int:
+        """Delete the rows ``taken`` selects and hand their readings to every consumer."""
         claimed = conn.execute(
             delete(care_feed).where(care_feed.c.id.in_(taken)).returning(care_feed.c.report_id)
         ).scalars()

@@ -3,7 +3,7 @@ failed on, waiting for another try."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, false
 
 from remotecare.center.kernel.storage import UtcDateTime, metadata
 
@@ -17,6 +17,13 @@ care_feed = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("report_id", String(36), nullable=False),
+    # Set by ingest (migration 0022): the reading's printer, and whether the reading may
+    # change its incidents; the drainer takes urgent rows (with their printer's older
+    # rows) ahead of routine ones. Rows written without them are routine.
+    Column("printer_id", Integer),
+    Column("urgent", Boolean, nullable=False, server_default=false()),
+    Index("ix_care_feed_urgent", "urgent", "id"),
+    Index("ix_care_feed_printer", "printer_id", "id"),
 )
 
 ERROR_MAX_LENGTH = 256

@@ -12,7 +12,7 @@ a pointer to it, so later reports under the weak identity land on the same print
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, case, insert, null, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.fleet.rules.binding import Binding, BindingPolicy
+from remotecare.center.fleet.rules.conditions import conditions_fingerprint, is_urgent
 from remotecare.center.fleet.rules.identity import former_weak_serial, weak_identity_problem
 from remotecare.center.fleet.rules.low_supplies import low_supplies_in
 from remotecare.center.fleet.rules.report_time import minted_at
@@ -138,17 +139,54 @@ class ReadingsFeed(Protocol):
     care feed, ``care/feed.py``, wired by the composition root: the fleet does not know
     who reads its readings)."""
 
-    def __call__(self, conn: Connection, report_ids: Sequence[str]) -> None: ...
+    def __call__(
+        self,
+        conn: Connection,
+        report_ids: Sequence[str],
+        printer_ids: Sequence[int] | None = None,
+        urgent: Collection[str] = (),
+    ) -> None: ...
 
 
-def _feed(conn: Connection, fresh: Sequence[_Fresh]) -> None:
-    """Hand the readings stored now to their feed (one call per feed, in order)."""
-    by_feed: dict[ReadingsFeed, list[str]] = {}
+def _feed(conn: Connection, fresh: Sequence[_Fresh], urgent: Collection[str]) -> None:
+    """Hand the readings stored now to their feed (one call per feed, in order), with
+    their printers and which of them may change a printer's incidents."""
+    by_feed: dict[ReadingsFeed, list[_Fresh]] = {}
     for stored in fresh:
         if stored.feed is not None:
-            by_feed.setdefault(stored.feed, []).append(str(stored.report.report_id))
-    for feed, report_ids in by_feed.items():
-        feed(conn, report_ids)
+            by_feed.setdefault(stored.feed, []).append(stored)
+    for feed, group in by_feed.items():
+        report_ids = [str(stored.report.report_id) for stored in group]
+        feed(conn, report_ids, [stored.printer_id for stored in group], urgent)
+
+
+_FINGERPRINTS = select(printers.c.id, printers.c.condition_fingerprint).where(
+    printers.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _urgent_readings(conn: Connection, fresh: Sequence[_Fresh]) -> set[str]:
+    """The fresh readings whose conditions differ from their printer's reading before
+    (stored, or earlier in this group): those go ahead in the care feed."""
+    readings = sorted(
+        (x for x in fresh if x.report.reading is not None and x.reading_json is not None),
+        key=lambda x: x.report.agent_time,
+    )
+    if not readings:
+        return set()
+    ids = sorted({x.printer_id for x in readings})
+    previous: dict[int, int | None] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = conn.execute(_FINGERPRINTS, {"ids": ids[start : start + _CHUNK]})
+        previous.update((printer_id, fingerprint) for printer_id, fingerprint in chunk)
+    urgent: set[str] = set()
+    for stored in readings:
+        assert stored.report.reading is not None  # filtered above
+        fingerprint = conditions_fingerprint(stored.report.reading)
+        if is_urgent(fingerprint, previous.get(stored.printer_id)):
+            urgent.add(str(stored.report.report_id))
+        previous[stored.printer_id] = fingerprint
+    return urgent
 
 
 class BindingRaceLost(RemoteCareError):
@@ -207,6 +245,10 @@ _PRINTER_READ = (
         ),
         last_contact_at=case((_NEWER, _READING_TIME), else_=printers.c.last_contact_at),
         unreachable_reason=case((_NEWER, null()), else_=printers.c.unreachable_reason),
+        condition_fingerprint=case(
+            (_NEWER, bindparam("b_fingerprint", type_=printers.c.condition_fingerprint.type)),
+            else_=printers.c.condition_fingerprint,
+        ),
     )
 )
 _PRINTER_SILENT = (
@@ -289,8 +331,9 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
         },
     )
     fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
+    urgent = _urgent_readings(conn, fresh)
     _update_printers(conn, fresh)
-    _feed(conn, fresh)
+    _feed(conn, fresh, urgent)
     # The last request of each endpoint wins.
     note_contacts(conn, {request.caller.endpoint_id: request.received_at for request in accepted})
     return outcomes
@@ -594,6 +637,7 @@ def _update_printers(conn: Connection, fresh: list[_Fresh]) -> None:
                     "b_model": stored.report.reading.model,
                     "b_reading": RawJson(stored.reading_json),
                     "b_low": low_supplies_in(x.state for x in stored.report.reading.supplies),
+                    "b_fingerprint": conditions_fingerprint(stored.report.reading),
                     "b_time": stored.report.agent_time,
                 }
                 for pid, stored in sorted(newest_reading.items())

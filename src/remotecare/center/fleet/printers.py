@@ -175,7 +175,8 @@ def _attach_held_reports(conn: Connection, printer_id: int, feed: ReadingsFeed |
         update(reports).where(reports.c.report_id.in_(waiting)).values(printer_id=printer_id)
     ).rowcount
     if feed is not None:  # now a device's readings
-        feed(conn, list(conn.execute(waiting).scalars()))
+        held = list(conn.execute(waiting).scalars())  # a new device's first readings
+        feed(conn, held, [printer_id] * len(held), held)
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)
 

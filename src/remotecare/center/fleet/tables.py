@@ -50,6 +50,9 @@ printers = Table(
     # "bound": a device; "pending": waits for an operator to confirm it (printer_binding).
     Column("binding", String(16), nullable=False, server_default="bound"),
     Column("confirmed_at", UtcDateTime),
+    # latest_reading's conditions (rules/conditions.py), written with it: a reading that
+    # differs goes ahead in the care feed. None before the first reading.
+    Column("condition_fingerprint", BigInteger),
     UniqueConstraint("customer_id", "serial"),
     Index("ix_printers_endpoint_address", "endpoint_id", "address"),
     Index("ix_printers_low_supplies", "low_supplies", "binding", "customer_id"),
