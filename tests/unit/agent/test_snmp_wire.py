@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -151,3 +152,17 @@ def test_a_malformed_datagram_is_a_wire_error(damage: Any) -> None:
 def test_a_request_is_no_response() -> None:
     with pytest.raises(WireError, match="not a Response PDU"):
         decode_response(encode_request(PduKind.GET, "2c", "public", 1, [SYS_DESCR_0]))
+
+
+def test_object_identifiers_survive_encoding_and_decoding() -> None:
+    rng = random.Random(17)
+    for _ in range(2000):
+        first = rng.choice((0, 1, 2))
+        second = rng.randrange(40) if first < 2 else rng.randrange(300)
+        rest = tuple(rng.choice((rng.randrange(128), rng.randrange(1 << 32))) for _ in range(8))
+        oid = (first, second, *rest[: rng.randrange(9)])
+        data = encode_request(PduKind.GET, "2c", "public", 1, [oid])
+        message, _ = decoder.decode(data, asn1Spec=V2C.Message())
+        [(decoded, _value)] = V2C.apiPDU.get_varbinds(V2C.apiMessage.get_pdu(message))
+        assert tuple(decoded) == oid
+        assert decode_response(_response([(oid, rfc1902.Integer32(1))])).var_binds[0][0] == oid

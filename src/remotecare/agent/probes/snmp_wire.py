@@ -201,6 +201,11 @@ def _expect_integer(data: memoryview, position: int) -> tuple[int, int]:
 def _decode_oid(content: memoryview) -> Oid:
     if not content:
         raise WireError("empty OBJECT IDENTIFIER")
+    raw = bytes(content)
+    if raw.isascii():  # every sub-identifier below 128: one octet each (most of a walk)
+        first = raw[0]
+        head = (first // 40, first % 40) if first < 80 else (2, first - 80)
+        return (*head, *raw[1:])
     arcs: list[int] = []
     value = 0
     for octet in content:
