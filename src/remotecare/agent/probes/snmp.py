@@ -12,19 +12,18 @@ the agent's settings, never from the URL::
     users = usm_users({"monitor": {"auth_key": "env:PRINTER_AUTH", "priv_key": "..."}})
     target = parse_printer_url("snmpv3://monitor@192.0.2.10?auth=sha&priv=aes", users)
 
-Values come out as plain Python so the mapping code never sees pysnmp: ``int`` for
+Values come out as plain Python so the mapping code never sees the wire: ``int`` for
 INTEGER, Counter32/64, Gauge32 and TimeTicks; ``bytes`` for OCTET STRING (and IpAddress,
-Opaque, BITS); ``str`` in dotted form for OBJECT IDENTIFIER. Every pysnmp failure is
+Opaque, BITS); ``str`` in dotted form for OBJECT IDENTIFIER. Every transport failure is
 translated here, once, into :class:`ProbeError` or :class:`ProbeTimeout`.
 
-SNMP v1 and v2c go through pysnmp's lean "v1arch" dispatcher: plain OIDs, no MIB
-lookups and no per-printer rows in an engine's configuration tables, so memory does not
-grow with the number of printers. SNMPv3 needs the USM of a full ``SnmpEngine``.
-Creating an ``SnmpEngine`` (and its MIB view) is slow, so one engine is shared by every
-SNMPv3 walk of the process, as one dispatcher is by every v1/v2c walk. pysnmp binds
-them to the event loop they first ran on, so they are replaced when a different loop
-asks for them (tests run one loop per test); the agent runs a single loop. Not
-thread-safe: use it from one event loop at a time.
+SNMP v1 and v2c messages are encoded and decoded by :mod:`snmp_wire` and sent over a UDP
+socket of the walk's own: pysnmp's generic BER decoder was most of the agent's CPU in a
+poll cycle, and pysnmp is then not even imported. SNMPv3 needs the USM of a full pysnmp
+``SnmpEngine``; creating one (and its MIB view) is slow, so one engine is shared by every
+SNMPv3 walk of the process. pysnmp binds it to the event loop it first ran on, so it is
+replaced when a different loop asks for it (tests run one loop per test); the agent runs
+a single loop. Not thread-safe: use it from one event loop at a time.
 """
 
 from __future__ import annotations
@@ -33,50 +32,27 @@ import asyncio
 import contextlib
 import enum
 import ipaddress
+import itertools
 import logging
 import os
+import random
 import re
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pyasn1.type import univ
-from pysnmp.error import PySnmpError
-from pysnmp.hlapi.v1arch.asyncio import CommunityData as V1CommunityData
-from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
-from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget as V1Udp6TransportTarget
-from pysnmp.hlapi.v1arch.asyncio import UdpTransportTarget as V1UdpTransportTarget
-from pysnmp.hlapi.v1arch.asyncio import bulk_cmd as v1_bulk_cmd
-from pysnmp.hlapi.v1arch.asyncio import get_cmd as v1_get_cmd
-from pysnmp.hlapi.v1arch.asyncio import next_cmd as v1_next_cmd
-from pysnmp.hlapi.v3arch.asyncio import (
-    USM_AUTH_HMAC96_MD5,
-    USM_AUTH_HMAC96_SHA,
-    USM_AUTH_HMAC128_SHA224,
-    USM_AUTH_HMAC192_SHA256,
-    USM_AUTH_HMAC256_SHA384,
-    USM_AUTH_HMAC384_SHA512,
-    USM_PRIV_CBC56_DES,
-    USM_PRIV_CFB128_AES,
-    USM_PRIV_CFB192_AES,
-    USM_PRIV_CFB256_AES,
-    USM_PRIV_NONE,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    Udp6TransportTarget,
-    UdpTransportTarget,
-    UsmUserData,
-    bulk_cmd,
-    get_cmd,
-    next_cmd,
+from remotecare.agent.probes.snmp_wire import (
+    END_OF_MIB_VIEW,
+    PduKind,
+    Response,
+    WireError,
+    WireValue,
+    decode_response,
+    encode_request,
 )
-from pysnmp.proto import errind
-from pysnmp.proto.rfc1905 import EndOfMibView
-
 from remotecare.errors import ConfigError, ProbeError, ProbeTimeout, SnmpAuthError
 
 __all__ = [
@@ -124,36 +100,37 @@ _SCHEMES: Final[dict[str, SnmpVersion]] = {
     "snmpv3": "3",
 }
 _V3_QUERY_KEYS: Final = frozenset({"auth", "priv", "context"})
-AUTH_PROTOCOLS: Final[dict[str, Any]] = {
-    "md5": USM_AUTH_HMAC96_MD5,
-    "sha": USM_AUTH_HMAC96_SHA,
-    "sha224": USM_AUTH_HMAC128_SHA224,
-    "sha256": USM_AUTH_HMAC192_SHA256,
-    "sha384": USM_AUTH_HMAC256_SHA384,
-    "sha512": USM_AUTH_HMAC384_SHA512,
+AUTH_PROTOCOLS: Final[dict[str, str]] = {  # pysnmp's names, looked up for SNMPv3 only
+    "md5": "USM_AUTH_HMAC96_MD5",
+    "sha": "USM_AUTH_HMAC96_SHA",
+    "sha224": "USM_AUTH_HMAC128_SHA224",
+    "sha256": "USM_AUTH_HMAC192_SHA256",
+    "sha384": "USM_AUTH_HMAC256_SHA384",
+    "sha512": "USM_AUTH_HMAC384_SHA512",
 }
-PRIV_PROTOCOLS: Final[dict[str, Any]] = {
-    "none": USM_PRIV_NONE,  # authNoPriv: authenticated, not encrypted
-    "des": USM_PRIV_CBC56_DES,
-    "aes": USM_PRIV_CFB128_AES,
-    "aes128": USM_PRIV_CFB128_AES,
-    "aes192": USM_PRIV_CFB192_AES,
-    "aes256": USM_PRIV_CFB256_AES,
+PRIV_PROTOCOLS: Final[dict[str, str]] = {
+    "none": "USM_PRIV_NONE",  # authNoPriv: authenticated, not encrypted
+    "des": "USM_PRIV_CBC56_DES",
+    "aes": "USM_PRIV_CFB128_AES",
+    "aes128": "USM_PRIV_CFB128_AES",
+    "aes192": "USM_PRIV_CFB192_AES",
+    "aes256": "USM_PRIV_CFB256_AES",
 }
 _MIN_KEY_CHARS: Final = 8  # RFC 3414: a passphrase has at least 8 octets
 _SECRET_REFERENCES: Final = ("env:", "file:")
-_USM_FAILURES: Final = (
-    errind.WrongDigest,
-    errind.UnknownUserName,
-    errind.DecryptionError,
-    errind.UnsupportedSecurityLevel,
-    errind.UnknownSecurityName,
-    errind.AuthenticationError,
-    errind.AuthenticationFailure,
+_USM_FAILURES: Final = (  # pysnmp's error indications of refused SNMPv3 credentials
+    "WrongDigest",
+    "UnknownUserName",
+    "DecryptionError",
+    "UnsupportedSecurityLevel",
+    "UnknownSecurityName",
+    "AuthenticationError",
+    "AuthenticationFailure",
 )
+_REQUEST_IDS: Final = itertools.count(random.randrange(1, 1 << 30))
+_REQUEST_ID_MASK: Final = (1 << 31) - 1
 _HOSTNAME: Final = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
 _IPV6: Final = 6
-_MP_MODEL: Final[dict[SnmpVersion, int]] = {"1": 0, "2c": 1}  # pysnmp's message processing models
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +173,13 @@ class UsmCredentials:
             )
 
     def auth_data(self) -> Any:
-        return UsmUserData(
+        v3 = _pysnmp_v3()
+        return v3.UsmUserData(
             self.user,
             authKey=self.keys.auth_key,
             privKey=self.keys.priv_key if self.priv != "none" else None,
-            authProtocol=AUTH_PROTOCOLS[self.auth],
-            privProtocol=PRIV_PROTOCOLS[self.priv],
+            authProtocol=getattr(v3, AUTH_PROTOCOLS[self.auth]),
+            privProtocol=getattr(v3, PRIV_PROTOCOLS[self.priv]),
         )
 
 
@@ -396,6 +374,14 @@ def _redact(url: str) -> str:
     return f"{scheme}://***@{hostpart}" if sep else f"***@{hostpart}"
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_ipv6(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).version == _IPV6
@@ -403,111 +389,137 @@ def _is_ipv6(host: str) -> bool:
         return False
 
 
+def _pysnmp_v3() -> Any:
+    """pysnmp's v3arch API, imported on first use: only SNMPv3 printers need it."""
+    from pysnmp.hlapi.v3arch import asyncio as v3  # several MB: SNMPv3 only
+
+    return v3
+
+
 class _SharedEngine:
-    """Hold the process's one ``SnmpEngine`` (v3) and one ``SnmpDispatcher`` (v1/v2c),
-    replaced only when the event loop changes."""
+    """Hold the process's one ``SnmpEngine`` (SNMPv3), replaced only when the event loop
+    changes."""
 
     def __init__(self) -> None:
         self._engine: Any = None
-        self._dispatcher: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _check_loop(self) -> None:
+    def get(self) -> Any:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self.close()
             self._loop = loop
-
-    def get(self) -> Any:
-        self._check_loop()
         if self._engine is None:
-            self._engine = SnmpEngine()
+            self._engine = _pysnmp_v3().SnmpEngine()
         return self._engine
 
-    def dispatcher(self) -> Any:
-        self._check_loop()
-        if self._dispatcher is None:
-            self._dispatcher = SnmpDispatcher()
-        return self._dispatcher
-
     def close(self) -> None:
-        engine, dispatcher = self._engine, self._dispatcher
-        self._engine, self._dispatcher, self._loop = None, None, None
+        engine = self._engine
+        self._engine, self._loop = None, None
         # Closing sockets of an event loop that is already closed raises; they are
         # released with the loop anyway.
         if engine is not None:
+            from pysnmp.error import PySnmpError
+
             with contextlib.suppress(RuntimeError, PySnmpError, OSError):
                 engine.close_dispatcher()
-        if dispatcher is not None:
-            with contextlib.suppress(RuntimeError, PySnmpError, OSError):
-                dispatcher.close()
 
 
 _ENGINE = _SharedEngine()
 
 
 def close_engine() -> None:
-    """Release the shared SNMP engine, dispatcher and their sockets (at agent shutdown)."""
+    """Release the shared SNMPv3 engine and its sockets (at agent shutdown)."""
     _ENGINE.close()
+
+
+class _Exchange(asyncio.DatagramProtocol):
+    """One v1/v2c session's UDP socket: hands each response to the request waiting for it.
+
+    Like pysnmp's dispatcher it takes answers from any source address (some printers
+    answer from another of their addresses) and drops what is not an answer to one of
+    its requests: a malformed datagram, another request id, another community.
+    """
+
+    def __init__(self, version: int, community: bytes) -> None:
+        self.version = version
+        self.community = community
+        self.waiting: dict[int, asyncio.Future[Response]] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        try:
+            response = decode_response(data)
+        except WireError as exc:
+            logger.debug("dropped a datagram from %s: %s", addr[0], exc)
+            return
+        future = self.waiting.get(response.request_id)
+        if (
+            future is None
+            or future.done()
+            or response.version != self.version
+            or response.community != self.community
+        ):
+            return
+        future.set_result(response)
+
+    def error_received(self, exc: Exception) -> None:
+        # An ICMP error is no answer: as with pysnmp, the request runs into its timeout.
+        logger.debug("SNMP socket error: %s", exc)
 
 
 @dataclass(frozen=True, slots=True)
 class _Session:
-    """What one walk needs to send requests: engine, credentials, transport, budget."""
+    """What one walk needs to send requests: credentials, transport, budget.
+
+    SNMP v1/v2c (``exchange`` set) go over a socket of the session's own with
+    :mod:`~remotecare.agent.probes.snmp_wire`; SNMPv3 through pysnmp's shared engine.
+    """
 
     target: SnmpTarget
-    engine: Any
-    auth: Any
-    context: Any
-    transport: Any
     timeout_s: float
     retries: int
-
-    @property
-    def lean(self) -> bool:
-        """v1/v2c through the v1arch dispatcher (``engine`` is then the dispatcher)."""
-        return self.target.usm is None
+    address: tuple[Any, ...] = ()
+    exchange: _Exchange | None = None
+    engine: Any = None
+    auth: Any = None
+    context: Any = None
+    transport: Any = None
 
     @property
     def budget_s(self) -> float:
         return self.timeout_s * (self.retries + 1)
 
+    def close(self) -> None:
+        if self.exchange is not None and self.exchange.transport is not None:
+            self.exchange.transport.close()
+
     async def fetch(self, cursor: Oid, repetitions: int) -> tuple[int, list[tuple[Oid, Any]]]:
         """Send one GETBULK (v2c, v3) or GETNEXT (v1) after ``cursor``: (status, varbinds)."""
-        if self.lean:
+        if self.exchange is not None:
             if self.target.version == "1":
-                command = v1_next_cmd(
-                    self.engine, self.auth, self.transport, _null(cursor), lookupMib=False
-                )
+                status, _index, var_binds = await self._request(PduKind.GETNEXT, [cursor])
             else:
-                command = v1_bulk_cmd(
-                    self.engine,
-                    self.auth,
-                    self.transport,
-                    0,
-                    repetitions,
-                    _null(cursor),
-                    lookupMib=False,
+                status, _index, var_binds = await self._request(
+                    PduKind.GETBULK, [cursor], max_repetitions=repetitions
                 )
-            status, _index, var_binds = await self._send(command)
             return status, var_binds
-        request = ObjectType(ObjectIdentity(_dotted(cursor)))
-        if self.target.version == "1":
-            command = next_cmd(
-                self.engine, self.auth, self.transport, self.context, request, lookupMib=False
-            )
-        else:
-            command = bulk_cmd(
-                self.engine,
-                self.auth,
-                self.transport,
-                self.context,
-                0,
-                repetitions,
-                request,
-                lookupMib=False,
-            )
-        status, _index, var_binds = await self._send(command)
+        v3 = _pysnmp_v3()
+        request = v3.ObjectType(v3.ObjectIdentity(_dotted(cursor)))
+        command = v3.bulk_cmd(
+            self.engine,
+            self.auth,
+            self.transport,
+            self.context,
+            0,
+            repetitions,
+            request,
+            lookupMib=False,
+        )
+        status, _index, var_binds = await self._send_v3(command)
         return status, var_binds
 
     async def bulk(
@@ -515,20 +527,17 @@ class _Session:
     ) -> tuple[int, list[tuple[Oid, Any]]]:
         """One GETBULK: GETNEXT once for each of ``scalars``, ``repetitions`` times for each
         of ``cursors`` (RFC 3416 non-repeaters and repeaters): (error status, varbinds)."""
-        if self.lean:
-            command = v1_bulk_cmd(
-                self.engine,
-                self.auth,
-                self.transport,
-                len(scalars),
-                repetitions,
-                *(_null(oid) for oid in (*scalars, *cursors)),
-                lookupMib=False,
+        if self.exchange is not None:
+            status, _index, var_binds = await self._request(
+                PduKind.GETBULK,
+                [*scalars, *cursors],
+                non_repeaters=len(scalars),
+                max_repetitions=repetitions,
             )
-            status, _index, var_binds = await self._send(command)
             return status, var_binds
-        requests = [ObjectType(ObjectIdentity(_dotted(oid))) for oid in (*scalars, *cursors)]
-        command = bulk_cmd(
+        v3 = _pysnmp_v3()
+        requests = [v3.ObjectType(v3.ObjectIdentity(_dotted(oid))) for oid in (*scalars, *cursors)]
+        command = v3.bulk_cmd(
             self.engine,
             self.auth,
             self.transport,
@@ -538,28 +547,65 @@ class _Session:
             *requests,
             lookupMib=False,
         )
-        status, _index, var_binds = await self._send(command)
+        status, _index, var_binds = await self._send_v3(command)
         return status, var_binds
 
     async def get(self, oids: Sequence[Oid]) -> tuple[int, int, list[tuple[Oid, Any]]]:
         """Send one GET of ``oids``: (error status, error index, varbinds)."""
-        if self.lean:
-            return await self._send(
-                v1_get_cmd(
-                    self.engine,
-                    self.auth,
-                    self.transport,
-                    *(_null(oid) for oid in oids),
-                    lookupMib=False,
-                )
-            )
-        requests = [ObjectType(ObjectIdentity(_dotted(oid))) for oid in oids]
-        command = get_cmd(
+        if self.exchange is not None:
+            return await self._request(PduKind.GET, oids)
+        v3 = _pysnmp_v3()
+        requests = [v3.ObjectType(v3.ObjectIdentity(_dotted(oid))) for oid in oids]
+        command = v3.get_cmd(
             self.engine, self.auth, self.transport, self.context, *requests, lookupMib=False
         )
-        return await self._send(command)
+        return await self._send_v3(command)
 
-    async def _send(self, command: Any) -> tuple[int, int, list[tuple[Oid, Any]]]:
+    async def _request(
+        self,
+        kind: PduKind,
+        oids: Sequence[Oid],
+        *,
+        non_repeaters: int = 0,
+        max_repetitions: int = 0,
+    ) -> tuple[int, int, list[tuple[Oid, Any]]]:
+        """Send one v1/v2c request, again after each ``timeout_s`` up to ``retries`` times
+        (same request id, so a late answer to an earlier try counts)."""
+        exchange = self.exchange
+        assert exchange is not None
+        assert exchange.transport is not None
+        request_id = next(_REQUEST_IDS) & _REQUEST_ID_MASK
+        message = encode_request(
+            kind,
+            self.target.version,
+            self.target.community,
+            request_id,
+            oids,
+            non_repeaters=non_repeaters,
+            max_repetitions=max_repetitions,
+        )
+        answer: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        exchange.waiting[request_id] = answer
+        try:
+            for _try in range(self.retries + 1):
+                try:
+                    exchange.transport.sendto(message, self.address)
+                except OSError as exc:
+                    raise ProbeError(
+                        f"SNMP request to {self.target.address} failed: {exc}"
+                    ) from exc
+                done, _ = await asyncio.wait((answer,), timeout=self.timeout_s)
+                if done:
+                    response = answer.result()
+                    return response.error_status, response.error_index, response.var_binds
+            raise self._timeout()
+        finally:
+            del exchange.waiting[request_id]
+
+    async def _send_v3(self, command: Any) -> tuple[int, int, list[tuple[Oid, Any]]]:
+        from pysnmp.error import PySnmpError
+        from pysnmp.proto import errind
+
         try:
             async with asyncio.timeout(self.budget_s + _TIMER_SLACK_S):
                 response = await command
@@ -570,7 +616,7 @@ class _Session:
         indication, status, index, var_binds = response
         if isinstance(indication, errind.RequestTimedOut):
             raise self._timeout()
-        if isinstance(indication, _USM_FAILURES):
+        if isinstance(indication, tuple(getattr(errind, name) for name in _USM_FAILURES)):
             user = self.target.usm.user if self.target.usm else "?"
             raise SnmpAuthError(
                 f"{self.target.address} refused SNMPv3 user {user!r}: {indication} "
@@ -579,7 +625,11 @@ class _Session:
         if indication:
             raise ProbeError(f"SNMP request to {self.target.address} failed: {indication}")
         try:
-            return int(status), int(index), [(tuple(oid), value) for oid, value in var_binds]
+            return (
+                int(status),
+                int(index),
+                [(tuple(oid), _from_pysnmp(value)) for oid, value in var_binds],
+            )
         except (TypeError, ValueError) as exc:
             raise ProbeError(f"{self.target.address} sent a malformed response: {exc}") from exc
 
@@ -609,8 +659,11 @@ async def walk(
         raise ValueError("timeout_s must be positive and retries not negative")
     session = await _open_session(target, timeout_s=timeout_s, retries=retries)
     values: dict[Oid, SnmpValue] = {}
-    for root in subtrees:
-        values.update(await _walk_subtree(session, tuple(root), max_rows))
+    try:
+        for root in subtrees:
+            values.update(await _walk_subtree(session, tuple(root), max_rows))
+    finally:
+        session.close()
     return values
 
 
@@ -629,18 +682,21 @@ async def get(
     if not pending:
         return values
     session = await _open_session(target, timeout_s=timeout_s, retries=retries)
-    while pending:
-        status, index, var_binds = await session.get(pending)
-        if status == _ErrorStatus.NO_SUCH_NAME and 0 < index <= len(pending):
-            del pending[index - 1]
-            continue
-        if status:
-            raise ProbeError(f"{target.address} answered error status {status} to a GET")
-        for oid, value in var_binds:
-            plain = _plain(value)
-            if plain is not None and oid in pending:
-                values[oid] = plain
-        return values
+    try:
+        while pending:
+            status, index, var_binds = await session.get(pending)
+            if status == _ErrorStatus.NO_SUCH_NAME and 0 < index <= len(pending):
+                del pending[index - 1]
+                continue
+            if status:
+                raise ProbeError(f"{target.address} answered error status {status} to a GET")
+            for oid, value in var_binds:
+                plain = _plain(value)
+                if plain is not None and oid in pending:
+                    values[oid] = plain
+            return values
+    finally:
+        session.close()
     return values
 
 
@@ -685,8 +741,22 @@ async def bulk_read(
     """
     if target.version == "1":
         raise ValueError("SNMPv1 has no GETBULK")
-    result = BulkRead()
     session = await _open_session(target, timeout_s=timeout_s, retries=retries)
+    try:
+        return await _bulk_read(session, scalars, subtrees, max_rows, max_varbinds)
+    finally:
+        session.close()
+
+
+async def _bulk_read(
+    session: _Session,
+    scalars: Sequence[Oid],
+    subtrees: Sequence[Oid],
+    max_rows: int,
+    max_varbinds: int,
+) -> BulkRead:
+    target = session.target
+    result = BulkRead()
     cursors = {tuple(root): tuple(root) for root in subtrees}
     counts = dict.fromkeys(cursors, 0)
     pending_scalars = [tuple(oid) for oid in scalars]
@@ -745,7 +815,7 @@ def _take_bulk(
         root = roots[position % len(roots)]
         if root in done:
             continue
-        if isinstance(value, EndOfMibView) or oid[: len(root)] != root:
+        if value is END_OF_MIB_VIEW or oid[: len(root)] != root:
             done.add(root)
             continue
         if oid <= cursors[root]:
@@ -768,14 +838,13 @@ def _take_bulk(
 
 
 async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -> _Session:
-    lean = target.usm is None
-    engine = _ENGINE.dispatcher() if lean else _ENGINE.get()
-    if lean:
-        transport_class: Any = (
-            V1Udp6TransportTarget if _is_ipv6(target.host) else V1UdpTransportTarget
-        )
-    else:
-        transport_class = Udp6TransportTarget if _is_ipv6(target.host) else UdpTransportTarget
+    if target.usm is None:
+        return await _open_lean_session(target, timeout_s=timeout_s, retries=retries)
+    v3 = _pysnmp_v3()
+    from pysnmp.error import PySnmpError
+
+    engine = _ENGINE.get()
+    transport_class = v3.Udp6TransportTarget if _is_ipv6(target.host) else v3.UdpTransportTarget
     try:
         async with asyncio.timeout(timeout_s * (retries + 1)):
             transport = await transport_class.create(
@@ -785,13 +854,38 @@ async def _open_session(target: SnmpTarget, *, timeout_s: float, retries: int) -
         raise ProbeTimeout(f"could not resolve {target.host} in time") from None
     except (PySnmpError, OSError) as exc:
         raise ProbeError(f"cannot reach {target.address}: {exc}") from exc
-    if target.usm is not None:
-        auth = target.usm.auth_data()
-        context = ContextData(contextName=target.usm.context.encode())
-    else:
-        auth = V1CommunityData(target.community, mpModel=_MP_MODEL[target.version])
-        context = None
-    return _Session(target, engine, auth, context, transport, timeout_s, retries)
+    return _Session(
+        target,
+        timeout_s,
+        retries,
+        engine=engine,
+        auth=target.usm.auth_data(),
+        context=v3.ContextData(contextName=target.usm.context.encode()),
+        transport=transport,
+    )
+
+
+async def _open_lean_session(target: SnmpTarget, *, timeout_s: float, retries: int) -> _Session:
+    """A v1/v2c session: the printer's address resolved, a UDP socket of its own."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout_s * (retries + 1)):
+            if _is_ip(target.host):
+                family = socket.AF_INET6 if _is_ipv6(target.host) else socket.AF_INET
+                address: tuple[Any, ...] = (target.host, target.port)
+            else:
+                [(family, _type, _proto, _name, address), *_] = await loop.getaddrinfo(
+                    target.host, target.port, type=socket.SOCK_DGRAM
+                )
+            version = 0 if target.version == "1" else 1
+            _, exchange = await loop.create_datagram_endpoint(
+                lambda: _Exchange(version, target.community.encode()), family=family
+            )
+    except TimeoutError:
+        raise ProbeTimeout(f"could not resolve {target.host} in time") from None
+    except OSError as exc:
+        raise ProbeError(f"cannot reach {target.address}: {exc}") from exc
+    return _Session(target, timeout_s, retries, address=address, exchange=exchange)
 
 
 async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid, SnmpValue]:
@@ -814,7 +908,7 @@ async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid
         if not var_binds:
             return values
         for oid, value in var_binds:
-            if isinstance(value, EndOfMibView):
+            if value is END_OF_MIB_VIEW:
                 return values
             if oid <= cursor:
                 raise ProbeError(
@@ -835,13 +929,18 @@ async def _walk_subtree(session: _Session, root: Oid, max_rows: int) -> dict[Oid
             cursor = oid
 
 
-def _null(oid: Oid) -> tuple[Oid, Any]:
-    """A request variable for the v1arch commands: the OID with a NULL value."""
-    return oid, univ.Null("")
+def _plain(value: WireValue) -> SnmpValue | None:
+    """The value as handed on; None for "no value" markers (noSuchObject, endOfMibView)."""
+    return None if value is END_OF_MIB_VIEW else value
 
 
-def _plain(value: Any) -> SnmpValue | None:
-    """Convert a pysnmp value to int, bytes or dotted str; None for "no value" markers."""
+def _from_pysnmp(value: Any) -> WireValue:
+    """A pysnmp value (SNMPv3) as :mod:`snmp_wire` decodes it (int, bytes, str, markers)."""
+    from pyasn1.type import univ
+    from pysnmp.proto.rfc1905 import EndOfMibView
+
+    if isinstance(value, EndOfMibView):
+        return END_OF_MIB_VIEW
     if isinstance(value, univ.Null):  # noSuchObject/noSuchInstance: Null is an OctetString
         return None
     if isinstance(value, univ.Integer):
