@@ -40,26 +40,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests.support: a center home on free ports
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402
+import ingest  # noqa: E402  bench/ingest.py: enrolment of the load's endpoints
 from aiohttp import web  # noqa: E402
-from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.support.centers import init_center, serving_center  # noqa: E402
-from tests.support.contracts import sample_application as bench_application  # noqa: E402
 
-from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.care.tables import care_feed  # noqa: E402
-from remotecare.center.contracts.service import ContractService  # noqa: E402
-from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
-from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
 from remotecare.center.notify.rules import Audience, Channel, verify  # noqa: E402
 from remotecare.center.notify.service import SubscriptionRequest, add_subscription  # noqa: E402
 from remotecare.center.notify.tables import notify_outbox  # noqa: E402
-from remotecare.pki.ca import CertificateAuthority  # noqa: E402
-from remotecare.pki.certificates import build_csr  # noqa: E402
-from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
 from remotecare.protocol.codec import encode  # noqa: E402
 from remotecare.protocol.messages import (  # noqa: E402
     Alert,
@@ -271,29 +264,11 @@ def _backlog(settings: Any) -> tuple[int, int]:
 def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, str]]:
     """``count`` endpoints enrolled straight in the database: (certificate, key) files."""
     engine = make_engine(info_settings.effective_database_url)
-    service = EnrolmentService(CertificateAuthority.load(info_settings.pki_dir), SystemClock())
-    contracts = ContractService(SystemClock())
-    with engine.begin() as conn:
-        # Since contracts landed, a customer must be accepted before it enrols endpoints.
-        application_id = contracts.submit(
-            conn, ADMINISTRATOR, bench_application("Bench Customer Ltd")
-        )
-        contracts.accept(conn, ADMINISTRATOR, application_id)
-        token = service.create_token(
-            conn, ADMINISTRATOR, "Bench Customer Ltd", max_endpoints=count
-        ).token
-    found = []
-    for n in range(count):
-        key = generate_private_key()
-        key_file, cert_file = root / f"agent-{n}.key", root / f"agent-{n}.pem"
-        write_private_key(key_file, key)
-        csr = build_csr(key, f"bench-{n}").public_bytes(Encoding.PEM).decode()
-        with engine.begin() as conn:
-            enrolled = service.enrol(conn, token, csr)
-        cert_file.write_text(enrolled.certificate.pem)
-        found.append((str(cert_file), str(key_file)))
-    engine.dispose()
-    return found
+    try:
+        identities, _ = ingest.enrol_endpoints(info_settings, engine, root, count)
+    finally:
+        engine.dispose()
+    return [(cert, key) for cert, key, _ in identities]
 
 
 def main() -> None:

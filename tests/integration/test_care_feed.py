@@ -29,15 +29,12 @@ from remotecare.center.fleet.printers import PrinterService
 from remotecare.center.fleet.retention import RawReportRetention, RetentionPacing
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.fleet.tables import held_reports, printers, reports
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report
 from tests.support.care import (
     RecordingConsumer,
-    create_handled_log,
+    feed_engine,
     handled_log,
-    seed_endpoint,
 )
 from tests.support.reports import a_report, minted_when_taken
 
@@ -55,12 +52,8 @@ class SteppedClock:
 
 @pytest.fixture
 def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
-    create_handled_log(engine)
-    seed_endpoint(engine, CALLER.endpoint_id, T0)
-    yield engine
-    engine.dispose()
+    with feed_engine(database_url or tmp_path / "center.db", CALLER.endpoint_id, T0) as engine:
+        yield engine
 
 
 def store(

@@ -22,17 +22,19 @@ from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Alert, Report
 from tests.integration.test_care_feed import CALLER, T0, SteppedClock, readings, store
-from tests.support.care import RecordingConsumer, create_handled_log, handled_log, seed_endpoint
+from tests.support.care import (
+    RecordingConsumer,
+    create_handled_log,
+    feed_engine,
+    handled_log,
+    seed_endpoint,
+)
 
 
 @pytest.fixture
 def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
-    create_handled_log(engine)
-    seed_endpoint(engine, CALLER.endpoint_id, T0)
-    yield engine
-    engine.dispose()
+    with feed_engine(database_url or tmp_path / "center.db", CALLER.endpoint_id, T0) as engine:
+        yield engine
 
 
 def with_alert(report: Report) -> Report:

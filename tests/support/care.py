@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +38,7 @@ __all__ = [
     "BATCH_STARTED",
     "RecordingConsumer",
     "create_handled_log",
+    "feed_engine",
     "handled_log",
     "seed_endpoint",
 ]
@@ -57,6 +58,21 @@ handled_log = Table(
 
 def create_handled_log(engine: Engine) -> None:
     _LOG.create_all(engine)
+
+
+@contextlib.contextmanager
+def feed_engine(database: Path | str, endpoint_id: str, at: datetime) -> Iterator[Engine]:
+    """A migrated database (a PostgreSQL URL, or an SQLite file at a path) with the
+    handled-readings log and ``endpoint_id`` of customer 1: what the care feed's tests
+    store readings into."""
+    engine = make_engine(database if isinstance(database, str) else f"sqlite:///{database}")
+    upgrade_to_head(engine)
+    create_handled_log(engine)
+    seed_endpoint(engine, endpoint_id, at)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def seed_endpoint(engine: Engine, endpoint_id: str, at: datetime) -> None:
