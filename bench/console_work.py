@@ -36,7 +36,7 @@ from typing import Any
 import aiohttp
 
 from remotecare.center.care.incidents.tables import incident_timeline, incidents
-from remotecare.center.care.supplies.tables import supply_orders
+from remotecare.center.care.supplies.tables import OPEN_STATUSES, supply_orders
 from remotecare.center.config import CenterSettings
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.setup import initialize_center
@@ -113,6 +113,8 @@ def seed_work(settings: CenterSettings, printers: int, count: int, orders: int) 
     for n in range(orders):
         printer = n % printers + 1
         status = _STATUSES[n % len(_STATUSES)]
+        if n >= 4 * printers and status in OPEN_STATUSES:
+            status = "installed"  # a cartridge has one open order at most (a unique index)
         at = now - timedelta(hours=orders - n)
         customer = 1000 + (printer - 1) % console.CUSTOMERS
         order_rows.append(
