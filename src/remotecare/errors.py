@@ -9,7 +9,8 @@ RemoteCareError
 ├── PkiError                    a key, CSR or certificate could not be used
 ├── ProbeError                  a printer could not be read
 │   ├── ProbeTimeout            the printer did not answer in time
-│   └── SnmpAuthError           the printer refused our SNMPv3 credentials
+│   ├── SnmpAuthError           the printer refused our SNMPv3 credentials
+│   └── WireError               a datagram that is no well-formed SNMP response
 ├── OutboxError                 the agent's outbox cannot be written (disk full)
 ├── UplinkError                 the agent could not talk to the center
 │   ├── EnrolmentRejected       the center refused the enrolment (token, CSR)
@@ -51,6 +52,7 @@ __all__ = [
     "RetryLater",
     "SnmpAuthError",
     "UplinkError",
+    "WireError",
 ]
 
 
@@ -88,6 +90,10 @@ class ProbeError(RemoteCareError):
 
 class ProbeTimeout(ProbeError):
     """The printer did not answer in time."""
+
+
+class WireError(ProbeError, ValueError):
+    """A datagram that is not a well-formed SNMP v1/v2c response (dropped, never fatal)."""
 
 
 class SnmpAuthError(ProbeError):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from remotecare.center.admin import ADMINISTRATOR
 from remotecare.center.care.supplies.tables import supply_forecasts
+from remotecare.center.care.tables import care_feed
 from remotecare.center.contracts.service import customer_by_name
 from remotecare.center.fleet.printers import printer_id_of
 from remotecare.protocol.codec import encode
@@ -41,7 +42,9 @@ async def test_the_device_page_shows_each_supplys_forecast(tmp_path: Path) -> No
         for _ in range(200):  # the care feed's drainer runs beside ingest (10 s at most)
             with center.transactions.read() as conn:
                 count = conn.execute(select(func.count()).select_from(supply_forecasts))
-                if count.scalar_one() >= 2:
+                waiting = conn.execute(select(func.count()).select_from(care_feed))
+                # The first reading goes ahead of the rest (urgent): wait for all of them.
+                if count.scalar_one() >= 2 and waiting.scalar_one() == 0:
                     break
             await asyncio.sleep(0.05)
         with center.transactions.read() as conn:

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from remotecare.errors import WireError
+
 __all__ = [
     "END_OF_MIB_VIEW",
     "EndOfMibView",
@@ -45,10 +47,6 @@ class EndOfMibView(enum.Enum):
 
 END_OF_MIB_VIEW: Final = EndOfMibView.END_OF_MIB_VIEW
 WireValue = int | bytes | str | None | EndOfMibView
-
-
-class WireError(ValueError):
-    """A datagram that is not a well-formed SNMP v1/v2c response."""
 
 
 class PduKind(enum.IntEnum):
