@@ -33,6 +33,17 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
 
 
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_cluster: PostgresCluster) -> str:
+    """A database of the session's cluster at the head revision, for tests' databases to
+    be copied from (one run of the migrations instead of one per test)."""
+    from tests.support.schema import migrate_empty_database
+
+    name = "t_template_head"
+    migrate_empty_database(postgres_cluster.create_database(name))
+    return name
+
+
 @contextlib.contextmanager
 def _database(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
     if backend == "sqlite":
@@ -40,7 +51,9 @@ def _database(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     name = f"t_{uuid.uuid4().hex[:16]}"
-    url = cluster.create_database(name)
+    empty = request.node.get_closest_marker("empty_database") is not None
+    template = None if empty else request.getfixturevalue("migrated_postgres_template")
+    url = cluster.create_database(name, template=template)
     try:
         yield url
     finally:

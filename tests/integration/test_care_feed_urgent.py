@@ -17,8 +17,6 @@ from remotecare.center.care.feed import CareConsumer, DrainPacing, FeedDrainer
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.history.tables import counter_samples, supply_samples
 from remotecare.center.care.tables import care_feed
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Alert, Report
 from tests.integration.test_care_feed import CALLER, T0, SteppedClock, readings, store
@@ -29,6 +27,7 @@ from tests.support.care import (
     handled_log,
     seed_endpoint,
 )
+from tests.support.schema import migrated_engine
 
 
 @pytest.fixture
@@ -154,8 +153,7 @@ def test_urgent_first_ends_as_in_order(engine: Engine, tmp_path: Path) -> None:
         ]
         assert [i for i in order if i in set(mine)] == mine
 
-    plain = make_engine(f"sqlite:///{tmp_path / 'plain.db'}")
-    upgrade_to_head(plain)
+    plain = migrated_engine("", tmp_path / "plain.db")
     create_handled_log(plain)
     seed_endpoint(plain, CALLER.endpoint_id, T0)
     store(plain, sent)

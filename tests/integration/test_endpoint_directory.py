@@ -7,9 +7,8 @@ from pathlib import Path
 
 from remotecare.center.identity.directory import EndpointDirectory
 from remotecare.center.identity.rules import EndpointRecord
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from tests.support.schema import migrated_engine
 
 
 class CountingDirectory(EndpointDirectory):
@@ -21,8 +20,7 @@ class CountingDirectory(EndpointDirectory):
 
 
 async def test_a_burst_of_requests_for_one_endpoint_reads_it_once(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine("", tmp_path / "center.db")
     directory = CountingDirectory(Transactions(engine))
     records = await asyncio.gather(*(directory.lookup("e-1", "ab") for _ in range(50)))
     assert records == [None] * 50  # unknown endpoint, answered alike

@@ -16,17 +16,15 @@ from remotecare.center.attempts.log import (
     failed_attempts,
 )
 from remotecare.center.attempts.rules import RecentFailures
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
+from tests.support.schema import migrated_engine
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine(database_url, tmp_path / "center.db")
     yield engine
     engine.dispose()
 

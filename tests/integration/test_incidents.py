@@ -34,8 +34,6 @@ from remotecare.center.fleet.commands import CommandService
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.fleet.tables import commands, diagnostic_bundles, printers
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.rules import Audience, Channel
 from remotecare.center.notify.service import SubscriptionRequest, add_subscription
@@ -44,6 +42,7 @@ from remotecare.errors import OperatorError
 from remotecare.protocol.messages import Alert, PrinterReading, Report, new_report_id
 from tests.support.care import contract_services, seed_endpoint
 from tests.support.reports import a_plain_reading
+from tests.support.schema import migrated_engine
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CALLER = Caller("00000000-0000-4000-8000-0000000000c1", 1)
@@ -119,8 +118,7 @@ class Rig:
 
 @pytest.fixture
 def rig(tmp_path: Path, database_url: str) -> Iterator[Rig]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine(database_url, tmp_path / "center.db")
     seed_endpoint(engine, CALLER.endpoint_id, T0 - timedelta(days=1))
     with engine.begin() as conn:
         add_subscription(

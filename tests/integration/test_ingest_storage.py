@@ -25,9 +25,9 @@ from remotecare.center.fleet.tables import printers, reports
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.group_commit import GroupCommitter
 from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.protocol.messages import Report, SupplyState, new_report_id
 from tests.support.reports import a_plain_report, a_reading, an_unreachable_report
+from tests.support.schema import migrated_engine
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 A = Caller("00000000-0000-4000-8000-00000000000a", 1)
@@ -36,8 +36,7 @@ B = Caller("00000000-0000-4000-8000-00000000000b", 1)
 
 @pytest.fixture
 def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine(database_url, tmp_path / "center.db")
     with engine.begin() as conn:
         conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=T0))
         for caller in (A, B):

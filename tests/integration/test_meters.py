@@ -40,12 +40,11 @@ from remotecare.center.fleet.billing import billed_devices
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.fleet.tables import printers
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report
 from tests.support.care import contract_services, seed_endpoint
 from tests.support.reports import a_plain_report
+from tests.support.schema import migrated_engine
 
 CALLER = Caller("00000000-0000-4000-8000-0000000000c1", 1)
 # Tokyo, default settings: period 2026-11 ends 2026-11-30 15:00 UTC (1 Dec 00:00 JST)
@@ -66,8 +65,7 @@ class SteppedClock:
 
 @pytest.fixture
 def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine(database_url, tmp_path / "center.db")
     seed_endpoint(engine, CALLER.endpoint_id, OCT_END - 60 * DAY)
     yield engine
     engine.dispose()

@@ -17,6 +17,10 @@ from remotecare.center.fleet.partitions import is_report_partition
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine, metadata
 
+# Every migration from an empty database: other tests' databases are copies of one
+# migrated this way (tests/support/schema.py).
+pytestmark = pytest.mark.empty_database
+
 _SCRIPTS = Path(remotecare.center.kernel.migrations.__file__).resolve().parent
 
 

@@ -17,8 +17,6 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from remotecare.center.contracts.tables import customers
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.center.notify.delivery import DeliveryLoop, DeliveryPacing
 from remotecare.center.notify.rules import Audience, Channel, IncidentNotice
@@ -43,6 +41,7 @@ from tests.support.receivers import (
     smtp_server,
     webhook_receiver,
 )
+from tests.support.schema import migrated_engine
 
 pytestmark = pytest.mark.timeout(120)
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -59,8 +58,7 @@ class SteppedClock:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine("", tmp_path / "center.db")
     with engine.begin() as conn:
         conn.execute(insert(customers).values(id=1, name="Acme", status="active", created_at=T0))
     yield engine

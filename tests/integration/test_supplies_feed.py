@@ -34,11 +34,10 @@ from remotecare.center.contracts.rules import Service
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.reports import stored_readings
 from remotecare.center.fleet.rules.binding import BindingPolicy
-from remotecare.center.kernel.schema import upgrade_to_head
-from remotecare.center.kernel.storage import make_engine
 from remotecare.center.kernel.transactions import Transactions
 from remotecare.protocol.messages import Report, SupplyState
 from tests.support.care import contract_services, seed_endpoint
+from tests.support.schema import migrated_engine
 from tests.support.supplies import Level, a_supplies_report
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
@@ -115,8 +114,7 @@ class Fleet:
 
 @pytest.fixture
 def fleet(tmp_path: Path, database_url: str) -> Iterator[Fleet]:
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'center.db'}")
-    upgrade_to_head(engine)
+    engine = migrated_engine(database_url, tmp_path / "center.db")
     seed_endpoint(engine, CALLER.endpoint_id, T0)
     yield Fleet(engine)
     engine.dispose()

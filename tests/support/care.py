@@ -33,6 +33,7 @@ from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
 from remotecare.center.server import CenterServer
 from remotecare.center.workers import supervise
+from tests.support.schema import migrated_engine
 
 __all__ = [
     "BATCH_STARTED",
@@ -65,8 +66,10 @@ def feed_engine(database: Path | str, endpoint_id: str, at: datetime) -> Iterato
     """A migrated database (a PostgreSQL URL, or an SQLite file at a path) with the
     handled-readings log and ``endpoint_id`` of customer 1: what the care feed's tests
     store readings into."""
-    engine = make_engine(database if isinstance(database, str) else f"sqlite:///{database}")
-    upgrade_to_head(engine)
+    if isinstance(database, str):
+        engine = migrated_engine(database, Path())
+    else:
+        engine = migrated_engine("", database)
     create_handled_log(engine)
     seed_endpoint(engine, endpoint_id, at)
     try:

@@ -25,6 +25,7 @@ from remotecare.center.setup import initialize_center
 from tests.support.contracts import issue_token, sample_application
 from tests.support.ports import answers, free_tcp_port
 from tests.support.processes import started
+from tests.support.schema import migrated_sqlite_file
 
 OPERATOR_PASSWORD = "correct horse battery staple"
 _READY_TIMEOUT_S = 30.0
@@ -67,6 +68,8 @@ def init_center(home: Path, database_url: str = "", **overrides: Any) -> CenterI
         database_url=database_url,
         **overrides,
     )
+    if not database_url:  # PostgreSQL test databases are copies of a migrated one already
+        migrated_sqlite_file(home / "center.db")
     done = initialize_center(settings, password=OPERATOR_PASSWORD)
     return CenterInfo(settings, done.ca_fingerprint)
 

@@ -61,10 +61,14 @@ class PostgresCluster:
             host="127.0.0.1", port=self.port, user=self.user, dbname="postgres", autocommit=True
         )
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database and return its SQLAlchemy URL."""
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create a database, empty or a copy of ``template`` (which nobody may be
+        connected to), and return its SQLAlchemy URL."""
+        # FILE_COPY: copying a small template's files takes about as long as creating an
+        # empty database; the default WAL_LOG strategy writes every page to the WAL.
+        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
