@@ -133,7 +133,7 @@ async def test_refuses_ranges_larger_than_a_slash_16_before_sending_anything() -
     with pytest.raises(ConfigError, match=r"more than a /16"):
         await scan_network("10.0.0.0/8", community=COMMUNITY)
 
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2.0
 
 
 # --- the command -----------------------------------------------------------------------------

