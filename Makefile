@@ -11,6 +11,10 @@ STAMP_DEBIAN := $(VENV)/.debian-packages
 STAMP_PYTHON := $(VENV)/.python-packages
 DURATION ?=
 FUZZ_CASES ?= 1000
+# Two test processes: much of a test's time is waiting on other processes (centers,
+# agents, snmpsim, PostgreSQL, a browser), which the other process fills. A module's
+# tests that share a fixture stay in one process (tests/conftest.py, `--dist loadgroup`).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck unit integration e2e fuzz scan bench setup clean screenshots
 
@@ -52,7 +56,7 @@ e2e: setup
 	$(BIN)/pytest -q tests/e2e
 
 test: setup lint typecheck
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
 
 # The device API's schema fuzz with at least FUZZ_CASES cases (`make test` sends fewer).
 fuzz: setup
