@@ -271,6 +271,14 @@ def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, s
     return [(cert, key) for cert, key, _ in identities]
 
 
+def _load_average() -> str:
+    """The machine's 1-minute load average (shared machines: read figures beside it)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
@@ -326,7 +334,8 @@ def main() -> None:
         asyncio.run_coroutine_threadsafe(start_receiver(), loop).result(10)
         ports = (settings.console_port, settings.device_port)
         print(
-            f"incidents: reading stored -> webhook received ({args.duration:g} s per phase)"
+            f"incidents: reading stored -> webhook received ({args.duration:g} s per phase,"
+            f" {args.clients * args.printers:,} load printers; load average {_load_average()})"
             f"{'; ' + pacing.strip().replace(chr(10), ', ') if pacing else ''}"
         )
         with serving_center(settings.home, root / "center.log", ports):
@@ -369,7 +378,10 @@ def main() -> None:
             )
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
-        print(f"  p99 under load / idle: {load_p99 / idle_p99:.1f}x; refused: {probe.refused}")
+        print(
+            f"  p99 under load / idle: {load_p99 / idle_p99:.1f}x; refused: {probe.refused};"
+            f" load average {_load_average()}"
+        )
 
 
 if __name__ == "__main__":

@@ -221,7 +221,7 @@ class Incidents:
     ) -> None:
         kind = self.catalogue.kind(condition.kind)
         responder = condition.responder(self.catalogue)
-        incident_id = conn.execute(
+        row = conn.execute(
             insert(incidents)
             .values(
                 customer_id=subject.customer_id,
@@ -241,10 +241,9 @@ class Incidents:
                 returns=0,
                 flapping=False,
             )
-            .returning(incidents.c.id)
-        ).scalar_one()
-        _note(conn, incident_id, at, Change.OPENED, report_id=report_id, note=condition.source)
-        row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+            .returning(*incidents.c)  # the whole row: no read after each opening
+        ).one()
+        _note(conn, row.id, at, Change.OPENED, report_id=report_id, note=condition.source)
         self._tell(conn, row, Change.OPENED, at, subject.device)
         if responder is Responder.FIELD_SERVICE and subject.serial is not None:
             self._diagnose(conn, row, subject.serial, at)
@@ -559,11 +558,13 @@ class IncidentConsumer:
             if printer is None:
                 continue  # not a bound device (yet)
             subject = _printer(printer)
-            rows: Sequence[Any] = unresolved.get(subject.key, [])
+            rows: Sequence[Any] | None = unresolved.get(subject.key, [])
             mark = marks.get(printer_id)
             for fed in group:
                 if mark is not None and fed.agent_time <= mark:
                     continue
+                if rows is None:  # read again only when another reading needs it
+                    rows = _unresolved(conn, subject.key)
                 conditions = conditions_of(fed.reading, catalogue)
                 # A partial reading (a table the printer would not give) opens what it
                 # shows but clears nothing: what it lacks may still be wrong.
@@ -579,7 +580,7 @@ class IncidentConsumer:
                     seen=seen,
                 )
                 if changed:  # the next reading of this printer judges against the new state
-                    rows = _unresolved(conn, subject.key)
+                    rows = None
                 mark = new_marks[printer_id] = fed.agent_time
         if seen:
             conn.execute(
