@@ -1,7 +1,8 @@
 """Urgent readings ahead in the care feed, on SQLite and PostgreSQL: ingest marks a
 printer's first reading and readings whose conditions changed, the drainer takes them
 (with their printer's older readings) before the routine backlog, two drainers lose and
-repeat nothing, and each printer's readings still reach the consumers in order."""
+repeat nothing, and each printer's readings still reach the consumers in order; a known
+printer's change goes before never-seen printers' first readings."""
 
 from __future__ import annotations
 
