@@ -245,12 +245,16 @@ def _summary(name: str, values: list[float], missing: int) -> float:
     return pct(0.99)
 
 
-def _backlog(settings: Any) -> tuple[int, int]:
-    """Readings waiting in the care feed, and messages waiting in the outbox."""
+def _backlog(settings: Any) -> tuple[int, int, int]:
+    """Readings waiting in the care feed, how many of them urgent, and messages waiting
+    in the outbox."""
     engine = make_engine(settings.effective_database_url)
     try:
         with engine.connect() as conn:
             feed = conn.execute(select(func.count()).select_from(care_feed)).scalar_one()
+            urgent = conn.execute(
+                select(func.count()).select_from(care_feed).where(care_feed.c.urgent.is_(True))
+            ).scalar_one()
             owed = conn.execute(
                 select(func.count())
                 .select_from(notify_outbox)
@@ -258,7 +262,7 @@ def _backlog(settings: Any) -> tuple[int, int]:
             ).scalar_one()
     finally:
         engine.dispose()
-    return int(feed), int(owed)
+    return int(feed), int(urgent), int(owed)
 
 
 def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, str]]:
@@ -374,7 +378,8 @@ def main() -> None:
             load_p99 = _summary(f"under {rate:,.0f} reports/s", *_latencies(probe, names, 60))
             print(
                 f"  load: {accepted} reports accepted, {failed} requests failed; at its end "
-                f"{backlog[0]} readings waited in the care feed, {backlog[1]} messages to send"
+                f"{backlog[0]} readings waited in the care feed ({backlog[1]} urgent),"
+                f" {backlog[2]} messages to send"
             )
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
