@@ -245,12 +245,16 @@ def _summary(name: str, values: list[float], missing: int) -> float:
     return pct(0.99)
 
 
-def _backlog(settings: Any) -> tuple[int, int]:
-    """Readings waiting in the care feed, and messages waiting in the outbox."""
+def _backlog(settings: Any) -> tuple[int, int, int]:
+    """Readings waiting in the care feed, how many of them urgent, and messages waiting
+    in the outbox."""
     engine = make_engine(settings.effective_database_url)
     try:
         with engine.connect() as conn:
             feed = conn.execute(select(func.count()).select_from(care_feed)).scalar_one()
+            urgent = conn.execute(
+                select(func.count()).select_from(care_feed).where(care_feed.c.urgent.is_(True))
+            ).scalar_one()
             owed = conn.execute(
                 select(func.count())
                 .select_from(notify_outbox)
@@ -258,7 +262,7 @@ def _backlog(settings: Any) -> tuple[int, int]:
             ).scalar_one()
     finally:
         engine.dispose()
-    return int(feed), int(owed)
+    return int(feed), int(urgent), int(owed)
 
 
 def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, str]]:
@@ -269,6 +273,14 @@ def _identities(info_settings: Any, root: Path, count: int) -> list[tuple[str, s
     finally:
         engine.dispose()
     return [(cert, key) for cert, key, _ in identities]
+
+
+def _load_average() -> str:
+    """The machine's 1-minute load average (shared machines: read figures beside it)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -326,7 +338,8 @@ def main() -> None:
         asyncio.run_coroutine_threadsafe(start_receiver(), loop).result(10)
         ports = (settings.console_port, settings.device_port)
         print(
-            f"incidents: reading stored -> webhook received ({args.duration:g} s per phase)"
+            f"incidents: reading stored -> webhook received ({args.duration:g} s per phase,"
+            f" {args.clients * args.printers:,} load printers; load average {_load_average()})"
             f"{'; ' + pacing.strip().replace(chr(10), ', ') if pacing else ''}"
         )
         with serving_center(settings.home, root / "center.log", ports):
@@ -365,11 +378,15 @@ def main() -> None:
             load_p99 = _summary(f"under {rate:,.0f} reports/s", *_latencies(probe, names, 60))
             print(
                 f"  load: {accepted} reports accepted, {failed} requests failed; at its end "
-                f"{backlog[0]} readings waited in the care feed, {backlog[1]} messages to send"
+                f"{backlog[0]} readings waited in the care feed ({backlog[1]} urgent),"
+                f" {backlog[2]} messages to send"
             )
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
-        print(f"  p99 under load / idle: {load_p99 / idle_p99:.1f}x; refused: {probe.refused}")
+        print(
+            f"  p99 under load / idle: {load_p99 / idle_p99:.1f}x; refused: {probe.refused};"
+            f" load average {_load_average()}"
+        )
 
 
 if __name__ == "__main__":

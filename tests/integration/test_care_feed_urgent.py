@@ -1,7 +1,8 @@
 """Urgent readings ahead in the care feed, on SQLite and PostgreSQL: ingest marks a
 printer's first reading and readings whose conditions changed, the drainer takes them
 (with their printer's older readings) before the routine backlog, two drainers lose and
-repeat nothing, and each printer's readings still reach the consumers in order."""
+repeat nothing, and each printer's readings still reach the consumers in order; a known
+printer's change goes before never-seen printers' first readings."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def test_urgent_rows_go_first_with_their_printers_older_rows(engine: Engine) -> 
     first = handled_in_order(engine)
     older_a = [str(r.report_id) for r in backlog[1:20]]
     assert set(first) == {str(others[0].report_id), str(alarm.report_id), *older_a}
-    assert first[-len(older_a) - 1 :] == [*older_a, str(alarm.report_id)]  # in order
+    # A known printer's change first (in order), then B's first reading.
+    assert first == [*older_a, str(alarm.report_id), str(others[0].report_id)]
     waiting = feed_rows(engine)
     assert set(waiting) == {str(r.report_id) for r in [*others[1:], *later]}
     assert not any(waiting.values())
@@ -163,3 +165,67 @@ def test_urgent_first_ends_as_in_order(engine: Engine, tmp_path: Path) -> None:
     # Ids differ by database; the samples' printers are numbered alike (same order).
     assert history_of(plain) == history_of(engine)
     plain.dispose()
+
+
+def feed_kinds(engine: Engine) -> dict[str, tuple[bool, bool]]:
+    with engine.connect() as conn:
+        query = select(care_feed.c.report_id, care_feed.c.urgent, care_feed.c.first_reading)
+        return {r: (bool(urgent), bool(first)) for r, urgent, first in conn.execute(query)}
+
+
+def test_ingest_tells_a_printers_first_reading_from_a_change(engine: Engine) -> None:
+    sent = readings(3, "SER-A")
+    sent[2] = with_alert(sent[2])
+    store(engine, sent[:2])  # first and a repeat in one group
+    store(engine, sent[2:])
+    kinds = feed_kinds(engine)
+    # (urgent, first reading): the first; a repeat; a change of a known printer
+    assert [kinds[str(r.report_id)] for r in sent] == [(True, True), (False, False), (True, False)]
+
+
+def test_a_known_printers_change_goes_before_new_printers_first_readings(engine: Engine) -> None:
+    known = readings(2, "SER-K")
+    store(engine, known[:1])
+    with Transactions(engine).begin() as conn:  # K's first reading handled already
+        conn.execute(care_feed.delete())
+    fleet = [readings(1, f"NEW-{n}")[0] for n in range(12)]  # a fleet appearing at once
+    store(engine, fleet[:6])
+    store(engine, known[1:])  # K's routine repeat, before its alarm
+    store(engine, fleet[6:])
+    alarm = with_alert(readings(1, "SER-K", T0 + timedelta(minutes=30))[0])
+    store(engine, [alarm])
+    drainer = FeedDrainer(Transactions(engine), [RecordingConsumer()], SteppedClock(T0))
+    assert drainer.drain_urgent(5) == 2  # the change alone (with K's older row)
+    assert handled_in_order(engine) == [str(known[1].report_id), str(alarm.report_id)]
+    while drainer.drain_urgent(5):
+        pass
+    assert handled_in_order(engine)[2:] == [str(r.report_id) for r in fleet]  # in order
+    assert feed_rows(engine) == {}
+
+
+def test_a_printers_first_reading_goes_along_with_its_change(engine: Engine) -> None:
+    """A never-seen printer whose second reading is already a change: taking the change
+    takes the first reading along, ahead of it (each printer's readings in order)."""
+    fleet = [readings(1, f"NEW-{n}")[0] for n in range(4)]
+    store(engine, fleet)
+    mine = readings(2, "SER-Q")
+    mine[1] = with_alert(mine[1])
+    store(engine, mine[:1])
+    store(engine, mine[1:])
+    drainer = FeedDrainer(Transactions(engine), [RecordingConsumer()], SteppedClock(T0))
+    assert drainer.drain_urgent(50) == 2
+    assert handled_in_order(engine) == [str(r.report_id) for r in mine]
+    while drainer.drain_urgent(50):
+        pass
+    assert handled_in_order(engine)[2:] == [str(r.report_id) for r in fleet]
+
+
+def test_a_drainer_steps_again_at_once_while_first_readings_wait(engine: Engine) -> None:
+    store(engine, [readings(1, f"NEW-{n}")[0] for n in range(3)])
+    pacing = DrainPacing(urgent_batch=2, min_rest_s=0.01, idle_s=0.5)
+    drainer = FeedDrainer(
+        Transactions(engine), [RecordingConsumer()], SteppedClock(T0), pacing=pacing
+    )
+    assert drainer.step() == pacing.min_rest_s  # two first readings; one waits
+    assert drainer.step() == pacing.min_rest_s  # the last one
+    assert len(handled_in_order(engine)) == 3

@@ -430,3 +430,33 @@ def test_the_console_search_filters_pages_and_counts_what_each_person_may_see(
         assert service.search(conn, devices_only, IncidentQuery()).total == 0
         other_customer = Actor.scoped("globex", Role.CUSTOMER_USER, [2])
         assert service.open_counts(conn, other_customer) == {}
+
+
+def test_readings_of_one_printer_in_one_batch_end_as_when_fed_one_by_one(rig: Rig) -> None:
+    """Each reading judges against what the one before it opened or cleared, within a
+    batch too (the consumer reads a printer's incidents again only when it needs them)."""
+
+    def sequence(serial: str, start: float) -> list[Report]:
+        shapes = [jammed(serial), jammed(serial), a_plain_reading(serial), jammed(serial)]
+        return [
+            Report(
+                report_id=new_report_id(),
+                agent_time=T0 + timedelta(minutes=start + minute),
+                printer_address=f"snmp://192.0.2.{8 if serial == 'SER-1' else 9}:161",
+                reading=reading,
+            )
+            for minute, reading in zip((0, 2, 4, 6), shapes, strict=True)
+        ]
+
+    rig.clock.current = T0 + timedelta(minutes=30)
+    for report in sequence("SER-2", 0):  # one by one
+        rig.store([report])
+    rig.store(sequence("SER-1", 0))  # one batch
+    by_printer = {row.printer_id: row for row in rig.rows()}
+    assert len(rig.rows()) == len(by_printer) == 2  # one incident per printer
+    one_by_one, batched = (by_printer[p] for p in sorted(by_printer))  # SER-2 stored first
+    assert rig.timeline(batched.id) == rig.timeline(one_by_one.id)
+    assert (batched.state, batched.returns) == (one_by_one.state, one_by_one.returns)
+    assert [e for i, e in rig.outbox() if i == batched.id] == [
+        e for i, e in rig.outbox() if i == one_by_one.id
+    ]

@@ -41,6 +41,17 @@ batch is a feed batch like any other (same deletion, same transaction, same retr
 This was preferred to a second cursor for the incidents consumer alone, which would keep
 two positions in a queue that has none and run incidents on readings whose history (which
 the supplies read) is not yet written.
+
+Among urgent rows, a known printer's changed conditions go before a never-seen printer's
+first reading (``first_reading``, set by ingest). A whole fleet appearing at once (4,000
+new printers in seconds, each first reading opening a toner-low incident) made a real
+fault of a known printer wait behind every first reading, 10-17 s at p99 under load
+(BENCHMARKS.md); the cost is in the incidents consumer, several statements per incident
+opened, each waiting for the interpreter lock while ingest holds it. A step's urgent batch
+is therefore of one kind: the waiting changes if there are any (oldest first), else first
+readings. Changes of known printers are rare, so first readings are delayed, not starved;
+both still go ahead of the routine backlog, and the order within a printer is kept as
+above (taking a change takes its printer's first reading along).
 """
 
 from __future__ import annotations
@@ -97,9 +108,11 @@ def record_stored_readings(
     report_ids: Sequence[str],
     printer_ids: Sequence[int] | None = None,
     urgent: Collection[str] = (),
+    first: Collection[str] = (),
 ) -> None:
     """Put readings stored in the open transaction of ``conn`` in the feed, with their
-    printers (``printer_ids``, in the same order) and which of them are ``urgent``."""
+    printers (``printer_ids``, in the same order), which of them are ``urgent`` and which
+    are their printer's ``first`` (urgent too, after the others)."""
     if not report_ids:
         return
     printers: Sequence[int | None] = (
@@ -108,7 +121,12 @@ def record_stored_readings(
     conn.execute(
         _RECORD,
         [
-            {"report_id": report_id, "printer_id": printer_id, "urgent": report_id in urgent}
+            {
+                "report_id": report_id,
+                "printer_id": printer_id,
+                "urgent": report_id in urgent or report_id in first,
+                "first_reading": report_id in first,
+            }
             for report_id, printer_id in zip(report_ids, printers, strict=True)
         ],
     )
@@ -175,11 +193,12 @@ class FeedDrainer(BackgroundLoop):
         self._last_batch = time.monotonic()
 
     def step(self) -> float:
-        """Urgent rows first (a short rest while more wait); then one batch, unless ingest
-        is busy; a rest as long as the batch took (times ``rest_ratio``), or the idle rest."""
+        """Urgent rows first (a short rest, then a look for more); then one batch, unless
+        ingest is busy; a rest as long as the batch took (times ``rest_ratio``), or the
+        idle rest."""
         pacing = self._pacing
-        if self.drain_urgent(pacing.urgent_batch) >= pacing.urgent_batch:
-            return pacing.min_rest_s  # more urgent rows wait: the routine lane can wait
+        if self.drain_urgent(pacing.urgent_batch):
+            return pacing.min_rest_s  # more urgent rows may wait: the routine lane can wait
         started = time.monotonic()
         busy = self._others_busy(started)
         if busy and started - self._last_batch < pacing.max_defer_s:
@@ -209,20 +228,23 @@ class FeedDrainer(BackgroundLoop):
             return self._feed_batch(conn, limit) + self._retry_batch(conn, limit)
 
     def drain_urgent(self, limit: int) -> int:
-        """One batch of up to ``limit`` urgent rows with their printers' older rows; how
-        many readings it took."""
+        """One batch of up to ``limit`` urgent rows of one kind (known printers' changes
+        while any wait, else first readings) with their printers' older rows; how many
+        readings it took."""
         if not self._consumers or not self._has_urgent():
             return 0
         with self.writing(), self.transactions.begin() as conn:
             marked = conn.execute(
-                select(care_feed.c.id, care_feed.c.printer_id)
+                select(care_feed.c.id, care_feed.c.printer_id, care_feed.c.first_reading)
                 .where(care_feed.c.urgent.is_(True))
-                .order_by(care_feed.c.id)
+                .order_by(care_feed.c.first_reading, care_feed.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
             if not marked:
                 return 0
+            if not marked[0].first_reading:  # changes alone: no first reading's cost
+                marked = [row for row in marked if not row.first_reading]
             top = max(row.id for row in marked)
             printer_ids = sorted({row.printer_id for row in marked if row.printer_id is not None})
             taken = (

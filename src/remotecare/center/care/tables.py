@@ -22,7 +22,10 @@ care_feed = Table(
     # rows) ahead of routine ones. Rows written without them are routine.
     Column("printer_id", Integer),
     Column("urgent", Boolean, nullable=False, server_default=false()),
-    Index("ix_care_feed_urgent", "urgent", "id"),
+    # Migration 0025: an urgent row that is its printer's first reading (a printer the
+    # center has not seen yet); urgent rows of known printers go before those.
+    Column("first_reading", Boolean, nullable=False, server_default=false()),
+    Index("ix_care_feed_urgent", "urgent", "first_reading", "id"),
     Index("ix_care_feed_printer", "printer_id", "id"),
 )
 

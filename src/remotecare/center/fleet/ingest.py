@@ -145,19 +145,23 @@ class ReadingsFeed(Protocol):
         report_ids: Sequence[str],
         printer_ids: Sequence[int] | None = None,
         urgent: Collection[str] = (),
+        first: Collection[str] = (),
     ) -> None: ...
 
 
-def _feed(conn: Connection, fresh: Sequence[_Fresh], urgent: Collection[str]) -> None:
+def _feed(
+    conn: Connection, fresh: Sequence[_Fresh], urgent: Collection[str], first: Collection[str]
+) -> None:
     """Hand the readings stored now to their feed (one call per feed, in order), with
-    their printers and which of them may change a printer's incidents."""
+    their printers, which of them may change a printer's incidents and which of those are
+    their printer's first."""
     by_feed: dict[ReadingsFeed, list[_Fresh]] = {}
     for stored in fresh:
         if stored.feed is not None:
             by_feed.setdefault(stored.feed, []).append(stored)
     for feed, group in by_feed.items():
         report_ids = [str(stored.report.report_id) for stored in group]
-        feed(conn, report_ids, [stored.printer_id for stored in group], urgent)
+        feed(conn, report_ids, [stored.printer_id for stored in group], urgent, first)
 
 
 _FINGERPRINTS = select(printers.c.id, printers.c.condition_fingerprint).where(
@@ -165,28 +169,33 @@ _FINGERPRINTS = select(printers.c.id, printers.c.condition_fingerprint).where(
 )
 
 
-def _urgent_readings(conn: Connection, fresh: Sequence[_Fresh]) -> set[str]:
+def _urgent_readings(conn: Connection, fresh: Sequence[_Fresh]) -> tuple[set[str], set[str]]:
     """The fresh readings whose conditions differ from their printer's reading before
-    (stored, or earlier in this group): those go ahead in the care feed."""
+    (stored, or earlier in this group): those go ahead in the care feed; and which of
+    them are their printer's first (those go after the known printers' changes)."""
     readings = sorted(
         (x for x in fresh if x.report.reading is not None and x.reading_json is not None),
         key=lambda x: x.report.agent_time,
     )
     if not readings:
-        return set()
+        return set(), set()
     ids = sorted({x.printer_id for x in readings})
     previous: dict[int, int | None] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = conn.execute(_FINGERPRINTS, {"ids": ids[start : start + _CHUNK]})
         previous.update((printer_id, fingerprint) for printer_id, fingerprint in chunk)
     urgent: set[str] = set()
+    first: set[str] = set()
     for stored in readings:
         assert stored.report.reading is not None  # filtered above
         fingerprint = conditions_fingerprint(stored.report.reading)
-        if is_urgent(fingerprint, previous.get(stored.printer_id)):
+        before = previous.get(stored.printer_id)
+        if is_urgent(fingerprint, before):
             urgent.add(str(stored.report.report_id))
+        if before is None:
+            first.add(str(stored.report.report_id))
         previous[stored.printer_id] = fingerprint
-    return urgent
+    return urgent, first
 
 
 class BindingRaceLost(RemoteCareError):
@@ -331,9 +340,9 @@ def ingest_many(conn: Connection, requests: Sequence[IngestRequest]) -> list[Ing
         },
     )
     fresh = _insert_reports(conn, accepted, owners, by_address, outcomes, requests)
-    urgent = _urgent_readings(conn, fresh)
+    urgent, first_readings = _urgent_readings(conn, fresh)
     _update_printers(conn, fresh)
-    _feed(conn, fresh, urgent)
+    _feed(conn, fresh, urgent, first_readings)
     # The last request of each endpoint wins.
     note_contacts(conn, {request.caller.endpoint_id: request.received_at for request in accepted})
     return outcomes

@@ -176,7 +176,7 @@ def _attach_held_reports(conn: Connection, printer_id: int, feed: ReadingsFeed |
     ).rowcount
     if feed is not None:  # now a device's readings
         held = list(conn.execute(waiting).scalars())  # a new device's first readings
-        feed(conn, held, [printer_id] * len(held), held)
+        feed(conn, held, [printer_id] * len(held), held, held)
     conn.execute(delete(held_reports).where(held_reports.c.printer_id == printer_id))
     return int(attached)
 

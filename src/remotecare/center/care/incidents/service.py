@@ -129,9 +129,10 @@ class _Subject:
     endpoint_id: str
     serial: str | None
     device: str
+    site: str | None = None  # the customer's name when the caller has it already
 
 
-def _printer(facts: PrinterFacts) -> _Subject:
+def _printer(facts: PrinterFacts, site: str | None = None) -> _Subject:
     return _Subject(
         _printer_subject(facts.printer_id),
         facts.customer_id,
@@ -139,6 +140,7 @@ def _printer(facts: PrinterFacts) -> _Subject:
         facts.endpoint_id,
         facts.serial,
         f"{facts.model} (serial {facts.serial})",
+        site,
     )
 
 
@@ -221,7 +223,7 @@ class Incidents:
     ) -> None:
         kind = self.catalogue.kind(condition.kind)
         responder = condition.responder(self.catalogue)
-        incident_id = conn.execute(
+        row = conn.execute(
             insert(incidents)
             .values(
                 customer_id=subject.customer_id,
@@ -241,11 +243,10 @@ class Incidents:
                 returns=0,
                 flapping=False,
             )
-            .returning(incidents.c.id)
-        ).scalar_one()
-        _note(conn, incident_id, at, Change.OPENED, report_id=report_id, note=condition.source)
-        row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
-        self._tell(conn, row, Change.OPENED, at, subject.device)
+            .returning(*incidents.c)  # the whole row: no read after each opening
+        ).one()
+        _note(conn, row.id, at, Change.OPENED, report_id=report_id, note=condition.source)
+        self._tell(conn, row, Change.OPENED, at, subject.device, subject.site)
         if responder is Responder.FIELD_SERVICE and subject.serial is not None:
             self._diagnose(conn, row, subject.serial, at)
 
@@ -275,7 +276,7 @@ class Incidents:
         if decision.change is not None:
             _note(conn, row.id, at, decision.change, report_id=report_id)
         if decision.change is Change.FLAPPING:
-            self._tell(conn, row, Change.FLAPPING, at, subject.device)
+            self._tell(conn, row, Change.FLAPPING, at, subject.device, subject.site)
 
     def resolve_incident(
         self, conn: Connection, row: Any, at: datetime, change: Change, **note: Any
@@ -288,7 +289,15 @@ class Incidents:
         _note(conn, row.id, at, change, **note)
         self._tell(conn, row, Change.RESOLVED, at, _device_of(conn, row))
 
-    def _tell(self, conn: Connection, row: Any, change: Change, at: datetime, device: str) -> None:
+    def _tell(
+        self,
+        conn: Connection,
+        row: Any,
+        change: Change,
+        at: datetime,
+        device: str,
+        site: str | None = None,
+    ) -> None:
         kind = self.catalogue.kind(row.kind)
         cause = self.catalogue.cause_of(row.code, row.kind)
         enqueue(
@@ -297,7 +306,9 @@ class Incidents:
                 incident_id=row.id,
                 event=_TOLD[change],
                 customer_id=row.customer_id,
-                site=customer_names(conn, {row.customer_id}).get(row.customer_id, "?"),
+                site=site
+                if site is not None
+                else customer_names(conn, {row.customer_id}).get(row.customer_id, "?"),
                 device=device,
                 kind=row.kind,
                 titles=kind.titles,
@@ -536,6 +547,7 @@ class IncidentConsumer:
             if contract_includes(conn, customer_id, Service.FAULT_MONITORING)
         }
         facts = {pid: f for pid, f in facts.items() if f.customer_id in monitored}
+        sites = customer_names(conn, monitored) if monitored else {}  # for the messages
         marks = dict(
             conn.execute(
                 select(incident_watermarks.c.printer_id, incident_watermarks.c.agent_time).where(
@@ -558,12 +570,14 @@ class IncidentConsumer:
             printer = facts.get(printer_id)
             if printer is None:
                 continue  # not a bound device (yet)
-            subject = _printer(printer)
-            rows: Sequence[Any] = unresolved.get(subject.key, [])
+            subject = _printer(printer, sites.get(printer.customer_id))
+            rows: Sequence[Any] | None = unresolved.get(subject.key, [])
             mark = marks.get(printer_id)
             for fed in group:
                 if mark is not None and fed.agent_time <= mark:
                     continue
+                if rows is None:  # read again only when another reading needs it
+                    rows = _unresolved(conn, subject.key)
                 conditions = conditions_of(fed.reading, catalogue)
                 # A partial reading (a table the printer would not give) opens what it
                 # shows but clears nothing: what it lacks may still be wrong.
@@ -579,7 +593,7 @@ class IncidentConsumer:
                     seen=seen,
                 )
                 if changed:  # the next reading of this printer judges against the new state
-                    rows = _unresolved(conn, subject.key)
+                    rows = None
                 mark = new_marks[printer_id] = fed.agent_time
         if seen:
             conn.execute(
