@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 _REJECTED = (400, 413, 422)  # the center will never take this body, however often it comes
 _BUSY = (429, 503)
-_PROXY_PORT = 8080  # a proxy URL without a port (as the doctor assumes too)
+_PROXY_PORT = 80  # a proxy URL without a port: http's own, as before
 
 
 def agent_tls_context(paths: AgentPaths, ca_bundle: str | Path | None = None) -> ssl.SSLContext:
