@@ -132,6 +132,19 @@ async def test_a_kept_alive_connection_the_server_closed_meanwhile_is_replaced()
     assert len(server.requests) == 2  # the request went once, on the new connection
 
 
+async def test_a_request_on_a_kept_connection_that_ends_unanswered_goes_once_more_anew() -> None:
+    answers = {1: OK_LENGTH, 2: None, 3: OK_LENGTH}  # None: close without answering
+    async with (
+        scripted(lambda n: answers[n]) as server,
+        HttpClient(timeout_s=TIMEOUT_S) as http,
+    ):
+        await http.request("GET", server.url + "/first")
+        again = await http.request("PUT", server.url + "/second", body=b"chunk")
+    assert again.status == 200
+    assert server.connections == 2
+    assert [target for _, target, _, _ in server.requests] == ["/first", "/second", "/second"]
+
+
 async def test_a_connection_closed_without_an_answer_is_a_bad_response() -> None:
     async with (
         scripted(lambda _: None) as server,
