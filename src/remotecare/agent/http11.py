@@ -59,6 +59,7 @@ _READ_CHUNK: Final = 64 * 1024
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _IDLE_CONNECTIONS: Final = 4
+_CLOSE_WAIT_S: Final = 2.0
 USER_AGENT: Final = "remotecare-agent"
 
 
@@ -199,9 +200,12 @@ class HttpClient:
         self._idle.clear()
         for connection in idle:
             connection.close()
-        for connection in idle:
-            with contextlib.suppress(Exception):
-                await connection.writer.wait_closed()
+        # A TLS close waits for the peer's close_notify: never longer than this.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(_CLOSE_WAIT_S):
+                for connection in idle:
+                    with contextlib.suppress(OSError, ssl.SSLError):
+                        await connection.writer.wait_closed()
 
     async def request(
         self,
