@@ -8,7 +8,11 @@ The parent writes one ``.snmprec`` per printer (the demo fleet's six vendor shap
 :func:`remotecare.demo.fleet.render_snmprec`, each copy with its own community, serial and
 MAC), starts snmpsim serving them on several loopback ports, and runs the cycle in a child
 process of its own (``--child``) so that the figures are the agent's alone: wall time, CPU
-time and peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). The cycle is the
+time and peak RSS. The peak RSS is the child's own high-water mark (``VmHWM`` in
+``/proc/self/status``): ``getrusage``'s ``ru_maxrss``, printed beside it, also counts the
+parent's size when it started the child (with vfork the parent's pages are the child's
+until ``exec``), so below the parent's ~40 MB it shows the parent. The child imports only
+the agent (the demo fleet and snmpsim stay in the parent). The cycle is the
 agent's own :meth:`Agent.poll <remotecare.agent.runner.Agent.poll>`: every report is
 pseudonymized and queued in a real outbox (SQLite, WAL, ``synchronous=FULL``) in a
 temporary agent home, as each printer finishes. Meanwhile the parent watches that outbox
@@ -17,7 +21,9 @@ the outbox holds (one report per printer, distinct serials) with SQL. snmpsim's 
 over the same cycle is read from ``/proc`` to show which side is the bottleneck. Last, one
 printer's read (the same subtrees, and the single GETs) is timed in the child and compared
 with net-snmp's ``snmpbulkwalk``/``snmpget`` run as subprocesses, one after the other.
-Targets: 1,000 printers in at most 30 s with a peak RSS of at most 80 MB.
+Targets: 1,000 printers in at most 30 s with a peak RSS of at most 50 MB (issue 17, point 4;
+80 MB before). ``--snmpsim-wait`` gives snmpsim longer to load 1,000 recordings on a busy
+machine (20 s by default).
 """
 
 from __future__ import annotations
@@ -38,12 +44,9 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from remotecare.agent import printer_mib
-from remotecare.demo.fleet import DEMO_FLEET, render_snmprec
-from remotecare.demo.snmpsim import free_udp_port, running_snmpsim
-
+# The child imports the agent only, so these are imported where the parent uses them.
 TARGET_WALL_S: Final = 30.0
-TARGET_RSS_MB: Final = 80.0
+TARGET_RSS_MB: Final = 50.0
 _CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 _KIB: Final = 1024
 _WATCH_EVERY_S: Final = 0.05
@@ -51,6 +54,8 @@ _WATCH_EVERY_S: Final = 0.05
 
 def write_printers(directory: Path, count: int) -> list[str]:
     """Write ``count`` printers (demo shapes, distinct identities); return their communities."""
+    from remotecare.demo.fleet import DEMO_FLEET, render_snmprec
+
     communities = []
     for number in range(count):
         shape = DEMO_FLEET[number % len(DEMO_FLEET)]
@@ -89,6 +94,8 @@ def snmpsim_pid() -> int:
 
 def net_snmp_seconds(host: str, port: int, community: str) -> float:
     """Time net-snmp reading what the agent reads: one GET plus one bulk walk per subtree."""
+    from remotecare.agent import printer_mib
+
     walked = [
         s
         for s in printer_mib.SUBTREES
@@ -152,7 +159,8 @@ async def _child_cycle(
     wall0, cpu0 = time.perf_counter(), time.process_time()
     polled = await agent.poll()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _KIB
+    peak_rss_mb = own_peak_rss_mb()
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _KIB
     [one] = printer_targets(settings, urls[:1])
     single0 = time.perf_counter()
     await read_any(one, settings)  # the same read: timeout_s, 1 retry
@@ -166,7 +174,19 @@ async def _child_cycle(
         "cpu_s": cpu,
         "one_printer_s": single,
         "peak_rss_mb": peak_rss_mb,
+        "maxrss_mb": maxrss_mb,
+        "modules": sorted(
+            m for m in ("aiohttp", "cryptography", "pydantic", "yaml", "pysnmp") if m in sys.modules
+        ),
     }
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak resident set (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / _KIB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def child(urls_file: Path, concurrency: int, timeout_s: float, home: Path) -> None:
@@ -239,12 +259,21 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32, help="max_concurrent_polls")
     parser.add_argument("--timeout", type=float, default=5.0, help="per SNMP request, seconds")
+    parser.add_argument(
+        "--snmpsim-wait", type=float, default=None, help="seconds for snmpsim to start"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.concurrency, args.timeout, args.home)
         return
+    from remotecare.agent import printer_mib
+    from remotecare.demo import snmpsim
+    from remotecare.demo.snmpsim import free_udp_port, running_snmpsim
+
+    if args.snmpsim_wait is not None:
+        snmpsim._READY_TIMEOUT_S = args.snmpsim_wait  # no public knob for it
     if shutil.which("snmpbulkwalk") is None:
         sys.exit("net-snmp's snmpbulkwalk is missing: apt-get install snmp")
     load = os.getloadavg()
@@ -312,7 +341,13 @@ def main() -> None:
     print(f"wall time            {result['wall_s']:.1f} s   (target <= {TARGET_WALL_S:g} s)")
     print(f"poller CPU time      {result['cpu_s']:.1f} s")
     print(f"snmpsim CPU time     {sim_cpu:.1f} s   (same cycle; {cores} cores in all)")
-    print(f"poller peak RSS      {result['peak_rss_mb']:.1f} MB   (target <= {TARGET_RSS_MB:g} MB)")
+    print(
+        f"poller peak RSS      {result['peak_rss_mb']:.1f} MB   (VmHWM; target <= "
+        f"{TARGET_RSS_MB:g} MB; ru_maxrss {result['maxrss_mb']:.1f} MB counts the parent too)"
+    )
+    cpu_per_read_ms = result["cpu_s"] * 1000 / max(1, result["printers"] - result["unreachable"])
+    print(f"CPU per printer read {cpu_per_read_ms:.1f} ms")
+    print(f"agent imported       {', '.join(result['modules']) or 'none of the heavy ones'}")
     walks = len(printer_mib.SUBTREES) - 2
     print(f"one printer, agent   {result['one_printer_s'] * 1000:.0f} ms (warm dispatcher)")
     print(f"one printer, net-snmp {net_snmp * 1000:.0f} ms (snmpget + {walks} snmpbulkwalk runs)")

@@ -12,9 +12,12 @@ Usage::
 - Center start-up: from starting ``remotecare center serve`` (SQLite, initialized
   beforehand) until both its ports accept connections, with 1 worker and with 2; then
   SIGTERM.
+- The agent's imports: ``python -c "import remotecare.agent.cli, remotecare.agent.runner"``
+  (what ``remotecare agent run`` loads before its first printer), wall, CPU and peak RSS.
 - The agent's cycle: ``bench/poll_fleet.py``'s child (the agent's own ``Agent.poll`` into
-  a real outbox) against snmpsim serving ``--printers`` recordings; its peak RSS and its
-  CPU time per printer read. snmpsim is started once for all cycles.
+  a real outbox) against snmpsim serving ``--printers`` recordings; its peak RSS (the
+  child's own ``VmHWM``) and its CPU time per printer read. snmpsim is started once for
+  all cycles (``--snmpsim-wait`` gives it longer to start on a busy machine).
 
 A child's peak RSS (``ru_maxrss``) counts the parent's size when it forked, so this
 script imports nothing of the center or the agent itself (it initializes the center and
@@ -43,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from remotecare.demo import snmpsim
 from remotecare.demo.snmpsim import free_udp_port, running_snmpsim
 
 TARGET_HELP_S: Final = 0.3
@@ -56,6 +60,7 @@ _KIB: Final = 1024
 _CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 _BENCH: Final = Path(__file__).resolve().parent
 _POLL_FLEET: Final = _BENCH / "poll_fleet.py"
+_AGENT_IMPORTS: Final = "import remotecare.agent.cli, remotecare.agent.runner"
 _WRITE_PRINTERS: Final = """
 import json, sys
 from pathlib import Path
@@ -204,6 +209,9 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=3, help="agent cycles")
     parser.add_argument("--printers", type=int, default=1000)
     parser.add_argument("--skip-agent", action="store_true", help="no agent cycle (quick)")
+    parser.add_argument(
+        "--snmpsim-wait", type=float, default=None, help="seconds for snmpsim to start"
+    )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores")
 
@@ -220,6 +228,11 @@ def main() -> None:
     )
     for command in (["center", "--help"], ["agent", "--help"]):
         show(f"remotecare {' '.join(command)}", median_run([*program(), *command], args.runs))
+    show(
+        "agent imports",
+        median_run([sys.executable, "-c", _AGENT_IMPORTS], args.runs),
+        "   (agent run's modules, before its first printer)",
+    )
 
     with tempfile.TemporaryDirectory(prefix="remotecare-bench-") as temp:
         root = Path(temp)
@@ -257,6 +270,8 @@ def main() -> None:
         ):
             sys.exit("snmpsim is missing: install remotecare[sim]")
         print(f"agent: {args.cycles} cycles of {args.printers} printers (bench/poll_fleet.py)")
+        if args.snmpsim_wait is not None:
+            snmpsim._READY_TIMEOUT_S = args.snmpsim_wait  # no public knob for it
         results = agent_cycles(root, args.printers, args.cycles)
     rss = statistics.median(r["peak_rss_mb"] for r in results)
     cpu = statistics.median(r["cpu_ms_per_read"] for r in results)

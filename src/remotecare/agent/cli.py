@@ -25,8 +25,6 @@ from remotecare.agent.discovery import (
     merge_printers,
     scan_network,
 )
-from remotecare.agent.doctor import diagnose, healthy, render
-from remotecare.agent.enrolment import enrol as enrol_agent
 from remotecare.agent.poller import (
     UNENROLLED,
     PrinterTarget,
@@ -74,6 +72,9 @@ def enrol(
     home: Path, center_url: str, token: str, ca_fingerprint: str, privacy_key_file: Path | None
 ) -> None:
     """Make a key here and get a certificate for it from the center."""
+    # Imported here: enrolment needs cryptography, which `agent run` does not load.
+    from remotecare.agent.enrolment import enrol as enrol_agent
+
     paths = AgentPaths(home.resolve())
     try:
         identity = asyncio.run(
@@ -156,6 +157,9 @@ async def _run_until_stopped(
 @click.option("--skip-printers", is_flag=True, help="Check the way to the center only.")
 def doctor(home: Path, skip_printers: bool) -> None:
     """Check configuration, network, certificates, clock, center and printers, in order."""
+    # Imported here: the doctor reads certificates with cryptography; `agent run` does not.
+    from remotecare.agent.doctor import diagnose, healthy, render
+
     paths = AgentPaths(home.resolve())
     checks = asyncio.run(diagnose(paths, check_printers=not skip_printers))
     click.echo(render(checks))

@@ -21,26 +21,22 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-
-import aiohttp
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING
 
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
+from remotecare.agent.http11 import HttpClient, HttpError
 from remotecare.agent.schedule import parse_retry_after
 from remotecare.agent.uplink import ProxySettings, agent_tls_context
 from remotecare.errors import EnrolmentRejected, PkiError, ProtocolError, RetryLater, UplinkError
-from remotecare.pki.certificates import (
-    build_csr,
-    certificate_pem,
-    endpoint_id_of,
-    load_certificate,
-)
-from remotecare.pki.keys import generate_private_key, load_private_key, write_private_key
 from remotecare.protocol.codec import answer_fields, decode, encode
 from remotecare.protocol.messages import RenewRequest, RenewResponse
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+# cryptography (about 10 MB resident) is imported inside the functions below: the agent
+# loads it only when it renews, or finishes a renewal, never for its everyday work.
 
 __all__ = ["finish_interrupted_renewal", "renew_certificate"]
 
@@ -62,6 +58,9 @@ async def renew_certificate(
     again), :class:`RetryLater` when it is busy, :class:`UplinkError` when it cannot be
     reached, :class:`PkiError` when its answer is not a certificate for us.
     """
+    from remotecare.pki.certificates import build_csr, certificate_pem
+    from remotecare.pki.keys import generate_private_key, write_private_key
+
     finish_interrupted_renewal(paths)
     key_next = _next(paths.key)
     key_next.unlink(missing_ok=True)
@@ -90,6 +89,9 @@ def finish_interrupted_renewal(paths: AgentPaths) -> None:
     if not cert_next.exists():
         key_next.unlink(missing_ok=True)  # the center's answer never arrived: nothing to do
         return
+    from remotecare.pki.certificates import load_certificate
+    from remotecare.pki.keys import load_private_key
+
     try:
         pending = load_certificate(cert_next.read_bytes())
         key_path = key_next if key_next.exists() else paths.key
@@ -110,28 +112,24 @@ async def _request_certificate(
     settings: AgentSettings,
     csr: x509.CertificateSigningRequest,
 ) -> RenewResponse:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     body = encode(RenewRequest(csr_pem=csr.public_bytes(Encoding.PEM).decode()))
     proxy = ProxySettings.from_settings(settings)
     url = identity.device_api_url.rstrip("/") + _RENEW_PATH
     try:
-        async with (
-            aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=settings.http_timeout_seconds),
-                trust_env=False,
-            ) as session,
-            session.post(
-                url,
-                data=body,
-                headers={"Content-Type": "application/json"},
-                ssl=agent_tls_context(paths, settings.ca_bundle or None),
-                proxy=proxy.url if proxy else None,
-                proxy_headers=_proxy_headers(proxy),
-            ) as response,
-        ):
-            payload, status = await response.read(), response.status
-            retry_after = response.headers.get("Retry-After")
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        async with HttpClient(
+            tls=agent_tls_context(paths, settings.ca_bundle or None),
+            timeout_s=settings.http_timeout_seconds,
+            proxy=proxy.tunnel if proxy else None,  # only the configured one
+        ) as http:
+            response = await http.request(
+                "POST", url, body=body, headers={"Content-Type": "application/json"}
+            )
+    except (HttpError, TimeoutError) as exc:
         raise UplinkError(f"cannot reach the center to renew: {exc or type(exc)}") from exc
+    payload, status = response.body, response.status
+    retry_after = response.headers.get("Retry-After")
     if status in (429, 503):
         seconds = parse_retry_after(retry_after, datetime.now(UTC))
         raise RetryLater(f"the center is busy ({status})", seconds)
@@ -143,19 +141,16 @@ async def _request_certificate(
         raise UplinkError(f"the center's renewal answer is not understood: {exc}") from exc
 
 
-def _proxy_headers(proxy: ProxySettings | None) -> dict[str, str] | None:
-    if proxy is None or not proxy.username:
-        return None
-    credentials = aiohttp.BasicAuth(proxy.username, proxy.password).encode()
-    return {"Proxy-Authorization": credentials}
-
-
 def _checked(
     answer: RenewResponse,
     key: ec.EllipticCurvePrivateKey,
     identity: AgentIdentity,
     paths: AgentPaths,
 ) -> x509.Certificate:
+    from cryptography.exceptions import InvalidSignature
+
+    from remotecare.pki.certificates import endpoint_id_of, load_certificate
+
     certificate = load_certificate(answer.certificate_pem.encode())
     ca = load_certificate(paths.ca_certificate.read_bytes())
     try:
@@ -170,6 +165,9 @@ def _checked(
 
 
 def _same_key(certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     def spki(public: object) -> bytes:
         assert isinstance(public, ec.EllipticCurvePublicKey)
         return public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)

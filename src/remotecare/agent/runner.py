@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from remotecare.agent.certificate_dates import certificate_facts
 from remotecare.agent.commands import CommandHandlers, carry_out_all
 from remotecare.agent.config import AgentIdentity, AgentPaths, AgentSettings
 from remotecare.agent.diagnostics import (
@@ -48,7 +49,6 @@ from remotecare.agent.schedule import Backoff, next_cycle_at, phase_of
 from remotecare.agent.state import AgentState
 from remotecare.agent.uplink import DrainResult, Uplink, drain, open_uplink
 from remotecare.errors import OutboxError, RemoteCareError, UplinkError
-from remotecare.pki.certificates import load_certificate
 from remotecare.protocol.messages import BundleReason, Command, Report
 
 __all__ = [
@@ -223,11 +223,11 @@ class Agent:
     async def _renew_if_expiring(self) -> None:
         """Renew the certificate on our own when it has less than renew_before_days left."""
         try:
-            certificate = load_certificate(self.paths.certificate.read_bytes())
+            certificate = certificate_facts(self.paths.certificate.read_bytes())
         except (OSError, RemoteCareError) as exc:
             logger.error("cannot read this agent's certificate: %s", exc)
             return
-        left = certificate.not_valid_after_utc - datetime.now(UTC)
+        left = certificate.not_valid_after - datetime.now(UTC)
         if left > timedelta(days=self.settings.renew_before_days):
             return
         logger.info("certificate expires in %d days: renewing it", left.days)
@@ -348,7 +348,7 @@ class Agent:
 
     async def _renew_certificate(self) -> str:
         await renew_certificate(self.paths, self.identity, self.settings)
-        serial = load_certificate(self.paths.certificate.read_bytes()).serial_number
+        serial = certificate_facts(self.paths.certificate.read_bytes()).serial_number
         return f"certificate renewed: serial {serial:x}"
 
     async def _rediscover(self) -> str:

@@ -1,5 +1,5 @@
 """The agent's only connection: outbound mutual-TLS HTTPS to the center's device API,
-directly or through the site's HTTP proxy (CONNECT).
+directly or through the site's HTTP proxy (CONNECT), over :mod:`.http11`.
 
 Every answer of the center is translated here, once: 2xx into values, 429/503 into
 :class:`RetryLater` (with its Retry-After), a report the center will never take
@@ -17,9 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import aiohttp
-
 from remotecare.agent.config import AgentPaths, AgentSettings
+from remotecare.agent.http11 import (
+    HttpClient,
+    HttpError,
+    ProxyRefused,
+    ProxyUnreachable,
+    Tunnel,
+    basic_credentials,
+)
 from remotecare.agent.outbox import DROP_REFUSED, DROP_REJECTED, Outbox, QueuedReport
 from remotecare.agent.schedule import parse_retry_after
 from remotecare.errors import ProtocolError, ReportRejected, RetryLater, UplinkError
@@ -49,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 _REJECTED = (400, 413, 422)  # the center will never take this body, however often it comes
 _BUSY = (429, 503)
+_PROXY_PORT = 80  # a proxy URL without a port: http's own, as before
 
 
 def agent_tls_context(paths: AgentPaths, ca_bundle: str | Path | None = None) -> ssl.SSLContext:
@@ -91,11 +98,12 @@ class ProxySettings:
         return cls(url, username, password)
 
     @property
-    def headers(self) -> dict[str, str] | None:
-        """``Proxy-Authorization`` for the CONNECT request, if credentials are set."""
-        if not self.username:
-            return None
-        return {"Proxy-Authorization": aiohttp.encode_basic_auth(self.username, self.password)}
+    def tunnel(self) -> Tunnel:
+        """The proxy as :class:`~remotecare.agent.http11.HttpClient` takes it: address and
+        ``Proxy-Authorization`` for the CONNECT request, if credentials are set."""
+        parts = urlsplit(self.url)
+        authorization = basic_credentials(self.username, self.password) if self.username else None
+        return Tunnel(parts.hostname or "", parts.port or _PROXY_PORT, authorization)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +150,24 @@ class Uplink:
     ) -> None:
         self._base = device_api_url.rstrip("/")
         self._tls = tls
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout_s = timeout_s
         self._proxy = proxy
-        self._session: aiohttp.ClientSession | None = None
+        self._http: HttpClient | None = None
         self.send_status = True  # cleared if the center is too old to accept agent_status
         self.bytes_sent = 0  # request bodies on the wire, as sent (compressed)
 
     async def __aenter__(self) -> Uplink:
-        self._session = aiohttp.ClientSession(
-            timeout=self._timeout,
-            connector=aiohttp.TCPConnector(ssl=self._tls, limit=4),
-            trust_env=False,  # only the configured proxy, never one from the environment
+        # Only the configured proxy, never one from the environment.
+        self._http = HttpClient(
+            tls=self._tls,
+            timeout_s=self._timeout_s,
+            proxy=self._proxy.tunnel if self._proxy else None,
         )
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def send(
         self, queued: Sequence[QueuedReport], status: AgentStatus | None = None
@@ -260,30 +269,23 @@ class Uplink:
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes, dict[str, str]]:
-        assert self._session is not None, "use `async with Uplink(...)`"
+        assert self._http is not None, "use `async with Uplink(...)`"
         proxy = self._proxy
         try:
-            async with self._session.request(
-                method,
-                self._base + path,
-                data=data,
-                headers=headers,
-                proxy=proxy.url if proxy else None,
-                proxy_headers=proxy.headers if proxy else None,
-            ) as response:
-                payload = await response.read()
-                if data is not None:
-                    self.bytes_sent += len(data)
-                status = response.status
-                answer_headers = dict(response.headers)
-        except aiohttp.ClientProxyConnectionError as exc:
+            response = await self._http.request(
+                method, self._base + path, body=data, headers=headers
+            )
+        except ProxyUnreachable as exc:
             raise UplinkError(
                 f"cannot reach the proxy {proxy.url if proxy else ''}: {exc}"
             ) from exc
-        except aiohttp.ClientHttpProxyError as exc:
-            raise UplinkError(f"the proxy refused the tunnel: {exc.status} {exc.message}") from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except ProxyRefused as exc:
+            raise UplinkError(f"the proxy refused the tunnel: {exc.status} {exc.reason}") from exc
+        except (HttpError, TimeoutError) as exc:
             raise UplinkError(f"cannot reach the center: {exc or type(exc).__name__}") from exc
+        if data is not None:
+            self.bytes_sent += len(data)
+        status, payload, answer_headers = response.status, response.body, response.headers
         if status in _BUSY:
             retry_after = parse_retry_after(answer_headers.get("Retry-After"), datetime.now(UTC))
             raise RetryLater(f"the center is busy ({status})", retry_after)

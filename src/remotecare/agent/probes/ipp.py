@@ -18,7 +18,6 @@ accepted in IPP URLs). Proxies from the environment are ignored: printers are on
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -29,8 +28,14 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-import aiohttp
-
+from remotecare.agent.http11 import (
+    BodyTooLarge,
+    ConnectFailed,
+    HttpClient,
+    HttpError,
+    Response,
+    TlsFailed,
+)
 from remotecare.agent.probes.ipp_codec import (
     IppAttributes,
     decode_response,
@@ -57,7 +62,6 @@ _CONTENT_TYPE: Final = "application/ipp"
 _HTTP_OK: Final = 200
 _HTTP_UPGRADE_REQUIRED: Final = 426
 _MAX_PORT: Final = 65535
-_READ_CHUNK: Final = 64 * 1024
 _URL_FORM: Final = "ipp://HOST[:PORT][/PATH] or ipps://..."
 _HOSTNAME: Final = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
 _IPV6: Final = 6
@@ -193,31 +197,34 @@ async def get_printer_attributes(
     *,
     timeout_s: float,
     requested: Sequence[str] = REQUESTED_ATTRIBUTES,
-    session: aiohttp.ClientSession | None = None,
 ) -> IppAttributes:
     """Return the printer's attributes (the printer group of the answer).
 
-    ``timeout_s`` bounds the whole exchange. A ``session`` may be passed in (tests, or to
-    share connections); otherwise one is made and closed for this call.
+    ``timeout_s`` bounds the whole exchange, on a connection of its own.
     """
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
     body = encode_get_printer_attributes(target.printer_uri, requested)
+    headers = {"Content-Type": _CONTENT_TYPE, "Accept": _CONTENT_TYPE}
     try:
-        async with asyncio.timeout(timeout_s):
-            if session is not None:
-                raw = await _post(session, target, body)
-            else:
-                timeout = aiohttp.ClientTimeout(total=timeout_s)
-                async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as own:
-                    raw = await _post(own, target, body)
+        async with HttpClient(
+            tls=_tls_context() if target.tls else None,
+            timeout_s=timeout_s,
+            max_body_bytes=MAX_RESPONSE_BYTES,
+            keep_alive=False,
+        ) as http:
+            answer = await http.request("POST", target.http_url, body=body, headers=headers)
     except TimeoutError:
         raise ProbeTimeout(f"no IPP answer from {target.address} within {timeout_s:g} s") from None
-    except aiohttp.ClientError as exc:
+    except BodyTooLarge as exc:
+        raise ProbeError(
+            f"printer at {target.address} sent more than {MAX_RESPONSE_BYTES} bytes"
+        ) from exc
+    except HttpError as exc:
         raise ProbeError(f"IPP request to {target.address} failed: {_reason(exc)}") from exc
     except OSError as exc:
         raise ProbeError(f"IPP request to {target.address} failed: {exc}") from exc
-    response = decode_response(raw)
+    response = decode_response(_ipp_body(answer, target))
     if not response.successful:
         message = _status_message(response.operation)
         raise ProbeError(
@@ -227,50 +234,28 @@ async def get_printer_attributes(
     return response.printer
 
 
-async def _post(session: aiohttp.ClientSession, target: IppTarget, body: bytes) -> bytes:
-    headers = {"Content-Type": _CONTENT_TYPE, "Accept": _CONTENT_TYPE}
-    async with session.post(
-        target.http_url,
-        data=body,
-        headers=headers,
-        ssl=_tls_context() if target.tls else False,
-        allow_redirects=False,
-    ) as response:
-        if response.status == _HTTP_UPGRADE_REQUIRED:
-            raise ProbeError(f"printer at {target.address} requires TLS: use ipps://")
-        if response.status != _HTTP_OK:
-            status = " ".join(filter(None, (str(response.status), response.reason)))
-            raise ProbeError(
-                f"{target.http_url} answered HTTP {status}: "
-                "no IPP printer at this address and path?"
-            )
-        content_type = response.headers.get("Content-Type")
-        if content_type is not None and response.content_type != _CONTENT_TYPE:
-            raise ProbeError(
-                f"{target.http_url} answered {response.content_type}, not {_CONTENT_TYPE}: "
-                "it is not an IPP printer"
-            )
-        return await _read_capped(response.content, target)
+def _ipp_body(answer: Response, target: IppTarget) -> bytes:
+    if answer.status == _HTTP_UPGRADE_REQUIRED:
+        raise ProbeError(f"printer at {target.address} requires TLS: use ipps://")
+    if answer.status != _HTTP_OK:
+        status = " ".join(filter(None, (str(answer.status), answer.reason)))
+        raise ProbeError(
+            f"{target.http_url} answered HTTP {status}: no IPP printer at this address and path?"
+        )
+    content_type = answer.content_type
+    if content_type is not None and content_type != _CONTENT_TYPE:
+        raise ProbeError(
+            f"{target.http_url} answered {content_type}, not {_CONTENT_TYPE}: "
+            "it is not an IPP printer"
+        )
+    return answer.body
 
 
-async def _read_capped(stream: aiohttp.StreamReader, target: IppTarget) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await stream.read(_READ_CHUNK):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise ProbeError(
-                f"printer at {target.address} sent more than {MAX_RESPONSE_BYTES} bytes"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _reason(exc: aiohttp.ClientError) -> str:
-    """A short reason: the OS error of a failed connection, else aiohttp's message."""
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return f"TLS handshake failed ({exc})"
-    if isinstance(exc, aiohttp.ClientConnectorError):
+def _reason(exc: HttpError) -> str:
+    """A short reason: the OS error of a failed connection, else the client's message."""
+    if isinstance(exc, TlsFailed):
+        return f"TLS handshake failed ({exc.ssl_error})"
+    if isinstance(exc, ConnectFailed):
         if exc.os_error.errno == errno.ECONNREFUSED:
             return "connection refused (nothing listens there)"
         return f"cannot connect ({exc.os_error.strerror or exc.os_error})"
