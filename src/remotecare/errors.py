@@ -19,6 +19,14 @@ RemoteCareError
 ├── EnrolmentError              the center refuses an enrolment or a renewal
 │   ├── CsrRejected             the CSR cannot be used
 │   └── RenewalConflict         another renewal of the same endpoint won
+├── HttpError                   the agent's HTTP client got no whole answer (agent/http11.py)
+│   ├── ConnectFailed           the origin's address could not be reached
+│   ├── TlsFailed               the TLS handshake failed
+│   ├── ProxyUnreachable        the proxy's address could not be reached
+│   ├── ProxyRefused            the proxy would not open the tunnel
+│   └── BadResponse             the answer is not HTTP/1.x, or was cut short
+│       ├── BodyTooLarge        its body is larger than allowed
+│       └── NothingReceived     the connection ended before the answer began
 ├── CommandError                a command from the center cannot be carried out as asked
 └── OperatorError               an operator's request cannot be carried out as asked
     └── OperatorConflict        it conflicts with the state of what it names (an order shipped)
@@ -30,14 +38,21 @@ The center answers each with the HTTP status of one table, ``center/web/errors.p
 
 from __future__ import annotations
 
+import ssl
+
 __all__ = [
+    "BadResponse",
+    "BodyTooLarge",
     "CommandError",
     "ConfigError",
+    "ConnectFailed",
     "CsrRejected",
     "EnrolmentError",
     "EnrolmentRejected",
+    "HttpError",
     "InvalidMessage",
     "NotJson",
+    "NothingReceived",
     "OperatorConflict",
     "OperatorError",
     "OutboxError",
@@ -46,11 +61,14 @@ __all__ = [
     "ProbeError",
     "ProbeTimeout",
     "ProtocolError",
+    "ProxyRefused",
+    "ProxyUnreachable",
     "RemoteCareError",
     "RenewalConflict",
     "ReportRejected",
     "RetryLater",
     "SnmpAuthError",
+    "TlsFailed",
     "UplinkError",
     "WireError",
 ]
@@ -150,3 +168,50 @@ class OperatorError(RemoteCareError):
 
 class OperatorConflict(OperatorError):
     """The request conflicts with the state of what it names (approve a shipped order)."""
+
+
+class HttpError(RemoteCareError):
+    """An HTTP exchange of the agent's own client failed before a whole answer arrived
+    (``agent/http11.py``; its callers say what it means: an uplink or a probe error)."""
+
+
+class ConnectFailed(HttpError):
+    """The origin's address could not be reached."""
+
+    def __init__(self, message: str, os_error: OSError) -> None:
+        super().__init__(message)
+        self.os_error = os_error
+
+
+class TlsFailed(HttpError):
+    """The TLS handshake failed (an untrusted certificate, a refused client certificate)."""
+
+    def __init__(self, message: str, ssl_error: ssl.SSLError) -> None:
+        super().__init__(message)
+        self.ssl_error = ssl_error
+
+
+class ProxyUnreachable(HttpError):
+    """The proxy's address could not be reached."""
+
+
+class ProxyRefused(HttpError):
+    """The proxy would not open the tunnel (407: credentials, 403: not allowed, ...)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}".strip())
+        self.status = status
+        self.reason = reason
+
+
+class BadResponse(HttpError):
+    """The answer is not HTTP/1.x, or was cut short."""
+
+
+class BodyTooLarge(BadResponse):
+    """The answer's body is larger than the client allows."""
+
+
+class NothingReceived(BadResponse):
+    """The connection ended before the first byte of an answer (a kept-alive connection
+    the server closed: the request is sent again on a new one)."""

@@ -39,6 +39,17 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
+from remotecare.errors import (
+    BadResponse,
+    BodyTooLarge,
+    ConnectFailed,
+    HttpError,
+    NothingReceived,
+    ProxyRefused,
+    ProxyUnreachable,
+    TlsFailed,
+)
+
 __all__ = [
     "BadResponse",
     "BodyTooLarge",
@@ -61,47 +72,6 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _IDLE_CONNECTIONS: Final = 4
 _CLOSE_WAIT_S: Final = 2.0
 USER_AGENT: Final = "remotecare-agent"
-
-
-class HttpError(Exception):
-    """An HTTP exchange failed before a whole answer arrived."""
-
-
-class ConnectFailed(HttpError):
-    """The origin's address could not be reached."""
-
-    def __init__(self, message: str, os_error: OSError) -> None:
-        super().__init__(message)
-        self.os_error = os_error
-
-
-class TlsFailed(HttpError):
-    """The TLS handshake failed (an untrusted certificate, a refused client certificate)."""
-
-    def __init__(self, message: str, ssl_error: ssl.SSLError) -> None:
-        super().__init__(message)
-        self.ssl_error = ssl_error
-
-
-class ProxyUnreachable(HttpError):
-    """The proxy's address could not be reached."""
-
-
-class ProxyRefused(HttpError):
-    """The proxy would not open the tunnel (407: credentials, 403: not allowed, ...)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(f"{status} {reason}".strip())
-        self.status = status
-        self.reason = reason
-
-
-class BadResponse(HttpError):
-    """The answer is not HTTP/1.x, or was cut short."""
-
-
-class BodyTooLarge(BadResponse):
-    """The answer's body is larger than the client allows."""
 
 
 def basic_credentials(username: str, password: str) -> str:
@@ -226,7 +196,7 @@ class HttpClient:
         async with asyncio.timeout(self._timeout_s):
             connection = self._take_idle(origin)
             if connection is not None:
-                with contextlib.suppress(_NothingReceived):
+                with contextlib.suppress(NothingReceived):
                     # A kept-alive connection the server closed meanwhile: once more, on a
                     # new one (the center's calls are idempotent: report ids, offsets).
                     return await self._exchange(connection, origin, head, body, method)
@@ -348,7 +318,7 @@ class HttpClient:
                 await connection.writer.drain()
                 status, reason, headers = await _read_head(connection.reader)
             except ConnectionError as exc:
-                raise _NothingReceived(f"the connection was lost: {_os_reason(exc)}") from exc
+                raise NothingReceived(f"the connection was lost: {_os_reason(exc)}") from exc
             while 100 <= status < 200:
                 status, reason, headers = await _read_head(connection.reader)
             payload, reusable = await self._read_body(connection.reader, method, status, headers)
@@ -422,10 +392,6 @@ class HttpClient:
             raise BodyTooLarge(f"the answer is larger than {self._max_body} bytes")
 
 
-class _NothingReceived(BadResponse):
-    """The connection ended before the first byte of an answer."""
-
-
 async def _read_line(reader: asyncio.StreamReader) -> bytes:
     try:
         line = await reader.readuntil(b"\n")
@@ -442,7 +408,7 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[int, str, dict[str, 
         status_line = await reader.readuntil(b"\n")
     except asyncio.IncompleteReadError as exc:
         if not exc.partial:
-            raise _NothingReceived("the server closed the connection without answering") from exc
+            raise NothingReceived("the server closed the connection without answering") from exc
         raise BadResponse("the answer was cut short") from exc
     except asyncio.LimitOverrunError as exc:
         raise BadResponse("the status line is too long") from exc
