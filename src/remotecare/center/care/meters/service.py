@@ -62,6 +62,7 @@ from remotecare.center.fleet.billing import (
     devices_sharing_a_site,
     printer_customers,
 )
+from remotecare.center.kernel.storage import RawJson
 from remotecare.errors import OperatorError
 
 __all__ = [
@@ -879,10 +880,21 @@ def _row(read: MeterRead, now: datetime) -> dict[str, Any]:
         "usage": read.usage,
         "method": read.method,
         "read_at": read.read_at,
-        "sources": [[r.at.isoformat(), r.value] for r in read.sources],
-        "flags": list(read.flags),
+        "sources": _sources_json(read.sources),
+        "flags": list(read.flags) if read.flags else _NO_FLAGS,
         "computed_at": now,
     }
+
+
+_NO_FLAGS = RawJson("[]")
+
+
+def _sources_json(sources: Sequence[Reading]) -> RawJson:
+    """``[[iso time, value], ...]`` as ``json.dumps`` writes it (times and integers need
+    no escaping), without building the lists first: a close writes one per read."""
+    return RawJson(
+        "[" + ", ".join(f'["{r.at.isoformat()}", {int(r.value)}]' for r in sources) + "]"
+    )
 
 
 def correct_read(
