@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.access.rules import Actor
@@ -437,7 +437,9 @@ def _stored_previous_and_past_usage(
         meter_reads.c.counter,
         meter_reads.c.period,
         meter_reads.c.value,
-        meter_reads.c.read_at,
+        # Only the previous period's reads need their time (the older ones their usage):
+        # a time costs a parse on SQLite, and a device has up to 12 past periods.
+        case((meter_reads.c.period == names[0], meter_reads.c.read_at), else_=None),
         meter_reads.c.usage,
     ).where(meter_reads.c.printer_id.in_(printer_ids), meter_reads.c.period.in_(names))
     for printer_id, counter, period, value, read_at, usage in conn.execute(query):
