@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import insert
 
 from remotecare.center.care.feed import FeedDrainer, record_stored_readings
 from remotecare.center.care.history.service import HistoryConsumer
 from remotecare.center.care.meters.service import MeterSightings
 from remotecare.center.cli import center
+from remotecare.center.cli.common import load_settings
+from remotecare.center.contracts.tables import customers
 from remotecare.center.fleet.ingest import Caller, IngestRequest, ingest_many
 from remotecare.center.fleet.rules.binding import BindingPolicy
 from remotecare.center.kernel.storage import make_engine
@@ -182,3 +185,33 @@ def test_an_unknown_counter_name_is_refused_with_the_known_ones(home: Path) -> N
     # counter for this center.
     newer = meters(home, "settings", "--customer", "Acme", "--counters", "a3_colour_duplex")
     assert "unknown counter 'a3_colour_duplex'" in newer.output
+
+
+def test_customers_close_in_two_processes_as_in_turn(home: Path) -> None:
+    engine = make_engine(load_settings(home).effective_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(customers).values(id=2, name="Beta", status="active", created_at=OCT_END)
+        )
+    engine.dispose()
+    both = ("--customer", "Acme", "--customer", "Beta")
+    early = meters(home, "close", *both, "--period", "2030-01", "--jobs", "2")
+    assert early.exit_code == 1
+    assert "not yet" in early.output
+    closed = meters(home, "close", *both, "--period", "2026-10", "--jobs", "2")
+    assert closed.exit_code == 0, closed.output
+    assert closed.output.splitlines() == [
+        "closed 2026-10 of Acme: 2 reads",
+        "closed 2026-10 of Beta: 0 reads",
+    ]
+    again = meters(home, "close", *both, "--period", "2026-10", "--jobs", "2")
+    assert [line.split(" was ")[1][:14] for line in again.output.splitlines()] == [
+        "already closed"
+    ] * 2
+    in_turn = meters(home, "close", "--customer", "Acme", "--period", "2026-11")
+    assert "closed 2026-11 of Acme: 2 reads" in in_turn.output
+    reads = meters(home, "reads", "--customer", "Acme", "--period", "2026-11").output
+    assert sorted(tuple(line.split()[1:7]) for line in reads.splitlines()) == [
+        ("CLI-1", "total", "1000", "1800", "usage", "800"),
+        ("CLI-2", "total", "5000", "5900", "usage", "900"),
+    ]

@@ -15,12 +15,13 @@ reason, kept in ``meter_corrections`` with who and when.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from remotecare.center.access.rules import Actor
@@ -61,6 +62,7 @@ from remotecare.center.fleet.billing import (
     devices_sharing_a_site,
     printer_customers,
 )
+from remotecare.center.kernel.storage import RawJson
 from remotecare.errors import OperatorError
 
 __all__ = [
@@ -278,6 +280,9 @@ class _Previous:
     read_at: datetime | None
 
 
+_NO_PREVIOUS = _Previous(None, None)
+
+
 @dataclass(slots=True)
 class _Page:
     """What one page of devices needs from the database to compute its reads."""
@@ -318,7 +323,7 @@ def compute_reads(
     )
     page = _load_page(conn, [*ids, *mates], period, settings, now)
     if previous is None:
-        page.previous = _stored_previous(conn, ids, period.name)
+        page.previous, page.past_usage = _stored_previous_and_past_usage(conn, ids, period.name)
         known = {printer_id for printer_id, _ in page.previous}
         missing = [d for d in devices if d.printer_id not in known]
         if missing:  # the period before was not closed for them: its reads, computed now
@@ -329,35 +334,38 @@ def compute_reads(
                 page.previous[(read.printer_id, read.counter)] = _Previous(read.value, read.read_at)
     else:
         page.previous = dict(previous)
-    page.past_usage = _past_usage(conn, ids, period.name)
+        page.past_usage = _past_usage(conn, ids, period.name)
     calendar = _calendar(settings, period.end)
     replaced = _replacements(devices, site_mates, page, period.end)
     first_samples = _first_samples(conn, page, devices)
-    reads: list[MeterRead] = []
+    # Each counter's read at cut-off first, then the readings behind the counters that
+    # fell (resets: rare) in one query for the page, then usage and validation.
+    drafts: list[_Draft] = []
     for device in devices:
-        billed = page.series.get(device.printer_id, {})
+        printer_id = device.printer_id
+        billed = page.series.get(printer_id, {})
+        swap = replaced.get(printer_id)
         # A device reads the billed counters it has (a mono printer no colour); one with
         # none of them is still listed, with a missing read of each.
         labels = sorted(billed) or list(settings.counters)
         for label in labels:
             series_id = billed.get(label)
-            reads.append(
-                _read_one(
-                    conn,
-                    device,
-                    customer_id,
-                    label,
-                    series_id,
-                    period,
-                    settings,
-                    calendar,
-                    page,
-                    now,
-                    replaced.get(device.printer_id),
-                    first_samples.get(series_id) if series_id is not None else None,
-                )
+            drafts.append(
+                _draft(device, label, series_id, period, settings, calendar, page, now, swap)
             )
-    return reads
+    paths = _paths_if_fallen(conn, drafts, period, now)
+    return [
+        _read_one(
+            conn,
+            draft,
+            customer_id,
+            period,
+            page,
+            paths,
+            first_samples.get(draft.series_id) if draft.series_id is not None else None,
+        )
+        for draft in drafts
+    ]
 
 
 def _calendar(settings: BillingSettings, at: datetime) -> WorkCalendar:
@@ -406,30 +414,49 @@ def _load_page(
     return _Page(series, samples, last_before, first_after, refused, {})
 
 
-def _stored_previous(
-    conn: Connection, printer_ids: Sequence[int], period_name: str
-) -> dict[tuple[int, str], _Previous]:
-    query = select(
-        meter_reads.c.printer_id, meter_reads.c.counter, meter_reads.c.value, meter_reads.c.read_at
-    ).where(
-        meter_reads.c.printer_id.in_(printer_ids),
-        meter_reads.c.period == previous_period_name(period_name),
-    )
-    return {(row[0], row[1]): _Previous(row[2], row[3]) for row in conn.execute(query)}
-
-
-def _past_usage(
-    conn: Connection, printer_ids: Sequence[int], period_name: str
-) -> dict[tuple[int, str], list[int]]:
+def _past_period_names(period_name: str) -> list[str]:
+    """The ``PAST_PERIODS`` periods before ``period_name``, the latest first."""
     names = []
     name = period_name
     for _ in range(PAST_PERIODS):
         name = previous_period_name(name)
         names.append(name)
+    return names
+
+
+def _stored_previous_and_past_usage(
+    conn: Connection, printer_ids: Sequence[int], period_name: str
+) -> tuple[dict[tuple[int, str], _Previous], dict[tuple[int, str], list[int]]]:
+    """The stored reads of the previous period, and the usage of the past periods (the
+    previous one included), by (printer, counter): one query for both."""
+    names = _past_period_names(period_name)
+    previous: dict[tuple[int, str], _Previous] = {}
+    past_usage: dict[tuple[int, str], list[int]] = {}
+    query = select(
+        meter_reads.c.printer_id,
+        meter_reads.c.counter,
+        meter_reads.c.period,
+        meter_reads.c.value,
+        # Only the previous period's reads need their time (the older ones their usage):
+        # a time costs a parse on SQLite, and a device has up to 12 past periods.
+        case((meter_reads.c.period == names[0], meter_reads.c.read_at), else_=None),
+        meter_reads.c.usage,
+    ).where(meter_reads.c.printer_id.in_(printer_ids), meter_reads.c.period.in_(names))
+    for printer_id, counter, period, value, read_at, usage in conn.execute(query):
+        if period == names[0]:
+            previous[(printer_id, counter)] = _Previous(value, read_at)
+        if usage is not None:
+            past_usage.setdefault((printer_id, counter), []).append(int(usage))
+    return previous, past_usage
+
+
+def _past_usage(
+    conn: Connection, printer_ids: Sequence[int], period_name: str
+) -> dict[tuple[int, str], list[int]]:
     found: dict[tuple[int, str], list[int]] = {}
     query = select(meter_reads.c.printer_id, meter_reads.c.counter, meter_reads.c.usage).where(
         meter_reads.c.printer_id.in_(printer_ids),
-        meter_reads.c.period.in_(names),
+        meter_reads.c.period.in_(_past_period_names(period_name)),
         meter_reads.c.usage.is_not(None),
     )
     for printer_id, counter, usage in conn.execute(query):
@@ -489,9 +516,13 @@ def _first_samples(
         series_id
         for device in devices
         for label, series_id in page.series.get(device.printer_id, {}).items()
-        if page.previous.get((device.printer_id, label), _Previous(None, None)).value is None
+        if page.previous.get((device.printer_id, label), _NO_PREVIOUS).value is None
     ]
     return first_counter_samples(conn, wanted) if wanted else {}
+
+
+def _reading_at(reading: Reading) -> datetime:
+    return reading.at
 
 
 def _readings(
@@ -500,23 +531,25 @@ def _readings(
     """The trusted readings of one counter near the cut-off, and why others were left out:
     its samples, plus the value in effect at the printer's last reading before the cut-off
     and first after it (unchanged readings leave no sample)."""
-    samples = page.samples.get(series_id, [])
-    points = {sample.at: sample.value for sample in samples}
+    # The samples come in time order (the window's, then the first after the cut-off), so
+    # the value in effect at a moment is the one just before it, found by bisection.
+    readings = [Reading(sample.at, sample.value) for sample in page.samples.get(series_id, ())]
     for moment in (page.last_before.get(printer_id), page.first_after.get(printer_id)):
-        if moment is None or moment in points:
+        if moment is None:
             continue
-        in_effect = [s for s in samples if s.at <= moment]
-        if in_effect:
-            points[moment] = in_effect[-1].value
-    refused = page.refused.get(printer_id, {})
-    flags = [
-        f"excluded {moment:%Y-%m-%d %H:%M}: agent clock ({reason})"
-        for moment, reason in sorted(refused.items())
-        if moment in points
-    ]
-    screened = screen(
-        [Reading(at, value) for at, value in points.items() if at not in refused], now
-    )
+        position = bisect_right(readings, moment, key=_reading_at)
+        if position and readings[position - 1].at != moment:
+            readings.insert(position, Reading(moment, readings[position - 1].value))
+    refused = page.refused.get(printer_id)
+    flags: list[str] = []
+    if refused:
+        flags = [
+            f"excluded {moment:%Y-%m-%d %H:%M}: agent clock ({reason})"
+            for moment, reason in sorted(refused.items())
+            if any(reading.at == moment for reading in readings)
+        ]
+        readings = [reading for reading in readings if reading.at not in refused]
+    screened = screen(readings, now)
     for exclusion in screened.excluded:
         reading = exclusion.reading
         flags.append(
@@ -526,10 +559,30 @@ def _readings(
     return screened.kept, flags
 
 
-def _read_one(
-    conn: Connection,
+@dataclass(slots=True)
+class _Draft:
+    """A counter's read at cut-off, before its usage is known."""
+
+    device: BilledDevice
+    label: str
+    series_id: int | None
+    previous: _Previous
+    read: CounterRead
+    flags: list[str]
+
+    def fell(self) -> bool:
+        """Whether the counter is lower than at the previous read (a reset or a swap)."""
+        value, previous = self.read.value, self.previous.value
+        return (
+            self.series_id is not None
+            and value is not None
+            and previous is not None
+            and value < previous
+        )
+
+
+def _draft(
     device: BilledDevice,
-    customer_id: int,
     label: str,
     series_id: int | None,
     period: BillingPeriod,
@@ -538,9 +591,8 @@ def _read_one(
     page: _Page,
     now: datetime,
     swap: str | None,
-    first_sample: Sample[int] | None,
-) -> MeterRead:
-    previous = page.previous.get((device.printer_id, label), _Previous(None, None))
+) -> _Draft:
+    previous = page.previous.get((device.printer_id, label), _NO_PREVIOUS)
     readings, flags = (
         ([], []) if series_id is None else _readings(page, device.printer_id, series_id, now)
     )
@@ -557,19 +609,34 @@ def _read_one(
         rate_base=rate_base,
         replaced=swap is not None and swap.startswith("replaced by"),
     )
-    flags += list(read.flags)
+    flags += read.flags
     if swap is not None:
         flags.append(swap)
+    return _Draft(device, label, series_id, previous, read, flags)
+
+
+def _read_one(
+    conn: Connection,
+    draft: _Draft,
+    customer_id: int,
+    period: BillingPeriod,
+    page: _Page,
+    paths: Mapping[int, list[Reading]],
+    first_sample: Sample[int] | None,
+) -> MeterRead:
+    read, previous, series_id = draft.read, draft.previous, draft.series_id
+    printer_id = draft.device.printer_id
+    flags = draft.flags
     usage = None
     if read.value is not None:
         current = Reading(read.read_at or period.end, read.value)
         if previous.value is not None:
-            path = _path_if_fallen(conn, series_id, previous, current, now)
+            path = paths.get(series_id, []) if series_id is not None else []
             used = usage_between(
                 Reading(previous.read_at or period.start, previous.value), path, current
             )
         else:
-            refused = page.refused.get(device.printer_id, {})
+            refused = page.refused.get(printer_id, {})
             if first_sample is not None and series_id is not None and first_sample.at in refused:
                 first_sample = _first_trusted(conn, series_id, refused, period.end)
             start = (
@@ -577,12 +644,12 @@ def _read_one(
             )
             used = usage_between(None, start, current)
         usage = used.pages
-        flags += list(used.flags)
-        flags += list(validate_usage(usage, page.past_usage.get((device.printer_id, label), [])))
+        flags += used.flags
+        flags += validate_usage(usage, page.past_usage.get((printer_id, draft.label), []))
     return MeterRead(
-        printer_id=device.printer_id,
+        printer_id=printer_id,
         customer_id=customer_id,
-        counter=label,
+        counter=draft.label,
         period=period.name,
         value=read.value,
         previous_value=previous.value,
@@ -603,17 +670,32 @@ def _first_trusted(
     return next((sample for sample in samples if sample.at not in refused), None)
 
 
-def _path_if_fallen(
-    conn: Connection, series_id: int | None, previous: _Previous, current: Reading, now: datetime
-) -> list[Reading]:
-    """The trusted readings between the previous read and this one, when the counter is
-    lower than it was (a reset or a swap of the board): the evidence of where it fell."""
-    if series_id is None or previous.value is None or current.value >= previous.value:
-        return []
-    since = previous.read_at or current.at
-    samples = counter_samples_between(conn, [series_id], since, current.at).get(series_id, [])
-    inside = [Reading(s.at, s.value) for s in samples if since < s.at < current.at]
-    return screen(inside, now).kept
+def _paths_if_fallen(
+    conn: Connection, drafts: Sequence[_Draft], period: BillingPeriod, now: datetime
+) -> dict[int, list[Reading]]:
+    """For each counter lower than at its previous read (a reset or a swap of the board),
+    the trusted readings between the previous read and this one: the evidence of where it
+    fell. One query for all of them, each counter's own span picked out of it."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for draft in drafts:
+        if draft.fell() and draft.series_id is not None:
+            current_at = draft.read.read_at or period.end
+            spans[draft.series_id] = (draft.previous.read_at or current_at, current_at)
+    if not spans:
+        return {}
+    samples = counter_samples_between(
+        conn,
+        sorted(spans),
+        min(since for since, _ in spans.values()),
+        max(until for _, until in spans.values()),
+    )
+    return {
+        series_id: screen(
+            [Reading(s.at, s.value) for s in samples.get(series_id, []) if since < s.at < until],
+            now,
+        ).kept
+        for series_id, (since, until) in spans.items()
+    }
 
 
 # --- storing, closing, correcting --------------------------------------------------------------
@@ -800,10 +882,21 @@ def _row(read: MeterRead, now: datetime) -> dict[str, Any]:
         "usage": read.usage,
         "method": read.method,
         "read_at": read.read_at,
-        "sources": [[r.at.isoformat(), r.value] for r in read.sources],
-        "flags": list(read.flags),
+        "sources": _sources_json(read.sources),
+        "flags": list(read.flags) if read.flags else _NO_FLAGS,
         "computed_at": now,
     }
+
+
+_NO_FLAGS = RawJson("[]")
+
+
+def _sources_json(sources: Sequence[Reading]) -> RawJson:
+    """``[[iso time, value], ...]`` as ``json.dumps`` writes it (times and integers need
+    no escaping), without building the lists first: a close writes one per read."""
+    return RawJson(
+        "[" + ", ".join(f'["{r.at.isoformat()}", {int(r.value)}]' for r in sources) + "]"
+    )
 
 
 def correct_read(
