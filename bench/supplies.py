@@ -734,10 +734,11 @@ def _speed_day(ids: list[int], start: datetime, day: int, rng: random.Random) ->
     return fed
 
 
-def _speed_on(url: str, printers: int) -> tuple[float, float, float, int, int]:
+def _speed_on(url: str, printers: int) -> tuple[float, float, float, int, int, float, float]:
     """Seconds for the history and for the supplies to take one day of readings of every
     printer (after a first pass that computes every forecast), the first pass's seconds,
-    readings, open orders."""
+    readings, open orders, and the CPU seconds of this process for the history and the
+    supplies (on a shared machine the steadier figure; PostgreSQL's own CPU is not in it)."""
     from sqlalchemy import func, select
 
     from remotecare.center.care.history.service import HistoryConsumer
@@ -753,11 +754,14 @@ def _speed_on(url: str, printers: int) -> tuple[float, float, float, int, int]:
         upgrade_to_head(engine)
         ids = _speed_seed(engine, printers, start, rng)
 
+        cpu: dict[Any, float] = {}
+
         def run(consumer: Any, fed: list[Any]) -> float:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             for first in range(0, len(fed), _SPEED_BATCH):
                 with engine.begin() as conn:
                     consumer.handle(conn, fed[first : first + _SPEED_BATCH])
+            cpu[consumer] = time.process_time() - began_cpu
             return time.perf_counter() - began
 
         history = HistoryConsumer()
@@ -771,7 +775,7 @@ def _speed_on(url: str, printers: int) -> tuple[float, float, float, int, int]:
         supplies_s = run(supplies, day)
         with engine.connect() as conn:
             orders = int(conn.execute(select(func.count()).select_from(supply_orders)).scalar_one())
-        return history_s, supplies_s, first_pass, len(day), orders
+        return history_s, supplies_s, first_pass, len(day), orders, cpu[history], cpu[supplies]
     finally:
         engine.dispose()
 
@@ -793,9 +797,10 @@ def speed(printers: int, kinds: list[str]) -> None:
     )
     print(
         "| database | readings | history (reference) | supplies | supplies / history "
-        "| printers brought up to date per second | first pass (every forecast) | orders |"
+        "| printers brought up to date per second | first pass (every forecast) | orders "
+        "| CPU: history, supplies (this process) | printers per CPU-second |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         with tempfile.TemporaryDirectory(prefix="remotecare-supplies-") as tmp:
             if kind == "sqlite":
@@ -803,11 +808,12 @@ def speed(printers: int, kinds: list[str]) -> None:
             else:
                 with throwaway_postgres() as cluster:
                     result = _speed_on(cluster.create_database("supplies"), printers)
-        history_s, supplies_s, first_s, readings, orders = result
+        history_s, supplies_s, first_s, readings, orders, history_cpu, supplies_cpu = result
         print(
             f"| {kind} | {readings:,} | {history_s:.1f} s | {supplies_s:.1f} s "
             f"| x{supplies_s / history_s:.2f} | {printers / supplies_s:,.0f} "
-            f"| {first_s:.1f} s | {orders:,} |",
+            f"| {first_s:.1f} s | {orders:,} | {history_cpu:.1f} s, {supplies_cpu:.1f} s "
+            f"| {printers / supplies_cpu:,.0f} |",
             flush=True,
         )
 

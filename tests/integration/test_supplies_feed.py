@@ -169,6 +169,24 @@ def test_feeding_the_same_readings_again_changes_nothing(fleet: Fleet) -> None:
     assert len(fleet.open_orders("TWICE-1")) == 1
 
 
+def test_only_the_supplies_whose_reading_changed_are_recomputed(fleet: Fleet) -> None:
+    """Black falls every day; the colours say the same and keep their stored forecast
+    until they change or it is a week old."""
+
+    def black_moves(day: int) -> dict[int, int | Level]:
+        return {1: 100 - 3 * day, 2: 95, 3: 90, 4: 92}
+
+    fleet.days("ONE-1", 0, 10, black_moves)
+    first = fleet.forecasts()
+    fleet.days("ONE-1", 11, 12, black_moves)
+    later = fleet.forecasts()
+    assert later[1].as_of == T0 + timedelta(days=12)
+    assert [later[i].as_of for i in (2, 3, 4)] == [first[i].as_of for i in (2, 3, 4)]
+    assert first[2].as_of < T0 + timedelta(days=10)
+    fleet.days("ONE-1", 13, 20, black_moves)  # a week on: refreshed
+    assert fleet.forecasts()[2].as_of > first[2].as_of
+
+
 def test_a_replacement_closes_a_delivered_order_as_installed(fleet: Fleet) -> None:
     fleet.days("SWAP-1", 0, 30, falling_black)
     (order,) = fleet.open_orders("SWAP-1")

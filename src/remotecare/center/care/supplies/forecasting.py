@@ -1,11 +1,12 @@
 """The supplies kept up to date from the care feed: each printer supply's cartridges and
 forecast, and the orders the rules propose, in the drainer's transaction.
 
-Incremental: only the printers in a batch are looked at, and a printer whose supplies say
-what they said last time (same description, level, maximum and state) keeps its stored
-forecasts; only the order decision runs again, as days pass. A changed supply, a
-backfilled (older) reading or a forecast a week old recomputes the printer from the
-compact history.
+Incremental: only the printers in a batch are looked at, and a supply that says what it
+said last time (same description, level, maximum and state) keeps its stored forecast;
+only the order decision runs again, as days pass. A changed supply, a backfilled (older)
+reading or a forecast a week old is recomputed from the printer's compact history; its
+siblings that did not change keep theirs (as the accuracy bench's policy does), so a
+printer whose black toner moved does not refit its three colours.
 
 Idempotent: a reading handled twice finds its forecasts already made, its cartridges
 already stored (keyed by install time) and its orders already open; the database holds at
@@ -146,6 +147,7 @@ class _Batch:
     ship_to: dict[int, str]
     yields: dict[tuple[str, str], LearnedYield | None] = field(default_factory=dict)
     histories: dict[int, PrinterHistory] = field(default_factory=dict)
+    changed: dict[int, set[int]] = field(default_factory=dict)  # supply positions to redo
     cartridges: dict[int, dict[int, list[Any]]] = field(default_factory=dict)
     writes: _Writes = field(default_factory=lambda: _Writes())
 
@@ -219,11 +221,13 @@ class SuppliesConsumer:
             policies=load_policies(conn, customers),
             ship_to=customer_names(conn, customers),
         )
-        changed = [
-            pid
+        batch.changed = {
+            pid: found
             for pid in ids
-            if pid in facts and not _unchanged(batch.forecasts.get(pid, {}), by_printer[pid])
-        ]
+            if pid in facts
+            and (found := _changed_supplies(batch.forecasts.get(pid, {}), by_printer[pid]))
+        }
+        changed = sorted(batch.changed)
         if changed:
             newest = {pid: max(f.agent_time for f in by_printer[pid]) for pid in changed}
             batch.histories = printers_history(
@@ -242,15 +246,7 @@ class SuppliesConsumer:
         at = newest.agent_time
         stored = batch.forecasts.get(printer_id, {})
         if printer_id not in batch.histories:
-            current = {
-                index: _Current(
-                    CartridgeId(index, row.description, row.cartridge_installed_at),
-                    forecast_of_row(row),
-                    row.supply_type,
-                    row.colour,
-                )
-                for index, row in stored.items()
-            }
+            current = {index: _current_of_row(row) for index, row in stored.items()}
         else:
             current = self._recompute(conn, batch, printer_id, at, newest.reading)
         self._settle_orders(conn, batch, printer_id, current, at)
@@ -275,10 +271,15 @@ class SuppliesConsumer:
             by_index[one.key.supply_index].append(one)
         stored_cartridges = batch.cartridges.get(printer_id, {})
         in_reading = {s.index for s in reading.supplies}
+        stored = batch.forecasts.get(printer_id, {})
+        redo = batch.changed[printer_id]
         current: dict[int, _Current] = {}
         for index, series in sorted(by_index.items()):
             if index not in in_reading:
                 continue  # a position the printer no longer reports keeps its last forecast
+            if index not in redo and index in stored:
+                current[index] = _current_of_row(stored[index])
+                continue
             kind = max(series, key=lambda s: s.samples[-1].at if s.samples else at).kind
             observations = observations_of((s.key, s.samples) for s in series)[-_OBSERVATIONS:]
             if not observations:
@@ -485,9 +486,10 @@ def flag_silent_printers(conn: Connection, now: datetime) -> int:
 # --- reading and writing ------------------------------------------------------------------
 
 
-def _unchanged(stored: Mapping[int, Any], fed: Sequence[FedReading]) -> bool:
-    """Whether every reading says of every supply what its stored forecast last saw, and
-    that forecast is recent and not newer than the readings (a backfill recomputes)."""
+def _changed_supplies(stored: Mapping[int, Any], fed: Sequence[FedReading]) -> set[int]:
+    """The supply positions some reading says something else of than their stored forecast
+    last saw, or whose forecast is old or newer than the reading (a backfill recomputes)."""
+    changed: set[int] = set()
     for reading in fed:
         for supply in reading.reading.supplies:
             row = stored.get(supply.index)
@@ -499,8 +501,18 @@ def _unchanged(stored: Mapping[int, Any], fed: Sequence[FedReading]) -> bool:
                 or reading.agent_time < row.as_of
                 or reading.agent_time - row.as_of >= _REFRESH
             ):
-                return False
-    return bool(stored)
+                changed.add(supply.index)
+    return changed
+
+
+def _current_of_row(row: Any) -> _Current:
+    """A supply as its stored forecast row left it."""
+    return _Current(
+        CartridgeId(row.supply_index, row.description, row.cartridge_installed_at),
+        forecast_of_row(row),
+        row.supply_type,
+        row.colour,
+    )
 
 
 def _page_clock(history: PrinterHistory) -> PageClock | None:

@@ -156,11 +156,11 @@ def level_step_percent(percents: Iterable[float]) -> float:
     return min(min(gaps), _COARSEST_STEP_PERCENT) if gaps else 1.0
 
 
+_STATES = {state.value: state for state in SupplyState}
+
+
 def _state(level: SupplyLevel) -> SupplyState:
-    try:
-        return SupplyState(level.state)
-    except ValueError:
-        return SupplyState.UNKNOWN
+    return _STATES.get(level.state, SupplyState.UNKNOWN)
 
 
 def _is_replacement(
@@ -198,7 +198,7 @@ def cartridges_of(
     by_state: set[int] = set()
     for i in range(1, len(points)):
         new_description = observations[i].description != observations[i - 1].description
-        restarted = any(points[i - 1].at < t <= points[i].at for t in restarts)
+        restarted = bool(restarts) and any(points[i - 1].at < t <= points[i].at for t in restarts)
         if new_description or restarted or _is_replacement(points[i - 1], points[i], step, rule):
             starts.append(i)
             if not (new_description or restarted) and points[i].percent is None:

@@ -3,10 +3,10 @@ interval and a confidence that grows with its history.
 
 Methods, best first:
 
-- ``trend``: a Theil-Sen slope (``scipy.stats.theilslopes``, robust to a shaken-toner
-  rebound or a stray reading) of the cartridge's percent left against the *usage clock*
-  (``usage.UsageClock``: weekends and holidays count what the printer prints on them), so
-  a weekday-only printer is not forecast as if it printed every day;
+- ``trend``: a Theil-Sen slope (``scipy.stats.theilslopes``'s fit, ``theil_sen.py``; robust
+  to a shaken-toner rebound or a stray reading) of the cartridge's percent left against the
+  *usage clock* (``usage.UsageClock``: weekends and holidays count what the printer prints
+  on them), so a weekday-only printer is not forecast as if it printed every day;
 - ``page_rate``, while the cartridge's history is short: pages per working day times the
   percent a page takes, learned from this model's finished cartridges;
 - ``rated_yield``, with nothing learned yet: the model's rated yield (at 5 % coverage);
@@ -35,6 +35,7 @@ from remotecare.center.care.supplies.rules.cartridges import (
     LevelPoint,
     level_step_percent,
 )
+from remotecare.center.care.supplies.rules.theil_sen import median, theil_sen
 from remotecare.center.care.supplies.rules.usage import UsageClock, UsageProfile
 from remotecare.protocol.messages import SupplyState
 
@@ -238,10 +239,9 @@ def _trend(
     # Imported here: numpy and scipy.stats cost about 1 s of CPU, which every command of
     # the center paid at start (bootstrap imports the rules) though only the feed fits.
     import numpy as np
-    from scipy.stats import theilslopes
 
     x, y = np.array(usage), np.array(levels)
-    fit = theilslopes(y, x, alpha=settings.interval)
+    fit = theil_sen(y, x, alpha=settings.interval)  # scipy's theilslopes, without its wrapper
     slope = -float(fit.slope)
     if slope <= 0:
         return None
@@ -250,7 +250,7 @@ def _trend(
     # The printer's number is the truth rounded to its step; the line says where within it.
     percent_left = min(max(fitted_now, reported - step, 0.0), reported)
     residuals = y - (float(fit.intercept) + float(fit.slope) * x)
-    scatter = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
+    scatter = 1.4826 * median(np.abs(residuals - median(residuals)))
     margin = max(step / 2, z * scatter)
     ci = max(
         abs(float(fit.high_slope) - float(fit.slope)), abs(float(fit.low_slope) - float(fit.slope))

@@ -13,7 +13,7 @@ import bisect
 import functools
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from remotecare.center.care.history.rules import Sample
@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _DAY = timedelta(days=1)
+_DAY_MICROSECONDS = 86_400_000_000
 # What an office printer with no counters is assumed to print on a day off, relative to a
 # working day: between "never" and "as much", so neither guess is far off.
 _UNKNOWN_OFF_DAY_RATIO = 0.3
@@ -113,13 +114,7 @@ def usage_profile(clock: PageClock, calendar: WorkCalendar, *, until: datetime) 
     rows: list[tuple[float, float]] = []
     printed: list[float] = []
     for (t0, p0), (t1, p1) in itertools.pairwise(zip(times, pages, strict=True)):
-        working = off = 0.0
-        for day, fraction in calendar.days(t0, t1):
-            if calendar.is_working_day(day):
-                working += fraction
-            else:
-                off += fraction
-        rows.append((working, off))
+        rows.append(calendar.working_and_off(t0, t1))
         printed.append(float(p1 - p0))
     import numpy as np  # here, not at start: see forecast.py's fit
     from scipy.optimize import nnls
@@ -136,12 +131,13 @@ def usage_profile(clock: PageClock, calendar: WorkCalendar, *, until: datetime) 
 def _year_usage(calendar: WorkCalendar, off_day_ratio: float, year: int) -> tuple[float, ...]:
     """Usage days before each day of ``year`` (day of the year from 0), and the year's total
     last: a day's use is a difference, and the day some use is reached is a bisection."""
-    first = date(year, 1, 1)
-    weights = (
-        1.0 if calendar.is_working_day(day) else off_day_ratio
-        for day in (first + n * _DAY for n in range((date(year + 1, 1, 1) - first).days))
-    )
+    weights = (1.0 if working else off_day_ratio for working in calendar.working_days_of(year))
     return (0.0, *itertools.accumulate(weights))
+
+
+@functools.cache
+def _new_year_ordinal(year: int) -> int:
+    return date(year, 1, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +146,28 @@ class UsageClock:
 
     calendar: WorkCalendar
     off_day_ratio: float
+    # The years' prefixes this clock looked up (hashing the calendar for the shared cache
+    # on every moment cost more than the arithmetic).
+    _years: dict[int, tuple[float, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def _year(self, year: int) -> tuple[float, ...]:
+        prefix = self._years.get(year)
+        if prefix is None:
+            prefix = self._years[year] = _year_usage(self.calendar, self.off_day_ratio, year)
+        return prefix
 
     def _since_new_year(self, at: datetime) -> tuple[int, float]:
         """The office's year at ``at`` and the usage days from its start to ``at``."""
         local = at + self.calendar.utc_offset
-        day = local.date()
-        prefix = _year_usage(self.calendar, self.off_day_ratio, day.year)
-        index = day.timetuple().tm_yday - 1
-        begins = datetime.combine(day, datetime.min.time(), local.tzinfo)
-        part = (local - begins) / _DAY
-        return day.year, prefix[index] + (prefix[index + 1] - prefix[index]) * part
+        year = local.year
+        prefix = self._year(year)
+        index = local.toordinal() - _new_year_ordinal(year)
+        # The time of day in microseconds over a day's: what (local - midnight) / _DAY gives.
+        micro = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000
+        part = (micro + local.microsecond) / _DAY_MICROSECONDS
+        return year, prefix[index] + (prefix[index + 1] - prefix[index]) * part
 
     def elapsed(self, start: datetime, end: datetime) -> float:
         """Usage days from ``start`` to ``end`` (negative when ``end`` comes first)."""
@@ -167,15 +175,22 @@ class UsageClock:
             return -self.elapsed(end, start)
         start_year, before = self._since_new_year(start)
         end_year, after = self._since_new_year(end)
-        whole_years = sum(
-            _year_usage(self.calendar, self.off_day_ratio, year)[-1]
-            for year in range(start_year, end_year)
-        )
+        whole_years = sum(self._year(year)[-1] for year in range(start_year, end_year))
         return whole_years + after - before
 
     def elapsed_since(self, origin: datetime, times: Sequence[datetime]) -> list[float]:
-        """Usage days from ``origin`` to each of ``times`` (in time order, none before it)."""
-        return [self.elapsed(origin, at) for at in times]
+        """Usage days from ``origin`` to each of ``times`` (in time order, none before it):
+        ``elapsed`` of each, with the origin's place in its year found once."""
+        start_year, before = self._since_new_year(origin)
+        found = []
+        for at in times:
+            if at < origin:
+                found.append(self.elapsed(origin, at))
+                continue
+            end_year, after = self._since_new_year(at)
+            whole_years = sum(self._year(year)[-1] for year in range(start_year, end_year))
+            found.append(whole_years + after - before)
+        return found
 
     def after(self, start: datetime, usage_days: float) -> datetime | None:
         """When ``usage_days`` of use will have passed after ``start``; ``None`` if not
@@ -184,7 +199,7 @@ class UsageClock:
         target = used + usage_days
         limit = start + HORIZON_DAYS * _DAY
         while year <= limit.year + 1:
-            prefix = _year_usage(self.calendar, self.off_day_ratio, year)
+            prefix = self._year(year)
             if target <= prefix[-1]:
                 index = max(bisect.bisect_left(prefix, target) - 1, 0)
                 within = prefix[index + 1] - prefix[index]
