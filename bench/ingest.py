@@ -370,6 +370,11 @@ async def _client_main(job: ClientJob) -> ClientResult:
     return result
 
 
+def _client_started(started: Any) -> None:
+    with started.get_lock():
+        started.value += 1
+
+
 def run_client(job: ClientJob) -> ClientResult:
     try:
         import uvloop
@@ -461,18 +466,24 @@ def run_load(
 ) -> RunResult:
     """``rate``: requests/s over all clients (0: each client as fast as it is answered)."""
     per_client = [identities[i :: args.clients] for i in range(args.clients)]
-    start_at = time.time() + 1.0
-    jobs = [
-        ClientJob(
-            url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration,
-            batch, rate / args.clients,
-        )
-        for ids in per_client
-    ]  # fmt: skip
     roots = [*server_pids, *_DATABASE_PIDS]
     context = multiprocessing.get_context("spawn")
-    with context.Pool(args.clients) as pool:
-        pending = pool.map_async(run_client, jobs)
+    started = context.Value("i", 0)
+    with context.Pool(args.clients, _client_started, (started,)) as pool:
+        # On a busy machine a client process can take seconds to start (imports): the
+        # run begins once every client is up, or they would miss their own window.
+        deadline = time.monotonic() + 120
+        while started.value < args.clients and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start_at = time.time() + 1.0
+        jobs = [
+            ClientJob(
+                url, str(ca_file), ids, args.concurrency, new_connection, start_at,
+                args.duration, batch, rate / args.clients,
+            )
+            for ids in per_client
+        ]  # fmt: skip
+        pending = pool.map_async(run_client, jobs, chunksize=1)
         time.sleep(max(0.0, start_at + _WARMUP_S - time.time()))
         # After the warm-up: the processes serving by now (database connections included).
         pids = [pid for root in roots for pid in _process_tree(root)]
@@ -942,8 +953,10 @@ def history_sizes(spec: str) -> list[tuple[int, int]]:
 
 
 def _measure(bench: Bench, args: argparse.Namespace, name: str) -> RunResult:
+    engine = make_engine(bench.settings.effective_database_url)
+    before = _pg_costs(engine)
     with serving(bench, args.workers) as process:
-        return run_load(
+        result = run_load(
             name,
             f"https://localhost:{bench.settings.device_port}/api/v1/reports",
             bench.settings.ca_cert_file,
@@ -952,6 +965,85 @@ def _measure(bench: Bench, args: argparse.Namespace, name: str) -> RunResult:
             new_connection=False,
             server_pids=[process.pid],
         )
+    if before:
+        time.sleep(0.5)  # the center's connections closed: their statistics are flushed
+        _print_pg_costs(before, _pg_costs(engine), result)
+    engine.dispose()
+    return result
+
+
+# Where a report's cost goes on PostgreSQL, from the statistics views (cumulative counters,
+# read before and after a run): WAL written and how much of it full-page images, the
+# printers table's updates and how many were HOT (no index entry touched), and the blocks
+# each table and index read from outside shared buffers or dirtied.
+_PG_COSTS = {
+    "wal_bytes": "SELECT wal_bytes FROM pg_stat_wal",
+    "wal_fpi": "SELECT wal_fpi FROM pg_stat_wal",
+    "buffers_backend": "SELECT buffers_backend FROM pg_stat_bgwriter",
+    "checkpoints": "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter",
+}
+_PG_TABLE_COSTS = "SELECT relname, n_tup_upd, n_tup_hot_upd, n_tup_ins FROM pg_stat_user_tables"
+_PG_BLOCKS = (
+    "SELECT relname, coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0)"
+    " + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0) FROM pg_statio_user_tables"
+)
+
+
+def _pg_costs(engine: Any) -> dict[str, float]:
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        costs = {k: float(conn.execute(text(q)).scalar_one()) for k, q in _PG_COSTS.items()}
+        for table, updated, hot, inserted in conn.execute(text(_PG_TABLE_COSTS)):
+            name = "reports" if table.startswith("reports_") else table
+            costs[f"{name}.upd"] = costs.get(f"{name}.upd", 0) + updated
+            costs[f"{name}.hot"] = costs.get(f"{name}.hot", 0) + hot
+            costs[f"rows.{name}"] = costs.get(f"rows.{name}", 0) + inserted + updated
+        for table, read in conn.execute(text(_PG_BLOCKS)):
+            key = "read.reports" if table.startswith("reports_") else f"read.{table}"
+            costs[key] = costs.get(key, 0) + read  # the weekly partitions as one
+    return costs
+
+
+def _print_pg_costs(before: dict[str, float], after: dict[str, float], result: RunResult) -> None:
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    reports = max(1.0, delta.get("rows.reports", 0))  # the reports stored during the run
+    reads = sorted(
+        ((v, k[5:]) for k, v in delta.items() if k.startswith("read.") and v > 0), reverse=True
+    )
+    updates = max(1.0, delta.get("printers.upd", 0))
+    hot = delta.get("printers.hot", 0) / updates
+    rows = sorted(
+        ((v, k[5:]) for k, v in delta.items() if k.startswith("rows.") and v > 0), reverse=True
+    )
+    print(
+        f"    per report: {delta['wal_bytes'] / reports:,.0f} WAL bytes,"
+        f" {delta['wal_fpi'] / reports:.2f} full-page images,"
+        f" {sum(v for v, _ in reads) / reports:.2f} blocks read into shared buffers"
+        f" ({', '.join(f'{k} {v / reports:.2f}' for v, k in reads[:4])}),"
+        f" {delta['buffers_backend'] / reports:.2f} buffers written by the backend;"
+        f" printers' updates HOT {hot:.0%} ({updates:,.0f} updates of {reports:,.0f} reports,"
+        f" {delta['checkpoints']:.0f} checkpoints during the run); rows written:"
+        f" {', '.join(f'{k} {v / reports:.2f}' for v, k in rows[:8])}",
+        flush=True,
+    )
+
+
+def _time_silence_round(engine: Any) -> None:
+    """What the center's incident watch reads every 30 s, on the thread beside ingest:
+    every bound printer's facts (``printer_facts``), timed here in the bench's process."""
+    from remotecare.center.fleet.overview import printer_facts
+
+    started, cpu = time.perf_counter(), time.process_time()
+    with engine.connect() as conn:
+        count = len(printer_facts(conn, datetime.now(UTC)))
+    print(
+        f"    every bound printer's facts (the incident watch's silence round): {count:,}"
+        f" printers in {time.perf_counter() - started:.2f} s,"
+        f" {time.process_time() - cpu:.2f} s of Python CPU",
+        flush=True,
+    )
 
 
 def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult]:
@@ -998,6 +1090,7 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
             f" seeded in {time.monotonic() - started:.0f} s",
             flush=True,
         )
+        _time_silence_round(engine)
         result = _measure(bench, args, f"{printers:,} printers, {readings:,} readings")
         grown.append((result, printers, readings))
         if short:
@@ -1010,7 +1103,8 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
     for n in range(args.history_rounds):  # A/B on a shared machine: alternate, compare pairs
         a = _measure(empty, args, f"round {n + 1}: empty")
         b = _measure(bench, args, f"round {n + 1}: {printers:,} printers, {readings:,} readings")
-        ratios.append(b.rate / a.rate)
+        if a.rate:  # nothing measured on a machine too busy to start the clients
+            ratios.append(b.rate / a.rate)
         results += [a, b]
     if ratios:
         listed = ", ".join(f"{r:.1%}" for r in ratios)
