@@ -73,7 +73,7 @@ printers = Table(
     # Every report updates its printer's row: room on each page for the new version (a
     # HOT update), and the latest reading out of line (TOAST), so that the row the update
     # rewrites is ~0.3 KB, not ~3 KB (migration 0023).
-    postgresql_with={"fillfactor": 80, "toast_tuple_target": 128},
+    postgresql_with={"fillfactor": 80, "toast_tuple_target": 512},
 )
 
 reports = Table(
