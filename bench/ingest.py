@@ -17,7 +17,11 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
    last twelve weeks, so PostgreSQL's weekly partitions fill as in use; ``--seed-budget``
    bounds the seeding time and the largest size reached is measured and said so), each
    rate against an empty database measured before and after
-   (``--quick``: up to 10,000 printers and 500,000 readings).
+   (``--quick``: up to 10,000 printers and 500,000 readings). On PostgreSQL each run also
+   prints where a report's cost went (WAL bytes and full-page images, blocks read into
+   shared buffers by table, HOT share of the printers' updates, rows written by table),
+   and each size how long reading every printer's facts takes (the incident watch's
+   round) against choosing the silent ones in SQL.
 
 Storage is durable: SQLite in WAL mode with synchronous=FULL (the center's default), or a
 private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``).
@@ -1111,17 +1115,25 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
     engine.dispose()
     results.append(_measure(empty, args, f"empty again: {sizes[0][0]:,} printers, 0 readings"))
     reference = (results[0].rate + results[-1].rate) / 2
-    ratios = []
+    ratios, costs = [], []
     for n in range(args.history_rounds):  # A/B on a shared machine: alternate, compare pairs
         a = _measure(empty, args, f"round {n + 1}: empty")
         b = _measure(bench, args, f"round {n + 1}: {printers:,} printers, {readings:,} readings")
-        if a.rate:  # nothing measured on a machine too busy to start the clients
+        if a.rate and b.rate:  # nothing measured on a machine too busy to start the clients
             ratios.append(b.rate / a.rate)
+            # The server's CPU per report (center and database), empty over largest: less
+            # swayed than the rate by how much of the shared cores the center was given.
+            costs.append((a.server_cores / a.rate) / (b.server_cores / b.rate))
         results += [a, b]
     if ratios:
         listed = ", ".join(f"{r:.1%}" for r in ratios)
         print(
             f"  alternated rounds, largest/empty: {listed}; mean {statistics.mean(ratios):.1%}",
+            flush=True,
+        )
+        listed = ", ".join(f"{r:.1%}" for r in costs)
+        print(
+            f"  server CPU per report, empty/largest: {listed}; mean {statistics.mean(costs):.1%}",
             flush=True,
         )
     print(f"  empty-database rate (mean of before and after): {reference:,.0f} reports/s")
