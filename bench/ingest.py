@@ -17,7 +17,11 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
    last twelve weeks, so PostgreSQL's weekly partitions fill as in use; ``--seed-budget``
    bounds the seeding time and the largest size reached is measured and said so), each
    rate against an empty database measured before and after
-   (``--quick``: up to 10,000 printers and 500,000 readings).
+   (``--quick``: up to 10,000 printers and 500,000 readings). On PostgreSQL each run also
+   prints where a report's cost went (WAL bytes and full-page images, blocks read into
+   shared buffers by table, HOT share of the printers' updates, rows written by table),
+   and each size how long reading every printer's facts takes (the incident watch's
+   round) against choosing the silent ones in SQL.
 
 Storage is durable: SQLite in WAL mode with synchronous=FULL (the center's default), or a
 private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``).
@@ -40,6 +44,7 @@ import json
 import multiprocessing
 import os
 import platform
+import random
 import resource
 import shutil
 import signal
@@ -71,6 +76,7 @@ from tests.support.postgres import throwaway_postgres  # noqa: E402
 from remotecare.center.admin import ADMINISTRATOR  # noqa: E402
 from remotecare.center.config import CenterSettings  # noqa: E402
 from remotecare.center.contracts.service import ContractService  # noqa: E402
+from remotecare.center.fleet.rules.conditions import conditions_fingerprint  # noqa: E402
 from remotecare.center.identity.enrolment import EnrolmentService  # noqa: E402
 from remotecare.center.kernel.clock import SystemClock  # noqa: E402
 from remotecare.center.kernel.storage import make_engine  # noqa: E402
@@ -79,7 +85,7 @@ from remotecare.center.setup import initialize_center  # noqa: E402
 from remotecare.pki.ca import CertificateAuthority  # noqa: E402
 from remotecare.pki.certificates import build_csr  # noqa: E402
 from remotecare.pki.keys import generate_private_key, write_private_key  # noqa: E402
-from remotecare.protocol.messages import Report, new_report_id  # noqa: E402
+from remotecare.protocol.messages import PrinterReading, Report, new_report_id  # noqa: E402
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _DATABASE_PIDS: list[int] = []  # a PostgreSQL server's processes count as the server's CPU
@@ -295,7 +301,10 @@ async def _client_main(job: ClientJob) -> ClientResult:
     interval = workers / job.rate if job.rate else 0.0  # one worker's seconds per request
 
     async def worker(context: ssl.SSLContext, serials: list[str], n: int) -> None:
-        i = n
+        # Each run starts at another place in the printers' list (the same one for the
+        # worker's whole run): with a million printers a run reaches a few thousand, and
+        # starting each run at the first ones would measure printers the run before warmed.
+        i = n + job.concurrency * random.Random(f"{job.start_at}").randrange(max(1, len(serials)))
         connection: _Exchange | None = None
         next_at = job.start_at + interval * n / job.concurrency
         while True:
@@ -368,6 +377,11 @@ async def _client_main(job: ClientJob) -> ClientResult:
     await asyncio.gather(mark_cpu(), *tasks)
     result.cpu_s = _cpu() - cpu_at_start[0]
     return result
+
+
+def _client_started(started: Any) -> None:
+    with started.get_lock():
+        started.value += 1
 
 
 def run_client(job: ClientJob) -> ClientResult:
@@ -461,18 +475,24 @@ def run_load(
 ) -> RunResult:
     """``rate``: requests/s over all clients (0: each client as fast as it is answered)."""
     per_client = [identities[i :: args.clients] for i in range(args.clients)]
-    start_at = time.time() + 1.0
-    jobs = [
-        ClientJob(
-            url, str(ca_file), ids, args.concurrency, new_connection, start_at, args.duration,
-            batch, rate / args.clients,
-        )
-        for ids in per_client
-    ]  # fmt: skip
     roots = [*server_pids, *_DATABASE_PIDS]
     context = multiprocessing.get_context("spawn")
-    with context.Pool(args.clients) as pool:
-        pending = pool.map_async(run_client, jobs)
+    started = context.Value("i", 0)
+    with context.Pool(args.clients, _client_started, (started,)) as pool:
+        # On a busy machine a client process can take seconds to start (imports): the
+        # run begins once every client is up, or they would miss their own window.
+        deadline = time.monotonic() + 120
+        while started.value < args.clients and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start_at = time.time() + 1.0
+        jobs = [
+            ClientJob(
+                url, str(ca_file), ids, args.concurrency, new_connection, start_at,
+                args.duration, batch, rate / args.clients,
+            )
+            for ids in per_client
+        ]  # fmt: skip
+        pending = pool.map_async(run_client, jobs, chunksize=1)
         time.sleep(max(0.0, start_at + _WARMUP_S - time.time()))
         # After the warm-up: the processes serving by now (database connections included).
         pids = [pid for root in roots for pid in _process_tree(root)]
@@ -586,9 +606,12 @@ def seed_printers(engine: Any, endpoint_ids: list[str], printers: int, first: in
     values = ", ".join(f"('{e}', {i})" for i, e in enumerate(endpoint_ids))
     columns = (
         "customer_id, endpoint_id, serial, serial_source, address, model, first_seen_at,"
-        " last_report_at, latest_reading, latest_reading_at"
+        " last_report_at, latest_reading, latest_reading_at, condition_fingerprint"
     )
     reading = json.dumps(realistic_report("BENCH", "snmp://192.0.2.1:161")["reading"])
+    # As ingest writes it: a printer whose state has no fingerprint yet is having its first
+    # reading, which goes ahead in the care feed (every report would, at a million).
+    fingerprint = conditions_fingerprint(PrinterReading.model_validate_json(reading))
     with engine.begin() as conn:
         customer = conn.execute(text("SELECT id FROM customers")).scalar_one()
         if engine.dialect.name == "postgresql":
@@ -608,7 +631,7 @@ def seed_printers(engine: Any, endpoint_ids: list[str], printers: int, first: in
                 f"INSERT INTO printers ({columns}) "
                 f"SELECT {customer}, e.id, 'BENCH' || {serial}, 'prtGeneralSerialNumber',"
                 f" 'snmp://192.0.2.1:161', 'Acme TASKalfa 2552ci Colour MFP', {stamp}, {stamp},"
-                f" {state}, {stamp} "
+                f" {state}, {stamp}, {fingerprint} "
                 f"FROM {numbers} JOIN e ON e.k = n % {len(endpoint_ids)}"
             ),
             {"reading": reading},
@@ -942,8 +965,10 @@ def history_sizes(spec: str) -> list[tuple[int, int]]:
 
 
 def _measure(bench: Bench, args: argparse.Namespace, name: str) -> RunResult:
+    engine = make_engine(bench.settings.effective_database_url)
+    before = _pg_costs(engine)
     with serving(bench, args.workers) as process:
-        return run_load(
+        result = run_load(
             name,
             f"https://localhost:{bench.settings.device_port}/api/v1/reports",
             bench.settings.ca_cert_file,
@@ -951,6 +976,89 @@ def _measure(bench: Bench, args: argparse.Namespace, name: str) -> RunResult:
             args,
             new_connection=False,
             server_pids=[process.pid],
+        )
+    if before:
+        time.sleep(0.5)  # the center's connections closed: their statistics are flushed
+        _print_pg_costs(before, _pg_costs(engine), result)
+    engine.dispose()
+    return result
+
+
+# Where a report's cost goes on PostgreSQL, from the statistics views (cumulative counters,
+# read before and after a run): WAL written and how much of it full-page images, the
+# printers table's updates and how many were HOT (no index entry touched), and the blocks
+# each table and index read from outside shared buffers or dirtied.
+_PG_COSTS = {
+    "wal_bytes": "SELECT wal_bytes FROM pg_stat_wal",
+    "wal_fpi": "SELECT wal_fpi FROM pg_stat_wal",
+    "buffers_backend": "SELECT buffers_backend FROM pg_stat_bgwriter",
+    "checkpoints": "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter",
+}
+_PG_TABLE_COSTS = "SELECT relname, n_tup_upd, n_tup_hot_upd, n_tup_ins FROM pg_stat_user_tables"
+_PG_BLOCKS = (
+    "SELECT relname, coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0)"
+    " + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0) FROM pg_statio_user_tables"
+)
+
+
+def _pg_costs(engine: Any) -> dict[str, float]:
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        costs = {k: float(conn.execute(text(q)).scalar_one()) for k, q in _PG_COSTS.items()}
+        for table, updated, hot, inserted in conn.execute(text(_PG_TABLE_COSTS)):
+            name = "reports" if table.startswith("reports_") else table
+            costs[f"{name}.upd"] = costs.get(f"{name}.upd", 0) + updated
+            costs[f"{name}.hot"] = costs.get(f"{name}.hot", 0) + hot
+            costs[f"rows.{name}"] = costs.get(f"rows.{name}", 0) + inserted + updated
+        for table, read in conn.execute(text(_PG_BLOCKS)):
+            key = "read.reports" if table.startswith("reports_") else f"read.{table}"
+            costs[key] = costs.get(key, 0) + read  # the weekly partitions as one
+    return costs
+
+
+def _print_pg_costs(before: dict[str, float], after: dict[str, float], result: RunResult) -> None:
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    reports = max(1.0, delta.get("rows.reports", 0))  # the reports stored during the run
+    reads = sorted(
+        ((v, k[5:]) for k, v in delta.items() if k.startswith("read.") and v > 0), reverse=True
+    )
+    updates = max(1.0, delta.get("printers.upd", 0))
+    hot = delta.get("printers.hot", 0) / updates
+    rows = sorted(
+        ((v, k[5:]) for k, v in delta.items() if k.startswith("rows.") and v > 0), reverse=True
+    )
+    print(
+        f"    per report: {delta['wal_bytes'] / reports:,.0f} WAL bytes,"
+        f" {delta['wal_fpi'] / reports:.2f} full-page images,"
+        f" {sum(v for v, _ in reads) / reports:.2f} blocks read into shared buffers"
+        f" ({', '.join(f'{k} {v / reports:.2f}' for v, k in reads[:4])}),"
+        f" {delta['buffers_backend'] / reports:.2f} buffers written by the backend;"
+        f" printers' updates HOT {hot:.0%} ({updates:,.0f} updates of {reports:,.0f} reports,"
+        f" {delta['checkpoints']:.0f} checkpoints during the run); rows written:"
+        f" {', '.join(f'{k} {v / reports:.2f}' for v, k in rows[:8])}",
+        flush=True,
+    )
+
+
+def _time_silence_round(engine: Any) -> None:
+    """What the center's incident watch reads every 30 s, on a thread beside ingest: every
+    bound printer's facts (``printer_facts``), or the silent printers' alone
+    (``silent_printer_facts``), each timed here in the bench's process."""
+    from remotecare.center.fleet import overview
+
+    for name in ("printer_facts", "silent_printer_facts"):
+        read = getattr(overview, name, None)
+        if read is None:
+            continue  # a center from before silent_printer_facts
+        started, cpu = time.perf_counter(), time.process_time()
+        with engine.connect() as conn:
+            count = len(read(conn, datetime.now(UTC)))
+        print(
+            f"    {name}: {count:,} printers in {time.perf_counter() - started:.2f} s,"
+            f" {time.process_time() - cpu:.2f} s of Python CPU",
+            flush=True,
         )
 
 
@@ -998,6 +1106,7 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
             f" seeded in {time.monotonic() - started:.0f} s",
             flush=True,
         )
+        _time_silence_round(engine)
         result = _measure(bench, args, f"{printers:,} printers, {readings:,} readings")
         grown.append((result, printers, readings))
         if short:
@@ -1006,16 +1115,25 @@ def history(args: argparse.Namespace, root: Path, new_db: Any) -> list[RunResult
     engine.dispose()
     results.append(_measure(empty, args, f"empty again: {sizes[0][0]:,} printers, 0 readings"))
     reference = (results[0].rate + results[-1].rate) / 2
-    ratios = []
+    ratios, costs = [], []
     for n in range(args.history_rounds):  # A/B on a shared machine: alternate, compare pairs
         a = _measure(empty, args, f"round {n + 1}: empty")
         b = _measure(bench, args, f"round {n + 1}: {printers:,} printers, {readings:,} readings")
-        ratios.append(b.rate / a.rate)
+        if a.rate and b.rate:  # nothing measured on a machine too busy to start the clients
+            ratios.append(b.rate / a.rate)
+            # The server's CPU per report (center and database), empty over largest: less
+            # swayed than the rate by how much of the shared cores the center was given.
+            costs.append((a.server_cores / a.rate) / (b.server_cores / b.rate))
         results += [a, b]
     if ratios:
         listed = ", ".join(f"{r:.1%}" for r in ratios)
         print(
             f"  alternated rounds, largest/empty: {listed}; mean {statistics.mean(ratios):.1%}",
+            flush=True,
+        )
+        listed = ", ".join(f"{r:.1%}" for r in costs)
+        print(
+            f"  server CPU per report, empty/largest: {listed}; mean {statistics.mean(costs):.1%}",
             flush=True,
         )
     print(f"  empty-database rate (mean of before and after): {reference:,.0f} reports/s")

@@ -4,11 +4,13 @@ Scoped to the customers the asking ``Actor`` may see."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, select
+from sqlalchemy import Connection, String, and_, cast, false, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from remotecare.center.access.partners import assigned_only
 from remotecare.center.access.rules import Actor, WorkKind
@@ -16,7 +18,12 @@ from remotecare.center.access.service import scoped
 from remotecare.center.contracts.service import customer_names
 from remotecare.center.fleet.agent_status import dropped_by_reason
 from remotecare.center.fleet.rules.binding import Binding
-from remotecare.center.fleet.rules.connectivity import Presence, assess
+from remotecare.center.fleet.rules.connectivity import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    SILENT_AFTER_INTERVALS,
+    Presence,
+    assess,
+)
 from remotecare.center.fleet.tables import printers
 from remotecare.center.identity.endpoints import (
     EndpointContact,
@@ -33,6 +40,7 @@ __all__ = [
     "devices",
     "endpoints",
     "printer_facts",
+    "silent_printer_facts",
 ]
 
 
@@ -191,19 +199,66 @@ def printer_facts(
     conn: Connection, now: datetime, printer_ids: list[int] | None = None
 ) -> list[PrinterFacts]:
     """The facts of ``printer_ids`` (every bound printer when None), by id."""
+    bound = printers.c.binding == Binding.BOUND.value
+    if printer_ids is None:
+        return _facts(conn, now, bound)
+    return _facts(conn, now, and_(bound, printers.c.id.in_(printer_ids)))
+
+
+_CHUNK = 2000  # ids per IN (...) list
+
+
+def silent_printer_facts(
+    conn: Connection, now: datetime, also: Collection[int] = ()
+) -> list[PrinterFacts]:
+    """The facts of the bound printers silent by their agent's poll interval (as
+    ``assess`` judges them) and of the bound printers ``also``, by id.
+
+    What a watch over silences needs, chosen in SQL: reading every printer's facts
+    instead (``printer_facts``) took a minute at 1,000,000 printers, longer than the
+    incident watch's round, on the CPU of the process that takes ingest."""
+    by_interval: dict[int, list[str]] = {}
+    for listing in endpoint_listing(conn, _EVERY_ENDPOINT):
+        interval = listing.contact.poll_interval_seconds or DEFAULT_POLL_INTERVAL_SECONDS
+        by_interval.setdefault(interval, []).append(listing.contact.endpoint_id)
+    heard = func.coalesce(printers.c.last_contact_at, printers.c.first_seen_at)
+    silent: list[ColumnElement[bool]] = [
+        and_(
+            printers.c.endpoint_id.in_(sorted(ids)),
+            heard < now - timedelta(seconds=interval * SILENT_AFTER_INTERVALS),
+        )
+        for interval, ids in sorted(by_interval.items())
+    ]
+    bound = printers.c.binding == Binding.BOUND.value
+    found = {f.printer_id: f for f in _facts(conn, now, and_(bound, or_(false(), *silent)))}
+    wanted = sorted(set(also) - found.keys())
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found.update(
+            (f.printer_id, f) for f in _facts(conn, now, and_(bound, printers.c.id.in_(chunk)))
+        )
+    return [found[printer_id] for printer_id in sorted(found)]
+
+
+_EVERY_ENDPOINT = Actor.operator("silence watch")
+
+
+def _facts(conn: Connection, now: datetime, condition: ColumnElement[bool]) -> list[PrinterFacts]:
     query = select(
         printers.c.id,
         printers.c.customer_id,
         printers.c.endpoint_id,
         printers.c.serial,
         printers.c.model,
-        printers.c.first_seen_at,
-        printers.c.last_contact_at,
-    ).where(printers.c.binding == Binding.BOUND.value)
-    if printer_ids is not None:
-        query = query.where(printers.c.id.in_(printer_ids))
+        func.coalesce(printers.c.last_contact_at, printers.c.first_seen_at).label("heard"),
+    ).where(condition)
     rows = conn.execute(query.order_by(printers.c.id)).all()
-    agents = endpoint_contacts(conn, {row.endpoint_id for row in rows})
+    agents = {
+        endpoint_id: (contact.poll_interval_seconds, _agent_presence(contact, now))
+        for endpoint_id, contact in endpoint_contacts(
+            conn, {row.endpoint_id for row in rows}
+        ).items()
+    }  # each agent judged once, not once per printer
     return [
         PrinterFacts(
             row.id,
@@ -211,12 +266,8 @@ def printer_facts(
             row.endpoint_id,
             row.serial,
             row.model,
-            assess(
-                row.last_contact_at or row.first_seen_at,
-                now,
-                agents[row.endpoint_id].poll_interval_seconds,
-            ),
-            _agent_presence(agents[row.endpoint_id], now),
+            assess(row.heard, now, agents[row.endpoint_id][0]),
+            agents[row.endpoint_id][1],
         )
         for row in rows
     ]
