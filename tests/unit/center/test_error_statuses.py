@@ -22,6 +22,7 @@ _NOT_ANSWERED = {
     errors.ProbeError,
     errors.OutboxError,
     errors.UplinkError,
+    errors.HttpError,  # the agent's HTTP client's
     errors.CommandError,
     BindingRaceLost,  # the group committer retries the request alone; never answered
     DeliveryError,  # the notification outbox tries again later; never answered
