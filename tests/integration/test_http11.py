@@ -197,7 +197,7 @@ async def test_a_server_that_never_answers_runs_out_the_budget() -> None:
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             await http.request("GET", server.url + "/")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 0.5 + 3.0  # its own budget, with room for a loaded CI
 
 
 async def test_nothing_listening_is_a_failed_connect_at_once() -> None:

@@ -297,21 +297,19 @@ async def test_a_web_server_that_is_not_a_printer_gives_a_clear_probe_error(
         await get_printer_attributes(parse_ipp_url(f"{base}/html"), timeout_s=TIMEOUT_S)
     with pytest.raises(ProbeError, match="HTTP 404"):
         await get_printer_attributes(parse_ipp_url(f"{base}/ipp/print"), timeout_s=TIMEOUT_S)
-    started = time.monotonic()
+    # The error says it was read and refused, not waited out (that would be ProbeTimeout).
     with pytest.raises(ProbeError, match="malformed IPP answer"):
         await get_printer_attributes(parse_ipp_url(f"{base}/garbage"), timeout_s=TIMEOUT_S)
-    assert time.monotonic() - started < TIMEOUT_S
     assert seen == ["/html", "/garbage"]
 
 
 async def test_nothing_listening_is_a_probe_error_at_once() -> None:
     target = parse_ipp_url(f"ipp://127.0.0.1:{free_tcp_port()}/ipp/print")
-    started = time.monotonic()
-
-    with pytest.raises(ProbeError, match="failed"):
+    # A refused connection, not a timeout: ProbeTimeout would say "within".
+    with pytest.raises(ProbeError, match="failed") as caught:
         await get_printer_attributes(target, timeout_s=TIMEOUT_S)
 
-    assert time.monotonic() - started < 1.0
+    assert not isinstance(caught.value, ProbeTimeout)
 
 
 async def test_a_printer_that_never_answers_times_out_within_the_budget() -> None:
@@ -328,7 +326,7 @@ async def test_a_printer_that_never_answers_times_out_within_the_budget() -> Non
             await get_printer_attributes(
                 parse_ipp_url(f"ipp://127.0.0.1:{port}/ipp/print"), timeout_s=0.5
             )
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 0.5 + 3.0  # its budget, room for a loaded CI
         assert connections  # it did connect: the timeout is the answer's, not the connect's
     finally:
         for writer in connections:

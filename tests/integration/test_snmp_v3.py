@@ -6,7 +6,6 @@ the URLs carry ``context=<recording>``; a real printer uses the empty default co
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +31,9 @@ USER = "monitor"
 AUTH_KEY = "auth-Secret-1"
 PRIV_KEY = "priv-Secret-2"
 RECORDING = "ricoh_aficio-mp-c3002"
-TIMEOUT_S = 1.0
+# Generous: a loaded CI machine answers slowly, and a refusal is told from a timeout by its
+# error (SnmpAuthError comes only from the printer's USM report), never by the clock.
+TIMEOUT_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +77,9 @@ async def test_wrong_credentials_fail_at_once_with_a_clear_error_that_shows_no_k
     v3_simulator: SnmpSimulator, query: str, user_keys: dict[str, UsmKeys]
 ) -> None:
     target = parse_printer_url(url(v3_simulator, query), user_keys)
-    started = time.monotonic()
+    # A timeout would raise ProbeTimeout: SnmpAuthError means the printer answered.
     with pytest.raises(SnmpAuthError, match="refused SNMPv3 user 'monitor'") as caught:
         await read_printer(target, timeout_s=TIMEOUT_S, retries=1)
-    assert time.monotonic() - started < TIMEOUT_S  # an answer, not a timeout
     message = str(caught.value)
     assert "check the user, auth/priv protocols and keys" in message
     assert all(secret not in message for secret in ("wrong-", AUTH_KEY, PRIV_KEY))

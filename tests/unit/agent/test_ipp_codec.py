@@ -229,7 +229,7 @@ def test_a_negative_looking_length_cannot_make_the_decoder_loop() -> None:
     with pytest.raises(ProbeError, match="runs past the end"):
         decode_response(data)
 
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # no runaway loop: it stops at the end
 
 
 def test_refuses_collections_nested_deeper_than_the_bound() -> None:
