@@ -24,7 +24,13 @@ What it measures, in one run (see BENCHMARKS.md for results and the machine):
    round) against choosing the silent ones in SQL.
 
 Storage is durable: SQLite in WAL mode with synchronous=FULL (the center's default), or a
-private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``).
+private PostgreSQL cluster with fsync and synchronous_commit on (``--db postgresql``),
+otherwise on PostgreSQL's defaults unless ``--pg-setting name=value`` (repeatable) says
+otherwise, e.g. a large server's tuning (BENCHMARKS.md has what it changed at 1,000,000
+printers)::
+
+    --pg-setting shared_buffers=4GB --pg-setting max_wal_size=8GB \
+    --pg-setting checkpoint_timeout=15min --pg-setting wal_compression=lz4
 Reports/s, p50/p99 latency and the CPU used by clients and server (in cores) are printed.
 
 Usage::
@@ -56,7 +62,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -808,12 +814,14 @@ def framework_floor(root: Path, bench: Bench) -> Iterator[tuple[str, int]]:
 
 
 @contextlib.contextmanager
-def database(kind: str, root: Path) -> Iterator[Any]:
+def database(kind: str, root: Path, pg_settings: Sequence[str] = ()) -> Iterator[Any]:
     """Yield a function name -> fresh database URL ("" = SQLite in the center's home)."""
     if kind == "sqlite":
         yield lambda name: ""
         return
-    with throwaway_postgres(durable=True) as cluster:
+    if pg_settings:
+        print(f"PostgreSQL settings: {', '.join(pg_settings)}", flush=True)
+    with throwaway_postgres(durable=True, settings=pg_settings) as cluster:
         postmaster = (cluster.root / "data" / "postmaster.pid").read_text().split()[0]
         _DATABASE_PIDS.append(int(postmaster))  # its CPU is the server's too
         yield cluster.create_database
@@ -1190,6 +1198,13 @@ def main() -> None:
         default=0,
         help="then alternate the empty and the largest database this many times",
     )
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL server setting for the bench's cluster (repeatable)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
@@ -1213,7 +1228,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="remotecare-bench-"))
     collected: dict[str, list[RunResult]] = {}
     try:
-        with database(args.db, root) as new_db:
+        with database(args.db, root, args.pg_setting) as new_db:
             if not args.skip_throughput:
                 collected["throughput"] = throughput(args, root, new_db)
             if not args.skip_feed:

@@ -19,7 +19,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,10 +86,13 @@ def _run(command: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_postgres(*, durable: bool = False) -> Iterator[PostgresCluster]:
+def throwaway_postgres(
+    *, durable: bool = False, settings: Sequence[str] = ()
+) -> Iterator[PostgresCluster]:
     """Start a private cluster; stop it and delete its directory on exit, whatever happens.
 
-    ``durable=True`` keeps fsync and synchronous commit on (for honest benchmarks).
+    ``durable=True`` keeps fsync and synchronous commit on (for honest benchmarks);
+    ``settings`` are more ``name=value`` server settings (a benchmark's tuning).
     """
     bin_dir = find_pg_bin()
     if bin_dir is None:
@@ -108,21 +111,25 @@ def throwaway_postgres(*, durable: bool = False) -> Iterator[PostgresCluster]:
         root.chmod(0o700)
     user = _USER if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     port = free_tcp_port()
-    settings = [
+    options = [
         "-c listen_addresses=127.0.0.1",
         f"-p {port}",
         f"-k {sockets}",
         "-c max_connections=200",
     ]
     if not durable:
-        settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+    for setting in settings:  # pg_ctl -o splits on spaces: a value cannot hold one
+        if "=" not in setting or any(c.isspace() for c in setting):
+            raise ValueError(f"a server setting is name=value without spaces: {setting!r}")
+        options.append(f"-c {setting}")
     started = False
     try:
         try:
             initdb = [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-N"]
             _run([*initdb, "-U", user, "--encoding=UTF8", "--locale=C"])
             pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
-            _run([*pg_ctl, "-l", str(root / "server.log"), "-o", " ".join(settings), "start"])
+            _run([*pg_ctl, "-l", str(root / "server.log"), "-o", " ".join(options), "start"])
         except subprocess.CalledProcessError as exc:
             log = root / "server.log"
             detail = log.read_text(errors="replace") if log.exists() else ""
