@@ -462,9 +462,10 @@ class RunResult:
     p50_ms: float
     p99_ms: float
     client_cores: float
-    server_cores: float
+    server_cores: float  # the center's processes and the database's together
     errors: int
     statuses: dict[int, int]
+    database_cores: float = 0.0  # of server_cores, the database's processes
 
 
 def run_load(
@@ -502,9 +503,10 @@ def run_load(
         time.sleep(max(0.0, start_at + _WARMUP_S - time.time()))
         # After the warm-up: the processes serving by now (database connections included).
         pids = [pid for root in roots for pid in _process_tree(root)]
-        server_before = _cpu_of(pids)
+        database = [pid for root in _DATABASE_PIDS for pid in _process_tree(root)]
+        server_before, database_before = _cpu_of(pids), _cpu_of(database)
         time.sleep(args.duration)
-        server_after = _cpu_of(pids)
+        server_after, database_after = _cpu_of(pids), _cpu_of(database)
         results = pending.get(timeout=args.duration + 120)
     latencies = sorted(x for r in results for x in r.latencies_ms)
     done = sum(r.done for r in results)
@@ -525,12 +527,14 @@ def run_load(
         (server_after - server_before) / args.duration,
         sum(r.errors for r in results),
         statuses,
+        (database_after - database_before) / args.duration,
     )
+    split = f" (database {outcome.database_cores:4.2f})" if database else ""
     print(
         f"  {name:<44} {outcome.rate:>9,.0f} reports/s  cpu pressure {_cpu_pressure()}"
         f"\n  {'':<44} {'':>9}              p50 {outcome.p50_ms:6.1f} ms  "
         f"p99 {outcome.p99_ms:6.1f} ms  client {outcome.client_cores:4.2f} cores  "
-        f"server {outcome.server_cores:4.2f} cores  statuses {statuses} errors {outcome.errors}",
+        f"server {outcome.server_cores:4.2f} cores{split}  statuses {statuses} errors {outcome.errors}",
         flush=True,
     )
     return outcome

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, insert, literal, select, text
+from sqlalchemy import Engine, event, func, insert, literal, select, text
 
 import remotecare.center.kernel.migrations
 from remotecare.center.contracts.tables import customers
@@ -30,7 +30,7 @@ from remotecare.center.fleet.rules.report_time import (
     minted_at,
     week_start,
 )
-from remotecare.center.fleet.tables import reports
+from remotecare.center.fleet.tables import printers, reports
 from remotecare.center.identity.tables import endpoints
 from remotecare.center.kernel.schema import upgrade_to_head
 from remotecare.center.kernel.storage import make_engine
@@ -180,6 +180,49 @@ def test_retention_drops_expired_weeks_whole_and_keeps_what_is_still_needed(
     assert _where(center_db, recent) == _week(recent_at)
     with center_db.begin() as conn:  # nothing more to drop
         assert drop_expired_partitions(conn, NOW - timedelta(days=90)) == []
+
+
+def test_a_round_visits_only_the_printers_with_old_reports_in_the_default_partition(
+    center_db: Engine,
+) -> None:
+    """At 1,000,000 printers a round used to walk all of them, 200 at a time, for a
+    default partition that is nearly always empty: the walk must not grow with the fleet."""
+    old_at = NOW - timedelta(days=120)
+    old_undated = {serial: str(uuid.uuid4()) for serial in ("P-1", "P-2", "P-3")}
+    for serial, report_id in old_undated.items():
+        _ingest(center_db, report_id, old_at, serial)
+    with center_db.begin() as conn:  # a fleet beside them, with no reports at all
+        conn.execute(
+            text(
+                "INSERT INTO printers (customer_id, endpoint_id, serial, serial_source, address,"
+                " model, first_seen_at, last_report_at) SELECT 1, :endpoint, 'Q-' || n,"
+                " 'prtGeneralSerialNumber', 'snmp://192.0.2.9:161', 'M', :now, :now"
+                " FROM generate_series(1, 2000) AS n"
+            ),
+            {"endpoint": A.endpoint_id, "now": NOW},
+        )
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    retention = RawReportRetention(
+        Transactions(center_db),
+        _Clock(NOW),
+        days=90,
+        pacing=RetentionPacing(printers=2, pause_s=0, weeks_ahead=2),
+    )
+    event.listen(center_db, "before_cursor_execute", count)
+    try:
+        retention.run_round()
+    finally:
+        event.remove(center_db, "before_cursor_execute", count)
+    assert all(_where(center_db, r) is None for r in old_undated.values())
+    with center_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(printers)).scalar_one() == 2003
+    # Partitions made, then the reports of no printer, two groups of two printers and
+    # the empty group that ends the walk; 1,000 groups for the whole fleet before.
+    assert len(statements) < 40, statements
 
 
 def test_the_migration_partitions_a_populated_table(engine: Engine) -> None:

@@ -147,16 +147,33 @@ class RawReportRetention(BackgroundLoop):
             with self.writing(), self.transactions.begin() as conn:
                 gone = delete_old_reports(conn, group, before, pacing.batch, self._kept, stored)
                 if gone < pacing.batch:  # this group is done: on to the next printers
-                    group = list(
-                        conn.execute(
-                            select(printers.c.id)
-                            .where(printers.c.id > after)
-                            .order_by(printers.c.id)
-                            .limit(pacing.printers)
-                        ).scalars()
-                    )
+                    group = _next_printers(conn, stored, after, before, pacing.printers)
                     after = max((p for p in group if p is not None), default=after)
             deleted += gone
             if gone:
                 self.stopping.wait(pacing.pause_s)
         return deleted
+
+
+def _next_printers(
+    conn: Connection, stored: Table | TableClause, after: int, before: datetime, limit: int
+) -> list[int | None]:
+    """The next ``limit`` printers after id ``after`` whose reports the walk visits.
+
+    On PostgreSQL (``stored`` is the default partition, small by design) only those with
+    old reports there: walking every printer cost 5,000 transactions a round at 1,000,000
+    printers, on the thread beside ingest, for a partition that is nearly always empty.
+    Elsewhere every printer, in id order, through the printers' primary key (a distinct
+    walk of the whole reports table's index would read every report)."""
+    if stored is not reports:
+        query = (
+            select(stored.c.printer_id)
+            .where(stored.c.printer_id > after, stored.c.agent_time < before)
+            .distinct()
+            .order_by(stored.c.printer_id)
+            .limit(limit)
+        )
+    else:
+        query = select(printers.c.id).where(printers.c.id > after).order_by(printers.c.id)
+        query = query.limit(limit)
+    return list(conn.execute(query).scalars())
