@@ -534,7 +534,8 @@ def run_load(
         f"  {name:<44} {outcome.rate:>9,.0f} reports/s  cpu pressure {_cpu_pressure()}"
         f"\n  {'':<44} {'':>9}              p50 {outcome.p50_ms:6.1f} ms  "
         f"p99 {outcome.p99_ms:6.1f} ms  client {outcome.client_cores:4.2f} cores  "
-        f"server {outcome.server_cores:4.2f} cores{split}  statuses {statuses} errors {outcome.errors}",
+        f"server {outcome.server_cores:4.2f} cores{split}  statuses {statuses}"
+        f" errors {outcome.errors}",
         flush=True,
     )
     return outcome
