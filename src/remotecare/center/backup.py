@@ -43,7 +43,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import URL, inspect, make_url
@@ -454,6 +453,8 @@ def _decrypted_key(path: Path, passphrase: bytes) -> ec.EllipticCurvePrivateKey:
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory  # here: every center command imports this module
+
     scripts = ScriptDirectory(str(Path(schema.__file__).resolve().parent / "migrations"))
     return {script.revision for script in scripts.walk_revisions()}
 

@@ -8,18 +8,18 @@ schema; every other command checks it first and stops with a message naming
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from remotecare.errors import ConfigError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = [
+    "HEAD_REVISION",
     "SchemaNotCurrent",
     "current_revision",
     "head_revision",
@@ -29,18 +29,30 @@ __all__ = [
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+# The newest migration's revision, stated so that a center whose database is current
+# starts without Alembic (importing it and reading every migration script cost about
+# 0.15 s of each start, bench/startup.py); tests/unit/test_schema_head.py checks it
+# against the scripts.
+HEAD_REVISION: Final = "0026"
+
 
 class SchemaNotCurrent(ConfigError):
     """The database's schema is not the one this code works on."""
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    if current_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -48,6 +60,9 @@ def upgrade_to_head(engine: Engine) -> None:
 
 
 def head_revision() -> str:
+    """The newest revision among the migration scripts (reads them all)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
@@ -55,26 +70,24 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision; None for a database with no schema yet."""
-    # Alembic says which dialect it found at INFO: noise on every administrative command.
-    migration_log = logging.getLogger("alembic.runtime.migration")
-    level = migration_log.level
-    migration_log.setLevel(logging.WARNING)
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        migration_log.setLevel(level)
+    # Read as Alembic keeps it (one row in alembic_version), without loading Alembic.
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def require_current_schema(engine: Engine) -> None:
     """Raise ``SchemaNotCurrent`` unless the database is at this code's revision."""
-    current, head = current_revision(engine), head_revision()
+    current, head = current_revision(engine), HEAD_REVISION
     if current == head:
         return
     if current is None:
         raise SchemaNotCurrent(
             "the database has no schema yet: run `remotecare center migrate --home DIR`"
         )
+    from alembic.script import ScriptDirectory
+
     known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
     if current not in known:
         raise SchemaNotCurrent(

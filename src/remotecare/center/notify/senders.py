@@ -10,13 +10,17 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import aiosmtplib
-import httpx
+from typing import TYPE_CHECKING
 
 from remotecare.center.notify.messages import EmailMessage
 from remotecare.center.notify.rules import signed_headers
 from remotecare.errors import RemoteCareError
+
+if TYPE_CHECKING:
+    import httpx
+
+# aiosmtplib and httpx are imported when a message goes, not when the center starts
+# (about 45 ms of every start, bench/startup.py; most centers send nothing for a while).
 
 __all__ = ["DeliveryError", "SmtpSettings", "send_email", "send_webhook", "webhook_client"]
 
@@ -57,6 +61,8 @@ async def send_email(smtp: SmtpSettings, to: str, message: EmailMessage, message
     mail["Date"] = email.utils.formatdate(usegmt=True)
     mail["Message-ID"] = f"<{message_id}@remotecare>"
     mail.set_content(message.body)
+    import aiosmtplib
+
     try:
         await aiosmtplib.send(
             mail,
@@ -75,6 +81,8 @@ async def send_email(smtp: SmtpSettings, to: str, message: EmailMessage, message
 def webhook_client(timeout_s: float = 10.0, ca_file: Path | None = None) -> httpx.AsyncClient:
     """A client for webhooks: bounded in time, never following a redirect (a receiver
     that moved is told by its operator, not followed blindly with a signed body)."""
+    import httpx
+
     verify: ssl.SSLContext | bool = True
     if ca_file is not None:
         verify = ssl.create_default_context(cafile=str(ca_file))
@@ -94,6 +102,8 @@ async def send_webhook(
     """POST ``body`` signed with each of ``secrets``; anything but a 2xx is a failure."""
     headers = signed_headers(secrets, message_id, timestamp, body)
     headers["content-type"] = "application/json"
+    import httpx
+
     try:
         response = await client.post(url, content=body, headers=headers)
     except (TimeoutError, httpx.HTTPError) as exc:
